@@ -1,0 +1,49 @@
+# cadre - top-level entry points. `make run` and `make test` work on a bare Debian 12 machine:
+# they install any missing Debian package first (as root, or through sudo).
+
+BUILD      ?= build
+BUILD_ASAN ?= build-asan
+JOBS       ?= 2
+SEED       ?= 0
+CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+DEBS = build-essential cmake pkg-config git \
+       libzmq3-dev libczmq-dev libmsgpack-dev liblmdb-dev libyaml-dev libcmocka-dev \
+       libjansson-dev libxxhash-dev nettle-dev libsodium-dev clang-format
+
+.PHONY: all deps build run test test-asan build-asan format format-check clean
+
+all: build
+
+deps:
+	@bash tools/install-deps.sh $(DEBS)
+
+build: deps
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
+	cmake --build $(BUILD) -j$(JOBS)
+
+# The main job on the embedded default. Until the clusterer lands (issue 3) it generates the
+# noise_floor fixture and prints a summary of the corpus.
+run: build
+	$(BUILD)/cadre gen fixtures/campaigns/noise_floor.yaml --seed $(SEED) --out $(BUILD)/noise_floor.jsonl --summary
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+
+build-asan: deps
+	cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DCADRE_SANITIZE=address,undefined
+	cmake --build $(BUILD_ASAN) -j$(JOBS)
+
+# The same suite under AddressSanitizer and UndefinedBehaviorSanitizer.
+test-asan: build-asan
+	cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j$(JOBS)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+format-check:
+	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN)

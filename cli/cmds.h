@@ -1,0 +1,24 @@
+/*  cmds.h - the subcommands of the `cadre` umbrella command.
+
+    Each takes the arguments after its name (argv[0] is the subcommand name) and returns the
+    process exit code: 0 success, 1 failure, 2 usage error, 65 bad input data (EX_DATAERR),
+    78 bad configuration (EX_CONFIG).
+*/
+#ifndef CADRE_CLI_CMDS_H
+#define CADRE_CLI_CMDS_H
+
+#define CLI_EX_USAGE 2
+#define CLI_EX_DATAERR 65
+#define CLI_EX_CONFIG 78
+
+/*  cadre gen SPEC [--seed S] [--format jsonl|msgpack] [--out FILE] [--replicate N] [--summary] */
+int
+cmd_gen(int argc, char **argv);
+/*  cadre score CORPUS ASSIGNMENTS [--level campaign|identity|actor] [--layer campaign|identity] */
+int
+cmd_score(int argc, char **argv);
+/*  cadre check CORPUS...: reads observation streams and reports every malformed record. */
+int
+cmd_check(int argc, char **argv);
+
+#endif

@@ -1,0 +1,2 @@
+/*  dsl.c - placeholder until the module lands. */
+#include "dsl.h"

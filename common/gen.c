@@ -1,0 +1,2 @@
+/*  gen.c - placeholder until the module lands. */
+#include "gen.h"

@@ -1,0 +1,3 @@
+#ifndef CADRE_JSONIO_H
+#define CADRE_JSONIO_H
+#endif

@@ -1,0 +1,2 @@
+/*  obs.c - placeholder until the module lands. */
+#include "obs.h"

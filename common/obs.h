@@ -1,0 +1,131 @@
+/*  obs.h - the observation record (SPEC §2) and its validation rules.
+
+    An observation is what the fleet knows about one attacker source: fingerprints and
+    sessions. obs_t is a plain value record (like MDB_val, its fields are public): every
+    string it points to is owned by the record and freed by obs_destroy(). A NULL string
+    means "absent" (JSON null or missing key); an empty string is a value (R§3.1).
+
+    The codecs (jsonio.c for JSON Lines, wire.c for MessagePack) walk their own trees and
+    call the obs_check_* helpers here, so both encodings share one set of rules and one
+    error format. Strings must be valid UTF-8 without NUL bytes and within the limits below.
+*/
+#ifndef CADRE_OBS_H
+#define CADRE_OBS_H
+
+#include "ukc.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*  Size limits; a record over any of them is rejected with CADRE_ERECORD. */
+#define OBS_MAX_ID 256            /* observation and session ids, bytes */
+#define OBS_MAX_SHORT 1024        /* ip, decky, payload_hash, c2, truth labels, bytes */
+#define OBS_MAX_FINGERPRINT 4096  /* ja3, ja4, hassh, bytes */
+#define OBS_MAX_TEXT 65536        /* one command, one username or password, bytes */
+#define OBS_MAX_SESSIONS 100000   /* sessions per observation */
+#define OBS_MAX_ITEMS 100000      /* commands or credentials per session */
+#define OBS_MAX_RECORD (64u << 20) /* one encoded record (JSON line or msgpack map), bytes */
+
+typedef enum { OBS_UPSERT = 0, OBS_DELETE = 1 } obs_op_t;
+
+/*  One (username, password) pair tried by an attacker. */
+typedef struct {
+    char *user; /* username, owned */
+    char *pass; /* password, owned */
+} obs_cred_t;
+
+/*  One session of an observation. */
+typedef struct {
+    char *id;             /* session id, or NULL */
+    char *decky;          /* decky (honeypot host) id, or NULL */
+    ukc_phase_t phase;    /* UKC phase (required) */
+    double start;         /* epoch seconds (required, finite) */
+    double duration;      /* seconds (default 0, finite, >= 0) */
+    char **commands;      /* command strings, in order */
+    size_t n_commands;    /* number of commands */
+    obs_cred_t *creds;    /* credential pairs tried, in order */
+    size_t n_creds;       /* number of credential pairs */
+    char *payload_hash;   /* payload hash, or NULL */
+    char *c2;             /* C2 endpoint, or NULL */
+} obs_session_t;
+
+/*  One observation (an upsert) or a delete of one (only op and id are meaningful). */
+typedef struct {
+    obs_op_t op;              /* upsert (default) or delete */
+    char *id;                 /* unique, stable id (required, <= OBS_MAX_ID bytes) */
+    char *ip;                 /* source IP, or NULL */
+    bool has_asn;             /* false when asn was absent or null */
+    int64_t asn;              /* autonomous system number when has_asn */
+    char *ja3;                /* TLS client fingerprint, or NULL */
+    char *ja4;                /* JA4 TLS client fingerprint, or NULL */
+    char *hassh;              /* SSH client fingerprint, or NULL */
+    bool has_kd;              /* false when kd_simhash was absent or null */
+    uint64_t kd_simhash;      /* keystroke-rhythm SimHash-64 when has_kd */
+    char *truth_campaign;     /* oracle label, never read by clustering, or NULL */
+    char *truth_identity;     /* oracle label, or NULL */
+    char *truth_actor;        /* oracle label, or NULL */
+    obs_session_t *sessions;  /* sessions, in input order */
+    size_t n_sessions;        /* number of sessions */
+} obs_t;
+
+/*  Where and why a record was rejected. A plain value; the codecs fill it. */
+typedef struct {
+    uint64_t record;   /* 1-based record number in its stream (JSON: line number) */
+    char id[80];       /* the record's id when it was readable (truncated), else "" */
+    char field[96];    /* the offending field path, e.g. "sessions[2].phase", or "" */
+    char message[256]; /* what is wrong with it */
+} obs_error_t;
+
+/*  Allocates an empty upsert record (all fields absent). Never returns NULL. */
+obs_t *
+obs_new(void);
+/*  Frees the record and everything it owns, and NULLs *self_p. NULL is a no-op. */
+void
+obs_destroy(obs_t **self_p);
+/*  Frees what a session owns (not the session struct itself). */
+void
+obs_session_clear(obs_session_t *session);
+/*  Deep copy. The caller owns the result. */
+obs_t *
+obs_dup(const obs_t *self);
+/*  True when both records hold exactly the same values (doubles compared bit for bit). */
+bool
+obs_equal(const obs_t *a, const obs_t *b);
+/*  Appends a zeroed session and returns it (borrowed: valid until the next append). */
+obs_session_t *
+obs_add_session(obs_t *self);
+
+/*  Fills err (record number and id from the arguments, field and a printf-style message).
+    Always returns CADRE_ERECORD, so callers can `return obs_error_set(...)`. */
+int
+obs_error_set(obs_error_t *err, uint64_t record, const char *id, const char *field,
+              const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/*  Formats err as "<source>:<record>: record '<id>': field '<field>': <message>" into buf. */
+void
+obs_error_format(const obs_error_t *err, const char *source, char *buf, size_t size);
+
+/*  Checks a string value of len bytes against max (bytes), UTF-8 validity and NUL bytes.
+    Returns 0, or CADRE_ERECORD with err filled (field names the value). */
+int
+obs_check_string(const char *s, size_t len, size_t max, obs_error_t *err, const char *field);
+/*  Checks a kd_simhash text: exactly 16 hex digits. Stores the value in *out. */
+int
+obs_check_simhash(const char *s, size_t len, uint64_t *out, obs_error_t *err, const char *field);
+/*  Checks a phase name and stores the phase in *out. */
+int
+obs_check_phase(const char *s, size_t len, ukc_phase_t *out, obs_error_t *err,
+                const char *field);
+/*  Checks that a time or duration is finite (and, when nonneg, not negative). */
+int
+obs_check_number(double v, bool nonneg, obs_error_t *err, const char *field);
+/*  Checks the whole decoded record for rules that span fields (id present, delete has only
+    an id, counts within limits). The codecs call it last. */
+int
+obs_check_record(const obs_t *self, obs_error_t *err);
+
+/*  Formats a kd_simhash as 16 lowercase hex digits into buf (>= 17 bytes). */
+void
+obs_format_simhash(uint64_t v, char *buf);
+
+#endif

@@ -1,0 +1,2 @@
+/*  obs_stream.c - placeholder until the module lands. */
+#include "obs_stream.h"

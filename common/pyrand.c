@@ -1,0 +1,2 @@
+/*  pyrand.c - placeholder until the module lands. */
+#include "pyrand.h"

@@ -1,0 +1,3 @@
+#ifndef CADRE_WIRE_H
+#define CADRE_WIRE_H
+#endif

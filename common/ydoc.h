@@ -1,0 +1,3 @@
+#ifndef CADRE_YDOC_H
+#define CADRE_YDOC_H
+#endif

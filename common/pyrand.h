@@ -17,8 +17,9 @@ typedef struct {
     int mti;          /* next index into mt */
 } pyrand_t;
 
-/*  Seeds like random.seed(n) for an integer n: key = the 32-bit limbs of |n|, least
-    significant first ([0] for 0). negative selects -magnitude. */
+/*  Seeds like random.seed(n) for an integer n, given magnitude = |n| (Python seeds a
+    negative n exactly as its absolute value): key = the 32-bit limbs of |n|, least
+    significant first ([0] for 0). */
 void
 pyrand_seed(pyrand_t *self, uint64_t magnitude);
 /*  Seeds from an explicit init_by_array key of n 32-bit words (n >= 1). */

@@ -21,6 +21,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*  Limits beyond DECNET's own checks (values over them are validation errors). */
+#define DSL_MAX_ROTATION_COUNT 100000  /* rows of one rotating actor */
+#define DSL_MAX_DURATION_DAYS 100000   /* duration_days */
+#define DSL_MAX_JITTER 1000000000      /* jitter_seconds */
+#define DSL_MAX_COUNT 100000           /* target_selector.count (OBS_MAX_SESSIONS) */
+#define DSL_MAX_INCLUDE_DEPTH 32       /* nesting of include_fixtures files */
+#define DSL_MAX_FILE_BYTES (16u << 20) /* one DSL file */
+
 /*  A position in a DSL file, 1-based. file is borrowed from the corpus that holds it. */
 typedef struct {
     const char *file; /* file name as given (or the buffer's name) */
@@ -41,7 +49,8 @@ typedef struct {
     int64_t *hours;         /* hours_active_utc (0..23); default 0..23 */
     size_t n_hours;         /* number of hours (>= 1) */
     int64_t jitter;         /* jitter_seconds, default 60, >= 0 */
-    bool has_active_days;   /* active_days was given as a non-empty list */
+    bool has_active_days;   /* active_days was given as a list (an empty list, as in DECNET,
+                               leaves no day to schedule on); false when absent or null */
     int64_t *active_days;   /* active_days in list order, duplicates kept */
     size_t n_active_days;   /* number of active_days */
     bool has_kd;            /* cadre extension: kd_simhash given */
@@ -97,22 +106,20 @@ typedef struct dsl_corpus_t {
 } dsl_corpus_t;
 
 /*  Loads and validates a DSL file. Returns 0 and stores a new corpus in *out, or a negative
-    code (CADRE_EDSL for validation errors, -errno when a file cannot be read) with a
-    "file:line:col: message" description written into err (errlen bytes, always terminated). */
-int
-dsl_load_file(const char *path, dsl_corpus_t **out, char *err, size_t errlen);
+    code (CADRE_EDSL for validation errors, -errno when a file cannot be read, CADRE_ELIMIT
+    for a file over DSL_MAX_FILE_BYTES) with a "file:line:col: message" description written
+    into err (errlen bytes, always terminated when errlen > 0); *out is then left untouched.
+    Warnings do not fail the load: they are collected in the corpus. */
+int dsl_load_file(const char *path, dsl_corpus_t **out, char *err, size_t errlen);
 /*  Same for a document in memory; name labels marks and base_dir resolves include_fixtures
     (NULL = the current directory). */
-int
-dsl_load_buffer(const char *buf, size_t len, const char *name, const char *base_dir,
-                dsl_corpus_t **out, char *err, size_t errlen);
+int dsl_load_buffer(const char *buf, size_t len, const char *name, const char *base_dir,
+                    dsl_corpus_t **out, char *err, size_t errlen);
 /*  Frees the corpus and NULLs *self_p; NULL is a no-op. */
-void
-dsl_corpus_destroy(dsl_corpus_t **self_p);
+void dsl_corpus_destroy(dsl_corpus_t **self_p);
 
 /*  The default commands of a phase used when tool_signature.commands is absent (R§8.2):
     sets *n and returns a static array (NULL with *n = 0 for phases without defaults). */
-const char *const *
-dsl_default_commands(ukc_phase_t phase, size_t *n);
+const char *const *dsl_default_commands(ukc_phase_t phase, size_t *n);
 
 #endif

@@ -2,7 +2,10 @@
 #include "digest.h"
 
 #include <nettle/md5.h>
+#include <nettle/sha1.h>
 #include <nettle/sha2.h>
+
+#include <stdio.h>
 
 static void
 s_hex(const uint8_t *raw, size_t n, char *out)
@@ -47,4 +50,30 @@ digest_md5_hex(const void *data, size_t len, char out[DIGEST_MD5_HEX])
     uint8_t raw[16];
     digest_md5(data, len, raw);
     s_hex(raw, sizeof raw, out);
+}
+
+void
+digest_uuid5_bytes(const uint8_t ns[16], const void *name, size_t len, uint8_t out[16])
+{
+    struct sha1_ctx ctx;
+    uint8_t raw[SHA1_DIGEST_SIZE];
+    sha1_init(&ctx);
+    sha1_update(&ctx, 16, ns);
+    sha1_update(&ctx, len, name);
+    sha1_digest(&ctx, sizeof raw, raw);
+    for (int i = 0; i < 16; i++) {
+        out[i] = raw[i];
+    }
+    out[6] = (uint8_t)((out[6] & 0x0f) | 0x50); /* version 5 */
+    out[8] = (uint8_t)((out[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+}
+
+void
+digest_uuid5(const uint8_t ns[16], const void *name, size_t len, char out[37])
+{
+    uint8_t b[16];
+    digest_uuid5_bytes(ns, name, len, b);
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
+             b[13], b[14], b[15]);
 }

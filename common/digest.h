@@ -1,5 +1,8 @@
 /*  digest.h - cryptographic digests used for content ids (owns nettle).
 
+    Name-based UUIDs (SHA-1, RFC 4122 version 5) give identities and campaigns ids derived
+    from content, never from a clock or a random source (SPEC §5).
+
     SHA-256 turns DSL payload seeds into payload hashes (R§8.2); MD5 is what HASSH and the
     keystroke SimHash token hash are defined over (R§7). Outputs are lowercase hex.
 */
@@ -24,5 +27,13 @@ digest_md5_hex(const void *data, size_t len, char out[DIGEST_MD5_HEX]);
 /*  Raw MD5 (16 bytes) of len bytes at data. */
 void
 digest_md5(const void *data, size_t len, uint8_t out[16]);
+
+/*  A name-based (version 5, SHA-1) UUID of name within namespace ns (RFC 4122 §4.3), as
+    36 lowercase characters into out. The same (ns, name) always gives the same id. */
+void
+digest_uuid5(const uint8_t ns[16], const void *name, size_t len, char out[37]);
+/*  The 16 bytes of a name-based UUID, for use as a namespace. */
+void
+digest_uuid5_bytes(const uint8_t ns[16], const void *name, size_t len, uint8_t out[16]);
 
 #endif

@@ -1,2 +1,798 @@
-/*  jsonio.c - placeholder until the module lands. */
+/*  jsonio.c - JSON codec of observations and assignments (see jsonio.h).
+
+    Decoding parses with jansson (rejecting duplicate keys and invalid UTF-8, allowing
+    "\u0000" through so that the NUL rule reports the field it is in) and walks the tree in a
+    fixed field order, so a record with several faults always reports the same one. Encoding
+    does not go through jansson: its number and escape formats differ from Python's, and
+    the output must match the generator's text byte for byte.
+*/
 #include "jsonio.h"
+
+#include "err.h"
+#include "xalloc.h"
+
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/*  --------------------------------------------------------------------------------------
+    Decoding */
+
+/*  Parse flags: any top-level value (so a non-object gets our own message), duplicate keys
+    rejected (which one would win is not obvious), NUL allowed (reported per field later). */
+#define S_LOAD_FLAGS (JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL)
+
+/*  "an object", "a string", ... for type error messages. */
+static const char *
+s_type_name(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        return "an object";
+    case JSON_ARRAY:
+        return "an array";
+    case JSON_STRING:
+        return "a string";
+    case JSON_INTEGER:
+        return "an integer";
+    case JSON_REAL:
+        return "a real number";
+    case JSON_TRUE:
+    case JSON_FALSE:
+        return "a boolean";
+    case JSON_NULL:
+        return "null";
+    }
+    return "an unknown value";
+}
+
+static int
+s_type_error(obs_error_t *err, const char *field, const char *expected, const json_t *v)
+{
+    return obs_error_field(err, field, "expected %s, got %s", expected, s_type_name(v));
+}
+
+/*  Turns a jansson parse error into a record error. */
+static int
+s_syntax_error(obs_error_t *err, const json_error_t *jerr)
+{
+    obs_error_set(err, err->record, NULL, "", "invalid JSON at column %d: %s", jerr->column,
+                  jerr->text);
+    return json_error_code(jerr) == json_error_premature_end_of_input ? CADRE_ETRUNC
+                                                                      : CADRE_ERECORD;
+}
+
+/*  Reads an optional string member (absent or null = NULL) of at most max bytes. */
+static int
+s_opt_string(const json_t *v, size_t max, char **out, obs_error_t *err, const char *field)
+{
+    if (!v || json_is_null(v)) {
+        *out = NULL;
+        return 0;
+    }
+    if (!json_is_string(v)) {
+        return s_type_error(err, field, "a string or null", v);
+    }
+    const char *s = json_string_value(v);
+    size_t len = json_string_length(v);
+    int rc = obs_check_string(s, len, max, err, field);
+    if (rc != 0) {
+        return rc;
+    }
+    *out = xstrndup(s, len);
+    return 0;
+}
+
+/*  Reads a required string element (null is a type error). */
+static int
+s_req_string(const json_t *v, size_t max, char **out, obs_error_t *err, const char *field)
+{
+    if (!json_is_string(v)) {
+        return s_type_error(err, field, "a string", v);
+    }
+    return s_opt_string(v, max, out, err, field);
+}
+
+/*  Reads a number member: integers and reals are accepted, the value must be finite (and
+    not negative when nonneg). *present is false when the member is absent or null. */
+static int
+s_number(const json_t *v, bool nonneg, double *out, bool *present, obs_error_t *err,
+         const char *field)
+{
+    *present = false;
+    if (!v || json_is_null(v)) {
+        return 0;
+    }
+    double d = 0;
+    if (json_is_integer(v)) {
+        d = (double)json_integer_value(v);
+    } else if (json_is_real(v)) {
+        d = json_real_value(v);
+    } else {
+        return s_type_error(err, field, "a number", v);
+    }
+    int rc = obs_check_number(d, nonneg, err, field);
+    if (rc != 0) {
+        return rc;
+    }
+    *out = d;
+    *present = true;
+    return 0;
+}
+
+static int
+s_kd_simhash(const json_t *v, obs_t *obs, obs_error_t *err)
+{
+    if (!v || json_is_null(v)) {
+        return 0;
+    }
+    if (json_is_string(v)) {
+        int rc = obs_check_simhash(json_string_value(v), json_string_length(v), &obs->kd_simhash,
+                                   err, "kd_simhash");
+        obs->has_kd = rc == 0;
+        return rc;
+    }
+    if (json_is_integer(v)) {
+        json_int_t i = json_integer_value(v);
+        if (i < 0) {
+            return obs_error_field(err, "kd_simhash", "integer %" PRId64 " is negative",
+                                   (int64_t)i);
+        }
+        obs->kd_simhash = (uint64_t)i;
+        obs->has_kd = true;
+        return 0;
+    }
+    return s_type_error(err, "kd_simhash", "a string of 16 hex digits, an integer or null", v);
+}
+
+static int
+s_truth(const json_t *v, obs_t *obs, obs_error_t *err)
+{
+    if (!v || json_is_null(v)) {
+        return 0;
+    }
+    if (!json_is_object(v)) {
+        return s_type_error(err, "truth", "an object or null", v);
+    }
+    int rc = 0;
+    if ((rc = s_opt_string(json_object_get(v, "campaign"), OBS_MAX_SHORT, &obs->truth_campaign, err,
+                           "truth.campaign")) ||
+        (rc = s_opt_string(json_object_get(v, "identity"), OBS_MAX_SHORT, &obs->truth_identity, err,
+                           "truth.identity")) ||
+        (rc = s_opt_string(json_object_get(v, "actor"), OBS_MAX_SHORT, &obs->truth_actor, err,
+                           "truth.actor"))) {
+        return rc;
+    }
+    return 0;
+}
+
+/*  The session walkers below name fields relative to the session ("phase", "commands[2]")
+    and s_sessions() nests them under "sessions[i]" only when an error occurs, so the happy
+    path formats no paths at all. */
+
+static int
+s_commands(const json_t *v, obs_session_t *s, obs_error_t *err)
+{
+    if (!v || json_is_null(v)) {
+        return 0;
+    }
+    if (!json_is_array(v)) {
+        return s_type_error(err, "commands", "an array of strings or null", v);
+    }
+    size_t n = json_array_size(v);
+    if (n > OBS_MAX_ITEMS) {
+        return obs_error_field(err, "commands", "%zu commands exceed the limit of %d", n,
+                               OBS_MAX_ITEMS);
+    }
+    if (n == 0) {
+        return 0;
+    }
+    s->commands = xcalloc(n, sizeof *s->commands);
+    s->n_commands = n;
+    for (size_t i = 0; i < n; i++) {
+        int rc = s_req_string(json_array_get(v, i), OBS_MAX_TEXT, &s->commands[i], err, "");
+        if (rc != 0) {
+            obs_error_nest(err, "commands[%zu]", i);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/*  Reads one [user, password] pair; fields are named relative to it ("", "[1]"). */
+static int
+s_cred_pair(const json_t *pair, obs_cred_t *cred, obs_error_t *err)
+{
+    if (!json_is_array(pair)) {
+        return s_type_error(err, "", "a [user, password] array", pair);
+    }
+    size_t n = json_array_size(pair);
+    if (n != 2) {
+        return obs_error_field(err, "", "expected a [user, password] pair, got %zu element%s", n,
+                               n == 1 ? "" : "s");
+    }
+    int rc = 0;
+    if ((rc = s_req_string(json_array_get(pair, 0), OBS_MAX_TEXT, &cred->user, err, "[0]")) ||
+        (rc = s_req_string(json_array_get(pair, 1), OBS_MAX_TEXT, &cred->pass, err, "[1]"))) {
+        return rc;
+    }
+    return 0;
+}
+
+static int
+s_credentials(const json_t *v, obs_session_t *s, obs_error_t *err)
+{
+    if (!v || json_is_null(v)) {
+        return 0;
+    }
+    if (!json_is_array(v)) {
+        return s_type_error(err, "credentials", "an array of [user, password] pairs or null", v);
+    }
+    size_t n = json_array_size(v);
+    if (n > OBS_MAX_ITEMS) {
+        return obs_error_field(err, "credentials", "%zu credentials exceed the limit of %d", n,
+                               OBS_MAX_ITEMS);
+    }
+    if (n == 0) {
+        return 0;
+    }
+    s->creds = xcalloc(n, sizeof *s->creds);
+    s->n_creds = n;
+    for (size_t i = 0; i < n; i++) {
+        int rc = s_cred_pair(json_array_get(v, i), &s->creds[i], err);
+        if (rc != 0) {
+            obs_error_nest(err, "credentials[%zu]", i);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+static int
+s_session(const json_t *v, obs_session_t *s, obs_error_t *err)
+{
+    if (!json_is_object(v)) {
+        return s_type_error(err, "", "an object", v);
+    }
+    int rc = 0;
+    if ((rc = s_opt_string(json_object_get(v, "id"), OBS_MAX_ID, &s->id, err, "id")) ||
+        (rc = s_opt_string(json_object_get(v, "decky"), OBS_MAX_SHORT, &s->decky, err, "decky"))) {
+        return rc;
+    }
+    const json_t *phase = json_object_get(v, "phase");
+    if (!phase || json_is_null(phase)) {
+        return obs_error_field(err, "phase", "required field is missing");
+    }
+    if (!json_is_string(phase)) {
+        return s_type_error(err, "phase", "a string", phase);
+    }
+    if ((rc = obs_check_phase(json_string_value(phase), json_string_length(phase), &s->phase, err,
+                              "phase"))) {
+        return rc;
+    }
+    bool present = false;
+    if ((rc = s_number(json_object_get(v, "start"), false, &s->start, &present, err, "start"))) {
+        return rc;
+    }
+    if (!present) {
+        return obs_error_field(err, "start", "required field is missing");
+    }
+    if ((rc = s_number(json_object_get(v, "duration"), true, &s->duration, &present, err,
+                       "duration")) ||
+        (rc = s_commands(json_object_get(v, "commands"), s, err)) ||
+        (rc = s_credentials(json_object_get(v, "credentials"), s, err)) ||
+        (rc = s_opt_string(json_object_get(v, "payload_hash"), OBS_MAX_SHORT, &s->payload_hash, err,
+                           "payload_hash")) ||
+        (rc = s_opt_string(json_object_get(v, "c2"), OBS_MAX_SHORT, &s->c2, err, "c2"))) {
+        return rc;
+    }
+    return 0;
+}
+
+static int
+s_sessions(const json_t *v, obs_t *obs, obs_error_t *err)
+{
+    if (!v || json_is_null(v)) {
+        return 0;
+    }
+    if (!json_is_array(v)) {
+        return s_type_error(err, "sessions", "an array or null", v);
+    }
+    size_t n = json_array_size(v);
+    if (n > OBS_MAX_SESSIONS) {
+        return obs_error_field(err, "sessions", "%zu sessions exceed the limit of %d", n,
+                               OBS_MAX_SESSIONS);
+    }
+    if (n == 0) {
+        return 0;
+    }
+    obs->sessions = xcalloc(n, sizeof *obs->sessions);
+    obs->n_sessions = n;
+    obs->sessions_cap = n;
+    for (size_t i = 0; i < n; i++) {
+        int rc = s_session(json_array_get(v, i), &obs->sessions[i], err);
+        if (rc != 0) {
+            obs_error_nest(err, "sessions[%zu]", i);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/*  Reads the required, non-empty "id" member of a record object into *out. */
+static int
+s_record_id(const json_t *root, size_t max, char **out, obs_error_t *err)
+{
+    const json_t *v = json_object_get(root, "id");
+    if (!v || json_is_null(v)) {
+        return obs_error_set(err, err->record, NULL, "id", "required field is missing");
+    }
+    if (!json_is_string(v)) {
+        return s_type_error(err, "id", "a string", v);
+    }
+    if (json_string_length(v) == 0) {
+        return obs_error_set(err, err->record, NULL, "id", "must not be empty");
+    }
+    int rc = s_opt_string(v, max, out, err, "id");
+    if (rc == 0) {
+        obs_error_reset(err, err->record, *out);
+    }
+    return rc;
+}
+
+/*  Reads the "op" member: absent or null means upsert. */
+static int
+s_op(const json_t *v, obs_op_t *out, obs_error_t *err)
+{
+    *out = OBS_UPSERT;
+    if (!v || json_is_null(v)) {
+        return 0;
+    }
+    if (!json_is_string(v)) {
+        return s_type_error(err, "op", "\"upsert\", \"delete\" or null", v);
+    }
+    const char *s = json_string_value(v);
+    size_t len = json_string_length(v);
+    if (len == 6 && memcmp(s, "upsert", 6) == 0) {
+        return 0;
+    }
+    if (len == 6 && memcmp(s, "delete", 6) == 0) {
+        *out = OBS_DELETE;
+        return 0;
+    }
+    return obs_error_field(err, "op", "unknown op '%.40s' (expected \"upsert\" or \"delete\")", s);
+}
+
+static int
+s_obs_from(const json_t *root, obs_t *obs, obs_error_t *err)
+{
+    int rc = 0;
+    if ((rc = s_record_id(root, OBS_MAX_ID, &obs->id, err)) ||
+        (rc = s_op(json_object_get(root, "op"), &obs->op, err))) {
+        return rc;
+    }
+    if (obs->op == OBS_DELETE) {
+        return 0; /* a delete needs only its id; anything else in it is ignored */
+    }
+    if ((rc = s_opt_string(json_object_get(root, "ip"), OBS_MAX_SHORT, &obs->ip, err, "ip"))) {
+        return rc;
+    }
+    const json_t *asn = json_object_get(root, "asn");
+    if (asn && !json_is_null(asn)) {
+        if (!json_is_integer(asn)) {
+            return s_type_error(err, "asn", "an integer or null", asn);
+        }
+        obs->asn = (int64_t)json_integer_value(asn);
+        obs->has_asn = true;
+    }
+    if ((rc = s_opt_string(json_object_get(root, "ja3"), OBS_MAX_FINGERPRINT, &obs->ja3, err,
+                           "ja3")) ||
+        (rc = s_opt_string(json_object_get(root, "ja4"), OBS_MAX_FINGERPRINT, &obs->ja4, err,
+                           "ja4")) ||
+        (rc = s_opt_string(json_object_get(root, "hassh"), OBS_MAX_FINGERPRINT, &obs->hassh, err,
+                           "hassh")) ||
+        (rc = s_kd_simhash(json_object_get(root, "kd_simhash"), obs, err)) ||
+        (rc = s_truth(json_object_get(root, "truth"), obs, err)) ||
+        (rc = s_sessions(json_object_get(root, "sessions"), obs, err))) {
+        return rc;
+    }
+    return 0;
+}
+
+/*  Parses buf into an object tree; on failure fills err and returns the error code. */
+static int
+s_load_object(const char *buf, size_t len, json_t **root_p, obs_error_t *err)
+{
+    json_error_t jerr;
+    json_t *root = json_loadb(buf, len, S_LOAD_FLAGS, &jerr);
+    if (!root) {
+        return s_syntax_error(err, &jerr);
+    }
+    if (!json_is_object(root)) {
+        int rc = obs_error_set(err, err->record, NULL, "", "record is %s, not an object",
+                               s_type_name(root));
+        json_decref(root);
+        return rc;
+    }
+    *root_p = root;
+    return 0;
+}
+
+int
+jsonio_obs_decode(const char *buf, size_t len, uint64_t record, obs_t **out, obs_error_t *err)
+{
+    obs_error_reset(err, record, NULL);
+    json_t *root = NULL;
+    int rc = s_load_object(buf, len, &root, err);
+    if (rc != 0) {
+        return rc;
+    }
+    obs_t *obs = obs_new();
+    rc = s_obs_from(root, obs, err);
+    json_decref(root);
+    if (rc == 0) {
+        rc = obs_check_record(obs, err);
+    }
+    if (rc != 0) {
+        obs_destroy(&obs);
+        return rc;
+    }
+    *out = obs;
+    return 0;
+}
+
+int
+jsonio_assign_decode(const char *buf, size_t len, uint64_t record, assign_t *out, obs_error_t *err)
+{
+    memset(out, 0, sizeof *out);
+    obs_error_reset(err, record, NULL);
+    json_t *root = NULL;
+    int rc = s_load_object(buf, len, &root, err);
+    if (rc != 0) {
+        return rc;
+    }
+    assign_t rec = {0};
+    if ((rc = s_record_id(root, OBS_MAX_ID, &rec.id, err)) == 0 &&
+        (rc = s_opt_string(json_object_get(root, "identity"), OBS_MAX_SHORT, &rec.identity, err,
+                           "identity")) == 0) {
+        rc = s_opt_string(json_object_get(root, "campaign"), OBS_MAX_SHORT, &rec.campaign, err,
+                          "campaign");
+    }
+    json_decref(root);
+    if (rc != 0) {
+        assign_clear(&rec);
+        return rc;
+    }
+    *out = rec;
+    return 0;
+}
+
+/*  --------------------------------------------------------------------------------------
+    Encoding */
+
+/*  A growing output string. */
+typedef struct {
+    char *data; /* bytes written, NUL-terminated once finished */
+    size_t len; /* bytes used */
+    size_t cap; /* bytes allocated */
+} s_out_t;
+
+static void
+s_put(s_out_t *o, const char *s, size_t n)
+{
+    xgrow(&o->data, &o->cap, o->len + n + 1);
+    memcpy(o->data + o->len, s, n);
+    o->len += n;
+}
+
+static void
+s_puts(s_out_t *o, const char *s)
+{
+    s_put(o, s, strlen(s));
+}
+
+/*  Writes a \uXXXX escape (lowercase hex, as Python does). */
+static void
+s_put_u(s_out_t *o, uint32_t u)
+{
+    char esc[16];
+    snprintf(esc, sizeof esc, "\\u%04x", (unsigned)(u & 0xFFFF));
+    s_put(o, esc, 6);
+}
+
+/*  Writes a JSON string as json.dumps(ensure_ascii=True) does: \" \\ \b \f \n \r \t, every
+    other byte outside printable ASCII as \u escapes (UTF-16 surrogate pairs above U+FFFF).
+    The string is valid UTF-8 (obs_check_record ran first); NULL is written as null. */
+static void
+s_put_string(s_out_t *o, const char *s)
+{
+    if (!s) {
+        s_puts(o, "null");
+        return;
+    }
+    s_put(o, "\"", 1);
+    size_t len = strlen(s);
+    size_t i = 0;
+    while (i < len) {
+        /*  Copy the longest run of bytes that need no escape in one go. */
+        size_t run = i;
+        while (run < len && (unsigned char)s[run] >= 0x20 && (unsigned char)s[run] < 0x7F &&
+               s[run] != '"' && s[run] != '\\') {
+            run++;
+        }
+        if (run > i) {
+            s_put(o, s + i, run - i);
+            i = run;
+            continue;
+        }
+        uint32_t cp = 0;
+        size_t n = obs_utf8_next(s + i, len - i, &cp);
+        if (n == 0) {
+            cp = 0xFFFD; /* unreachable for checked records; never emit raw bytes */
+            n = 1;
+        }
+        i += n;
+        switch (cp) {
+        case '"':
+            s_put(o, "\\\"", 2);
+            break;
+        case '\\':
+            s_put(o, "\\\\", 2);
+            break;
+        case '\b':
+            s_put(o, "\\b", 2);
+            break;
+        case '\f':
+            s_put(o, "\\f", 2);
+            break;
+        case '\n':
+            s_put(o, "\\n", 2);
+            break;
+        case '\r':
+            s_put(o, "\\r", 2);
+            break;
+        case '\t':
+            s_put(o, "\\t", 2);
+            break;
+        default:
+            if (cp >= 0x10000) {
+                cp -= 0x10000;
+                s_put_u(o, 0xD800 | (cp >> 10));
+                s_put_u(o, 0xDC00 | (cp & 0x3FF));
+            } else {
+                s_put_u(o, cp);
+            }
+            break;
+        }
+    }
+    s_put(o, "\"", 1);
+}
+
+/*  Writes a finite double as Python's repr() does: the shortest digit string that reads
+    back to the same bits, in fixed notation when the decimal exponent is in [-4, 16) (always
+    with a fraction part, "1767225600.0"), otherwise as "1.5e+300" / "1e-05". */
+static void
+s_put_double(s_out_t *o, double v)
+{
+    char tmp[40];
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(tmp, sizeof tmp, "%.*e", prec - 1, v);
+        if (strtod(tmp, NULL) == v) {
+            break;
+        }
+    }
+    /*  tmp is "[-]d[.ddd]e(+|-)XX": split it into sign, digits and exponent. */
+    const char *p = tmp;
+    bool neg = *p == '-';
+    if (neg) {
+        p++;
+    }
+    char digits[24];
+    size_t nd = 0;
+    for (; *p && *p != 'e'; p++) {
+        if (*p != '.') {
+            digits[nd++] = *p;
+        }
+    }
+    int exp10 = atoi(p + 1);
+    while (nd > 1 && digits[nd - 1] == '0') {
+        nd--;
+    }
+    char out[64];
+    size_t k = 0;
+    if (neg) {
+        out[k++] = '-';
+    }
+    int decpt = exp10 + 1; /* digits before the decimal point */
+    if (decpt > -4 && decpt <= 16) {
+        if (decpt <= 0) {
+            out[k++] = '0';
+            out[k++] = '.';
+            for (int i = 0; i < -decpt; i++) {
+                out[k++] = '0';
+            }
+            memcpy(out + k, digits, nd);
+            k += nd;
+        } else if ((size_t)decpt >= nd) {
+            memcpy(out + k, digits, nd);
+            k += nd;
+            for (size_t i = nd; i < (size_t)decpt; i++) {
+                out[k++] = '0';
+            }
+            out[k++] = '.';
+            out[k++] = '0';
+        } else {
+            memcpy(out + k, digits, (size_t)decpt);
+            k += (size_t)decpt;
+            out[k++] = '.';
+            memcpy(out + k, digits + decpt, nd - (size_t)decpt);
+            k += nd - (size_t)decpt;
+        }
+    } else {
+        out[k++] = digits[0];
+        if (nd > 1) {
+            out[k++] = '.';
+            memcpy(out + k, digits + 1, nd - 1);
+            k += nd - 1;
+        }
+        k += (size_t)snprintf(out + k, sizeof out - k, "e%c%02d", exp10 < 0 ? '-' : '+',
+                              exp10 < 0 ? -exp10 : exp10);
+    }
+    s_put(o, out, k);
+}
+
+/*  Writes `"key": ` (keys are plain ASCII) preceded by ", " unless first. */
+static void
+s_key(s_out_t *o, const char *key, bool *first)
+{
+    if (!*first) {
+        s_put(o, ", ", 2);
+    }
+    *first = false;
+    s_put(o, "\"", 1);
+    s_puts(o, key);
+    s_put(o, "\": ", 3);
+}
+
+static void
+s_put_session(s_out_t *o, const obs_session_t *s)
+{
+    bool first = true;
+    s_put(o, "{", 1);
+    s_key(o, "c2", &first);
+    s_put_string(o, s->c2);
+    s_key(o, "commands", &first);
+    s_put(o, "[", 1);
+    for (size_t i = 0; i < s->n_commands; i++) {
+        if (i > 0) {
+            s_put(o, ", ", 2);
+        }
+        s_put_string(o, s->commands[i]);
+    }
+    s_put(o, "]", 1);
+    s_key(o, "credentials", &first);
+    s_put(o, "[", 1);
+    for (size_t i = 0; i < s->n_creds; i++) {
+        s_puts(o, i > 0 ? ", [" : "[");
+        s_put_string(o, s->creds[i].user);
+        s_put(o, ", ", 2);
+        s_put_string(o, s->creds[i].pass);
+        s_put(o, "]", 1);
+    }
+    s_put(o, "]", 1);
+    s_key(o, "decky", &first);
+    s_put_string(o, s->decky);
+    s_key(o, "duration", &first);
+    s_put_double(o, s->duration);
+    s_key(o, "id", &first);
+    s_put_string(o, s->id);
+    s_key(o, "payload_hash", &first);
+    s_put_string(o, s->payload_hash);
+    s_key(o, "phase", &first);
+    s_put_string(o, ukc_phase_name(s->phase));
+    s_key(o, "start", &first);
+    s_put_double(o, s->start);
+    s_put(o, "}", 1);
+}
+
+/*  Hands the finished string to the caller. */
+static int
+s_finish(s_out_t *o, char **out_p, size_t *len_p)
+{
+    o->data[o->len] = '\0';
+    *out_p = o->data;
+    *len_p = o->len;
+    return 0;
+}
+
+int
+jsonio_obs_encode(const obs_t *obs, char **out_p, size_t *len_p, obs_error_t *err)
+{
+    obs_error_reset(err, 0, NULL);
+    int rc = obs_check_record(obs, err);
+    if (rc != 0) {
+        return rc;
+    }
+    s_out_t o = {0};
+    bool first = true;
+    s_put(&o, "{", 1);
+    if (obs->op == OBS_DELETE) {
+        s_key(&o, "id", &first);
+        s_put_string(&o, obs->id);
+        s_key(&o, "op", &first);
+        s_puts(&o, "\"delete\"}");
+        return s_finish(&o, out_p, len_p);
+    }
+    s_key(&o, "asn", &first);
+    if (obs->has_asn) {
+        char num[24];
+        snprintf(num, sizeof num, "%" PRId64, obs->asn);
+        s_puts(&o, num);
+    } else {
+        s_puts(&o, "null");
+    }
+    s_key(&o, "hassh", &first);
+    s_put_string(&o, obs->hassh);
+    s_key(&o, "id", &first);
+    s_put_string(&o, obs->id);
+    s_key(&o, "ip", &first);
+    s_put_string(&o, obs->ip);
+    s_key(&o, "ja3", &first);
+    s_put_string(&o, obs->ja3);
+    if (obs->ja4) {
+        s_key(&o, "ja4", &first);
+        s_put_string(&o, obs->ja4);
+    }
+    if (obs->has_kd) {
+        char hex[17];
+        obs_format_simhash(obs->kd_simhash, hex);
+        s_key(&o, "kd_simhash", &first);
+        s_put_string(&o, hex);
+    }
+    s_key(&o, "sessions", &first);
+    s_put(&o, "[", 1);
+    for (size_t i = 0; i < obs->n_sessions; i++) {
+        if (i > 0) {
+            s_put(&o, ", ", 2);
+        }
+        s_put_session(&o, &obs->sessions[i]);
+    }
+    s_put(&o, "]", 1);
+    if (obs->truth_campaign || obs->truth_identity || obs->truth_actor) {
+        bool tfirst = true;
+        s_key(&o, "truth", &first);
+        s_put(&o, "{", 1);
+        s_key(&o, "actor", &tfirst);
+        s_put_string(&o, obs->truth_actor);
+        s_key(&o, "campaign", &tfirst);
+        s_put_string(&o, obs->truth_campaign);
+        s_key(&o, "identity", &tfirst);
+        s_put_string(&o, obs->truth_identity);
+        s_put(&o, "}", 1);
+    }
+    s_put(&o, "}", 1);
+    return s_finish(&o, out_p, len_p);
+}
+
+int
+jsonio_assign_encode(const assign_t *rec, char **out_p, size_t *len_p, obs_error_t *err)
+{
+    obs_error_reset(err, 0, NULL);
+    int rc = assign_check(rec, err);
+    if (rc != 0) {
+        return rc;
+    }
+    s_out_t o = {0};
+    bool first = true;
+    s_put(&o, "{", 1);
+    s_key(&o, "campaign", &first);
+    s_put_string(&o, rec->campaign);
+    s_key(&o, "id", &first);
+    s_put_string(&o, rec->id);
+    s_key(&o, "identity", &first);
+    s_put_string(&o, rec->identity);
+    s_put(&o, "}", 1);
+    return s_finish(&o, out_p, len_p);
+}

@@ -1,0 +1,388 @@
+/*  test_cluster.c - the one-process engine: reconciliation cases of SPEC §5 (R§11 "Identity
+    tick" restated), events in SPEC §6 order, generic keys, convergence and determinism. */
+#include "cluster.h"
+#include "xalloc.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+/*  Events captured from one reconciliation, as "topic subject object prior" lines. */
+typedef struct {
+    char **lines; /* one line per event */
+    size_t n;     /* count */
+    size_t cap;   /* allocated */
+} s_log_t;
+
+static int
+s_capture(const ev_t *ev, void *arg)
+{
+    s_log_t *log = arg;
+    char members[4096] = "";
+    for (size_t i = 0; i < ev->n_members; i++) {
+        strncat(members, ev->members[i], sizeof members - strlen(members) - 2);
+        strncat(members, ",", sizeof members - strlen(members) - 1);
+    }
+    xgrow(&log->lines, &log->cap, log->n + 1);
+    log->lines[log->n++] = xasprintf("%s %s %s %s %s", ev_topic(ev->kind), ev->subject,
+                                     ev->object ? ev->object : "-", ev->prior ? ev->prior : "-",
+                                     members);
+    return 0;
+}
+
+static void
+s_log_free(s_log_t *log)
+{
+    for (size_t i = 0; i < log->n; i++) {
+        free(log->lines[i]);
+    }
+    free(log->lines);
+    memset(log, 0, sizeof *log);
+}
+
+static size_t
+s_count(const s_log_t *log, const char *topic)
+{
+    size_t n = 0;
+    size_t len = strlen(topic);
+    for (size_t i = 0; i < log->n; i++) {
+        n += strncmp(log->lines[i], topic, len) == 0 && log->lines[i][len] == ' ';
+    }
+    return n;
+}
+
+/*  An observation with the given fingerprints and optional payload / C2. */
+static obs_t *
+s_obs(const char *id, const char *ja3, const char *hassh, const char *payload, const char *c2)
+{
+    obs_t *o = obs_new();
+    o->id = xstrdup(id);
+    o->ja3 = ja3 ? xstrdup(ja3) : NULL;
+    o->hassh = hassh ? xstrdup(hassh) : NULL;
+    obs_session_t *s = obs_add_session(o);
+    s->phase = UKC_DELIVERY;
+    s->start = 1767225600.0;
+    s->duration = 1.0;
+    s->payload_hash = payload ? xstrdup(payload) : NULL;
+    s->c2 = c2 ? xstrdup(c2) : NULL;
+    return o;
+}
+
+static void
+s_put(cluster_t *c, obs_t *o)
+{
+    cluster_apply(c, o);
+    obs_destroy(&o);
+}
+
+static void
+s_delete(cluster_t *c, const char *id)
+{
+    obs_t *o = obs_new();
+    o->op = OBS_DELETE;
+    o->id = xstrdup(id);
+    cluster_apply(c, o);
+    obs_destroy(&o);
+}
+
+static cluster_t *
+s_new(void)
+{
+    ccfg_t cfg;
+    ccfg_reference(&cfg);
+    return cluster_new(&cfg, "test");
+}
+
+static const char *
+s_ident(cluster_t *c, const char *id)
+{
+    int64_t slot = cluster_find(c, id);
+    assert_true(slot >= 0);
+    return cluster_identity_of(c, (size_t)slot);
+}
+
+static void
+s_reconcile(cluster_t *c, s_log_t *log)
+{
+    s_log_free(log);
+    assert_int_equal(cluster_reconcile(c, s_capture, log), 0);
+}
+
+static void
+test_empty(void **state)
+{
+    (void)state;
+    cluster_t *c = s_new();
+    s_log_t log = {0};
+    s_reconcile(c, &log);
+    assert_int_equal(log.n, 0);
+    assert_int_equal(cluster_stats(c).identities, 0);
+    s_log_free(&log);
+    cluster_destroy(&c);
+    assert_null(c);
+}
+
+static void
+test_shared_ja3_forms_one_then_nothing(void **state)
+{
+    (void)state;
+    cluster_t *c = s_new();
+    s_log_t log = {0};
+    s_put(c, s_obs("a", "J", NULL, NULL, NULL));
+    s_put(c, s_obs("b", "J", NULL, NULL, NULL));
+    s_reconcile(c, &log);
+    assert_int_equal(s_count(&log, "identity.formed"), 1);
+    assert_int_equal(s_count(&log, "identity.observation.linked"), 0);
+    assert_int_equal(s_count(&log, "campaign.formed"), 1);
+    assert_int_equal(s_count(&log, "identity.campaign.assigned"), 1);
+    assert_non_null(strstr(log.lines[0], " a,b,"));
+    assert_string_equal(s_ident(c, "a"), s_ident(c, "b"));
+    /* A second reconciliation with no input change reports nothing (fixed point). */
+    s_reconcile(c, &log);
+    assert_int_equal(log.n, 0);
+    /* A new observation with a known JA3 is linked, not formed. */
+    s_put(c, s_obs("c", "J", NULL, NULL, NULL));
+    s_reconcile(c, &log);
+    assert_int_equal(log.n, 1);
+    assert_int_equal(s_count(&log, "identity.observation.linked"), 1);
+    s_log_free(&log);
+    cluster_destroy(&c);
+}
+
+static void
+test_distinct_form_two(void **state)
+{
+    (void)state;
+    cluster_t *c = s_new();
+    s_log_t log = {0};
+    s_put(c, s_obs("a", "J1", NULL, NULL, NULL));
+    s_put(c, s_obs("b", "J2", NULL, NULL, NULL));
+    s_reconcile(c, &log);
+    assert_int_equal(s_count(&log, "identity.formed"), 2);
+    assert_string_not_equal(s_ident(c, "a"), s_ident(c, "b"));
+    assert_int_equal(cluster_stats(c).campaigns, 2);
+    s_log_free(&log);
+    cluster_destroy(&c);
+}
+
+/*  A bridge merges two identities (oldest wins, soft); removing it unmerges them. */
+static void
+test_merge_then_unmerge(void **state)
+{
+    (void)state;
+    cluster_t *c = s_new();
+    s_log_t log = {0};
+    s_put(c, s_obs("a", "J1", NULL, NULL, NULL));
+    s_put(c, s_obs("b", NULL, "H2", NULL, NULL));
+    s_reconcile(c, &log);
+    char *ia = xstrdup(s_ident(c, "a"));
+    char *ib = xstrdup(s_ident(c, "b"));
+    /* The bridge agrees with a on JA3 and with b on HASSH. */
+    s_put(c, s_obs("x", "J1", "H2", NULL, NULL));
+    s_reconcile(c, &log);
+    assert_int_equal(s_count(&log, "identity.merged"), 1);
+    assert_int_equal(s_count(&log, "identity.observation.linked"), 1);
+    assert_int_equal(s_count(&log, "identity.formed"), 0);
+    char *want = xasprintf("identity.merged %s %s - ", ia, ib);
+    assert_string_equal(log.lines[1], want); /* linked first, then merged */
+    free(want);
+    assert_string_equal(s_ident(c, "b"), ia);
+    rec_identity_t r;
+    cluster_identity_record(c, 1, &r);
+    assert_string_equal(r.id, ib);
+    assert_string_equal(r.merged_into, ia);
+    rec_identity_clear(&r);
+    cluster_identity_record(c, 0, &r);
+    assert_null(r.merged_into);
+    assert_int_equal(r.observations, 3);
+    rec_identity_clear(&r);
+    /* Campaign layer: the merged-out identity leaves, so its campaign merges too. */
+    assert_int_equal(cluster_stats(c).campaigns, 1);
+    /* Upsert the bridge so it no longer agrees with b: b's identity comes back. */
+    s_put(c, s_obs("x", "J1", NULL, NULL, NULL));
+    s_reconcile(c, &log);
+    assert_int_equal(s_count(&log, "identity.unmerged"), 1);
+    want = xasprintf("identity.unmerged %s %s - ", ib, ia);
+    assert_string_equal(log.lines[0], want);
+    free(want);
+    assert_string_equal(s_ident(c, "b"), ib);
+    cluster_identity_record(c, 1, &r);
+    assert_null(r.merged_into);
+    rec_identity_clear(&r);
+    s_reconcile(c, &log);
+    assert_int_equal(log.n, 0);
+    free(ia);
+    free(ib);
+    s_log_free(&log);
+    cluster_destroy(&c);
+}
+
+/*  A delete that removes the only link splits an identity: the part with the oldest member
+    keeps the id, the other part gets a new one and its members are re-linked. */
+static void
+test_delete_splits(void **state)
+{
+    (void)state;
+    cluster_t *c = s_new();
+    s_log_t log = {0};
+    s_put(c, s_obs("a1", NULL, NULL, "P", NULL));
+    s_put(c, s_obs("a2", NULL, NULL, "P", NULL));
+    s_put(c, s_obs("bridge", NULL, NULL, "P", "C"));
+    s_put(c, s_obs("b1", NULL, NULL, NULL, "C"));
+    s_put(c, s_obs("b2", NULL, NULL, NULL, "C"));
+    s_reconcile(c, &log);
+    assert_int_equal(s_count(&log, "identity.formed"), 1);
+    char *id0 = xstrdup(s_ident(c, "a1"));
+    assert_string_equal(s_ident(c, "b2"), id0);
+    s_delete(c, "bridge");
+    s_reconcile(c, &log);
+    assert_int_equal(s_count(&log, "identity.formed"), 1);
+    assert_int_equal(s_count(&log, "identity.observation.linked"), 2);
+    assert_string_equal(s_ident(c, "a1"), id0);
+    assert_string_equal(s_ident(c, "a2"), id0);
+    assert_string_not_equal(s_ident(c, "b1"), id0);
+    assert_string_equal(s_ident(c, "b1"), s_ident(c, "b2"));
+    /* The re-link events carry the real prior id. */
+    for (size_t i = 0; i < log.n; i++) {
+        if (strncmp(log.lines[i], "identity.observation.linked", 27) == 0) {
+            assert_non_null(strstr(log.lines[i], id0));
+        }
+    }
+    assert_int_equal(cluster_stats(c).identities, 2);
+    assert_int_equal(cluster_stats(c).campaigns, 2);
+    s_reconcile(c, &log);
+    assert_int_equal(log.n, 0);
+    free(id0);
+    s_log_free(&log);
+    cluster_destroy(&c);
+}
+
+/*  R§12.9: identities a < b < c, b pre-merged into a, one observation each; b's and c's
+    share a JA3, a's differs. DECNET oscillates forever; cadre converges. */
+static void
+test_oscillation_converges(void **state)
+{
+    (void)state;
+    cluster_t *c = s_new();
+    s_log_t log = {0};
+    /* Build a, b, c as separate identities, then merge b into a through a bridge. */
+    s_put(c, s_obs("oa", "JA", NULL, NULL, NULL));
+    s_put(c, s_obs("ob", "JB", "HB", NULL, NULL));
+    s_reconcile(c, &log);
+    s_put(c, s_obs("bridge", "JA", "HB", NULL, NULL));
+    s_reconcile(c, &log);
+    assert_int_equal(s_count(&log, "identity.merged"), 1);
+    /* Now the bridge goes away and c arrives sharing b's JA3... */
+    s_delete(c, "bridge");
+    s_put(c, s_obs("oc", "JB", NULL, NULL, NULL));
+    size_t rounds = 0;
+    do {
+        s_reconcile(c, &log);
+        rounds++;
+    } while (log.n > 0 && rounds < 10);
+    assert_true(rounds <= 2);
+    assert_string_equal(s_ident(c, "ob"), s_ident(c, "oc"));
+    assert_string_not_equal(s_ident(c, "oa"), s_ident(c, "ob"));
+    s_log_free(&log);
+    cluster_destroy(&c);
+}
+
+/*  A shared HASSH over the generic cutoff stops linking: the identity unmerges. */
+static void
+test_generic_key_unmerges(void **state)
+{
+    (void)state;
+    ccfg_t cfg;
+    ccfg_reference(&cfg);
+    cfg.generic_cutoff[KEY_HASSH] = 3;
+    cluster_t *c = cluster_new(&cfg, "test");
+    s_log_t log = {0};
+    s_put(c, s_obs("a", "J1", "LIB", NULL, NULL));
+    s_put(c, s_obs("b", "J2", "LIB", NULL, NULL));
+    s_reconcile(c, &log);
+    assert_string_equal(s_ident(c, "a"), s_ident(c, "b"));
+    s_put(c, s_obs("c", "J3", "LIB", NULL, NULL));
+    s_put(c, s_obs("d", "J4", "LIB", NULL, NULL));
+    s_reconcile(c, &log);
+    assert_int_equal(cluster_stats(c).id_part.generic_keys, 1);
+    assert_int_equal(cluster_stats(c).identities, 4);
+    assert_string_not_equal(s_ident(c, "a"), s_ident(c, "b"));
+    s_log_free(&log);
+    cluster_destroy(&c);
+}
+
+/*  Same input, same order: byte-identical ids and events; the partition does not depend on
+    the order (ids may). */
+static void
+test_determinism_and_order(void **state)
+{
+    (void)state;
+    const char *spec[][5] = {
+        {"o1", "J1", NULL, "P1", NULL}, {"o2", NULL, "H1", "P1", NULL},
+        {"o3", "J2", "H2", NULL, "C1"}, {"o4", NULL, NULL, NULL, "C1"},
+        {"o5", "J1", "H3", NULL, NULL}, {"o6", "J9", "H9", "P1", NULL},
+    };
+    size_t n = sizeof spec / sizeof spec[0];
+    s_log_t run[2] = {{0}, {0}};
+    for (int r = 0; r < 2; r++) {
+        cluster_t *c = s_new();
+        for (size_t i = 0; i < n; i++) {
+            s_put(c, s_obs(spec[i][0], spec[i][1], spec[i][2], spec[i][3], spec[i][4]));
+        }
+        assert_int_equal(cluster_reconcile(c, s_capture, &run[r]), 0);
+        cluster_destroy(&c);
+    }
+    assert_int_equal(run[0].n, run[1].n);
+    for (size_t i = 0; i < run[0].n; i++) {
+        assert_string_equal(run[0].lines[i], run[1].lines[i]);
+    }
+    s_log_free(&run[0]);
+    s_log_free(&run[1]);
+    /* Reversed order: same partition. */
+    cluster_t *f = s_new();
+    cluster_t *b = s_new();
+    for (size_t i = 0; i < n; i++) {
+        s_put(f, s_obs(spec[i][0], spec[i][1], spec[i][2], spec[i][3], spec[i][4]));
+        size_t j = n - 1 - i;
+        s_put(b, s_obs(spec[j][0], spec[j][1], spec[j][2], spec[j][3], spec[j][4]));
+    }
+    cluster_reconcile(f, NULL, NULL);
+    cluster_reconcile(b, NULL, NULL);
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < n; j++) {
+            bool same_f = strcmp(s_ident(f, spec[i][0]), s_ident(f, spec[j][0])) == 0;
+            bool same_b = strcmp(s_ident(b, spec[i][0]), s_ident(b, spec[j][0])) == 0;
+            assert_int_equal(same_f, same_b);
+        }
+    }
+    /* o6 is vetoed away from o1/o2 (both slots comparable? no: o1 has only JA3, o2 only
+       HASSH, o6 has both and disagrees), so it stays alone. */
+    assert_string_not_equal(s_ident(f, "o6"), s_ident(f, "o1"));
+    assert_string_equal(s_ident(f, "o1"), s_ident(f, "o2"));
+    assert_string_equal(s_ident(f, "o1"), s_ident(f, "o5"));
+    assert_string_equal(s_ident(f, "o3"), s_ident(f, "o4"));
+    cluster_destroy(&f);
+    cluster_destroy(&b);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_empty),
+        cmocka_unit_test(test_shared_ja3_forms_one_then_nothing),
+        cmocka_unit_test(test_distinct_form_two),
+        cmocka_unit_test(test_merge_then_unmerge),
+        cmocka_unit_test(test_delete_splits),
+        cmocka_unit_test(test_oscillation_converges),
+        cmocka_unit_test(test_generic_key_unmerges),
+        cmocka_unit_test(test_determinism_and_order),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,381 @@
+/*  life.c - stable ids over a changing partition (see life.h and SPEC §5). */
+#include "life.h"
+
+#include "digest.h"
+#include "u64map.h"
+#include "xalloc.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/*  One id. */
+typedef struct {
+    char uuid[37];        /* the id as text */
+    uint64_t formed;      /* formation order */
+    uint32_t merged_into; /* soft-merge pointer, or LIFE_NONE */
+    uint32_t home;        /* this reconciliation: component of its oldest literal member */
+    bool live;            /* names a component after the last reconciliation */
+} s_id_t;
+
+struct life_t {
+    char *kind;            /* "identity" or "campaign": part of every derived name */
+    uint8_t ns[16];        /* deployment namespace for name-based ids */
+    life_name_fn name;     /* names elements */
+    void *name_arg;        /* argument of name */
+    uint32_t *lit;         /* per element: literal id or LIFE_NONE */
+    uint32_t *founded;     /* per element: how many ids it founded */
+    size_t n_elems;        /* elements known */
+    size_t elems_cap;      /* allocated element slots */
+    s_id_t *ids;           /* every id ever formed */
+    size_t n_ids;          /* number of ids */
+    size_t ids_cap;        /* allocated id slots */
+    life_events_t events;  /* the last reconciliation's events */
+    size_t events_cap;     /* allocated event slots */
+};
+
+life_t *
+life_new(const char *kind, const uint8_t ns[16], life_name_fn name, void *name_arg)
+{
+    life_t *self = xcalloc(1, sizeof *self);
+    self->kind = xstrdup(kind);
+    memcpy(self->ns, ns, 16);
+    self->name = name;
+    self->name_arg = name_arg;
+    return self;
+}
+
+static void
+s_events_clear(life_t *self)
+{
+    for (size_t i = 0; i < self->events.n; i++) {
+        free(self->events.ev[i].members);
+    }
+    self->events.n = 0;
+}
+
+void
+life_destroy(life_t **self_p)
+{
+    assert(self_p);
+    life_t *self = *self_p;
+    if (!self) {
+        return;
+    }
+    s_events_clear(self);
+    free(self->events.ev);
+    free(self->kind);
+    free(self->lit);
+    free(self->founded);
+    free(self->ids);
+    free(self);
+    *self_p = NULL;
+}
+
+static void
+s_grow_elems(life_t *self, size_t n)
+{
+    if (n <= self->n_elems) {
+        return;
+    }
+    size_t cap = self->elems_cap;
+    xgrow(&self->lit, &cap, n);
+    cap = self->elems_cap;
+    xgrow(&self->founded, &cap, n);
+    self->elems_cap = cap;
+    for (size_t e = self->n_elems; e < n; e++) {
+        self->lit[e] = LIFE_NONE;
+        self->founded[e] = 0;
+    }
+    self->n_elems = n;
+}
+
+void
+life_forget(life_t *self, uint32_t e)
+{
+    if (e < self->n_elems) {
+        self->lit[e] = LIFE_NONE;
+    }
+}
+
+static life_event_t *
+s_event(life_t *self, life_event_kind_t kind, uint32_t id, uint32_t other)
+{
+    xgrow(&self->events.ev, &self->events_cap, self->events.n + 1);
+    life_event_t *ev = &self->events.ev[self->events.n++];
+    *ev = (life_event_t){.kind = kind,
+                         .id = id,
+                         .other = other,
+                         .element = LIFE_NONE,
+                         .prior = LIFE_NONE};
+    return ev;
+}
+
+/*  Forms a new id founded by element founder. */
+static uint32_t
+s_form(life_t *self, uint32_t founder)
+{
+    const char *fname = self->name(founder, self->name_arg);
+    char *name = xasprintf("%s:%s:%" PRIu32, self->kind, fname, self->founded[founder]++);
+    xgrow(&self->ids, &self->ids_cap, self->n_ids + 1);
+    uint32_t id = (uint32_t)self->n_ids++;
+    s_id_t *x = &self->ids[id];
+    digest_uuid5(self->ns, name, strlen(name), x->uuid);
+    free(name);
+    x->formed = id;
+    x->merged_into = LIFE_NONE;
+    x->home = LIFE_NONE;
+    x->live = false;
+    return id;
+}
+
+/*  Sort context: the alive elements ordered by seq. */
+typedef struct {
+    uint32_t e;   /* element */
+    uint64_t seq; /* its ordering key */
+} s_elem_t;
+
+static int
+s_cmp_seq(const void *a, const void *b)
+{
+    uint64_t x = ((const s_elem_t *)a)->seq;
+    uint64_t y = ((const s_elem_t *)b)->seq;
+    return (x > y) - (x < y);
+}
+
+/*  life_t pointer for the event comparator (qsort has no context argument). */
+typedef struct {
+    const life_t *life; /* for id strings and element names */
+    life_event_t ev;    /* the event */
+} s_sort_ev_t;
+
+static int
+s_cmp_event(const void *a, const void *b)
+{
+    const s_sort_ev_t *x = a;
+    const s_sort_ev_t *y = b;
+    if (x->ev.kind != y->ev.kind) {
+        return x->ev.kind < y->ev.kind ? -1 : 1;
+    }
+    const life_t *l = x->life;
+    int c = strcmp(l->ids[x->ev.id].uuid, l->ids[y->ev.id].uuid);
+    if (c != 0) {
+        return c;
+    }
+    if (x->ev.other != y->ev.other && x->ev.other != LIFE_NONE && y->ev.other != LIFE_NONE) {
+        return strcmp(l->ids[x->ev.other].uuid, l->ids[y->ev.other].uuid);
+    }
+    if (x->ev.element != LIFE_NONE && y->ev.element != LIFE_NONE) {
+        c = strcmp(l->name(x->ev.element, l->name_arg), l->name(y->ev.element, l->name_arg));
+        if (c != 0) {
+            return c;
+        }
+    }
+    return 0;
+}
+
+static void
+s_sort_events(life_t *self)
+{
+    size_t n = self->events.n;
+    s_sort_ev_t *tmp = xcalloc(n, sizeof *tmp);
+    for (size_t i = 0; i < n; i++) {
+        tmp[i].life = self;
+        tmp[i].ev = self->events.ev[i];
+    }
+    qsort(tmp, n, sizeof *tmp, s_cmp_event);
+    for (size_t i = 0; i < n; i++) {
+        self->events.ev[i] = tmp[i].ev;
+    }
+    free(tmp);
+}
+
+const life_events_t *
+life_reconcile(life_t *self, size_t n, const bool *alive, const uint32_t *comp,
+               const uint64_t *seq)
+{
+    s_events_clear(self);
+    s_grow_elems(self, n);
+
+    /* Alive elements in seq order; components numbered by their oldest member. */
+    s_elem_t *order = xcalloc(n, sizeof *order);
+    size_t n_alive = 0;
+    for (size_t e = 0; e < n; e++) {
+        if (alive[e]) {
+            order[n_alive].e = (uint32_t)e;
+            order[n_alive].seq = seq[e];
+            n_alive++;
+        }
+    }
+    qsort(order, n_alive, sizeof *order, s_cmp_seq);
+    u64map_t *label = u64map_new();
+    uint32_t *cidx = xcalloc(n_alive, sizeof *cidx);
+    uint32_t n_comp = 0;
+    for (size_t i = 0; i < n_alive; i++) {
+        uint32_t k = u64map_get_or_put(label, comp[order[i].e], n_comp);
+        if (k == n_comp) {
+            n_comp++;
+        }
+        cidx[i] = k;
+    }
+    u64map_destroy(&label);
+
+    /* Members of each component in seq order (counting sort by component). */
+    uint32_t *start = xcalloc((size_t)n_comp + 1, sizeof *start);
+    for (size_t i = 0; i < n_alive; i++) {
+        start[cidx[i] + 1]++;
+    }
+    for (uint32_t k = 0; k < n_comp; k++) {
+        start[k + 1] += start[k];
+    }
+    uint32_t *members = xcalloc(n_alive, sizeof *members);
+    uint32_t *fill = xcalloc((size_t)n_comp + 1, sizeof *fill);
+    memcpy(fill, start, ((size_t)n_comp + 1) * sizeof *fill);
+    for (size_t i = 0; i < n_alive; i++) {
+        members[fill[cidx[i]]++] = order[i].e;
+    }
+    free(fill);
+
+    /* home(x): the component of x's oldest alive literal member. */
+    for (size_t x = 0; x < self->n_ids; x++) {
+        self->ids[x].home = LIFE_NONE;
+        self->ids[x].live = false;
+    }
+    for (size_t i = 0; i < n_alive; i++) {
+        uint32_t x = self->lit[order[i].e];
+        if (x != LIFE_NONE && self->ids[x].home == LIFE_NONE) {
+            self->ids[x].home = cidx[i];
+        }
+    }
+    free(order);
+    free(cidx);
+
+    /* Candidates per component, each list in formation order (ids are numbered by it). */
+    uint32_t *cstart = xcalloc((size_t)n_comp + 1, sizeof *cstart);
+    size_t n_known = self->n_ids;
+    for (size_t x = 0; x < n_known; x++) {
+        if (self->ids[x].home != LIFE_NONE) {
+            cstart[self->ids[x].home + 1]++;
+        }
+    }
+    for (uint32_t k = 0; k < n_comp; k++) {
+        cstart[k + 1] += cstart[k];
+    }
+    uint32_t *cands = xcalloc(cstart[n_comp] + 1, sizeof *cands);
+    uint32_t *cfill = xcalloc((size_t)n_comp + 1, sizeof *cfill);
+    memcpy(cfill, cstart, ((size_t)n_comp + 1) * sizeof *cfill);
+    for (size_t x = 0; x < n_known; x++) {
+        if (self->ids[x].home != LIFE_NONE) {
+            cands[cfill[self->ids[x].home]++] = (uint32_t)x;
+        }
+    }
+    free(cfill);
+
+    for (uint32_t k = 0; k < n_comp; k++) {
+        uint32_t nc = cstart[k + 1] - cstart[k];
+        const uint32_t *ck = cands + cstart[k];
+        const uint32_t *mk = members + start[k];
+        uint32_t nm = start[k + 1] - start[k];
+        uint32_t live;
+        size_t formed = SIZE_MAX; /* index of this component's formed event */
+        if (nc == 0) {
+            live = s_form(self, mk[0]);
+            s_event(self, LIFE_FORMED, live, LIFE_NONE);
+            formed = self->events.n - 1;
+            self->events.ev[formed].members = xcalloc(nm, sizeof(uint32_t));
+        } else {
+            live = ck[0]; /* ids are numbered in formation order: the oldest wins */
+        }
+        self->ids[live].live = true;
+        for (uint32_t i = 0; i < nm; i++) {
+            uint32_t e = mk[i];
+            uint32_t x = self->lit[e];
+            if (x == live || (x != LIFE_NONE && self->ids[x].home == k)) {
+                continue; /* already live here, or a soft-merged member keeping its id */
+            }
+            self->lit[e] = live;
+            if (formed != SIZE_MAX && x == LIFE_NONE) {
+                life_event_t *f = &self->events.ev[formed];
+                f->members[f->n_members++] = e;
+            } else {
+                life_event_t *ev = s_event(self, LIFE_LINKED, live, LIFE_NONE);
+                ev->element = e;
+                ev->prior = x;
+            }
+        }
+        for (uint32_t i = 0; i < nc; i++) {
+            uint32_t y = ck[i];
+            if (y != live && self->ids[y].merged_into != live) {
+                self->ids[y].merged_into = live;
+                s_event(self, LIFE_MERGED, y, live);
+            }
+        }
+        if (self->ids[live].merged_into != LIFE_NONE) {
+            s_event(self, LIFE_UNMERGED, live, self->ids[live].merged_into);
+            self->ids[live].merged_into = LIFE_NONE;
+        }
+    }
+    free(start);
+    free(members);
+    free(cstart);
+    free(cands);
+    s_sort_events(self);
+    return &self->events;
+}
+
+uint32_t
+life_literal(const life_t *self, uint32_t e)
+{
+    return e < self->n_elems ? self->lit[e] : LIFE_NONE;
+}
+
+uint32_t
+life_resolve(const life_t *self, uint32_t id)
+{
+    /* Every chain ends at a live id after a reconciliation; the guard bounds a walk that
+       starts at a dead id whose chain was never re-pointed. */
+    for (size_t hops = 0; id != LIFE_NONE && self->ids[id].merged_into != LIFE_NONE &&
+                          hops <= self->n_ids;
+         hops++) {
+        id = self->ids[id].merged_into;
+    }
+    return id;
+}
+
+uint32_t
+life_resolve_element(const life_t *self, uint32_t e)
+{
+    return life_resolve(self, life_literal(self, e));
+}
+
+uint32_t
+life_merged_into(const life_t *self, uint32_t id)
+{
+    return self->ids[id].merged_into;
+}
+
+uint64_t
+life_formed(const life_t *self, uint32_t id)
+{
+    return self->ids[id].formed;
+}
+
+const char *
+life_id_str(const life_t *self, uint32_t id)
+{
+    return self->ids[id].uuid;
+}
+
+size_t
+life_id_count(const life_t *self)
+{
+    return self->n_ids;
+}
+
+bool
+life_is_live(const life_t *self, uint32_t id)
+{
+    return id < self->n_ids && self->ids[id].live;
+}

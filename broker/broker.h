@@ -7,7 +7,6 @@
 #define CADRE_BROKER_H
 
 /*  The role's name as printed in logs and usage lines. */
-const char *
-broker_role_name(void);
+const char *broker_role_name(void);
 
 #endif

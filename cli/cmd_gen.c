@@ -129,9 +129,9 @@ s_summary(FILE *out, const char *spec, int64_t seed, const s_corpus_t *c, int64_
             bool new_actor = true;
             for (size_t k = i; k < j && new_actor; k++) {
                 const obs_t *q = c->recs[k];
-                new_actor = !(q->truth_campaign && strcmp(q->truth_campaign, camp) == 0 &&
-                              q->truth_actor && p->truth_actor &&
-                              strcmp(q->truth_actor, p->truth_actor) == 0);
+                new_actor =
+                    !(q->truth_campaign && strcmp(q->truth_campaign, camp) == 0 && q->truth_actor &&
+                      p->truth_actor && strcmp(q->truth_actor, p->truth_actor) == 0);
             }
             n_actors += new_actor;
             for (size_t s = 0; s < p->n_sessions; s++) {
@@ -148,8 +148,7 @@ s_summary(FILE *out, const char *spec, int64_t seed, const s_corpus_t *c, int64_
         }
         fprintf(out, "\n");
     }
-    fprintf(out, "%-24s %6zu %6zu %8zu  delivery\n", "noise scanners", n_noise, n_noise,
-            n_noise);
+    fprintf(out, "%-24s %6zu %6zu %8zu  delivery\n", "noise scanners", n_noise, n_noise, n_noise);
 }
 
 int

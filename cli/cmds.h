@@ -12,13 +12,10 @@
 #define CLI_EX_CONFIG 78
 
 /*  cadre gen SPEC [--seed S] [--format jsonl|msgpack] [--out FILE] [--replicate N] [--summary] */
-int
-cmd_gen(int argc, char **argv);
+int cmd_gen(int argc, char **argv);
 /*  cadre score CORPUS ASSIGNMENTS [--level campaign|identity|actor] [--layer campaign|identity] */
-int
-cmd_score(int argc, char **argv);
+int cmd_score(int argc, char **argv);
 /*  cadre check CORPUS...: reads observation streams and reports every malformed record. */
-int
-cmd_check(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 
 #endif

@@ -7,9 +7,9 @@
 
 /*  One subcommand. */
 typedef struct {
-    const char *name;               /* what the user types */
+    const char *name;                  /* what the user types */
     int (*run)(int argc, char **argv); /* its entry point */
-    const char *summary;            /* one line for --help */
+    const char *summary;               /* one line for --help */
 } s_cmd_t;
 
 static const s_cmd_t s_cmds[] = {

@@ -7,17 +7,16 @@
 #define CADRE_ERR_H
 
 enum {
-    CADRE_ERECORD = -1000, /* a malformed input record (details in its error struct) */
-    CADRE_EDSL = -1001,    /* a campaign DSL document failed validation */
-    CADRE_ECONFIG = -1002, /* a configuration value is invalid */
-    CADRE_ETRUNC = -1003,  /* input ended in the middle of a record */
+    CADRE_ERECORD = -1000,   /* a malformed input record (details in its error struct) */
+    CADRE_EDSL = -1001,      /* a campaign DSL document failed validation */
+    CADRE_ECONFIG = -1002,   /* a configuration value is invalid */
+    CADRE_ETRUNC = -1003,    /* input ended in the middle of a record */
     CADRE_EMISMATCH = -1004, /* two inputs that must describe the same items do not */
-    CADRE_EFORMAT = -1005, /* a file is not in the expected format */
-    CADRE_ELIMIT = -1006,  /* a size or count limit was exceeded */
+    CADRE_EFORMAT = -1005,   /* a file is not in the expected format */
+    CADRE_ELIMIT = -1006,    /* a size or count limit was exceeded */
 };
 
 /*  Returns a static, human-readable description of code (a project code or -errno). */
-const char *
-cadre_strerror(int code);
+const char *cadre_strerror(int code);
 
 #endif

@@ -20,10 +20,10 @@
 
 /*  Generation state of one actor. */
 typedef struct {
-    char identity[40];      /* truth identity label "id-<uuid>" */
-    obs_t **rows;           /* its observation rows, owned until emitted */
-    size_t n_rows;          /* number of rows */
-    const char *success;    /* decky of its last exploitation/persistence session, or NULL */
+    char identity[40];   /* truth identity label "id-<uuid>" */
+    obs_t **rows;        /* its observation rows, owned until emitted */
+    size_t n_rows;       /* number of rows */
+    const char *success; /* decky of its last exploitation/persistence session, or NULL */
 } s_actor_t;
 
 static char *

@@ -27,10 +27,8 @@ typedef int (*gen_sink_fn)(const obs_t *obs, void *arg);
 
 /*  Generates the corpus with seed (negative seeds behave as Python's, i.e. as |seed|).
     Returns 0, or the first non-zero sink return value. */
-int
-gen_run(const dsl_corpus_t *corpus, int64_t seed, gen_sink_fn sink, void *arg);
+int gen_run(const dsl_corpus_t *corpus, int64_t seed, gen_sink_fn sink, void *arg);
 /*  Rewrites obs in place into copy number copy of itself (see above). copy 0 is a no-op. */
-void
-gen_replicate(obs_t *obs, uint64_t copy);
+void gen_replicate(obs_t *obs, uint64_t copy);
 
 #endif

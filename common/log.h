@@ -13,36 +13,32 @@
 typedef enum { LOG_LEVEL_ERROR = 0, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG } log_level_t;
 
 /*  Sets the role letter and instance id printed on every line (default 'C', 0). */
-void
-log_set_role(char role, int id);
+void log_set_role(char role, int id);
 /*  Sets the most verbose level that is printed (default LOG_LEVEL_INFO). */
-void
-log_set_level(log_level_t level);
+void log_set_level(log_level_t level);
 /*  True when messages at level would be printed. */
-bool
-log_enabled(log_level_t level);
+bool log_enabled(log_level_t level);
 /*  Formats and prints one line; use the macros below instead. */
-void
-log_write(log_level_t level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void log_write(log_level_t level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define log_error(...) log_write(LOG_LEVEL_ERROR, __VA_ARGS__)
-#define log_warn(...)                                                                           \
-    do {                                                                                        \
-        if (log_enabled(LOG_LEVEL_WARN)) {                                                      \
-            log_write(LOG_LEVEL_WARN, __VA_ARGS__);                                             \
-        }                                                                                       \
+#define log_warn(...)                                                                              \
+    do {                                                                                           \
+        if (log_enabled(LOG_LEVEL_WARN)) {                                                         \
+            log_write(LOG_LEVEL_WARN, __VA_ARGS__);                                                \
+        }                                                                                          \
     } while (0)
-#define log_info(...)                                                                           \
-    do {                                                                                        \
-        if (log_enabled(LOG_LEVEL_INFO)) {                                                      \
-            log_write(LOG_LEVEL_INFO, __VA_ARGS__);                                             \
-        }                                                                                       \
+#define log_info(...)                                                                              \
+    do {                                                                                           \
+        if (log_enabled(LOG_LEVEL_INFO)) {                                                         \
+            log_write(LOG_LEVEL_INFO, __VA_ARGS__);                                                \
+        }                                                                                          \
     } while (0)
-#define log_debug(...)                                                                          \
-    do {                                                                                        \
-        if (log_enabled(LOG_LEVEL_DEBUG)) {                                                     \
-            log_write(LOG_LEVEL_DEBUG, __VA_ARGS__);                                            \
-        }                                                                                       \
+#define log_debug(...)                                                                             \
+    do {                                                                                           \
+        if (log_enabled(LOG_LEVEL_DEBUG)) {                                                        \
+            log_write(LOG_LEVEL_DEBUG, __VA_ARGS__);                                               \
+        }                                                                                          \
     } while (0)
 
 #endif

@@ -23,7 +23,6 @@ typedef struct {
 } metrics_t;
 
 /*  Scores n items: truth[i] and pred[i] are item i's labels. Returns 0 and fills *out. */
-int
-metrics_score(const uint32_t *truth, const uint32_t *pred, size_t n, metrics_t *out);
+int metrics_score(const uint32_t *truth, const uint32_t *pred, size_t n, metrics_t *out);
 
 #endif

@@ -46,9 +46,8 @@ pyrand_seed_array(pyrand_t *self, const uint32_t *key, size_t n)
         }
     }
     for (size_t k = N - 1; k; k--) {
-        self->mt[i] =
-            (self->mt[i] ^ ((self->mt[i - 1] ^ (self->mt[i - 1] >> 30)) * 1566083941U)) -
-            (uint32_t)i;
+        self->mt[i] = (self->mt[i] ^ ((self->mt[i - 1] ^ (self->mt[i - 1] >> 30)) * 1566083941U)) -
+                      (uint32_t)i;
         i++;
         if (i >= N) {
             self->mt[0] = self->mt[N - 1];
@@ -164,8 +163,7 @@ pyrand_uuid(pyrand_t *self, char out[37])
 {
     uint8_t raw[16];
     pyrand_bytes(self, raw, sizeof raw);
-    snprintf(out, 37,
-             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", raw[0],
-             raw[1], raw[2], raw[3], raw[4], raw[5], raw[6], raw[7], raw[8], raw[9], raw[10],
-             raw[11], raw[12], raw[13], raw[14], raw[15]);
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+             raw[0], raw[1], raw[2], raw[3], raw[4], raw[5], raw[6], raw[7], raw[8], raw[9],
+             raw[10], raw[11], raw[12], raw[13], raw[14], raw[15]);
 }

@@ -16,15 +16,15 @@
 
 /*  Event kinds, one per topic of SPEC §6. */
 typedef enum {
-    EV_IDENTITY_FORMED = 0,       /* identity.formed */
-    EV_IDENTITY_LINKED,           /* identity.observation.linked */
-    EV_IDENTITY_MERGED,           /* identity.merged */
-    EV_IDENTITY_UNMERGED,         /* identity.unmerged */
+    EV_IDENTITY_FORMED = 0,        /* identity.formed */
+    EV_IDENTITY_LINKED,            /* identity.observation.linked */
+    EV_IDENTITY_MERGED,            /* identity.merged */
+    EV_IDENTITY_UNMERGED,          /* identity.unmerged */
     EV_IDENTITY_CAMPAIGN_ASSIGNED, /* identity.campaign.assigned */
-    EV_CAMPAIGN_FORMED,           /* campaign.formed */
+    EV_CAMPAIGN_FORMED,            /* campaign.formed */
     EV_CAMPAIGN_IDENTITY_ASSIGNED, /* campaign.identity.assigned */
-    EV_CAMPAIGN_MERGED,           /* campaign.merged */
-    EV_CAMPAIGN_UNMERGED,         /* campaign.unmerged */
+    EV_CAMPAIGN_MERGED,            /* campaign.merged */
+    EV_CAMPAIGN_UNMERGED,          /* campaign.unmerged */
     EV_KIND_COUNT
 } ev_kind_t;
 
@@ -33,28 +33,25 @@ typedef enum {
     merged: subject = winner, object = loser; unmerged: subject = resurrected,
     object = former winner. */
 typedef struct {
-    ev_kind_t kind;              /* the topic */
-    const char *id;              /* envelope id (name-based UUID) */
-    double ts;                   /* time of the input that caused it (epoch seconds) */
-    const char *subject;         /* see above */
-    const char *object;          /* see above, or NULL */
-    const char *prior;           /* prior id for linked/assigned events, NULL when none */
-    const char *const *members;  /* formed: member ids */
-    size_t n_members;            /* formed: number of members */
+    ev_kind_t kind;             /* the topic */
+    const char *id;             /* envelope id (name-based UUID) */
+    double ts;                  /* time of the input that caused it (epoch seconds) */
+    const char *subject;        /* see above */
+    const char *object;         /* see above, or NULL */
+    const char *prior;          /* prior id for linked/assigned events, NULL when none */
+    const char *const *members; /* formed: member ids */
+    size_t n_members;           /* formed: number of members */
 } ev_t;
 
 /*  The topic string of an event kind, e.g. "identity.observation.linked". */
-const char *
-ev_topic(ev_kind_t kind);
+const char *ev_topic(ev_kind_t kind);
 /*  The envelope type: the topic's leaf ("formed", "linked", "merged", "unmerged",
     "assigned"). */
-const char *
-ev_type(ev_kind_t kind);
+const char *ev_type(ev_kind_t kind);
 /*  The payload key names for an event kind: subject, object, prior and members keys
     (NULL where the kind has no such key). */
-void
-ev_keys(ev_kind_t kind, const char **subject, const char **object, const char **prior,
-        const char **members);
+void ev_keys(ev_kind_t kind, const char **subject, const char **object, const char **prior,
+             const char **members);
 
 /*  A list of strings borrowed from the engine, sorted and unique. */
 typedef struct {
@@ -105,9 +102,7 @@ typedef struct {
 } rec_campaign_t;
 
 /*  Frees the arrays a record owns (not the borrowed strings) and zeroes it. */
-void
-rec_identity_clear(rec_identity_t *rec);
-void
-rec_campaign_clear(rec_campaign_t *rec);
+void rec_identity_clear(rec_identity_t *rec);
+void rec_campaign_clear(rec_campaign_t *rec);
 
 #endif

@@ -4,11 +4,16 @@
 #include <string.h>
 
 static const char *const s_names[UKC_PHASE_COUNT] = {
-    "reconnaissance",  "resource_development", "weaponization",      "delivery",
-    "social_engineering", "exploitation",      "persistence",        "defense_evasion",
-    "command_and_control", "pivoting",         "discovery",          "privilege_escalation",
-    "execution",       "credential_access",    "lateral_movement",   "collection",
-    "exfiltration",    "impact",               "objectives",
+    "reconnaissance",      "resource_development",
+    "weaponization",       "delivery",
+    "social_engineering",  "exploitation",
+    "persistence",         "defense_evasion",
+    "command_and_control", "pivoting",
+    "discovery",           "privilege_escalation",
+    "execution",           "credential_access",
+    "lateral_movement",    "collection",
+    "exfiltration",        "impact",
+    "objectives",
 };
 
 /*  ATT&CK tactic -> phase, in declaration order (enterprise tactics before ICS ones), so the
@@ -17,15 +22,15 @@ static const struct {
     const char *tactic; /* ATT&CK tactic id */
     ukc_phase_t phase;  /* the UKC phase it maps to */
 } s_tactics[] = {
-    {"TA0043", UKC_RECONNAISSANCE},      {"TA0042", UKC_RESOURCE_DEVELOPMENT},
-    {"TA0001", UKC_DELIVERY},            {"TA0003", UKC_PERSISTENCE},
-    {"TA0005", UKC_DEFENSE_EVASION},     {"TA0011", UKC_COMMAND_AND_CONTROL},
-    {"TA0007", UKC_DISCOVERY},           {"TA0004", UKC_PRIVILEGE_ESCALATION},
-    {"TA0002", UKC_EXECUTION},           {"TA0006", UKC_CREDENTIAL_ACCESS},
-    {"TA0008", UKC_LATERAL_MOVEMENT},    {"TA0009", UKC_COLLECTION},
-    {"TA0010", UKC_EXFILTRATION},        {"TA0040", UKC_IMPACT},
-    {"TA0102", UKC_DISCOVERY},           {"TA0100", UKC_COLLECTION},
-    {"TA0105", UKC_IMPACT},              {"TA0106", UKC_IMPACT},
+    {"TA0043", UKC_RECONNAISSANCE},   {"TA0042", UKC_RESOURCE_DEVELOPMENT},
+    {"TA0001", UKC_DELIVERY},         {"TA0003", UKC_PERSISTENCE},
+    {"TA0005", UKC_DEFENSE_EVASION},  {"TA0011", UKC_COMMAND_AND_CONTROL},
+    {"TA0007", UKC_DISCOVERY},        {"TA0004", UKC_PRIVILEGE_ESCALATION},
+    {"TA0002", UKC_EXECUTION},        {"TA0006", UKC_CREDENTIAL_ACCESS},
+    {"TA0008", UKC_LATERAL_MOVEMENT}, {"TA0009", UKC_COLLECTION},
+    {"TA0010", UKC_EXFILTRATION},     {"TA0040", UKC_IMPACT},
+    {"TA0102", UKC_DISCOVERY},        {"TA0100", UKC_COLLECTION},
+    {"TA0105", UKC_IMPACT},           {"TA0106", UKC_IMPACT},
 };
 
 const char *

@@ -27,14 +27,14 @@ typedef struct {
 
 /*  One observation's contribution to its identity's features. */
 typedef struct {
-    camp_sess_t *sess;  /* sessions in input order */
-    uint32_t n_sess;    /* number of sessions */
-    uint32_t *infra;    /* sorted unique interned non-empty payloads and C2s (one set) */
-    uint32_t n_infra;   /* number of infra values */
-    bool has_asn;       /* asn present */
-    int64_t asn;        /* ASN when has_asn */
-    bool has_kd;        /* kd_simhash present */
-    uint64_t kd;        /* keystroke SimHash when has_kd */
+    camp_sess_t *sess; /* sessions in input order */
+    uint32_t n_sess;   /* number of sessions */
+    uint32_t *infra;   /* sorted unique interned non-empty payloads and C2s (one set) */
+    uint32_t n_infra;  /* number of infra values */
+    bool has_asn;      /* asn present */
+    int64_t asn;       /* ASN when has_asn */
+    bool has_kd;       /* kd_simhash present */
+    uint64_t kd;       /* keystroke SimHash when has_kd */
 } camp_obs_t;
 
 /*  First and last activity of an identity on one decky, in time order. */
@@ -48,17 +48,17 @@ typedef struct {
 
 /*  The features of one identity. */
 typedef struct {
-    uint32_t *infra;        /* sorted unique payloads and C2s of all members */
-    uint32_t n_infra;       /* number of infra values */
-    int64_t *asns;          /* sorted unique ASNs of all members (the ASN cohort) */
-    uint32_t n_asns;        /* number of ASNs */
-    camp_decky_t *deckies;  /* per decky, sorted by interned id */
-    uint32_t n_deckies;     /* number of deckies */
-    double *win;            /* merged session windows: win[2i] start, win[2i+1] end, sorted */
-    uint32_t n_win;         /* number of merged windows */
-    double win_total;       /* total length of the merged windows */
-    bool has_kd;            /* some member had a keystroke SimHash */
-    uint64_t kd;            /* bitwise-majority centroid of the members' hashes (ties 0) */
+    uint32_t *infra;       /* sorted unique payloads and C2s of all members */
+    uint32_t n_infra;      /* number of infra values */
+    int64_t *asns;         /* sorted unique ASNs of all members (the ASN cohort) */
+    uint32_t n_asns;       /* number of ASNs */
+    camp_decky_t *deckies; /* per decky, sorted by interned id */
+    uint32_t n_deckies;    /* number of deckies */
+    double *win;           /* merged session windows: win[2i] start, win[2i+1] end, sorted */
+    uint32_t n_win;        /* number of merged windows */
+    double win_total;      /* total length of the merged windows */
+    bool has_kd;           /* some member had a keystroke SimHash */
+    uint64_t kd;           /* bitwise-majority centroid of the members' hashes (ties 0) */
 } camp_feat_t;
 
 /*  The five tiers and the combined weight of one pair of identities. */
@@ -72,28 +72,21 @@ typedef struct {
 } camp_tiers_t;
 
 /*  Builds one observation's contribution, interning its strings into strings. */
-void
-camp_obs_build(camp_obs_t *co, const obs_t *obs, strtab_t *strings);
+void camp_obs_build(camp_obs_t *co, const obs_t *obs, strtab_t *strings);
 /*  Frees what co owns and zeroes it. */
-void
-camp_obs_clear(camp_obs_t *co);
+void camp_obs_clear(camp_obs_t *co);
 /*  Aggregates the contributions of an identity's n members, given in input order (their
     position breaks start-time ties). generic, when not NULL, holds the generic payload and
     C2 keys (CCFG_KEY(KEY_PAYLOAD or KEY_C2, value)); those values are left out of infra. */
-void
-camp_feat_build(camp_feat_t *feat, const camp_obs_t *const *members, size_t n,
-                const u64map_t *generic);
+void camp_feat_build(camp_feat_t *feat, const camp_obs_t *const *members, size_t n,
+                     const u64map_t *generic);
 /*  Frees what feat owns and zeroes it. */
-void
-camp_feat_clear(camp_feat_t *feat);
+void camp_feat_clear(camp_feat_t *feat);
 /*  Computes the tiers and weight of (a, b). Symmetric. */
-void
-camp_tiers(const camp_feat_t *a, const camp_feat_t *b, const ccfg_t *cfg, camp_tiers_t *out);
+void camp_tiers(const camp_feat_t *a, const camp_feat_t *b, const ccfg_t *cfg, camp_tiers_t *out);
 /*  True iff (a, b) is a campaign edge: weight >= camp_threshold. */
-bool
-camp_edge(const camp_feat_t *a, const camp_feat_t *b, const ccfg_t *cfg);
+bool camp_edge(const camp_feat_t *a, const camp_feat_t *b, const ccfg_t *cfg);
 /*  Bitwise majority of n hashes: bit i set iff more than half have it (ties give 0). */
-uint64_t
-camp_centroid(const uint64_t *hashes, size_t n);
+uint64_t camp_centroid(const uint64_t *hashes, size_t n);
 
 #endif

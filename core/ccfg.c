@@ -61,9 +61,9 @@ s_weight_ok(double w)
 int
 ccfg_check(const ccfg_t *cfg, char *err, size_t errlen)
 {
-    const double weights[] = {cfg->w_high,     cfg->w_medium,   cfg->w_low,
-                              cfg->w_asn,      cfg->w_handoff,  cfg->w_infra,
-                              cfg->w_temporal, cfg->w_cohort,   cfg->w_keystroke};
+    const double weights[] = {cfg->w_high,     cfg->w_medium,  cfg->w_low,
+                              cfg->w_asn,      cfg->w_handoff, cfg->w_infra,
+                              cfg->w_temporal, cfg->w_cohort,  cfg->w_keystroke};
     for (size_t i = 0; i < sizeof weights / sizeof weights[0]; i++) {
         if (!s_weight_ok(weights[i])) {
             snprintf(err, errlen, "weights must be finite and non-negative");
@@ -114,7 +114,7 @@ ccfg_check(const ccfg_t *cfg, char *err, size_t errlen)
 const char *
 ccfg_family_name(key_family_t family)
 {
-    static const char *const names[KEY_FAMILY_COUNT] = {"ja3",     "ja4", "hassh", "payload",
-                                                        "c2",      "decky", "kdband"};
+    static const char *const names[KEY_FAMILY_COUNT] = {"ja3", "ja4",   "hassh", "payload",
+                                                        "c2",  "decky", "kdband"};
     return family >= 0 && family < KEY_FAMILY_COUNT ? names[family] : NULL;
 }

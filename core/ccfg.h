@@ -34,38 +34,33 @@ typedef enum {
 
 /*  The configuration. Weights are evaluated in the order listed, left to right. */
 typedef struct {
-    double w_high;           /* identity tier H (fingerprint/payload/C2 match), 1.0 */
-    double w_medium;         /* identity tier M (command Jaccard), 0.6 */
-    double w_low;            /* identity tier L (credential Jaccard), 0.2 */
-    double w_asn;            /* identity tier V (ASN equality), 0.05 */
-    double id_threshold;     /* identity edge iff weight >= this, 1.0 */
-    double w_handoff;        /* campaign tier P (phase handoff), 1.0 */
-    double w_infra;          /* campaign tier I (payload+C2 Jaccard), 1.0 */
-    double w_temporal;       /* campaign tier T (session-window overlap), 0.4 */
-    double w_cohort;         /* campaign tier C (ASN + decky Jaccard), 0.1 */
-    double w_keystroke;      /* campaign tier K (keystroke SimHash closeness), 0.6 */
-    double camp_threshold;   /* campaign edge iff weight >= this, 1.0 */
-    double handoff_window;   /* max seconds from an OUT phase to an IN phase, 86400 */
+    double w_high;         /* identity tier H (fingerprint/payload/C2 match), 1.0 */
+    double w_medium;       /* identity tier M (command Jaccard), 0.6 */
+    double w_low;          /* identity tier L (credential Jaccard), 0.2 */
+    double w_asn;          /* identity tier V (ASN equality), 0.05 */
+    double id_threshold;   /* identity edge iff weight >= this, 1.0 */
+    double w_handoff;      /* campaign tier P (phase handoff), 1.0 */
+    double w_infra;        /* campaign tier I (payload+C2 Jaccard), 1.0 */
+    double w_temporal;     /* campaign tier T (session-window overlap), 0.4 */
+    double w_cohort;       /* campaign tier C (ASN + decky Jaccard), 0.1 */
+    double w_keystroke;    /* campaign tier K (keystroke SimHash closeness), 0.6 */
+    double camp_threshold; /* campaign edge iff weight >= this, 1.0 */
+    double handoff_window; /* max seconds from an OUT phase to an IN phase, 86400 */
     uint64_t generic_cutoff[CCFG_GENERIC_FAMILIES]; /* a key held by more observations than
                                                        this stops producing edges; 0 = off */
     uint64_t reconcile_every; /* reconcile after this many inputs (0 = only at the end) */
 } ccfg_t;
 
 /*  Fills cfg with SPEC defaults (generic cutoffs as documented in docs/config.md). */
-void
-ccfg_defaults(ccfg_t *cfg);
+void ccfg_defaults(ccfg_t *cfg);
 /*  Fills cfg with the reference-parity settings: SPEC defaults with generic cutoffs off. */
-void
-ccfg_reference(ccfg_t *cfg);
+void ccfg_reference(ccfg_t *cfg);
 /*  Proves blocking lossless for cfg. Returns 0, or CADRE_ECONFIG with the reason in err. */
-int
-ccfg_check(const ccfg_t *cfg, char *err, size_t errlen);
+int ccfg_check(const ccfg_t *cfg, char *err, size_t errlen);
 /*  The largest keystroke Hamming distance that can still produce a campaign edge without
     handoff or shared infrastructure (-1 when none can); bands = that + 1. */
-int
-ccfg_kd_max_distance(const ccfg_t *cfg);
+int ccfg_kd_max_distance(const ccfg_t *cfg);
 /*  The family's name ("ja3", ...) or NULL. */
-const char *
-ccfg_family_name(key_family_t family);
+const char *ccfg_family_name(key_family_t family);
 
 #endif

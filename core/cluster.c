@@ -207,8 +207,7 @@ cluster_apply(cluster_t *self, const obs_t *obs)
 /*  Groups n_items items by key[item] (values < n_groups, or UINT32_MAX to skip) into c,
     keeping the items' order within each group. */
 static void
-s_csr_build(s_csr_t *c, size_t n_groups, const uint32_t *items, size_t n_items,
-            const uint32_t *key)
+s_csr_build(s_csr_t *c, size_t n_groups, const uint32_t *items, size_t n_items, const uint32_t *key)
 {
     s_csr_free(c);
     c->n = n_groups;
@@ -252,17 +251,17 @@ s_cmp_ord(const void *a, const void *b)
 
 /*  Event reporting state for one reconciliation. */
 typedef struct {
-    cluster_t *self;       /* the engine */
-    cluster_event_fn fn;   /* sink, or NULL */
-    void *arg;             /* sink argument */
-    int rc;                /* first negative sink return */
-    const char **names;    /* scratch for member lists */
-    size_t names_cap;      /* allocated */
+    cluster_t *self;     /* the engine */
+    cluster_event_fn fn; /* sink, or NULL */
+    void *arg;           /* sink argument */
+    int rc;              /* first negative sink return */
+    const char **names;  /* scratch for member lists */
+    size_t names_cap;    /* allocated */
 } s_emit_t;
 
 static void
-s_emit(s_emit_t *em, ev_kind_t kind, const char *subject, const char *object,
-       const char *prior, const char *const *members, size_t n_members)
+s_emit(s_emit_t *em, ev_kind_t kind, const char *subject, const char *object, const char *prior,
+       const char *const *members, size_t n_members)
 {
     cluster_t *self = em->self;
     char name[64];
@@ -289,8 +288,7 @@ s_emit(s_emit_t *em, ev_kind_t kind, const char *subject, const char *object,
 /*  A formed event with at most CLUSTER_FORMED_MAX members; the rest as linked events. */
 static void
 s_emit_formed(s_emit_t *em, ev_kind_t formed, ev_kind_t linked, const char *id,
-              const uint32_t *members, size_t n, const char *(*name)(uint32_t, void *),
-              void *arg)
+              const uint32_t *members, size_t n, const char *(*name)(uint32_t, void *), void *arg)
 {
     size_t head = n < CLUSTER_FORMED_MAX ? n : CLUSTER_FORMED_MAX;
     xgrow(&em->names, &em->names_cap, head + 1);
@@ -313,8 +311,8 @@ s_emit_identity_events(s_emit_t *em, const life_events_t *evs)
         const char *id = life_id_str(l, e->id);
         switch (e->kind) {
         case LIFE_FORMED:
-            s_emit_formed(em, EV_IDENTITY_FORMED, EV_IDENTITY_LINKED, id, e->members,
-                          e->n_members, s_slot_name, self);
+            s_emit_formed(em, EV_IDENTITY_FORMED, EV_IDENTITY_LINKED, id, e->members, e->n_members,
+                          s_slot_name, self);
             break;
         case LIFE_LINKED:
             s_emit(em, EV_IDENTITY_LINKED, id, strtab_str(self->names, e->element),
@@ -344,8 +342,8 @@ s_emit_campaign_events(s_emit_t *em, const life_events_t *evs)
             s_emit_formed(em, EV_CAMPAIGN_FORMED, EV_CAMPAIGN_IDENTITY_ASSIGNED, c, e->members,
                           e->n_members, s_identity_name, self);
             for (uint32_t k = 0; k < e->n_members; k++) {
-                s_emit(em, EV_IDENTITY_CAMPAIGN_ASSIGNED, life_id_str(li, e->members[k]), c,
-                       NULL, NULL, 0);
+                s_emit(em, EV_IDENTITY_CAMPAIGN_ASSIGNED, life_id_str(li, e->members[k]), c, NULL,
+                       NULL, 0);
             }
             break;
         case LIFE_LINKED: {
@@ -384,8 +382,7 @@ cluster_reconcile(cluster_t *self, cluster_event_fn fn, void *arg)
     uf_t *uf = uf_new(n);
     u64map_clear(self->generic);
     memset(&self->stats.id_part, 0, sizeof self->stats.id_part);
-    part_identity(self->feat, self->alive, n, &self->cfg, uf, self->generic,
-                  &self->stats.id_part);
+    part_identity(self->feat, self->alive, n, &self->cfg, uf, self->generic, &self->stats.id_part);
     uint32_t *comp = xcalloc(n + 1, sizeof *comp);
     s_ord_t *ord = xcalloc(n + 1, sizeof *ord);
     size_t n_alive = 0;
@@ -399,11 +396,9 @@ cluster_reconcile(cluster_t *self, cluster_event_fn fn, void *arg)
     }
     uf_destroy(&uf);
     size_t ids_before = life_id_count(self->life_id);
-    const life_events_t *id_events =
-        life_reconcile(self->life_id, n, self->alive, comp, self->seq);
+    const life_events_t *id_events = life_reconcile(self->life_id, n, self->alive, comp, self->seq);
     size_t n_ids = life_id_count(self->life_id);
-    s_record_formed(&self->id_formed_seq, &self->id_formed_cap, ids_before, n_ids,
-                    self->inputs);
+    s_record_formed(&self->id_formed_seq, &self->id_formed_cap, ids_before, n_ids, self->inputs);
     free(comp);
 
     /* Alive slots in input order, grouped by live identity and by literal identity. */
@@ -416,8 +411,8 @@ cluster_reconcile(cluster_t *self, cluster_event_fn fn, void *arg)
     xgrow(&self->slot_identity, &self->slot_identity_cap, n + 1);
     uint32_t *lit = xcalloc(n + 1, sizeof *lit);
     for (size_t e = 0; e < n; e++) {
-        self->slot_identity[e] = self->alive[e] ? life_resolve_element(self->life_id, (uint32_t)e)
-                                                : UINT32_MAX;
+        self->slot_identity[e] =
+            self->alive[e] ? life_resolve_element(self->life_id, (uint32_t)e) : UINT32_MAX;
         lit[e] = self->alive[e] ? life_literal(self->life_id, (uint32_t)e) : UINT32_MAX;
     }
     s_csr_build(&self->comp_members, n_ids, items, n_alive, self->slot_identity);

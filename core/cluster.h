@@ -43,72 +43,51 @@ typedef struct {
 
 /*  A new engine. cfg must have passed ccfg_check(); deployment names the id namespace
     (ids differ between deployments, repeat within one). Never returns NULL. */
-cluster_t *
-cluster_new(const ccfg_t *cfg, const char *deployment);
+cluster_t *cluster_new(const ccfg_t *cfg, const char *deployment);
 /*  Frees the engine and NULLs *self_p; NULL is a no-op. */
-void
-cluster_destroy(cluster_t **self_p);
+void cluster_destroy(cluster_t **self_p);
 /*  Applies one input: an upsert replaces the observation with the same id, a delete
     removes it (deleting an unknown id is a no-op). */
-void
-cluster_apply(cluster_t *self, const obs_t *obs);
+void cluster_apply(cluster_t *self, const obs_t *obs);
 /*  Reconciles: recomputes the partitions and stable ids, reporting events to fn (may be
     NULL). Returns 0 or fn's first negative return. */
-int
-cluster_reconcile(cluster_t *self, cluster_event_fn fn, void *arg);
+int cluster_reconcile(cluster_t *self, cluster_event_fn fn, void *arg);
 /*  Statistics (a copy). */
-cluster_stats_t
-cluster_stats(const cluster_t *self);
+cluster_stats_t cluster_stats(const cluster_t *self);
 /*  The configuration in use (borrowed). */
-const ccfg_t *
-cluster_cfg(const cluster_t *self);
+const ccfg_t *cluster_cfg(const cluster_t *self);
 
 /*  Number of observation slots (live or deleted); slots are numbered in first-seen order. */
-size_t
-cluster_slots(const cluster_t *self);
+size_t cluster_slots(const cluster_t *self);
 /*  True iff slot holds a live observation. */
-bool
-cluster_slot_alive(const cluster_t *self, size_t slot);
+bool cluster_slot_alive(const cluster_t *self, size_t slot);
 /*  The observation id of slot (borrowed, lives as long as the engine). */
-const char *
-cluster_slot_name(const cluster_t *self, size_t slot);
+const char *cluster_slot_name(const cluster_t *self, size_t slot);
 /*  The input sequence of the slot's observation (its first upsert since any delete). */
-uint64_t
-cluster_slot_seq(const cluster_t *self, size_t slot);
+uint64_t cluster_slot_seq(const cluster_t *self, size_t slot);
 /*  The slot of an observation id, or -1. */
-int64_t
-cluster_find(const cluster_t *self, const char *id);
+int64_t cluster_find(const cluster_t *self, const char *id);
 /*  The live identity and campaign of a live slot at the last reconciliation (borrowed
     strings), or NULL before its first reconciliation. */
-const char *
-cluster_identity_of(const cluster_t *self, size_t slot);
-const char *
-cluster_campaign_of(const cluster_t *self, size_t slot);
+const char *cluster_identity_of(const cluster_t *self, size_t slot);
+const char *cluster_campaign_of(const cluster_t *self, size_t slot);
 
 /*  Number of identity ids ever formed; ids are indexed 0 .. count-1. */
-size_t
-cluster_identity_count(const cluster_t *self);
+size_t cluster_identity_count(const cluster_t *self);
 /*  Fills rec for identity index i (see records.h; clear it with rec_identity_clear). */
-void
-cluster_identity_record(const cluster_t *self, size_t i, rec_identity_t *rec);
+void cluster_identity_record(const cluster_t *self, size_t i, rec_identity_t *rec);
 /*  Number of campaign ids ever formed. */
-size_t
-cluster_campaign_count(const cluster_t *self);
+size_t cluster_campaign_count(const cluster_t *self);
 /*  Fills rec for campaign index i (clear it with rec_campaign_clear). */
-void
-cluster_campaign_record(const cluster_t *self, size_t i, rec_campaign_t *rec);
+void cluster_campaign_record(const cluster_t *self, size_t i, rec_campaign_t *rec);
 
 /*  Feature access for explanations: the identity-layer features of a live slot, the
     campaign-layer features of the live identity holding it (NULL when not live). */
-const ident_feat_t *
-cluster_ident_feat(const cluster_t *self, size_t slot);
-const camp_feat_t *
-cluster_camp_feat_of(const cluster_t *self, size_t slot);
+const ident_feat_t *cluster_ident_feat(const cluster_t *self, size_t slot);
+const camp_feat_t *cluster_camp_feat_of(const cluster_t *self, size_t slot);
 /*  The interned-string table (borrowed), to print feature values. */
-const strtab_t *
-cluster_strings(const cluster_t *self);
+const strtab_t *cluster_strings(const cluster_t *self);
 /*  True iff the key (CCFG_KEY(family, string id)) was generic at the last reconciliation. */
-bool
-cluster_key_generic(const cluster_t *self, uint64_t key);
+bool cluster_key_generic(const cluster_t *self, uint64_t key);
 
 #endif

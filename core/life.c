@@ -21,19 +21,19 @@ typedef struct {
 } s_id_t;
 
 struct life_t {
-    char *kind;            /* "identity" or "campaign": part of every derived name */
-    uint8_t ns[16];        /* deployment namespace for name-based ids */
-    life_name_fn name;     /* names elements */
-    void *name_arg;        /* argument of name */
-    uint32_t *lit;         /* per element: literal id or LIFE_NONE */
-    uint32_t *founded;     /* per element: how many ids it founded */
-    size_t n_elems;        /* elements known */
-    size_t elems_cap;      /* allocated element slots */
-    s_id_t *ids;           /* every id ever formed */
-    size_t n_ids;          /* number of ids */
-    size_t ids_cap;        /* allocated id slots */
-    life_events_t events;  /* the last reconciliation's events */
-    size_t events_cap;     /* allocated event slots */
+    char *kind;           /* "identity" or "campaign": part of every derived name */
+    uint8_t ns[16];       /* deployment namespace for name-based ids */
+    life_name_fn name;    /* names elements */
+    void *name_arg;       /* argument of name */
+    uint32_t *lit;        /* per element: literal id or LIFE_NONE */
+    uint32_t *founded;    /* per element: how many ids it founded */
+    size_t n_elems;       /* elements known */
+    size_t elems_cap;     /* allocated element slots */
+    s_id_t *ids;          /* every id ever formed */
+    size_t n_ids;         /* number of ids */
+    size_t ids_cap;       /* allocated id slots */
+    life_events_t events; /* the last reconciliation's events */
+    size_t events_cap;    /* allocated event slots */
 };
 
 life_t *
@@ -105,11 +105,8 @@ s_event(life_t *self, life_event_kind_t kind, uint32_t id, uint32_t other)
 {
     xgrow(&self->events.ev, &self->events_cap, self->events.n + 1);
     life_event_t *ev = &self->events.ev[self->events.n++];
-    *ev = (life_event_t){.kind = kind,
-                         .id = id,
-                         .other = other,
-                         .element = LIFE_NONE,
-                         .prior = LIFE_NONE};
+    *ev = (life_event_t){
+        .kind = kind, .id = id, .other = other, .element = LIFE_NONE, .prior = LIFE_NONE};
     return ev;
 }
 
@@ -193,8 +190,7 @@ s_sort_events(life_t *self)
 }
 
 const life_events_t *
-life_reconcile(life_t *self, size_t n, const bool *alive, const uint32_t *comp,
-               const uint64_t *seq)
+life_reconcile(life_t *self, size_t n, const bool *alive, const uint32_t *comp, const uint64_t *seq)
 {
     s_events_clear(self);
     s_grow_elems(self, n);
@@ -336,9 +332,8 @@ life_resolve(const life_t *self, uint32_t id)
 {
     /* Every chain ends at a live id after a reconciliation; the guard bounds a walk that
        starts at a dead id whose chain was never re-pointed. */
-    for (size_t hops = 0; id != LIFE_NONE && self->ids[id].merged_into != LIFE_NONE &&
-                          hops <= self->n_ids;
-         hops++) {
+    for (size_t hops = 0;
+         id != LIFE_NONE && self->ids[id].merged_into != LIFE_NONE && hops <= self->n_ids; hops++) {
         id = self->ids[id].merged_into;
     }
     return id;

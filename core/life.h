@@ -52,44 +52,32 @@ typedef const char *(*life_name_fn)(uint32_t element, void *arg);
 
 /*  A new lifecycle for one layer. kind ("identity" or "campaign") and ns (16 bytes, the
     deployment's namespace) seed the name-based ids. Never returns NULL. */
-life_t *
-life_new(const char *kind, const uint8_t ns[16], life_name_fn name, void *name_arg);
+life_t *life_new(const char *kind, const uint8_t ns[16], life_name_fn name, void *name_arg);
 /*  Frees everything and NULLs *self_p; NULL is a no-op. */
-void
-life_destroy(life_t **self_p);
+void life_destroy(life_t **self_p);
 /*  Forgets element e's literal id (the element was deleted; a later upsert starts fresh). */
-void
-life_forget(life_t *self, uint32_t e);
+void life_forget(life_t *self, uint32_t e);
 /*  Applies SPEC §5 to the partition of n elements: for alive elements, comp[e] is the
     component (any label, equal labels = same component) and seq[e] the ordering key
     (unique among alive elements: input sequence at the identity layer, formation order at
     the campaign layer). Returns the events (borrowed until the next call). */
-const life_events_t *
-life_reconcile(life_t *self, size_t n, const bool *alive, const uint32_t *comp,
-               const uint64_t *seq);
+const life_events_t *life_reconcile(life_t *self, size_t n, const bool *alive, const uint32_t *comp,
+                                    const uint64_t *seq);
 /*  The literal id of element e, or LIFE_NONE. */
-uint32_t
-life_literal(const life_t *self, uint32_t e);
+uint32_t life_literal(const life_t *self, uint32_t e);
 /*  The live id of element e: its literal id resolved through merged_into, or LIFE_NONE. */
-uint32_t
-life_resolve_element(const life_t *self, uint32_t e);
+uint32_t life_resolve_element(const life_t *self, uint32_t e);
 /*  Follows merged_into from id to the live end of the chain. */
-uint32_t
-life_resolve(const life_t *self, uint32_t id);
+uint32_t life_resolve(const life_t *self, uint32_t id);
 /*  The id's merged_into pointer, or LIFE_NONE. */
-uint32_t
-life_merged_into(const life_t *self, uint32_t id);
+uint32_t life_merged_into(const life_t *self, uint32_t id);
 /*  The id's formation order (0 for the first id formed). */
-uint64_t
-life_formed(const life_t *self, uint32_t id);
+uint64_t life_formed(const life_t *self, uint32_t id);
 /*  The id as a UUID string (borrowed, lives as long as self). */
-const char *
-life_id_str(const life_t *self, uint32_t id);
+const char *life_id_str(const life_t *self, uint32_t id);
 /*  Number of ids ever formed (ids are 0 .. count-1). */
-size_t
-life_id_count(const life_t *self);
+size_t life_id_count(const life_t *self);
 /*  True iff id is live: it names a component after the last reconciliation. */
-bool
-life_is_live(const life_t *self, uint32_t id);
+bool life_is_live(const life_t *self, uint32_t id);
 
 #endif

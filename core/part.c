@@ -132,8 +132,8 @@ s_infra_block(s_trip_t *t, size_t n, uf_t *uf)
 }
 
 void
-part_identity(const ident_feat_t *feats, const bool *alive, size_t n, const ccfg_t *cfg,
-              uf_t *uf, u64map_t *generic, part_stats_t *stats)
+part_identity(const ident_feat_t *feats, const bool *alive, size_t n, const ccfg_t *cfg, uf_t *uf,
+              u64map_t *generic, part_stats_t *stats)
 {
     part_stats_t local = {0};
     if (!stats) {
@@ -175,7 +175,8 @@ part_identity(const ident_feat_t *feats, const bool *alive, size_t n, const ccfg
         key_family_t fam = (key_family_t)(kps.v[i].key >> 32);
         uint64_t cutoff = cfg->generic_cutoff[fam];
         if (cutoff > 0 && size > cutoff) {
-            u64map_put(gen, kps.v[i].key, (uint32_t)(size > UINT32_MAX - 1 ? UINT32_MAX - 1 : size));
+            u64map_put(gen, kps.v[i].key,
+                       (uint32_t)(size > UINT32_MAX - 1 ? UINT32_MAX - 1 : size));
             stats->generic_keys++;
         } else {
             s_note_block(stats, size);
@@ -264,8 +265,8 @@ s_same_infra(const camp_feat_t *a, const camp_feat_t *b)
 /*  One infra block: identical sets are an I = 1 clique when that alone reaches the
     threshold; every other pair is decided by its full weight. */
 static void
-s_camp_infra_block(const camp_feat_t *feats, s_setm_t *mem, size_t n, const ccfg_t *cfg,
-                   uf_t *uf, part_stats_t *stats)
+s_camp_infra_block(const camp_feat_t *feats, s_setm_t *mem, size_t n, const ccfg_t *cfg, uf_t *uf,
+                   part_stats_t *stats)
 {
     for (size_t i = 0; i < n; i++) {
         const camp_feat_t *f = &feats[mem[i].member];
@@ -287,7 +288,8 @@ s_camp_infra_block(const camp_feat_t *feats, s_setm_t *mem, size_t n, const ccfg
     gstart[ng] = n;
     for (size_t g = 0; g < ng; g++) {
         for (size_t h = clique ? g + 1 : g; h < ng; h++) {
-            if (clique && uf_find(uf, mem[gstart[g]].member) == uf_find(uf, mem[gstart[h]].member)) {
+            if (clique &&
+                uf_find(uf, mem[gstart[g]].member) == uf_find(uf, mem[gstart[h]].member)) {
                 continue;
             }
             for (size_t a = gstart[g]; a < gstart[g + 1]; a++) {
@@ -329,8 +331,7 @@ s_cmp_hev(const void *a, const void *b)
     handoff alone is an edge, connectivity suffices: the IN event joins the first OUT event
     of its range and consecutive OUT events inside any range are joined. */
 static void
-s_camp_handoff(const camp_feat_t *feats, size_t m, const ccfg_t *cfg, uf_t *uf,
-               part_stats_t *stats)
+s_camp_handoff(const camp_feat_t *feats, size_t m, const ccfg_t *cfg, uf_t *uf, part_stats_t *stats)
 {
     s_hev_t *ev = NULL;
     size_t n = 0;
@@ -471,8 +472,7 @@ s_camp_keystroke(const camp_feat_t *feats, size_t m, const ccfg_t *cfg, uf_t *uf
 }
 
 void
-part_campaign(const camp_feat_t *feats, size_t m, const ccfg_t *cfg, uf_t *uf,
-              part_stats_t *stats)
+part_campaign(const camp_feat_t *feats, size_t m, const ccfg_t *cfg, uf_t *uf, part_stats_t *stats)
 {
     part_stats_t local = {0};
     if (!stats) {

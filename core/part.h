@@ -35,13 +35,11 @@ typedef struct {
 /*  Unions every identity edge among the n observations into uf (n elements). feats[i] is
     read only where alive[i]. generic, when not NULL, receives every generic key with its
     holder count (caller-owned map). stats may be NULL. */
-void
-part_identity(const ident_feat_t *feats, const bool *alive, size_t n, const ccfg_t *cfg,
-              uf_t *uf, u64map_t *generic, part_stats_t *stats);
+void part_identity(const ident_feat_t *feats, const bool *alive, size_t n, const ccfg_t *cfg,
+                   uf_t *uf, u64map_t *generic, part_stats_t *stats);
 /*  Unions every campaign edge among the m identities into uf (m elements). stats may be
     NULL. */
-void
-part_campaign(const camp_feat_t *feats, size_t m, const ccfg_t *cfg, uf_t *uf,
-              part_stats_t *stats);
+void part_campaign(const camp_feat_t *feats, size_t m, const ccfg_t *cfg, uf_t *uf,
+                   part_stats_t *stats);
 
 #endif

@@ -15,25 +15,18 @@
 typedef struct u64map_t u64map_t;
 
 /*  A new, empty map. Never returns NULL. */
-u64map_t *
-u64map_new(void);
+u64map_t *u64map_new(void);
 /*  Frees the map and NULLs *self_p; NULL is a no-op. */
-void
-u64map_destroy(u64map_t **self_p);
+void u64map_destroy(u64map_t **self_p);
 /*  Removes every entry, keeping the allocation. */
-void
-u64map_clear(u64map_t *self);
+void u64map_clear(u64map_t *self);
 /*  The value stored for key, or U64MAP_NONE. */
-uint32_t
-u64map_get(const u64map_t *self, uint64_t key);
+uint32_t u64map_get(const u64map_t *self, uint64_t key);
 /*  Stores value (not U64MAP_NONE) for key, replacing any previous value. */
-void
-u64map_put(u64map_t *self, uint64_t key, uint32_t value);
+void u64map_put(u64map_t *self, uint64_t key, uint32_t value);
 /*  The value for key; when absent, stores and returns value. */
-uint32_t
-u64map_get_or_put(u64map_t *self, uint64_t key, uint32_t value);
+uint32_t u64map_get_or_put(u64map_t *self, uint64_t key, uint32_t value);
 /*  Number of entries. */
-size_t
-u64map_count(const u64map_t *self);
+size_t u64map_count(const u64map_t *self);
 
 #endif

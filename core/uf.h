@@ -14,29 +14,21 @@
 typedef struct uf_t uf_t;
 
 /*  A new structure with n singleton elements. Never returns NULL. */
-uf_t *
-uf_new(size_t n);
+uf_t *uf_new(size_t n);
 /*  Frees the structure and NULLs *self_p; NULL is a no-op. */
-void
-uf_destroy(uf_t **self_p);
+void uf_destroy(uf_t **self_p);
 /*  Number of elements. */
-size_t
-uf_size(const uf_t *self);
+size_t uf_size(const uf_t *self);
 /*  Grows to n elements (new ones are singletons); a smaller n is ignored. */
-void
-uf_grow(uf_t *self, size_t n);
+void uf_grow(uf_t *self, size_t n);
 /*  Resets element x to a singleton. Only valid when every element that pointed to x has been
     reset too (callers reset whole components at once). */
-void
-uf_reset(uf_t *self, uint32_t x);
+void uf_reset(uf_t *self, uint32_t x);
 /*  The representative of x's set. */
-uint32_t
-uf_find(uf_t *self, uint32_t x);
+uint32_t uf_find(uf_t *self, uint32_t x);
 /*  Joins the sets of x and y. Returns 1 if they were different sets, 0 otherwise. */
-int
-uf_union(uf_t *self, uint32_t x, uint32_t y);
+int uf_union(uf_t *self, uint32_t x, uint32_t y);
 /*  Number of elements in x's set. */
-uint32_t
-uf_set_size(uf_t *self, uint32_t x);
+uint32_t uf_set_size(uf_t *self, uint32_t x);
 
 #endif

@@ -11,7 +11,9 @@ main(int argc, char **argv)
         printf("cadre-%s\n", merger_role_name());
         return 0;
     }
-    fprintf(stderr, "cadre-%s: the multi-process engine arrives with issue 4; "
-                    "use `cadre` for now\n", merger_role_name());
+    fprintf(stderr,
+            "cadre-%s: the multi-process engine arrives with issue 4; "
+            "use `cadre` for now\n",
+            merger_role_name());
     return 2;
 }

@@ -7,7 +7,6 @@
 #define CADRE_MERGER_H
 
 /*  The role's name as printed in logs and usage lines. */
-const char *
-merger_role_name(void);
+const char *merger_role_name(void);
 
 #endif

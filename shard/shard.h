@@ -7,7 +7,6 @@
 #define CADRE_SHARD_H
 
 /*  The role's name as printed in logs and usage lines. */
-const char *
-shard_role_name(void);
+const char *shard_role_name(void);
 
 #endif

@@ -30,9 +30,9 @@ s_capture(const ev_t *ev, void *arg)
         strncat(members, ",", sizeof members - strlen(members) - 1);
     }
     xgrow(&log->lines, &log->cap, log->n + 1);
-    log->lines[log->n++] = xasprintf("%s %s %s %s %s", ev_topic(ev->kind), ev->subject,
-                                     ev->object ? ev->object : "-", ev->prior ? ev->prior : "-",
-                                     members);
+    log->lines[log->n++] =
+        xasprintf("%s %s %s %s %s", ev_topic(ev->kind), ev->subject, ev->object ? ev->object : "-",
+                  ev->prior ? ev->prior : "-", members);
     return 0;
 }
 

@@ -14,12 +14,16 @@ static void
 test_phases_in_declaration_order(void **state)
 {
     (void)state;
-    static const char *const want[] = {
-        "reconnaissance", "resource_development", "weaponization", "delivery",
-        "social_engineering", "exploitation", "persistence", "defense_evasion",
-        "command_and_control", "pivoting", "discovery", "privilege_escalation", "execution",
-        "credential_access", "lateral_movement", "collection", "exfiltration", "impact",
-        "objectives"};
+    static const char *const want[] = {"reconnaissance",      "resource_development",
+                                       "weaponization",       "delivery",
+                                       "social_engineering",  "exploitation",
+                                       "persistence",         "defense_evasion",
+                                       "command_and_control", "pivoting",
+                                       "discovery",           "privilege_escalation",
+                                       "execution",           "credential_access",
+                                       "lateral_movement",    "collection",
+                                       "exfiltration",        "impact",
+                                       "objectives"};
     assert_int_equal(UKC_PHASE_COUNT, 19);
     for (int i = 0; i < UKC_PHASE_COUNT; i++) {
         assert_string_equal(ukc_phase_name((ukc_phase_t)i), want[i]);
@@ -37,8 +41,8 @@ test_stages_and_observable(void **state)
     (void)state;
     int observable = 0;
     for (int i = 0; i < UKC_PHASE_COUNT; i++) {
-        ukc_stage_t want = i <= UKC_COMMAND_AND_CONTROL  ? UKC_STAGE_IN
-                           : i <= UKC_LATERAL_MOVEMENT ? UKC_STAGE_THROUGH
+        ukc_stage_t want = i <= UKC_COMMAND_AND_CONTROL ? UKC_STAGE_IN
+                           : i <= UKC_LATERAL_MOVEMENT  ? UKC_STAGE_THROUGH
                                                         : UKC_STAGE_OUT;
         assert_int_equal(ukc_stage_of((ukc_phase_t)i), want);
         observable += ukc_observable((ukc_phase_t)i);

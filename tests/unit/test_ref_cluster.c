@@ -739,6 +739,18 @@ test_infra(void **state)
     assert_dbl_equal(s_camp1(a, b).i, 0.5);
     obs_destroy(&a);
     obs_destroy(&b);
+
+    /*  Empty payload and C2 strings are not collected. */
+    a = o_new("a", NULL, NULL);
+    b = o_new("b", NULL, NULL);
+    o_payload(a, "");
+    o_c2(a, "");
+    o_payload(b, "");
+    o_c2(b, "");
+    assert_dbl_equal(s_camp1(a, b).i, 0.0);
+    assert_dbl_equal(s_camp1(a, b).weight, 0.0);
+    obs_destroy(&a);
+    obs_destroy(&b);
 }
 
 static void
@@ -786,6 +798,17 @@ test_temporal(void **state)
     o_sess(a, NULL, UKC_DELIVERY, T0, 100.0);
     o_sess(b, NULL, UKC_DELIVERY, T0 + 50.0, 200.0);
     assert_dbl_equal(s_camp1(a, b).t, 0.5);
+    obs_destroy(&a);
+    obs_destroy(&b);
+
+    /*  a = [0,100) + [50,150) merges to [0,150); b = [100,300): 50 / min(150, 200). Unmerged
+        windows would give 50 / min(200, 200) instead. */
+    a = o_new("a", NULL, NULL);
+    b = o_new("b", NULL, NULL);
+    o_sess(a, NULL, UKC_DELIVERY, T0 + 50.0, 100.0);
+    o_sess(a, NULL, UKC_DELIVERY, T0, 100.0);
+    o_sess(b, NULL, UKC_DELIVERY, T0 + 100.0, 200.0);
+    assert_dbl_equal(s_camp1(a, b).t, 1.0 / 3.0);
     obs_destroy(&a);
     obs_destroy(&b);
 }
@@ -1122,6 +1145,24 @@ test_fix_aggregation(void **state)
     assert_dbl_equal(s_camp(mm, 1, ww, 1).t, 0.2);
     assert_dbl_equal(s_camp(mm + 1, 1, ww, 1).t, 1.0);
     obs_destroy(&w);
+
+    /*  The ASN cohort and the keystroke centroid also come from every member: o1 has
+        neither, o2 has both; then a third member outvotes o2's hash. */
+    obs_t *probe = o_new("probe", NULL, NULL);
+    o_asn(probe, 64512);
+    o_kd(probe, 0xff);
+    const obs_t *const *pp = (const obs_t *const *)&probe;
+    o_asn(o[1], 64512);
+    o_kd(o[1], 0xff);
+    ref_camp_tiers_t tp = s_camp(mm, 2, pp, 1);
+    assert_dbl_equal(tp.c, 1.0);
+    assert_dbl_equal(tp.k, 1.0);
+    o_kd(o[0], 0);
+    o_kd(o[2], 0);
+    assert_dbl_equal(s_camp(mm, 3, pp, 1).k, 0.0);
+    o[0]->has_kd = false;
+    o[2]->has_kd = false;
+    obs_destroy(&probe);
 
     /*  Chained: o3 is vetoed out of o1/o2's identity but joins their campaign. */
     uint32_t ident[3], camp[3];

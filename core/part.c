@@ -162,7 +162,9 @@ part_identity(const ident_feat_t *feats, const bool *alive, size_t n, const ccfg
             s_push(&kps, CCFG_KEY(KEY_C2, f->c2s[k]), m);
         }
     }
-    qsort(kps.v, kps.n, sizeof *kps.v, s_cmp_kp);
+    if (kps.n > 0) {
+        qsort(kps.v, kps.n, sizeof *kps.v, s_cmp_kp);
+    }
 
     /* Pass 1: generic keys, and fingerprint cliques. */
     u64map_t *gen = generic ? generic : u64map_new();
@@ -349,7 +351,9 @@ s_camp_handoff(const camp_feat_t *feats, size_t m, const ccfg_t *cfg, uf_t *uf, 
             }
         }
     }
-    qsort(ev, n, sizeof *ev, s_cmp_hev);
+    if (n > 0) {
+        qsort(ev, n, sizeof *ev, s_cmp_hev);
+    }
     bool alone = cfg->w_handoff * 1.0 >= cfg->camp_threshold;
     int32_t *chain = xcalloc(n + 1, sizeof *chain);
     for (size_t i = 0; i < n;) {
@@ -454,7 +458,9 @@ s_camp_keystroke(const camp_feat_t *feats, size_t m, const ccfg_t *cfg, uf_t *uf
             bs[n++] = (s_band_t){b, (feats[x].kd >> lo) & mask, (uint32_t)x};
         }
     }
-    qsort(bs, n, sizeof *bs, s_cmp_band);
+    if (n > 0) {
+        qsort(bs, n, sizeof *bs, s_cmp_band);
+    }
     for (size_t i = 0; i < n;) {
         size_t j = i + 1;
         while (j < n && bs[j].band == bs[i].band && bs[j].bits == bs[i].bits) {
@@ -484,7 +490,9 @@ part_campaign(const camp_feat_t *feats, size_t m, const ccfg_t *cfg, uf_t *uf, p
             s_push(&kps, CCFG_KEY(KEY_PAYLOAD, feats[x].infra[k]), (uint32_t)x);
         }
     }
-    qsort(kps.v, kps.n, sizeof *kps.v, s_cmp_kp);
+    if (kps.n > 0) {
+        qsort(kps.v, kps.n, sizeof *kps.v, s_cmp_kp);
+    }
     s_setm_t *mem = NULL;
     size_t mem_cap = 0;
     for (size_t i = 0; i < kps.n;) {

@@ -2,6 +2,12 @@
 #include "ccfg.h"
 
 #include "err.h"
+#include "xalloc.h"
+#include "ydoc.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
 
 #include <math.h>
 #include <stdio.h>
@@ -117,4 +123,146 @@ ccfg_family_name(key_family_t family)
     static const char *const names[KEY_FAMILY_COUNT] = {"ja3", "ja4",   "hassh", "payload",
                                                         "c2",  "decky", "kdband"};
     return family >= 0 && family < KEY_FAMILY_COUNT ? names[family] : NULL;
+}
+
+/*  One configuration key: its dotted path, where it lives in ccfg_t, and its range. */
+typedef struct {
+    const char *path; /* e.g. "identity.weights.high" */
+    bool integer;     /* uint64_t field (else double) */
+    size_t offset;    /* offsetof(ccfg_t, field) */
+    double min;       /* smallest accepted value */
+    double max;       /* largest accepted value */
+} s_key_t;
+
+#define S_D(path, field, lo, hi) {path, false, offsetof(ccfg_t, field), lo, hi}
+#define S_U(path, field, hi) {path, true, offsetof(ccfg_t, field), 0, hi}
+
+static const s_key_t s_keys[] = {
+    S_D("identity.weights.high", w_high, 0, 1e6),
+    S_D("identity.weights.medium", w_medium, 0, 1e6),
+    S_D("identity.weights.low", w_low, 0, 1e6),
+    S_D("identity.weights.asn", w_asn, 0, 1e6),
+    S_D("identity.threshold", id_threshold, 1e-9, 1e6),
+    S_D("campaign.weights.handoff", w_handoff, 0, 1e6),
+    S_D("campaign.weights.infra", w_infra, 0, 1e6),
+    S_D("campaign.weights.temporal", w_temporal, 0, 1e6),
+    S_D("campaign.weights.cohort", w_cohort, 0, 1e6),
+    S_D("campaign.weights.keystroke", w_keystroke, 0, 1e6),
+    S_D("campaign.threshold", camp_threshold, 1e-9, 1e6),
+    S_D("campaign.handoff_window", handoff_window, 0, 1e12),
+    S_U("generic_cutoff.ja3", generic_cutoff[KEY_JA3], 1e15),
+    S_U("generic_cutoff.ja4", generic_cutoff[KEY_JA4], 1e15),
+    S_U("generic_cutoff.hassh", generic_cutoff[KEY_HASSH], 1e15),
+    S_U("generic_cutoff.payload", generic_cutoff[KEY_PAYLOAD], 1e15),
+    S_U("generic_cutoff.c2", generic_cutoff[KEY_C2], 1e15),
+    S_U("reconcile_every", reconcile_every, 1e15),
+};
+
+static int
+s_fail(char *err, size_t errlen, const char *name, const ydoc_node_t *node, const char *msg,
+       const char *path)
+{
+    ydoc_mark_t m = ydoc_mark(node);
+    snprintf(err, errlen, "%s:%d:%d: %s '%s'", name, m.line, m.column, msg, path);
+    return CADRE_ECONFIG;
+}
+
+/*  Walks a mapping, setting every leaf found in s_keys. */
+static int
+s_walk(ccfg_t *cfg, const ydoc_node_t *node, const char *prefix, const char *name, char *err,
+       size_t errlen)
+{
+    for (size_t i = 0; i < ydoc_len(node); i++) {
+        const ydoc_node_t *k = ydoc_map_key(node, i);
+        const ydoc_node_t *v = ydoc_map_value(node, i);
+        char path[128];
+        snprintf(path, sizeof path, "%s%s%s", prefix, prefix[0] ? "." : "",
+                 ydoc_text(k, NULL));
+        if (ydoc_type(v) == YDOC_MAP) {
+            int rc = s_walk(cfg, v, path, name, err, errlen);
+            if (rc != 0) {
+                return rc;
+            }
+            continue;
+        }
+        const s_key_t *key = NULL;
+        for (size_t j = 0; j < sizeof s_keys / sizeof s_keys[0] && !key; j++) {
+            if (strcmp(s_keys[j].path, path) == 0) {
+                key = &s_keys[j];
+            }
+        }
+        if (!key) {
+            return s_fail(err, errlen, name, k, "unknown configuration key", path);
+        }
+        char *field = (char *)cfg + key->offset;
+        if (key->integer) {
+            uint64_t u = 0;
+            if (ydoc_uint(v, &u) != 0 || (double)u > key->max) {
+                return s_fail(err, errlen, name, v, "expected a non-negative integer for", path);
+            }
+            memcpy(field, &u, sizeof u);
+        } else {
+            double d = 0.0;
+            if (ydoc_float(v, &d) != 0 || !isfinite(d) || d < key->min || d > key->max) {
+                return s_fail(err, errlen, name, v, "expected a finite number in range for",
+                              path);
+            }
+            memcpy(field, &d, sizeof d);
+        }
+    }
+    return 0;
+}
+
+int
+ccfg_load_buffer(ccfg_t *cfg, const char *buf, size_t len, const char *name, char *err,
+                 size_t errlen)
+{
+    ydoc_t *doc = ydoc_parse(buf, len, name, err, errlen);
+    if (!doc) {
+        return CADRE_ECONFIG;
+    }
+    const ydoc_node_t *root = ydoc_root(doc);
+    int rc = 0;
+    if (ydoc_type(root) == YDOC_MAP) {
+        rc = s_walk(cfg, root, "", name, err, errlen);
+    } else if (ydoc_type(root) != YDOC_NULL) {
+        ydoc_mark_t m = ydoc_mark(root);
+        snprintf(err, errlen, "%s:%d:%d: a configuration must be a mapping", name, m.line,
+                 m.column);
+        rc = CADRE_ECONFIG;
+    }
+    ydoc_destroy(&doc);
+    if (rc == 0) {
+        char why[512];
+        rc = ccfg_check(cfg, why, sizeof why);
+        if (rc != 0) {
+            snprintf(err, errlen, "%s: %s", name, why);
+        }
+    }
+    return rc;
+}
+
+int
+ccfg_load_file(ccfg_t *cfg, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        int e = errno;
+        snprintf(err, errlen, "%s: %s", path, strerror(e));
+        return -e;
+    }
+    char *buf = NULL;
+    size_t len = 0;
+    size_t cap = 0;
+    char chunk[8192];
+    size_t got;
+    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        xgrow(&buf, &cap, len + got + 1);
+        memcpy(buf + len, chunk, got);
+        len += got;
+    }
+    fclose(f);
+    int rc = ccfg_load_buffer(cfg, buf ? buf : "", len, path, err, errlen);
+    free(buf);
+    return rc;
 }

@@ -60,6 +60,17 @@ int ccfg_check(const ccfg_t *cfg, char *err, size_t errlen);
 /*  The largest keystroke Hamming distance that can still produce a campaign edge without
     handoff or shared infrastructure (-1 when none can); bands = that + 1. */
 int ccfg_kd_max_distance(const ccfg_t *cfg);
+/*  Loads a YAML configuration file over cfg (keys absent from the file keep cfg's values),
+    then proves it (ccfg_check). Unknown keys and out-of-range values are refused. Returns 0,
+    CADRE_ECONFIG with "file:line:col: message" in err, or -errno when the file cannot be
+    read. */
+int
+ccfg_load_file(ccfg_t *cfg, const char *path, char *err, size_t errlen);
+/*  Same for a document in memory named name. */
+int
+ccfg_load_buffer(ccfg_t *cfg, const char *buf, size_t len, const char *name, char *err,
+                 size_t errlen);
+
 /*  The family's name ("ja3", ...) or NULL. */
 const char *ccfg_family_name(key_family_t family);
 

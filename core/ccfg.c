@@ -14,7 +14,7 @@
 #include <string.h>
 
 /*  Default generic cutoffs (ja3, ja4, hassh, payload, c2): 0 keeps a family exact until the
-    real-data measurements of docs/realdata.md choose values. */
+    real-data measurements of issue 5 choose values (docs/config.md). */
 static const uint64_t s_default_cutoff[CCFG_GENERIC_FAMILIES] = {0, 0, 0, 0, 0};
 
 void

@@ -57,6 +57,12 @@ test_digests(void **state)
     /* RFC 1321 test suite: MD5("abc"). */
     digest_md5_hex("abc", 3, md5);
     assert_string_equal(md5, "900150983cd24fb0d6963f7d28e17f72");
+    /* RFC 4122 name-based UUID; the value is Python's uuid.uuid5(NAMESPACE_DNS, "python.org"). */
+    static const uint8_t dns[16] = {0x6b, 0xa7, 0xb8, 0x10, 0x9d, 0xad, 0x11, 0xd1,
+                                    0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8};
+    char u[37];
+    digest_uuid5(dns, "python.org", 10, u);
+    assert_string_equal(u, "886313e1-3b8a-5372-9b90-0c9aee199e5d");
 }
 
 int

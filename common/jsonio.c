@@ -4,15 +4,19 @@
     "\u0000" through so that the NUL rule reports the field it is in) and walks the tree in a
     fixed field order, so a record with several faults always reports the same one. Encoding
     does not go through jansson: its number and escape formats differ from Python's, and
-    the output must match the generator's text byte for byte.
+    the output must match the generator's text byte for byte. Events and records (records.h)
+    share the emitter; the emitter notes any value it cannot write faithfully (invalid
+    UTF-8, a non-finite time) and their encoders then drop the text.
 */
 #include "jsonio.h"
 
 #include "err.h"
 #include "xalloc.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -477,6 +481,7 @@ typedef struct {
     char *data; /* bytes written, NUL-terminated once finished */
     size_t len; /* bytes used */
     size_t cap; /* bytes allocated */
+    bool bad;   /* a value could not be written faithfully (see s_put_string, s_put_time) */
 } s_out_t;
 
 static void
@@ -530,8 +535,9 @@ s_put_string(s_out_t *o, const char *s)
         uint32_t cp = 0;
         size_t n = obs_utf8_next(s + i, len - i, &cp);
         if (n == 0) {
-            cp = 0xFFFD; /* unreachable for checked records; never emit raw bytes */
+            cp = 0xFFFD; /* not UTF-8 (never in checked records): no raw bytes out */
             n = 1;
+            o->bad = true;
         }
         i += n;
         switch (cp) {
@@ -795,4 +801,249 @@ jsonio_assign_encode(const assign_t *rec, char **out_p, size_t *len_p, obs_error
     s_put_string(&o, rec->identity);
     s_put(&o, "}", 1);
     return s_finish(&o, out_p, len_p);
+}
+
+/*  --------------------------------------------------------------------------------------
+    Events and records */
+
+/*  Writes a time, or null when !has; a non-finite time marks the output bad (Python would
+    write "NaN" or "Infinity", which is not JSON). */
+static void
+s_put_time(s_out_t *o, bool has, double t)
+{
+    if (!has) {
+        s_puts(o, "null");
+    } else if (!isfinite(t)) {
+        o->bad = true;
+        s_puts(o, "null");
+    } else {
+        s_put_double(o, t);
+    }
+}
+
+static void
+s_put_u64(s_out_t *o, uint64_t v)
+{
+    char num[24];
+    snprintf(num, sizeof num, "%" PRIu64, v);
+    s_puts(o, num);
+}
+
+/*  Writes an array of n non-NULL strings. */
+static void
+s_put_strings(s_out_t *o, const char *const *v, size_t n)
+{
+    s_put(o, "[", 1);
+    for (size_t i = 0; i < n; i++) {
+        assert(v[i]);
+        if (i > 0) {
+            s_put(o, ", ", 2);
+        }
+        s_put_string(o, v[i]);
+    }
+    s_put(o, "]", 1);
+}
+
+/*  Hands over the text, or drops it when a value was bad. */
+static int
+s_finish_checked(s_out_t *o, char **out_p, size_t *len_p)
+{
+    if (o->bad) {
+        free(o->data);
+        return CADRE_ERECORD;
+    }
+    return s_finish(o, out_p, len_p);
+}
+
+/*  One payload member of an event. */
+typedef struct {
+    const char *key;          /* payload key */
+    const char *value;        /* string value (NULL = null), when !is_list */
+    const char *const *items; /* member ids, when is_list */
+    size_t n;                 /* number of member ids */
+    bool is_list;             /* the member list */
+} s_pl_t;
+
+/*  Writes an event envelope; pl holds its n payload members in any order. Both the engine's
+    events and decoded ones are written here, so they cannot drift apart. */
+static void
+s_put_event(s_out_t *o, const char *id, s_pl_t *pl, size_t n, const char *topic, double ts,
+            const char *type, int v)
+{
+    for (size_t i = 1; i < n; i++) {
+        for (size_t j = i; j > 0 && strcmp(pl[j - 1].key, pl[j].key) > 0; j--) {
+            s_pl_t t = pl[j];
+            pl[j] = pl[j - 1];
+            pl[j - 1] = t;
+        }
+    }
+    bool first = true;
+    s_put(o, "{", 1);
+    s_key(o, "id", &first);
+    s_put_string(o, id);
+    s_key(o, "payload", &first);
+    bool pfirst = true;
+    s_put(o, "{", 1);
+    for (size_t i = 0; i < n; i++) {
+        s_key(o, pl[i].key, &pfirst);
+        if (pl[i].is_list) {
+            s_put_strings(o, pl[i].items, pl[i].n);
+        } else {
+            s_put_string(o, pl[i].value);
+        }
+    }
+    s_put(o, "}", 1);
+    s_key(o, "topic", &first);
+    s_put_string(o, topic);
+    s_key(o, "ts", &first);
+    s_put_time(o, true, ts);
+    s_key(o, "type", &first);
+    s_put_string(o, type);
+    s_key(o, "v", &first);
+    s_put_u64(o, (uint64_t)v);
+    s_put(o, "}", 1);
+}
+
+int
+jsonio_event_encode(const ev_t *ev, char **out_p, size_t *len_p)
+{
+    assert(ev && ev->id && ev->subject && (size_t)ev->kind < (size_t)EV_KIND_COUNT);
+    const char *sk = NULL;
+    const char *ok = NULL;
+    const char *pk = NULL;
+    const char *mk = NULL;
+    ev_keys(ev->kind, &sk, &ok, &pk, &mk);
+    if (mk && ev->n_members > wire_event_members_fit(ev)) {
+        return CADRE_ELIMIT;
+    }
+    s_pl_t pl[4];
+    size_t n = 0;
+    pl[n++] = (s_pl_t){.key = sk, .value = ev->subject};
+    if (ok) {
+        assert(ev->object);
+        pl[n++] = (s_pl_t){.key = ok, .value = ev->object};
+    }
+    if (pk) {
+        pl[n++] = (s_pl_t){.key = pk, .value = ev->prior};
+    }
+    if (mk) {
+        assert(ev->members || ev->n_members == 0);
+        pl[n++] = (s_pl_t){.key = mk, .items = ev->members, .n = ev->n_members, .is_list = true};
+    }
+    s_out_t o = {0};
+    s_put_event(&o, ev->id, pl, n, ev_topic(ev->kind), ev->ts, ev_type(ev->kind),
+                WIRE_EVENT_VERSION);
+    return s_finish_checked(&o, out_p, len_p);
+}
+
+int
+jsonio_event_print(const wire_event_t *ev, char **out_p, size_t *len_p)
+{
+    s_pl_t pl[4];
+    size_t n = 0;
+    for (size_t i = 0; i < ev->n_fields && i < 3; i++) {
+        pl[n++] = (s_pl_t){.key = ev->fields[i].key, .value = ev->fields[i].value};
+    }
+    if (ev->members_key) {
+        pl[n++] = (s_pl_t){.key = ev->members_key,
+                           .items = (const char *const *)ev->members,
+                           .n = ev->n_members,
+                           .is_list = true};
+    }
+    s_out_t o = {0};
+    s_put_event(&o, ev->id, pl, n, ev->topic, ev->ts, ev->type, ev->v);
+    return s_finish_checked(&o, out_p, len_p);
+}
+
+/*  Writes `"key": [strings]`. */
+static void
+s_key_strs(s_out_t *o, const char *key, const rec_strs_t *strs, bool *first)
+{
+    s_key(o, key, first);
+    s_put_strings(o, strs->v, strs->n);
+}
+
+int
+jsonio_identity_encode(const rec_identity_t *rec, char **out_p, size_t *len_p)
+{
+    assert(rec && rec->id);
+    s_out_t o = {0};
+    bool first = true;
+    s_put(&o, "{", 1);
+    s_key_strs(&o, "c2_endpoints", &rec->c2s, &first);
+    s_key(&o, "campaign", &first);
+    s_put_string(&o, rec->campaign);
+    s_key(&o, "first_seen", &first);
+    s_put_time(&o, rec->has_seen, rec->first_seen);
+    s_key(&o, "formed_seq", &first);
+    s_put_u64(&o, rec->formed_seq);
+    s_key_strs(&o, "hassh_hashes", &rec->hasshs, &first);
+    s_key(&o, "id", &first);
+    s_put_string(&o, rec->id);
+    s_key_strs(&o, "ja3_hashes", &rec->ja3s, &first);
+    s_key_strs(&o, "ja4_hashes", &rec->ja4s, &first);
+    s_key(&o, "kd_simhash", &first);
+    if (rec->has_kd) {
+        char hex[17];
+        obs_format_simhash(rec->kd, hex);
+        s_put_string(&o, hex);
+    } else {
+        s_puts(&o, "null");
+    }
+    s_key(&o, "last_seen", &first);
+    s_put_time(&o, rec->has_seen, rec->last_seen);
+    s_key(&o, "merged_into", &first);
+    s_put_string(&o, rec->merged_into);
+    s_key(&o, "observation_count", &first);
+    s_put_u64(&o, rec->observations);
+    s_key_strs(&o, "payload_hashes", &rec->payloads, &first);
+    s_put(&o, "}", 1);
+    return s_finish_checked(&o, out_p, len_p);
+}
+
+int
+jsonio_campaign_encode(const rec_campaign_t *rec, char **out_p, size_t *len_p)
+{
+    assert(rec && rec->id);
+    s_out_t o = {0};
+    bool first = true;
+    s_put(&o, "{", 1);
+    s_key_strs(&o, "c2_endpoints", &rec->c2s, &first);
+    s_key_strs(&o, "deckies", &rec->deckies, &first);
+    s_key(&o, "first_seen", &first);
+    s_put_time(&o, rec->has_seen, rec->first_seen);
+    s_key(&o, "formed_seq", &first);
+    s_put_u64(&o, rec->formed_seq);
+    s_key(&o, "id", &first);
+    s_put_string(&o, rec->id);
+    s_key(&o, "identity_count", &first);
+    s_put_u64(&o, rec->identities);
+    s_key(&o, "last_seen", &first);
+    s_put_time(&o, rec->has_seen, rec->last_seen);
+    s_key(&o, "merged_into", &first);
+    s_put_string(&o, rec->merged_into);
+    s_key(&o, "observation_count", &first);
+    s_put_u64(&o, rec->observations);
+    s_key_strs(&o, "payload_hashes", &rec->payloads, &first);
+    s_key(&o, "phases", &first);
+    s_put(&o, "[", 1);
+    for (size_t i = 0; i < rec->n_phases; i++) {
+        const rec_phase_t *ph = &rec->phases[i];
+        const char *name = ukc_phase_name(ph->phase);
+        if (!name) {
+            o.bad = true;
+            break;
+        }
+        bool pfirst = true;
+        s_puts(&o, i > 0 ? ", {" : "{");
+        s_key(&o, "first_seen", &pfirst);
+        s_put_time(&o, true, ph->first);
+        s_key(&o, "phase", &pfirst);
+        s_put_string(&o, name);
+        s_key(&o, "stage", &pfirst);
+        s_put_string(&o, ukc_stage_name(ukc_stage_of(ph->phase)));
+        s_put(&o, "}", 1);
+    }
+    s_put(&o, "]}", 2);
+    return s_finish_checked(&o, out_p, len_p);
 }

@@ -9,6 +9,11 @@
     set), "truth" (only when a label is set) and "op" (only for deletes, which are written as
     {"id": ..., "op": "delete"}).
 
+    It also encodes what the engine publishes (SPEC §6-§7, docs/events.md) in the same
+    shape: events as their envelope {"id", "payload", "topic", "ts", "type", "v"}, and
+    identity and campaign records. Those encoders check what they write (valid UTF-8,
+    finite times) instead of running a record check first.
+
     Framing (splitting a stream into lines) is obs_stream.c's job; nothing here does I/O.
 */
 #ifndef CADRE_JSONIO_H
@@ -16,6 +21,8 @@
 
 #include "assign.h"
 #include "obs.h"
+#include "records.h"
+#include "wire.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -46,5 +53,40 @@ int jsonio_assign_decode(const char *buf, size_t len, uint64_t record, assign_t 
     Returns 0 with *out_p (caller frees) and *len_p set, or CADRE_ERECORD (err filled) when
     rec breaks a rule of assign_check(). */
 int jsonio_assign_encode(const assign_t *rec, char **out_p, size_t *len_p, obs_error_t *err);
+
+/*  Encodes ev as one line of JSON (no newline), its envelope
+    {"id": ..., "payload": {...}, "topic": ..., "ts": ..., "type": ..., "v": 1} with the
+    payload keys of ev_keys() in sorted order: subject and object as strings, the prior as
+    a string or null, the members as an array of strings. ev's id, subject, object (when its
+    kind has one) and members must not be NULL. Returns 0 with *out_p (caller frees) and
+    *len_p set, or:
+      CADRE_ERECORD  a string is not valid UTF-8, or ts is not finite;
+      CADRE_ELIMIT   a formed event has more members than wire_event_members_fit() (so an
+                     event is accepted by both encoders or by neither). */
+int jsonio_event_encode(const ev_t *ev, char **out_p, size_t *len_p);
+
+/*  Encodes an identity record as one line of JSON (no newline) with the keys
+    c2_endpoints, campaign, first_seen, formed_seq, hassh_hashes, id, ja3_hashes,
+    ja4_hashes, kd_simhash, last_seen, merged_into, observation_count, payload_hashes:
+    absent strings, times (!has_seen) and kd_simhash (!has_kd) as null, lists as arrays
+    (possibly empty), kd_simhash as 16 lowercase hex digits. Returns 0 with *out_p (caller
+    frees) and *len_p set, or CADRE_ERECORD when a string is not valid UTF-8 or a time not
+    finite. */
+int jsonio_identity_encode(const rec_identity_t *rec, char **out_p, size_t *len_p);
+
+/*  Encodes a campaign record as one line of JSON (no newline) with the keys c2_endpoints,
+    deckies, first_seen, formed_seq, id, identity_count, last_seen, merged_into,
+    observation_count, payload_hashes, phases; phases is an array of
+    {"first_seen": t, "phase": name, "stage": "in"|"through"|"out"} in the record's
+    (kill-chain) order. Returns 0 with *out_p (caller frees) and *len_p set, or
+    CADRE_ERECORD when a string is not valid UTF-8, a time not finite or a phase out of
+    range. */
+int jsonio_campaign_encode(const rec_campaign_t *rec, char **out_p, size_t *len_p);
+
+/*  Renders a decoded event (wire_event_decode) as one line of JSON (no newline), exactly as
+    jsonio_event_encode() writes the event it came from. Returns 0 with *out_p (caller
+    frees) and *len_p set, or CADRE_ERECORD when ts is not finite (a decoded event's never
+    is). */
+int jsonio_event_print(const wire_event_t *ev, char **out_p, size_t *len_p);
 
 #endif

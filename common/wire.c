@@ -5,7 +5,8 @@
     walk its object tree in the same fixed field order as jsonio.c, so both encodings report
     the same error for the same record; the encoders drive a msgpack_packer that appends to
     a wire_buf_t. Ownership: a decoded record owns copies of its strings; the msgpack zone is
-    freed before returning.
+    freed before returning. Events and records (records.h) are encoded by the same packer
+    helpers, and events decoded by the same walkers, strictly (exact key sets).
 */
 #include "wire.h"
 
@@ -15,6 +16,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <msgpack.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1077,4 +1079,547 @@ wire_assign_encode(const assign_t *rec, wire_buf_t *buf, obs_error_t *err)
     s_pack_cstr(&pk, "identity");
     s_pack_opt(&pk, rec->identity);
     return 0;
+}
+
+/*  --------------------------------------------------------------------------------------
+    Events and records: encoding */
+
+/*  A packer for events and records. Their strings come from the engine, not from a record
+    that was checked on the way in, so each is checked as it is packed (valid UTF-8, finite
+    times) and the caller drops the whole message if one was not. */
+typedef struct {
+    msgpack_packer pk; /* appends to the caller's buffer */
+    bool ok;           /* every value packed so far was valid */
+} s_rpk_t;
+
+static void
+s_rpk_init(s_rpk_t *p, wire_buf_t *buf)
+{
+    msgpack_packer_init(&p->pk, buf, s_write);
+    p->ok = true;
+}
+
+/*  True when the NUL-terminated s is valid UTF-8. */
+static bool
+s_utf8_ok(const char *s)
+{
+    size_t len = strlen(s);
+    size_t i = 0;
+    while (i < len) {
+        if ((unsigned char)s[i] < 0x80) {
+            i++;
+            continue;
+        }
+        uint32_t cp = 0;
+        size_t n = obs_utf8_next(s + i, len - i, &cp);
+        if (n == 0) {
+            return false;
+        }
+        i += n;
+    }
+    return true;
+}
+
+/*  Packs a string value (NULL as nil), checking it. */
+static void
+s_rpk_text(s_rpk_t *p, const char *s)
+{
+    if (s && !s_utf8_ok(s)) {
+        p->ok = false;
+    }
+    s_pack_opt(&p->pk, s);
+}
+
+/*  Packs a time as float64, or nil when !has, checking it is finite. */
+static void
+s_rpk_time(s_rpk_t *p, bool has, double t)
+{
+    if (!has) {
+        msgpack_pack_nil(&p->pk);
+        return;
+    }
+    if (!isfinite(t)) {
+        p->ok = false;
+    }
+    msgpack_pack_double(&p->pk, t);
+}
+
+/*  Packs an array of n non-NULL strings. */
+static void
+s_rpk_texts(s_rpk_t *p, const char *const *v, size_t n)
+{
+    msgpack_pack_array(&p->pk, n);
+    for (size_t i = 0; i < n; i++) {
+        assert(v[i]);
+        s_rpk_text(p, v[i]);
+    }
+}
+
+/*  Packs a key and an unsigned count. */
+static void
+s_rpk_count(s_rpk_t *p, const char *key, uint64_t v)
+{
+    s_pack_cstr(&p->pk, key);
+    msgpack_pack_uint64(&p->pk, v);
+}
+
+/*  Packs a key and a string list. */
+static void
+s_rpk_strs(s_rpk_t *p, const char *key, const rec_strs_t *strs)
+{
+    s_pack_cstr(&p->pk, key);
+    s_rpk_texts(p, strs->v, strs->n);
+}
+
+/*  Bytes MessagePack takes for a str of n bytes (header and body). */
+static size_t
+s_str_size(size_t n)
+{
+    return n + (n < 32 ? 1 : n < 256 ? 2 : n < 65536 ? 3 : 5);
+}
+
+/*  One payload member of an event, as its key sorts. */
+typedef struct {
+    const char *key;          /* payload key */
+    const char *value;        /* string value (NULL = nil), when !is_list */
+    const char *const *items; /* member ids, when is_list */
+    size_t n;                 /* number of member ids */
+    bool is_list;             /* the member list */
+} s_pl_t;
+
+/*  Fills pl with ev's payload members in key order; returns how many. */
+static size_t
+s_payload_of(const ev_t *ev, s_pl_t pl[4])
+{
+    const char *sk = NULL;
+    const char *ok = NULL;
+    const char *pk = NULL;
+    const char *mk = NULL;
+    ev_keys(ev->kind, &sk, &ok, &pk, &mk);
+    size_t n = 0;
+    pl[n++] = (s_pl_t){.key = sk, .value = ev->subject};
+    if (ok) {
+        assert(ev->object);
+        pl[n++] = (s_pl_t){.key = ok, .value = ev->object};
+    }
+    if (pk) {
+        pl[n++] = (s_pl_t){.key = pk, .value = ev->prior};
+    }
+    if (mk) {
+        assert(ev->members || ev->n_members == 0);
+        pl[n++] = (s_pl_t){.key = mk, .items = ev->members, .n = ev->n_members, .is_list = true};
+    }
+    for (size_t i = 1; i < n; i++) {
+        for (size_t j = i; j > 0 && strcmp(pl[j - 1].key, pl[j].key) > 0; j--) {
+            s_pl_t t = pl[j];
+            pl[j] = pl[j - 1];
+            pl[j - 1] = t;
+        }
+    }
+    return n;
+}
+
+size_t
+wire_event_members_fit(const ev_t *ev)
+{
+    s_pl_t pl[4];
+    size_t npl = s_payload_of(ev, pl);
+    const s_pl_t *members = NULL;
+    /*  Everything but the member strings: both map headers (fixmaps), the envelope's keys
+        and values, the payload's keys and strings, and the largest array header the
+        member list can need (array16, as WIRE_EVENT_MAX_MEMBERS < 65536). */
+    size_t size = 1 + s_str_size(2) + s_str_size(strlen(ev->id)) + s_str_size(7) + 1 +
+                  s_str_size(5) + s_str_size(strlen(ev_topic(ev->kind))) + s_str_size(2) + 9 +
+                  s_str_size(4) + s_str_size(strlen(ev_type(ev->kind))) + s_str_size(1) + 1;
+    for (size_t i = 0; i < npl; i++) {
+        size += s_str_size(strlen(pl[i].key));
+        if (pl[i].is_list) {
+            members = &pl[i];
+            size += 3;
+        } else {
+            size += pl[i].value ? s_str_size(strlen(pl[i].value)) : 1;
+        }
+    }
+    if (!members) {
+        return 0;
+    }
+    size_t k = 0;
+    while (k < members->n && k < WIRE_EVENT_MAX_MEMBERS) {
+        size_t add = s_str_size(strlen(members->items[k]));
+        if (size + add > WIRE_EVENT_MAX_BYTES) {
+            break;
+        }
+        size += add;
+        k++;
+    }
+    return k;
+}
+
+int
+wire_event_encode(const ev_t *ev, wire_buf_t *buf)
+{
+    assert(ev && ev->id && ev->subject && (size_t)ev->kind < (size_t)EV_KIND_COUNT);
+    s_pl_t pl[4];
+    size_t npl = s_payload_of(ev, pl);
+    for (size_t i = 0; i < npl; i++) {
+        if (pl[i].is_list && pl[i].n > wire_event_members_fit(ev)) {
+            return CADRE_ELIMIT;
+        }
+    }
+    size_t start = buf->len;
+    s_rpk_t p;
+    s_rpk_init(&p, buf);
+    msgpack_pack_map(&p.pk, 6);
+    s_pack_cstr(&p.pk, "id");
+    s_rpk_text(&p, ev->id);
+    s_pack_cstr(&p.pk, "payload");
+    msgpack_pack_map(&p.pk, npl);
+    for (size_t i = 0; i < npl; i++) {
+        s_pack_cstr(&p.pk, pl[i].key);
+        if (pl[i].is_list) {
+            s_rpk_texts(&p, pl[i].items, pl[i].n);
+        } else {
+            s_rpk_text(&p, pl[i].value);
+        }
+    }
+    s_pack_cstr(&p.pk, "topic");
+    s_pack_cstr(&p.pk, ev_topic(ev->kind));
+    s_pack_cstr(&p.pk, "ts");
+    s_rpk_time(&p, true, ev->ts);
+    s_pack_cstr(&p.pk, "type");
+    s_pack_cstr(&p.pk, ev_type(ev->kind));
+    s_pack_cstr(&p.pk, "v");
+    msgpack_pack_uint32(&p.pk, WIRE_EVENT_VERSION);
+    if (!p.ok) {
+        buf->len = start;
+        return CADRE_ERECORD;
+    }
+    assert(buf->len - start <= WIRE_EVENT_MAX_BYTES);
+    return 0;
+}
+
+int
+wire_identity_encode(const rec_identity_t *rec, wire_buf_t *buf)
+{
+    assert(rec && rec->id);
+    size_t start = buf->len;
+    s_rpk_t p;
+    s_rpk_init(&p, buf);
+    msgpack_pack_map(&p.pk, 13);
+    s_rpk_strs(&p, "c2_endpoints", &rec->c2s);
+    s_pack_cstr(&p.pk, "campaign");
+    s_rpk_text(&p, rec->campaign);
+    s_pack_cstr(&p.pk, "first_seen");
+    s_rpk_time(&p, rec->has_seen, rec->first_seen);
+    s_rpk_count(&p, "formed_seq", rec->formed_seq);
+    s_rpk_strs(&p, "hassh_hashes", &rec->hasshs);
+    s_pack_cstr(&p.pk, "id");
+    s_rpk_text(&p, rec->id);
+    s_rpk_strs(&p, "ja3_hashes", &rec->ja3s);
+    s_rpk_strs(&p, "ja4_hashes", &rec->ja4s);
+    s_pack_cstr(&p.pk, "kd_simhash");
+    if (rec->has_kd) {
+        char hex[17];
+        obs_format_simhash(rec->kd, hex);
+        s_pack_cstr(&p.pk, hex);
+    } else {
+        msgpack_pack_nil(&p.pk);
+    }
+    s_pack_cstr(&p.pk, "last_seen");
+    s_rpk_time(&p, rec->has_seen, rec->last_seen);
+    s_pack_cstr(&p.pk, "merged_into");
+    s_rpk_text(&p, rec->merged_into);
+    s_rpk_count(&p, "observation_count", rec->observations);
+    s_rpk_strs(&p, "payload_hashes", &rec->payloads);
+    if (!p.ok) {
+        buf->len = start;
+        return CADRE_ERECORD;
+    }
+    return 0;
+}
+
+int
+wire_campaign_encode(const rec_campaign_t *rec, wire_buf_t *buf)
+{
+    assert(rec && rec->id);
+    size_t start = buf->len;
+    s_rpk_t p;
+    s_rpk_init(&p, buf);
+    msgpack_pack_map(&p.pk, 11);
+    s_rpk_strs(&p, "c2_endpoints", &rec->c2s);
+    s_rpk_strs(&p, "deckies", &rec->deckies);
+    s_pack_cstr(&p.pk, "first_seen");
+    s_rpk_time(&p, rec->has_seen, rec->first_seen);
+    s_rpk_count(&p, "formed_seq", rec->formed_seq);
+    s_pack_cstr(&p.pk, "id");
+    s_rpk_text(&p, rec->id);
+    s_rpk_count(&p, "identity_count", rec->identities);
+    s_pack_cstr(&p.pk, "last_seen");
+    s_rpk_time(&p, rec->has_seen, rec->last_seen);
+    s_pack_cstr(&p.pk, "merged_into");
+    s_rpk_text(&p, rec->merged_into);
+    s_rpk_count(&p, "observation_count", rec->observations);
+    s_rpk_strs(&p, "payload_hashes", &rec->payloads);
+    s_pack_cstr(&p.pk, "phases");
+    msgpack_pack_array(&p.pk, rec->n_phases);
+    for (size_t i = 0; i < rec->n_phases; i++) {
+        const rec_phase_t *ph = &rec->phases[i];
+        const char *name = ukc_phase_name(ph->phase);
+        msgpack_pack_map(&p.pk, 3);
+        s_pack_cstr(&p.pk, "first_seen");
+        s_rpk_time(&p, true, ph->first);
+        s_pack_cstr(&p.pk, "phase");
+        s_pack_opt(&p.pk, name);
+        s_pack_cstr(&p.pk, "stage");
+        s_pack_opt(&p.pk, name ? ukc_stage_name(ukc_stage_of(ph->phase)) : NULL);
+        if (!name) {
+            p.ok = false;
+        }
+    }
+    if (!p.ok) {
+        buf->len = start;
+        return CADRE_ERECORD;
+    }
+    return 0;
+}
+
+/*  --------------------------------------------------------------------------------------
+    Events: decoding */
+
+/*  Fails on the first key of map (at path) that is not one of the n names in keys; the
+    keys are known to be strings (s_lookup ran first). */
+static int
+s_only_keys(const msgpack_object *map, const char *path, const char *const *keys, size_t n,
+            obs_error_t *err)
+{
+    for (uint32_t i = 0; i < map->via.map.size; i++) {
+        const msgpack_object_str *key = &map->via.map.ptr[i].key.via.str;
+        bool known = false;
+        for (size_t k = 0; k < n && !known; k++) {
+            known = strlen(keys[k]) == key->size && memcmp(keys[k], key->ptr, key->size) == 0;
+        }
+        if (!known) {
+            char f[192];
+            s_join(f, sizeof f, path, key->ptr, key->size);
+            return obs_error_field(err, f, "unknown key");
+        }
+    }
+    return 0;
+}
+
+/*  Reads a member that must be present: a string, or (nullable) also nil. */
+static int
+s_member_string(const msgpack_object *o, size_t max, bool nullable, char **out, obs_error_t *err,
+                const char *field)
+{
+    if (!o) {
+        return obs_error_field(err, field, "required field is missing");
+    }
+    if (nullable) {
+        return s_opt_string(o, max, out, err, field);
+    }
+    return s_req_string(o, max, out, err, field);
+}
+
+/*  Reads the payload's member list into ev. */
+static int
+s_event_members(const msgpack_object *o, wire_event_t *ev, obs_error_t *err, const char *field)
+{
+    if (!o) {
+        return obs_error_field(err, field, "required field is missing");
+    }
+    if (o->type != MSGPACK_OBJECT_ARRAY) {
+        return s_type_error(err, field, "an array of strings", o);
+    }
+    size_t n = o->via.array.size;
+    if (n > WIRE_EVENT_MAX_MEMBERS) {
+        obs_error_field(err, field, "%zu members exceed the limit of %d", n,
+                        WIRE_EVENT_MAX_MEMBERS);
+        return CADRE_ELIMIT;
+    }
+    if (n == 0) {
+        return 0;
+    }
+    ev->members = xcalloc(n, sizeof *ev->members);
+    ev->n_members = n;
+    for (size_t i = 0; i < n; i++) {
+        int rc = s_req_string(&o->via.array.ptr[i], OBS_MAX_ID, &ev->members[i], err, "");
+        if (rc != 0) {
+            obs_error_nest(err, "%s[%zu]", field, i);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/*  Reads the payload map: exactly the keys of ev->kind. */
+static int
+s_event_payload(const msgpack_object *o, wire_event_t *ev, obs_error_t *err)
+{
+    if (!o) {
+        return obs_error_field(err, "payload", "required field is missing");
+    }
+    if (o->type != MSGPACK_OBJECT_MAP) {
+        return s_type_error(err, "payload", "a map", o);
+    }
+    const char *keys[4] = {NULL, NULL, NULL, NULL}; /* subject, object, prior, members */
+    ev_keys(ev->kind, &keys[0], &keys[1], &keys[2], &keys[3]);
+    const char *names[4];
+    size_t n = 0;
+    for (size_t k = 0; k < 4; k++) {
+        if (keys[k]) {
+            names[n++] = keys[k];
+        }
+    }
+    const msgpack_object *v[4];
+    int rc = 0;
+    if ((rc = s_lookup(o, "payload", names, n, v, err)) ||
+        (rc = s_only_keys(o, "payload", names, n, err))) {
+        return rc;
+    }
+    for (size_t k = 0; k < n; k++) {
+        char field[96];
+        snprintf(field, sizeof field, "payload.%s", names[k]);
+        if (names[k] == keys[3]) {
+            ev->members_key = keys[3];
+            rc = s_event_members(v[k], ev, err, field);
+        } else {
+            wire_field_t *f = &ev->fields[ev->n_fields++];
+            f->key = names[k];
+            rc = s_member_string(v[k], OBS_MAX_ID, names[k] == keys[2], &f->value, err, field);
+        }
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    /*  Key order, as the encoders write them (at most three fields). */
+    for (size_t i = 1; i < ev->n_fields; i++) {
+        for (size_t j = i; j > 0 && strcmp(ev->fields[j - 1].key, ev->fields[j].key) > 0; j--) {
+            wire_field_t t = ev->fields[j];
+            ev->fields[j] = ev->fields[j - 1];
+            ev->fields[j - 1] = t;
+        }
+    }
+    return 0;
+}
+
+/*  Envelope keys, in the order they are checked. */
+enum { S_EV_V, S_EV_ID, S_EV_TOPIC, S_EV_TYPE, S_EV_TS, S_EV_PAYLOAD, S_EV_NKEYS };
+
+static int
+s_event_from(const msgpack_object *root, wire_event_t *ev, obs_error_t *err)
+{
+    static const char *const keys[S_EV_NKEYS] = {"v", "id", "topic", "type", "ts", "payload"};
+    const msgpack_object *v[S_EV_NKEYS];
+    int rc = s_lookup(root, "", keys, S_EV_NKEYS, v, err);
+    if (rc != 0) {
+        return rc;
+    }
+    /*  The version first: another version may have other keys. */
+    const msgpack_object *ver = v[S_EV_V];
+    if (!ver) {
+        return obs_error_field(err, "v", "required field is missing");
+    }
+    if (ver->type != MSGPACK_OBJECT_POSITIVE_INTEGER) {
+        return s_type_error(err, "v", "an integer", ver);
+    }
+    if (ver->via.u64 != WIRE_EVENT_VERSION) {
+        return obs_error_field(err, "v", "unsupported envelope version %" PRIu64 " (expected %d)",
+                               ver->via.u64, WIRE_EVENT_VERSION);
+    }
+    ev->v = WIRE_EVENT_VERSION;
+    if ((rc = s_only_keys(root, "", keys, S_EV_NKEYS, err)) ||
+        (rc = s_member_string(v[S_EV_ID], OBS_MAX_ID, false, &ev->id, err, "id")) ||
+        (rc = s_member_string(v[S_EV_TOPIC], OBS_MAX_SHORT, false, &ev->topic, err, "topic"))) {
+        return rc;
+    }
+    int kind = 0;
+    while (kind < EV_KIND_COUNT && strcmp(ev_topic((ev_kind_t)kind), ev->topic) != 0) {
+        kind++;
+    }
+    if (kind == EV_KIND_COUNT) {
+        return obs_error_field(err, "topic", "unknown topic '%.64s'", ev->topic);
+    }
+    ev->kind = (ev_kind_t)kind;
+    if ((rc = s_member_string(v[S_EV_TYPE], OBS_MAX_SHORT, false, &ev->type, err, "type"))) {
+        return rc;
+    }
+    if (strcmp(ev->type, ev_type(ev->kind)) != 0) {
+        return obs_error_field(err, "type", "type '%.64s' does not match topic %s (expected '%s')",
+                               ev->type, ev->topic, ev_type(ev->kind));
+    }
+    bool present = false;
+    if ((rc = s_number(v[S_EV_TS], false, &ev->ts, &present, err, "ts"))) {
+        return rc;
+    }
+    if (!present) {
+        return v[S_EV_TS] ? s_type_error(err, "ts", "a number", v[S_EV_TS])
+                          : obs_error_field(err, "ts", "required field is missing");
+    }
+    return s_event_payload(v[S_EV_PAYLOAD], ev, err);
+}
+
+/*  Copies a decoding error into the caller's buffer as "field 'f': message". */
+static void
+s_event_error(const obs_error_t *e, char *err, size_t errlen)
+{
+    if (!err || errlen == 0) {
+        return;
+    }
+    if (e->field[0]) {
+        snprintf(err, errlen, "field '%s': %s", e->field, e->message);
+    } else {
+        snprintf(err, errlen, "%s", e->message);
+    }
+}
+
+int
+wire_event_decode(const char *data, size_t len, wire_event_t **out, char *err, size_t errlen)
+{
+    obs_error_t e;
+    obs_error_reset(&e, 0, NULL);
+    if (len > WIRE_EVENT_MAX_BYTES) {
+        obs_error_field(&e, "", "message of %zu bytes is over the limit of %u bytes", len,
+                        WIRE_EVENT_MAX_BYTES);
+        s_event_error(&e, err, errlen);
+        return CADRE_ELIMIT;
+    }
+    msgpack_unpacked up;
+    int rc = s_unpack(data, len, &up, &e);
+    if (rc != 0) {
+        s_event_error(&e, err, errlen);
+        return rc;
+    }
+    wire_event_t *ev = xcalloc(1, sizeof *ev);
+    rc = s_event_from(&up.data, ev, &e);
+    msgpack_unpacked_destroy(&up);
+    if (rc != 0) {
+        wire_event_free(&ev);
+        s_event_error(&e, err, errlen);
+        return rc;
+    }
+    *out = ev;
+    return 0;
+}
+
+void
+wire_event_free(wire_event_t **ev_p)
+{
+    assert(ev_p);
+    wire_event_t *ev = *ev_p;
+    if (!ev) {
+        return;
+    }
+    free(ev->id);
+    free(ev->topic);
+    free(ev->type);
+    for (size_t i = 0; i < ev->n_fields; i++) {
+        free(ev->fields[i].value);
+    }
+    for (size_t i = 0; i < ev->n_members; i++) {
+        free(ev->members[i]);
+    }
+    free(ev->members);
+    free(ev);
+    *ev_p = NULL;
 }

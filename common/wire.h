@@ -11,13 +11,18 @@
     4 billion elements costs nothing), an oversized message is skipped without buffering it,
     and a stream that ends inside a message is told apart from a malformed one.
 
-    Later this module also carries the engine's protocol envelopes (wire_<envelope>_*).
+    It also encodes what the engine publishes (SPEC §6-§7): events as the MessagePack
+    envelope {v, id, topic, type, ts, payload} (the second frame of a PUB message, after the
+    topic frame), and identity and campaign records, each with the same keys and value types
+    as jsonio.h's JSON form (counts as unsigned integers, times as float64, absent as nil).
+    Events decode back into wire_event_t for subscribers.
 */
 #ifndef CADRE_WIRE_H
 #define CADRE_WIRE_H
 
 #include "assign.h"
 #include "obs.h"
+#include "records.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -81,5 +86,72 @@ void wire_reader_destroy(wire_reader_t **self_p);
 int wire_reader_next(wire_reader_t *self, const char **data_p, size_t *len_p, obs_error_t *err);
 /*  Number of messages started so far (the index of the last one returned or reported). */
 uint64_t wire_reader_messages(const wire_reader_t *self);
+
+/*  --------------------------------------------------------------------------------------
+    Events and records (docs/events.md) */
+
+#define WIRE_EVENT_VERSION 1            /* the envelope's "v" */
+#define WIRE_EVENT_MAX_MEMBERS 16384    /* largest member list of one formed event */
+#define WIRE_EVENT_MAX_BYTES (1u << 20) /* largest encoded event (one PUB frame), bytes */
+
+/*  The number of leading members of a formed event ev that fit in one event: at most
+    WIRE_EVENT_MAX_MEMBERS and few enough that the encoded envelope stays within
+    WIRE_EVENT_MAX_BYTES (counted with the member array's largest header, so it may keep
+    one or two bytes in hand). The engine splits a larger member list there; the rest
+    follow as linked or assigned events. 0 for kinds without a member list. */
+size_t wire_event_members_fit(const ev_t *ev);
+
+/*  Appends ev to buf as one envelope map {"id", "payload", "topic", "ts", "type", "v"}
+    (keys in that sorted order; the payload's keys from ev_keys(), sorted, a NULL prior as
+    nil, the members as an array of str). ev's id, subject, object (when its kind has one)
+    and members must not be NULL. Returns 0, or (buf unchanged):
+      CADRE_ERECORD  a string is not valid UTF-8, or ts is not finite;
+      CADRE_ELIMIT   a formed event has more members than wire_event_members_fit(). */
+int wire_event_encode(const ev_t *ev, wire_buf_t *buf);
+
+/*  Appends rec to buf as one map with the keys of jsonio_identity_encode(). Returns 0, or
+    CADRE_ERECORD (buf unchanged) when a string is not valid UTF-8 or a time not finite. */
+int wire_identity_encode(const rec_identity_t *rec, wire_buf_t *buf);
+
+/*  Appends rec to buf as one map with the keys of jsonio_campaign_encode(). Returns 0, or
+    CADRE_ERECORD (buf unchanged) when a string is not valid UTF-8, a time not finite or a
+    phase out of range. */
+int wire_campaign_encode(const rec_campaign_t *rec, wire_buf_t *buf);
+
+/*  One string member of a decoded event's payload. */
+typedef struct {
+    const char *key; /* payload key (static string, see ev_keys()) */
+    char *value;     /* the value, owned, or NULL for nil */
+} wire_field_t;
+
+/*  A decoded event: owns every string except the static key names. */
+typedef struct {
+    int v;                   /* envelope version (WIRE_EVENT_VERSION) */
+    ev_kind_t kind;          /* the kind its topic names */
+    char *id;                /* envelope id */
+    char *topic;             /* topic, e.g. "identity.merged" */
+    char *type;              /* type, the topic's leaf ("merged") */
+    double ts;               /* stream time, epoch seconds */
+    wire_field_t fields[3];  /* the payload's string members, in key order */
+    size_t n_fields;         /* number of fields used */
+    const char *members_key; /* key of the payload's member list, or NULL for other kinds */
+    char **members;          /* member ids, owned (NULL when none) */
+    size_t n_members;        /* number of members */
+} wire_event_t;
+
+/*  Decodes data (len bytes: exactly one MessagePack message) as one event envelope. Strict:
+    "v" must be WIRE_EVENT_VERSION, the topic one of SPEC §6's, "type" its leaf, "ts" a
+    finite number, and the envelope and payload must hold exactly their keys with the right
+    types (ids are strings of at most OBS_MAX_ID bytes of valid UTF-8; a prior key may be
+    nil). Returns 0 and stores a new event in *out (free it with wire_event_free), or, with
+    a message in err (errlen bytes; err may be NULL when errlen is 0) and *out untouched:
+      CADRE_ERECORD  not a valid event;
+      CADRE_ETRUNC   the bytes end inside the message;
+      CADRE_ELIMIT   the message is over WIRE_EVENT_MAX_BYTES or its member list over
+                     WIRE_EVENT_MAX_MEMBERS. */
+int wire_event_decode(const char *data, size_t len, wire_event_t **out, char *err, size_t errlen);
+
+/*  Frees a decoded event and NULLs *ev_p. NULL is a no-op. */
+void wire_event_free(wire_event_t **ev_p);
 
 #endif

@@ -238,12 +238,12 @@ typedef struct {
     int rc;          /* 1, CADRE_ERECORD, CADRE_ETRUNC or -errno */
     obs_t *obs;      /* the record when rc == 1 */
     obs_error_t err; /* the error otherwise */
-} ev_t;
+} read_result_t;
 
 /*  Every result of reading a stream, up to its end. */
 typedef struct {
-    ev_t *ev; /* results in order */
-    size_t n; /* number of results */
+    read_result_t *ev; /* results in order */
+    size_t n;          /* number of results */
 } evs_t;
 
 static evs_t
@@ -299,7 +299,7 @@ s_evs_free(evs_t *evs)
 
 /*  Asserts that ev is a good record with that id. */
 static void
-s_expect_good(const ev_t *ev, const char *id)
+s_expect_good(const read_result_t *ev, const char *id)
 {
     if (ev->rc != 1) {
         char msg[512];
@@ -312,7 +312,7 @@ s_expect_good(const ev_t *ev, const char *id)
 /*  Asserts that ev is an error with that code, record number, id and field, and that its
     message contains what. */
 static void
-s_expect_err(const ev_t *ev, int rc, uint64_t record, const char *id, const char *field,
+s_expect_err(const read_result_t *ev, int rc, uint64_t record, const char *id, const char *field,
              const char *what)
 {
     if (ev->rc != rc) {

@@ -22,10 +22,16 @@ build: deps
 	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
 	cmake --build $(BUILD) -j$(JOBS)
 
-# The main job on the embedded default. Until the clusterer lands (issue 3) it generates the
-# noise_floor fixture and prints a summary of the corpus.
+# The main job on the embedded default: generate the noise_floor fixture corpus (DECNET's five
+# scenarios plus 18 noise scanners), cluster it through both layers in one process, and print
+# the summary with the quality metrics against the corpus's truth labels. Outputs land in
+# $(BUILD)/run/. (Issue 4 replaces the one-process clusterer with the embedded engine.)
 run: build
-	$(BUILD)/cadre gen fixtures/campaigns/noise_floor.yaml --seed $(SEED) --out $(BUILD)/noise_floor.jsonl --summary
+	@mkdir -p $(BUILD)/run
+	$(BUILD)/cadre gen fixtures/campaigns/noise_floor.yaml --seed $(SEED) --out $(BUILD)/run/corpus.msgpack --summary
+	$(BUILD)/cadre cluster $(BUILD)/run/corpus.msgpack --out $(BUILD)/run/assignments.jsonl \
+	    --events $(BUILD)/run/events.jsonl --identities $(BUILD)/run/identities.jsonl \
+	    --campaigns $(BUILD)/run/campaigns.jsonl
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)

@@ -15,7 +15,12 @@
 int cmd_gen(int argc, char **argv);
 /*  cadre score CORPUS ASSIGNMENTS [--level campaign|identity|actor] [--layer campaign|identity] */
 int cmd_score(int argc, char **argv);
+/*  cadre cluster CORPUS [--out A] [--events E] [--identities I] [--campaigns C] [--config F] */
+int cmd_cluster(int argc, char **argv);
 /*  cadre check CORPUS...: reads observation streams and reports every malformed record. */
 int cmd_check(int argc, char **argv);
+/*  cadre explain CORPUS ID_A ID_B [--config FILE] [--reference] [--format jsonl|msgpack]:
+    why two observations share an identity or a campaign, or why not. */
+int cmd_explain(int argc, char **argv);
 
 #endif

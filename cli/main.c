@@ -14,8 +14,10 @@ typedef struct {
 
 static const s_cmd_t s_cmds[] = {
     {"gen", cmd_gen, "generate a synthetic corpus from a campaign DSL spec"},
+    {"cluster", cmd_cluster, "cluster a corpus into identities and campaigns"},
     {"score", cmd_score, "score assignments against a corpus's truth labels"},
     {"check", cmd_check, "validate observation streams, reporting every bad record"},
+    {"explain", cmd_explain, "why two observations share an identity or campaign, or why not"},
 };
 
 static void

@@ -285,15 +285,24 @@ s_emit(s_emit_t *em, ev_kind_t kind, const char *subject, const char *object, co
     }
 }
 
-/*  A formed event with at most CLUSTER_FORMED_MAX members; the rest as linked events. */
+/*  A formed event with at most CLUSTER_FORMED_MAX members and a member list well under
+    1 MiB once encoded (each member costs its length plus at most 5 bytes of framing); the
+    rest follow as linked events. */
 static void
 s_emit_formed(s_emit_t *em, ev_kind_t formed, ev_kind_t linked, const char *id,
-              const uint32_t *members, size_t n, const char *(*name)(uint32_t, void *), void *arg)
+              const uint32_t *members, size_t n, const char *(*name)(uint32_t, void *),
+              void *arg)
 {
-    size_t head = n < CLUSTER_FORMED_MAX ? n : CLUSTER_FORMED_MAX;
-    xgrow(&em->names, &em->names_cap, head + 1);
-    for (size_t i = 0; i < head; i++) {
-        em->names[i] = name(members[i], arg);
+    size_t head = 0;
+    size_t bytes = 0;
+    xgrow(&em->names, &em->names_cap, (n < CLUSTER_FORMED_MAX ? n : CLUSTER_FORMED_MAX) + 1);
+    while (head < n && head < CLUSTER_FORMED_MAX) {
+        const char *m = name(members[head], arg);
+        bytes += strlen(m) + 5;
+        if (bytes > CLUSTER_FORMED_BYTES) {
+            break;
+        }
+        em->names[head++] = m;
     }
     s_emit(em, formed, id, NULL, NULL, em->names, head);
     for (size_t i = head; i < n; i++) {

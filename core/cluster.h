@@ -22,6 +22,8 @@
 /*  Largest member list carried by one formed event; the rest follow as linked events, so
     no event frame exceeds 1 MiB (SPEC §6). */
 #define CLUSTER_FORMED_MAX 16384
+/*  Budget for a formed event's member list, leaving room for the envelope under 1 MiB. */
+#define CLUSTER_FORMED_BYTES ((1u << 20) - 65536)
 
 typedef struct cluster_t cluster_t;
 

@@ -37,25 +37,26 @@ typedef struct {
 
 /*  Truth labels per slot, interned, for the metrics. */
 typedef struct {
-    strtab_t *labels;  /* label strings */
-    uint32_t *camp;    /* per slot: campaign label or UINT32_MAX */
-    uint32_t *ident;   /* per slot: identity label or UINT32_MAX */
-    size_t cap;        /* allocated slots */
+    strtab_t *labels; /* label strings */
+    uint32_t *camp;   /* per slot: campaign label or UINT32_MAX */
+    uint32_t *ident;  /* per slot: identity label or UINT32_MAX */
+    size_t cap;       /* allocated slots */
 } s_truth_t;
 
 static void
 s_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: cadre cluster CORPUS [--out ASSIGNMENTS] [--events FILE]\n"
-            "                     [--identities FILE] [--campaigns FILE] [--config FILE]\n"
-            "                     [--reconcile-every N] [--reference] [--deployment NAME]\n"
-            "                     [--format jsonl|msgpack] [--out-format jsonl|msgpack] [--quiet]\n\n"
-            "Clusters a corpus of observations (JSON Lines or MessagePack, '-' for stdin)\n"
-            "into identities and campaigns, reconciling every N inputs and at the end.\n"
-            "Writes assignments {id, identity, campaign}, events and records as asked, and\n"
-            "prints a summary, with quality metrics when the corpus carries truth labels.\n"
-            "--reference turns generic-key cutoffs off (DECNET parity).\n");
+    fprintf(
+        out,
+        "usage: cadre cluster CORPUS [--out ASSIGNMENTS] [--events FILE]\n"
+        "                     [--identities FILE] [--campaigns FILE] [--config FILE]\n"
+        "                     [--reconcile-every N] [--reference] [--deployment NAME]\n"
+        "                     [--format jsonl|msgpack] [--out-format jsonl|msgpack] [--quiet]\n\n"
+        "Clusters a corpus of observations (JSON Lines or MessagePack, '-' for stdin)\n"
+        "into identities and campaigns, reconciling every N inputs and at the end.\n"
+        "Writes assignments {id, identity, campaign}, events and records as asked, and\n"
+        "prints a summary, with quality metrics when the corpus carries truth labels.\n"
+        "--reference turns generic-key cutoffs off (DECNET parity).\n");
 }
 
 static FILE *
@@ -258,8 +259,8 @@ s_print_top(FILE *out, const cluster_t *c, size_t top)
     for (size_t k = 0; k < have; k++) {
         rec_campaign_t r;
         cluster_campaign_record(c, best[k], &r);
-        fprintf(out, "  %s  %" PRIu64 " identities, %" PRIu64 " observations:", r.id,
-                r.identities, r.observations);
+        fprintf(out, "  %s  %" PRIu64 " identities, %" PRIu64 " observations:", r.id, r.identities,
+                r.observations);
         for (size_t p = 0; p < r.n_phases; p++) {
             fprintf(out, "%s%s", p ? " > " : " ", ukc_phase_name(r.phases[p].phase));
         }
@@ -437,8 +438,8 @@ cmd_cluster(int argc, char **argv)
         }
     }
     if (rc == 0 && !o.quiet) {
-        FILE *out = (fa == stdout || fe == stdout || fi == stdout || fc == stdout) ? stderr
-                                                                                   : stdout;
+        FILE *out =
+            (fa == stdout || fe == stdout || fi == stdout || fc == stdout) ? stderr : stdout;
         cluster_stats_t st = cluster_stats(c);
         fprintf(out,
                 "%" PRIu64 " inputs (%" PRIu64 " bad records skipped): %" PRIu64

@@ -134,8 +134,14 @@ typedef struct {
     double max;       /* largest accepted value */
 } s_key_t;
 
-#define S_D(path, field, lo, hi) {path, false, offsetof(ccfg_t, field), lo, hi}
-#define S_U(path, field, hi) {path, true, offsetof(ccfg_t, field), 0, hi}
+#define S_D(path, field, lo, hi)                                                                   \
+    {                                                                                              \
+        path, false, offsetof(ccfg_t, field), lo, hi                                               \
+    }
+#define S_U(path, field, hi)                                                                       \
+    {                                                                                              \
+        path, true, offsetof(ccfg_t, field), 0, hi                                                 \
+    }
 
 static const s_key_t s_keys[] = {
     S_D("identity.weights.high", w_high, 0, 1e6),
@@ -176,8 +182,7 @@ s_walk(ccfg_t *cfg, const ydoc_node_t *node, const char *prefix, const char *nam
         const ydoc_node_t *k = ydoc_map_key(node, i);
         const ydoc_node_t *v = ydoc_map_value(node, i);
         char path[128];
-        snprintf(path, sizeof path, "%s%s%s", prefix, prefix[0] ? "." : "",
-                 ydoc_text(k, NULL));
+        snprintf(path, sizeof path, "%s%s%s", prefix, prefix[0] ? "." : "", ydoc_text(k, NULL));
         if (ydoc_type(v) == YDOC_MAP) {
             int rc = s_walk(cfg, v, path, name, err, errlen);
             if (rc != 0) {
@@ -204,8 +209,7 @@ s_walk(ccfg_t *cfg, const ydoc_node_t *node, const char *prefix, const char *nam
         } else {
             double d = 0.0;
             if (ydoc_float(v, &d) != 0 || !isfinite(d) || d < key->min || d > key->max) {
-                return s_fail(err, errlen, name, v, "expected a finite number in range for",
-                              path);
+                return s_fail(err, errlen, name, v, "expected a finite number in range for", path);
             }
             memcpy(field, &d, sizeof d);
         }
@@ -213,10 +217,31 @@ s_walk(ccfg_t *cfg, const ydoc_node_t *node, const char *prefix, const char *nam
     return 0;
 }
 
+/*  True when the text holds only blank lines and comments: an empty configuration. */
+static bool
+s_blank(const char *buf, size_t len)
+{
+    bool comment = false;
+    for (size_t i = 0; i < len; i++) {
+        char ch = buf[i];
+        if (ch == '\n') {
+            comment = false;
+        } else if (ch == '#') {
+            comment = true;
+        } else if (!comment && ch != ' ' && ch != '\t' && ch != '\r') {
+            return false;
+        }
+    }
+    return true;
+}
+
 int
 ccfg_load_buffer(ccfg_t *cfg, const char *buf, size_t len, const char *name, char *err,
                  size_t errlen)
 {
+    if (s_blank(buf, len)) {
+        return ccfg_check(cfg, err, errlen);
+    }
     ydoc_t *doc = ydoc_parse(buf, len, name, err, errlen);
     if (!doc) {
         return CADRE_ECONFIG;

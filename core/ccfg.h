@@ -64,12 +64,10 @@ int ccfg_kd_max_distance(const ccfg_t *cfg);
     then proves it (ccfg_check). Unknown keys and out-of-range values are refused. Returns 0,
     CADRE_ECONFIG with "file:line:col: message" in err, or -errno when the file cannot be
     read. */
-int
-ccfg_load_file(ccfg_t *cfg, const char *path, char *err, size_t errlen);
+int ccfg_load_file(ccfg_t *cfg, const char *path, char *err, size_t errlen);
 /*  Same for a document in memory named name. */
-int
-ccfg_load_buffer(ccfg_t *cfg, const char *buf, size_t len, const char *name, char *err,
-                 size_t errlen);
+int ccfg_load_buffer(ccfg_t *cfg, const char *buf, size_t len, const char *name, char *err,
+                     size_t errlen);
 
 /*  The family's name ("ja3", ...) or NULL. */
 const char *ccfg_family_name(key_family_t family);

@@ -290,8 +290,7 @@ s_emit(s_emit_t *em, ev_kind_t kind, const char *subject, const char *object, co
     rest follow as linked events. */
 static void
 s_emit_formed(s_emit_t *em, ev_kind_t formed, ev_kind_t linked, const char *id,
-              const uint32_t *members, size_t n, const char *(*name)(uint32_t, void *),
-              void *arg)
+              const uint32_t *members, size_t n, const char *(*name)(uint32_t, void *), void *arg)
 {
     size_t head = 0;
     size_t bytes = 0;

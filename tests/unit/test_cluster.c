@@ -36,6 +36,16 @@ s_capture(const ev_t *ev, void *arg)
     return 0;
 }
 
+/*  Like s_capture, but records only the topic and member count (for huge events). */
+static int
+s_capture_counts(const ev_t *ev, void *arg)
+{
+    s_log_t *log = arg;
+    xgrow(&log->lines, &log->cap, log->n + 1);
+    log->lines[log->n++] = xasprintf("%s %zu", ev_topic(ev->kind), ev->n_members);
+    return 0;
+}
+
 static void
 s_log_free(s_log_t *log)
 {
@@ -263,32 +273,76 @@ test_delete_splits(void **state)
     cluster_destroy(&c);
 }
 
-/*  R§12.9: identities a < b < c, b pre-merged into a, one observation each; b's and c's
-    share a JA3, a's differs. DECNET oscillates forever; cadre converges. */
+/*  R§12.9: identities a, b, c formed in that order, b merged into a, one observation each;
+    then b's and c's observations come to share a JA3 while a's differs. DECNET oscillates
+    forever between merging a with c and with b; cadre settles in one reconciliation: b and
+    c form one component, b (formed first) wins, c merges into it, b leaves a. */
 static void
 test_oscillation_converges(void **state)
 {
     (void)state;
     cluster_t *c = s_new();
     s_log_t log = {0};
-    /* Build a, b, c as separate identities, then merge b into a through a bridge. */
     s_put(c, s_obs("oa", "JA", NULL, NULL, NULL));
     s_put(c, s_obs("ob", "JB", "HB", NULL, NULL));
+    s_put(c, s_obs("oc", "JC", NULL, NULL, NULL));
     s_reconcile(c, &log);
+    assert_int_equal(s_count(&log, "identity.formed"), 3);
+    char *ia = xstrdup(s_ident(c, "oa"));
+    char *ib = xstrdup(s_ident(c, "ob"));
+    char *ic = xstrdup(s_ident(c, "oc"));
+    /* A bridge agreeing with a on JA3 and with b on HASSH merges b into a. */
     s_put(c, s_obs("bridge", "JA", "HB", NULL, NULL));
     s_reconcile(c, &log);
     assert_int_equal(s_count(&log, "identity.merged"), 1);
-    /* Now the bridge goes away and c arrives sharing b's JA3... */
+    assert_string_equal(s_ident(c, "ob"), ia);
+    /* The bridge goes, and c's observation now shares b's JA3. */
     s_delete(c, "bridge");
     s_put(c, s_obs("oc", "JB", NULL, NULL, NULL));
-    size_t rounds = 0;
-    do {
+    s_reconcile(c, &log);
+    char *merged = xasprintf("identity.merged %s %s - ", ib, ic);
+    char *unmerged = xasprintf("identity.unmerged %s %s - ", ib, ia);
+    assert_int_equal(log.n, 2);
+    assert_string_equal(log.lines[0], merged);
+    assert_string_equal(log.lines[1], unmerged);
+    assert_string_equal(s_ident(c, "oa"), ia);
+    assert_string_equal(s_ident(c, "ob"), ib);
+    assert_string_equal(s_ident(c, "oc"), ib);
+    for (int round = 0; round < 3; round++) {
         s_reconcile(c, &log);
-        rounds++;
-    } while (log.n > 0 && rounds < 10);
-    assert_true(rounds <= 2);
-    assert_string_equal(s_ident(c, "ob"), s_ident(c, "oc"));
-    assert_string_not_equal(s_ident(c, "oa"), s_ident(c, "ob"));
+        assert_int_equal(log.n, 0);
+    }
+    free(merged);
+    free(unmerged);
+    free(ia);
+    free(ib);
+    free(ic);
+    s_log_free(&log);
+    cluster_destroy(&c);
+}
+
+/*  A formed event never carries more than CLUSTER_FORMED_MAX members; the rest arrive as
+    linked events with a null prior. */
+static void
+test_huge_formed_is_split(void **state)
+{
+    (void)state;
+    cluster_t *c = s_new();
+    size_t n = CLUSTER_FORMED_MAX + 1000;
+    for (size_t i = 0; i < n; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "o%zu", i);
+        s_put(c, s_obs(id, "SAME", NULL, NULL, NULL));
+    }
+    s_log_t log = {0};
+    assert_int_equal(cluster_reconcile(c, s_capture_counts, &log), 0);
+    /* s_capture_counts stores one line per event: the topic and the member count. */
+    assert_int_equal(s_count(&log, "identity.formed"), 1);
+    assert_int_equal(s_count(&log, "identity.observation.linked"), 1000);
+    char want[64];
+    snprintf(want, sizeof want, "identity.formed %d", CLUSTER_FORMED_MAX);
+    assert_string_equal(log.lines[0], want);
+    assert_int_equal(cluster_stats(c).identities, 1);
     s_log_free(&log);
     cluster_destroy(&c);
 }
@@ -381,6 +435,7 @@ main(void)
         cmocka_unit_test(test_merge_then_unmerge),
         cmocka_unit_test(test_delete_splits),
         cmocka_unit_test(test_oscillation_converges),
+        cmocka_unit_test(test_huge_formed_is_split),
         cmocka_unit_test(test_generic_key_unmerges),
         cmocka_unit_test(test_determinism_and_order),
     };

@@ -52,17 +52,11 @@ s_note_block(part_stats_t *stats, size_t size)
     }
 }
 
-/*  A member's fingerprint triple with generic values masked to absent. */
-typedef struct {
-    uint32_t slot[3]; /* ja3, hassh, ja4 (IDENT_NONE when absent or generic) */
-    uint32_t member;  /* the observation */
-} s_trip_t;
-
 static int
 s_cmp_trip(const void *a, const void *b)
 {
-    const s_trip_t *x = a;
-    const s_trip_t *y = b;
+    const part_trip_t *x = a;
+    const part_trip_t *y = b;
     for (int i = 0; i < 3; i++) {
         if (x->slot[i] != y->slot[i]) {
             return x->slot[i] < y->slot[i] ? -1 : 1;
@@ -72,7 +66,7 @@ s_cmp_trip(const void *a, const void *b)
 }
 
 static unsigned
-s_mask(const s_trip_t *t)
+s_mask(const part_trip_t *t)
 {
     unsigned m = 0;
     for (int i = 0; i < 3; i++) {
@@ -83,35 +77,61 @@ s_mask(const s_trip_t *t)
     return m;
 }
 
-/*  Connectivity inside one payload or C2 block (R§13.2): members with the same triple are
-    one bucket (they agree on every present slot, or have none); two buckets are joined when
-    no slot is present on both (nothing comparable, so no veto). Buckets that share a
-    present slot value are joined by that slot's own block. */
+/*  A local union-find over block positions that reports each successful union as an edge
+    between the members at those positions. */
+typedef struct {
+    uf_t *uf;             /* over positions 0..n-1 */
+    const part_trip_t *t; /* positions -> members */
+    part_edge_fn fn;      /* edge sink */
+    void *arg;            /* its argument */
+} s_forest_t;
+
 static void
-s_infra_block(s_trip_t *t, size_t n, uf_t *uf)
+s_join(s_forest_t *f, size_t a, size_t b)
 {
+    if (uf_union(f->uf, (uint32_t)a, (uint32_t)b)) {
+        f->fn(f->t[a].member, f->t[b].member, f->arg);
+    }
+}
+
+void
+part_forest_fingerprint(const uint32_t *members, size_t n, part_edge_fn fn, void *arg)
+{
+    for (size_t i = 1; i < n; i++) {
+        fn(members[0], members[i], arg);
+    }
+}
+
+void
+part_forest_infra(part_trip_t *t, size_t n, part_edge_fn fn, void *arg)
+{
+    if (n < 2) {
+        return;
+    }
     qsort(t, n, sizeof *t, s_cmp_trip);
-    uint32_t first_of_mask[8];
+    s_forest_t f = {.uf = uf_new(n), .t = t, .fn = fn, .arg = arg};
+    size_t first_of_mask[8];
     bool present[8] = {false};
+    /* Members with the same triple are one bucket. */
     for (size_t i = 0; i < n;) {
         size_t j = i + 1;
         while (j < n && memcmp(t[j].slot, t[i].slot, sizeof t[i].slot) == 0) {
-            uf_union(uf, t[i].member, t[j].member);
+            s_join(&f, i, j);
             j++;
         }
         unsigned m = s_mask(&t[i]);
         if (!present[m]) {
             present[m] = true;
-            first_of_mask[m] = t[i].member;
+            first_of_mask[m] = i;
         }
         i = j;
     }
-    /* Which null patterns are compatible with some present pattern. */
+    /* Null patterns with no slot present on both sides are compatible: nothing to veto. */
     bool joined[8] = {false};
     for (unsigned a = 0; a < 8; a++) {
         for (unsigned b = 0; b < 8; b++) {
             if (present[a] && present[b] && (a & b) == 0) {
-                uf_union(uf, first_of_mask[a], first_of_mask[b]);
+                s_join(&f, first_of_mask[a], first_of_mask[b]);
                 joined[a] = true;
                 joined[b] = true;
             }
@@ -125,10 +145,18 @@ s_infra_block(s_trip_t *t, size_t n, uf_t *uf)
         }
         unsigned m = s_mask(&t[i]);
         if (joined[m]) {
-            uf_union(uf, first_of_mask[m], t[i].member);
+            s_join(&f, first_of_mask[m], i);
         }
         i = j;
     }
+    uf_destroy(&f.uf);
+}
+
+/*  Edge sink that unions into the global union-find. */
+static void
+s_union_edge(uint32_t a, uint32_t b, void *arg)
+{
+    uf_union(arg, a, b);
 }
 
 void
@@ -184,7 +212,7 @@ part_identity(const ident_feat_t *feats, const bool *alive, size_t n, const ccfg
             s_note_block(stats, size);
             if (fam == KEY_JA3 || fam == KEY_JA4 || fam == KEY_HASSH) {
                 for (size_t k = i + 1; k < j; k++) {
-                    uf_union(uf, kps.v[i].member, kps.v[k].member);
+                    s_union_edge(kps.v[i].member, kps.v[k].member, uf);
                 }
             }
         }
@@ -192,7 +220,7 @@ part_identity(const ident_feat_t *feats, const bool *alive, size_t n, const ccfg
     }
 
     /* Pass 2: payload and C2 blocks, bucketed by masked fingerprint triples. */
-    s_trip_t *trips = NULL;
+    part_trip_t *trips = NULL;
     size_t trips_cap = 0;
     for (size_t i = 0; i < kps.n;) {
         size_t j = i;
@@ -205,7 +233,7 @@ part_identity(const ident_feat_t *feats, const bool *alive, size_t n, const ccfg
             xgrow(&trips, &trips_cap, j - i);
             for (size_t k = i; k < j; k++) {
                 const ident_feat_t *f = &feats[kps.v[k].member];
-                s_trip_t *t = &trips[k - i];
+                part_trip_t *t = &trips[k - i];
                 const uint32_t raw[3] = {f->ja3, f->hassh, f->ja4};
                 const key_family_t fams[3] = {KEY_JA3, KEY_HASSH, KEY_JA4};
                 for (int s = 0; s < 3; s++) {
@@ -215,7 +243,7 @@ part_identity(const ident_feat_t *feats, const bool *alive, size_t n, const ccfg
                 }
                 t->member = kps.v[k].member;
             }
-            s_infra_block(trips, j - i, uf);
+            part_forest_infra(trips, j - i, s_union_edge, uf);
         }
         i = j;
     }

@@ -32,6 +32,23 @@ typedef struct {
     uint64_t pairs_evaluated; /* full-weight evaluations (campaign layer) */
 } part_stats_t;
 
+/*  One member of a payload or C2 block: its fingerprint triple (ja3, hassh, ja4 as interned
+    ids, IDENT_NONE when absent or generic) and its id. */
+typedef struct {
+    uint32_t slot[3]; /* ja3, hassh, ja4 */
+    uint32_t member;  /* observation index */
+} part_trip_t;
+
+/*  Receives one edge of a block's spanning forest. */
+typedef void (*part_edge_fn)(uint32_t a, uint32_t b, void *arg);
+
+/*  A spanning forest of a JA3, JA4 or HASSH block (a clique): a star on members[0]. */
+void part_forest_fingerprint(const uint32_t *members, size_t n, part_edge_fn fn, void *arg);
+/*  A spanning forest of a payload or C2 block (R§13.2): members with the same triple are one
+    bucket; buckets with no slot present on both sides are joined. Sorts t in place. The
+    edges, unioned with every fingerprint block's, give exactly part_identity's partition. */
+void part_forest_infra(part_trip_t *t, size_t n, part_edge_fn fn, void *arg);
+
 /*  Unions every identity edge among the n observations into uf (n elements). feats[i] is
     read only where alive[i]. generic, when not NULL, receives every generic key with its
     holder count (caller-owned map). stats may be NULL. */

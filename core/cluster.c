@@ -14,6 +14,7 @@
 #include "xalloc.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -380,34 +381,75 @@ s_record_formed(uint64_t **arr, size_t *cap, size_t from, size_t to, uint64_t va
     }
 }
 
+static int s_reconcile(cluster_t *self, const uint32_t *comp, cluster_event_fn fn, void *arg);
+
 int
 cluster_reconcile(cluster_t *self, cluster_event_fn fn, void *arg)
 {
     size_t n = self->n_slots;
-    self->stats.reconciliations++;
-
-    /* Identity layer. */
     uf_t *uf = uf_new(n);
     u64map_clear(self->generic);
     memset(&self->stats.id_part, 0, sizeof self->stats.id_part);
     part_identity(self->feat, self->alive, n, &self->cfg, uf, self->generic, &self->stats.id_part);
     uint32_t *comp = xcalloc(n + 1, sizeof *comp);
+    for (size_t e = 0; e < n; e++) {
+        if (self->alive[e]) {
+            comp[e] = uf_find(uf, (uint32_t)e);
+        }
+    }
+    uf_destroy(&uf);
+    int rc = s_reconcile(self, comp, fn, arg);
+    free(comp);
+    return rc;
+}
+
+static void
+s_copy_generic(uint64_t key, uint32_t value, void *arg)
+{
+    u64map_put(arg, key, value);
+}
+
+int
+cluster_reconcile_with(cluster_t *self, const uint32_t *comp, size_t n, const u64map_t *generic,
+                       cluster_event_fn fn, void *arg)
+{
+    if (n != self->n_slots) {
+        return -EINVAL;
+    }
+    u64map_clear(self->generic);
+    if (generic) {
+        u64map_each(generic, s_copy_generic, self->generic);
+    }
+    memset(&self->stats.id_part, 0, sizeof self->stats.id_part);
+    self->stats.id_part.generic_keys = u64map_count(self->generic);
+    return s_reconcile(self, comp, fn, arg);
+}
+
+uint32_t
+cluster_intern(cluster_t *self, const char *s)
+{
+    return strtab_intern(self->strings, s, strlen(s));
+}
+
+/*  Everything after the identity partition: lifecycle, campaign layer, events. */
+static int
+s_reconcile(cluster_t *self, const uint32_t *comp, cluster_event_fn fn, void *arg)
+{
+    size_t n = self->n_slots;
+    self->stats.reconciliations++;
     s_ord_t *ord = xcalloc(n + 1, sizeof *ord);
     size_t n_alive = 0;
     for (size_t e = 0; e < n; e++) {
         if (self->alive[e]) {
-            comp[e] = uf_find(uf, (uint32_t)e);
             ord[n_alive].seq = self->seq[e];
             ord[n_alive].slot = (uint32_t)e;
             n_alive++;
         }
     }
-    uf_destroy(&uf);
     size_t ids_before = life_id_count(self->life_id);
     const life_events_t *id_events = life_reconcile(self->life_id, n, self->alive, comp, self->seq);
     size_t n_ids = life_id_count(self->life_id);
     s_record_formed(&self->id_formed_seq, &self->id_formed_cap, ids_before, n_ids, self->inputs);
-    free(comp);
 
     /* Alive slots in input order, grouped by live identity and by literal identity. */
     qsort(ord, n_alive, sizeof *ord, s_cmp_ord);

@@ -138,3 +138,13 @@ u64map_count(const u64map_t *self)
 {
     return self->count;
 }
+
+void
+u64map_each(const u64map_t *self, void (*fn)(uint64_t key, uint32_t value, void *arg), void *arg)
+{
+    for (size_t i = 0; i < self->cap; i++) {
+        if (self->slots[i].value != U64MAP_NONE) {
+            fn(self->slots[i].key, self->slots[i].value, arg);
+        }
+    }
+}

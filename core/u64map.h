@@ -26,6 +26,9 @@ uint32_t u64map_get(const u64map_t *self, uint64_t key);
 void u64map_put(u64map_t *self, uint64_t key, uint32_t value);
 /*  The value for key; when absent, stores and returns value. */
 uint32_t u64map_get_or_put(u64map_t *self, uint64_t key, uint32_t value);
+/*  Calls fn for every entry (in table order, not insertion order). */
+void u64map_each(const u64map_t *self, void (*fn)(uint64_t key, uint32_t value, void *arg),
+                 void *arg);
 /*  Number of entries. */
 size_t u64map_count(const u64map_t *self);
 

@@ -1,8 +1,790 @@
-/*  broker.c - the broker role. */
+/*  broker.c - the broker role (see broker.h and docs/protocol.md).
+
+    Reactor: zmq_poll over ingest, backend, the actor pipe and the signal fd, with a timeout
+    no longer than the heartbeat interval. One loop turn reads up to broker.batch client
+    messages into one journal transaction, commits it, acknowledges, then streams newly
+    journaled inputs to the live peers until the next barrier point. A barrier stops the
+    stream until the merger reports RECONCILED, which answers pending FLUSHes.
+*/
 #include "broker.h"
+
+#include "broker_journal.h"
+#include "broker_route.h"
+#include "err.h"
+#include "hb.h"
+#include "log.h"
+#include "proto.h"
+#include "wire.h"
+#include "wire_msg.h"
+#include "xalloc.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_STREAM_BATCH 1000 /* journal entries per KEYS/RECORDS message */
+
+/*  A downstream peer (shard or merger) on the backend socket. */
+typedef struct {
+    zframe_t *identity; /* its ROUTER identity, NULL until READY */
+    hb_t hb;            /* heartbeat state */
+    bool alive;         /* READY seen and not declared dead since */
+    uint64_t applied;   /* highest seq it reports applied */
+} s_peer_t;
+
+/*  A client waiting for FLUSHED. */
+typedef struct {
+    zframe_t *identity; /* client identity (owned) */
+    uint64_t ref;       /* its ref */
+    uint64_t seq;       /* the flush's seq */
+} s_flush_t;
+
+/*  An acknowledgement to send after the journal commit. */
+typedef struct {
+    zframe_t *identity; /* client identity (owned) */
+    uint64_t ref;       /* its ref */
+    uint64_t seq;       /* the seq it got */
+} s_ack_t;
+
+struct broker_t {
+    const cfg_t *cfg;          /* configuration (borrowed) */
+    broker_journal_t *journal; /* durable input log */
+    zsock_t *ingest;           /* ROUTER for clients */
+    zsock_t *backend;          /* ROUTER for shards and the merger */
+    uint32_t n_shards;         /* shard count */
+    s_peer_t *shards;          /* per shard */
+    s_peer_t merger;           /* the merger */
+    uint64_t streamed;         /* every input <= this was streamed to the live peers */
+    uint64_t barrier;          /* barrier in progress (0: none) */
+    bool committed;            /* COMMIT sent for the barrier in progress */
+    bool *generic_in;          /* per shard: GENERIC received for the barrier */
+    wmsg_flips_t flips;        /* union of the shards' flips for the barrier */
+    size_t flips_cap;          /* allocated flips */
+    s_ack_t *acks;             /* acknowledgements of the open batch */
+    size_t n_acks;             /* count */
+    size_t acks_cap;           /* allocated */
+    s_flush_t *flushes;        /* flushes waiting for RECONCILED */
+    size_t n_flushes;          /* count */
+    size_t flushes_cap;        /* allocated */
+    uint64_t dropped;          /* malformed backend messages dropped */
+    uint64_t rejected;         /* client records rejected */
+};
 
 const char *
 broker_role_name(void)
 {
     return "broker";
+}
+
+broker_t *
+broker_new(const cfg_t *cfg)
+{
+    char *dir = xasprintf("%s/broker", cfg->data_dir);
+    broker_journal_t *journal = broker_journal_open(dir, (size_t)cfg->broker.map_size_mb << 20);
+    free(dir);
+    if (!journal) {
+        return NULL;
+    }
+    broker_t *self = xcalloc(1, sizeof *self);
+    self->cfg = cfg;
+    self->journal = journal;
+    self->n_shards = (uint32_t)cfg->shards;
+    self->shards = xcalloc(self->n_shards, sizeof *self->shards);
+    self->generic_in = xcalloc(self->n_shards, sizeof *self->generic_in);
+    self->ingest = zsock_new(ZMQ_ROUTER);
+    self->backend = zsock_new(ZMQ_ROUTER);
+    zsock_set_router_mandatory(self->ingest, 1);
+    zsock_set_router_mandatory(self->backend, 1);
+    zsock_set_linger(self->ingest, 1000);
+    zsock_set_linger(self->backend, 1000);
+    zsock_set_rcvtimeo(self->ingest, 0);
+    zsock_set_rcvtimeo(self->backend, 0);
+    if (zsock_bind(self->ingest, "%s", cfg->broker.ingest) < 0 ||
+        zsock_bind(self->backend, "%s", cfg->broker.backend) < 0) {
+        log_error("broker: cannot bind %s / %s: %s", cfg->broker.ingest, cfg->broker.backend,
+                  zmq_strerror(zmq_errno()));
+        broker_destroy(&self);
+        return NULL;
+    }
+    /* Inputs journaled before a restart are streamed again; peers skip what they have. */
+    self->streamed = 0;
+    log_info("broker: journal at %" PRIu64 ", %u shards, ingest %s, backend %s",
+             broker_journal_last(journal), self->n_shards, cfg->broker.ingest, cfg->broker.backend);
+    return self;
+}
+
+static void
+s_peer_clear(s_peer_t *p)
+{
+    zframe_destroy(&p->identity);
+}
+
+void
+broker_destroy(broker_t **self_p)
+{
+    broker_t *self = *self_p;
+    if (!self) {
+        return;
+    }
+    for (uint32_t k = 0; k < self->n_shards; k++) {
+        s_peer_clear(&self->shards[k]);
+    }
+    s_peer_clear(&self->merger);
+    for (size_t i = 0; i < self->n_acks; i++) {
+        zframe_destroy(&self->acks[i].identity);
+    }
+    for (size_t i = 0; i < self->n_flushes; i++) {
+        zframe_destroy(&self->flushes[i].identity);
+    }
+    free(self->acks);
+    free(self->flushes);
+    wmsg_flips_free(&self->flips);
+    free(self->shards);
+    free(self->generic_in);
+    zsock_destroy(&self->ingest);
+    zsock_destroy(&self->backend);
+    broker_journal_destroy(&self->journal);
+    free(self);
+    *self_p = NULL;
+}
+
+/*  --------------------------------------------------------------------------------------
+    Sending */
+
+static void
+s_send_peer(broker_t *self, s_peer_t *p, zmsg_t **msg)
+{
+    if (zmsg_send(msg, self->backend) != 0) {
+        zmsg_destroy(msg);
+        log_warn("broker: a peer vanished while sending");
+        p->alive = false;
+        return;
+    }
+    hb_sent(&p->hb, zclock_mono());
+}
+
+static void
+s_send_body(broker_t *self, s_peer_t *p, proto_cmd_t cmd, const uint64_t *seq,
+            const wire_buf_t *body)
+{
+    if (!p->alive) {
+        return;
+    }
+    zmsg_t *msg = proto_msg_new_to(p->identity, cmd);
+    if (seq) {
+        proto_add_u64(msg, *seq);
+    }
+    if (body) {
+        proto_add_body(msg, body);
+    }
+    s_send_peer(self, p, &msg);
+}
+
+static void
+s_reply_client(broker_t *self, zframe_t *identity, proto_cmd_t cmd, uint64_t ref,
+               const uint64_t *seq, const wire_buf_t *body)
+{
+    zmsg_t *msg = proto_msg_new_to(identity, cmd);
+    proto_add_u64(msg, ref);
+    if (seq) {
+        proto_add_u64(msg, *seq);
+    }
+    if (body) {
+        proto_add_body(msg, body);
+    }
+    if (zmsg_send(&msg, self->ingest) != 0) {
+        zmsg_destroy(&msg);
+        log_warn("broker: client vanished before its reply");
+    }
+}
+
+static void
+s_client_error(broker_t *self, zframe_t *identity, uint64_t ref, const char *code,
+               const char *field, const char *message)
+{
+    wmsg_error_t e = {.code = (char *)code, .field = (char *)field, .message = (char *)message};
+    wire_buf_t buf;
+    wire_buf_init(&buf);
+    wmsg_error_encode(&e, &buf);
+    s_reply_client(self, identity, PROTO_ERROR, ref, NULL, &buf);
+    wire_buf_free(&buf);
+}
+
+/*  --------------------------------------------------------------------------------------
+    Ingest */
+
+/*  Journals one good record: the entry is [owner mask of old and new keys][record]. */
+static int
+s_journal_record(broker_t *self, const obs_t *obs, const void *bytes, size_t len, uint64_t *seq)
+{
+    route_keys_t keys;
+    route_keys(obs, self->n_shards, &keys);
+    route_mask_t now;
+    route_mask_of(&keys, &now);
+    route_keys_clear(&keys);
+    route_mask_t entry = now;
+    const void *old = NULL;
+    size_t old_len = 0;
+    bool found = false;
+    int rc = broker_journal_keys_get(self->journal, obs->id, &old, &old_len, &found);
+    if (rc == 0 && found && old_len == sizeof(route_mask_t)) {
+        route_mask_t prev;
+        memcpy(&prev, old, sizeof prev);
+        for (size_t i = 0; i < ROUTE_MAX_SHARDS / 64; i++) {
+            entry.bits[i] |= prev.bits[i];
+        }
+    }
+    if (rc == 0) {
+        rc = broker_journal_keys_put(self->journal, obs->id, &now,
+                                     obs->op == OBS_DELETE ? 0 : sizeof now);
+    }
+    if (rc != 0) {
+        return rc;
+    }
+    char *val = xmalloc(sizeof entry + len);
+    memcpy(val, &entry, sizeof entry);
+    memcpy(val + sizeof entry, bytes, len);
+    rc = broker_journal_append(self->journal, BROKER_INPUT_RECORD, val, sizeof entry + len, seq);
+    free(val);
+    return rc;
+}
+
+static int
+s_ensure_batch(broker_t *self)
+{
+    return broker_journal_in_batch(self->journal) ? 0 : broker_journal_begin(self->journal);
+}
+
+static int
+s_on_client(broker_t *self, zmsg_t *msg)
+{
+    proto_frame_t f;
+    if (proto_parse(msg, true, &f) != 0) {
+        if (f.identity) {
+            s_client_error(self, f.identity, 0, f.code ? f.code : "frame", "", f.reason);
+        }
+        return 0;
+    }
+    uint64_t ref = 0;
+    if (f.cmd == PROTO_HEARTBEAT || f.cmd == PROTO_DISCONNECT) {
+        return 0;
+    }
+    if (f.cmd != PROTO_SUBMIT && f.cmd != PROTO_FLUSH) {
+        s_client_error(self, f.identity, 0, "command", "", "not a client command");
+        return 0;
+    }
+    proto_get_u64(&f.parts[0], &ref);
+    int rc = s_ensure_batch(self);
+    if (rc != 0) {
+        return rc;
+    }
+    uint64_t seq = 0;
+    if (f.cmd == PROTO_FLUSH) {
+        rc = broker_journal_append(self->journal, BROKER_INPUT_FLUSH, NULL, 0, &seq);
+        if (rc == 0) {
+            xgrow(&self->flushes, &self->flushes_cap, self->n_flushes + 1);
+            self->flushes[self->n_flushes++] = (s_flush_t){zframe_dup(f.identity), ref, seq};
+        }
+        return rc;
+    }
+    obs_t *obs = NULL;
+    obs_error_t err;
+    if (wire_obs_decode((const char *)f.parts[1].data, f.parts[1].size, 0, &obs, &err) != 0) {
+        self->rejected++;
+        s_client_error(self, f.identity, ref, "record", err.field, err.message);
+        return 0;
+    }
+    rc = s_journal_record(self, obs, f.parts[1].data, f.parts[1].size, &seq);
+    obs_destroy(&obs);
+    if (rc == 0) {
+        xgrow(&self->acks, &self->acks_cap, self->n_acks + 1);
+        self->acks[self->n_acks++] = (s_ack_t){zframe_dup(f.identity), ref, seq};
+    }
+    return rc;
+}
+
+/*  Commits the open batch and acknowledges it; on a storage failure nothing is
+    acknowledged and every submitter gets an error. */
+static int
+s_commit(broker_t *self)
+{
+    if (!broker_journal_in_batch(self->journal)) {
+        return 0;
+    }
+    int rc = broker_journal_commit(self->journal);
+    for (size_t i = 0; i < self->n_acks; i++) {
+        if (rc == 0) {
+            s_reply_client(self, self->acks[i].identity, PROTO_ACK, self->acks[i].ref,
+                           &self->acks[i].seq, NULL);
+        } else {
+            s_client_error(self, self->acks[i].identity, self->acks[i].ref, "busy", "",
+                           cadre_strerror(rc));
+        }
+        zframe_destroy(&self->acks[i].identity);
+    }
+    self->n_acks = 0;
+    if (rc != 0) {
+        log_error("broker: journal commit failed: %s", cadre_strerror(rc));
+        for (size_t i = 0; i < self->n_flushes; i++) {
+            if (self->flushes[i].seq > broker_journal_last(self->journal)) {
+                s_client_error(self, self->flushes[i].identity, self->flushes[i].ref, "busy", "",
+                               cadre_strerror(rc));
+                zframe_destroy(&self->flushes[i].identity);
+                self->flushes[i--] = self->flushes[--self->n_flushes];
+            }
+        }
+    }
+    return rc;
+}
+
+/*  --------------------------------------------------------------------------------------
+    Streaming and barriers */
+
+static bool
+s_all_ready(const broker_t *self)
+{
+    if (!self->merger.alive) {
+        return false;
+    }
+    for (uint32_t k = 0; k < self->n_shards; k++) {
+        if (!self->shards[k].alive) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool
+s_is_barrier(const broker_t *self, int kind, uint64_t seq)
+{
+    uint64_t every = self->cfg->clustering.reconcile_every;
+    return kind == BROKER_INPUT_FLUSH || (every && seq % every == 0);
+}
+
+/*  Per-peer batches of one streaming pass. */
+typedef struct {
+    wmsg_keys_t *keys;      /* per shard */
+    size_t *keys_cap;       /* per shard */
+    wmsg_records_t records; /* for the merger */
+    size_t records_cap;     /* allocated */
+} s_batches_t;
+
+static void
+s_flush_batches(broker_t *self, s_batches_t *b)
+{
+    wire_buf_t buf;
+    wire_buf_init(&buf);
+    for (uint32_t k = 0; k < self->n_shards; k++) {
+        if (b->keys[k].n) {
+            wire_buf_reset(&buf);
+            wmsg_keys_encode(&b->keys[k], &buf);
+            s_send_body(self, &self->shards[k], PROTO_KEYS, NULL, &buf);
+            wmsg_keys_free(&b->keys[k]);
+            b->keys_cap[k] = 0;
+        }
+    }
+    if (b->records.n) {
+        wire_buf_reset(&buf);
+        wmsg_records_encode(&b->records, &buf);
+        s_send_body(self, &self->merger, PROTO_RECORDS, NULL, &buf);
+        for (size_t i = 0; i < b->records.n; i++) {
+            free((char *)b->records.entries[i].bytes);
+        }
+        wmsg_records_free(&b->records);
+        b->records_cap = 0;
+    }
+    wire_buf_free(&buf);
+}
+
+static void
+s_route_entry(broker_t *self, s_batches_t *b, uint64_t seq, const char *val, size_t len)
+{
+    route_mask_t mask;
+    memcpy(&mask, val, sizeof mask);
+    const char *rec = val + sizeof mask;
+    size_t rec_len = len - sizeof mask;
+    obs_t *obs = NULL;
+    obs_error_t err;
+    if (wire_obs_decode(rec, rec_len, seq, &obs, &err) != 0) {
+        log_error("broker: journal entry %" PRIu64 " does not decode; skipped", seq);
+        return;
+    }
+    route_keys_t keys;
+    route_keys(obs, self->n_shards, &keys);
+    for (uint32_t k = 0; k < self->n_shards; k++) {
+        if (!route_mask_has(&mask, k)) {
+            continue;
+        }
+        wmsg_keys_t *kb = &b->keys[k];
+        xgrow(&kb->entries, &b->keys_cap[k], kb->n + 1);
+        route_entry(obs, seq, &keys, k, &kb->entries[kb->n++]);
+    }
+    route_keys_clear(&keys);
+    obs_destroy(&obs);
+    xgrow(&b->records.entries, &b->records_cap, b->records.n + 1);
+    char *copy = xmalloc(rec_len);
+    memcpy(copy, rec, rec_len);
+    b->records.entries[b->records.n++] = (wmsg_record_t){seq, copy, rec_len};
+}
+
+/*  Streams journaled inputs after `streamed` to every peer, stopping after a barrier point
+    (then BARRIER is sent and streaming waits for RECONCILED). */
+static int
+s_stream(broker_t *self)
+{
+    if (self->barrier || !s_all_ready(self)) {
+        return 0;
+    }
+    uint64_t last = broker_journal_last(self->journal);
+    if (self->streamed >= last) {
+        return 0;
+    }
+    int64_t lag = (int64_t)(self->streamed - self->merger.applied);
+    if (lag > self->cfg->broker.max_lag) {
+        return 0;
+    }
+    broker_journal_cursor_t *cur = broker_journal_cursor_new(self->journal, self->streamed + 1);
+    if (!cur) {
+        return CADRE_ESTORE;
+    }
+    s_batches_t b = {.keys = xcalloc(self->n_shards, sizeof(wmsg_keys_t)),
+                     .keys_cap = xcalloc(self->n_shards, sizeof(size_t))};
+    size_t in_batch = 0;
+    int kind = 0;
+    uint64_t seq = 0;
+    const void *bytes = NULL;
+    size_t len = 0;
+    int rc;
+    while ((rc = broker_journal_cursor_next(cur, &kind, &seq, &bytes, &len)) == 1) {
+        if (kind == BROKER_INPUT_RECORD && len >= sizeof(route_mask_t)) {
+            s_route_entry(self, &b, seq, bytes, len);
+            in_batch++;
+        }
+        self->streamed = seq;
+        if (in_batch >= S_STREAM_BATCH) {
+            s_flush_batches(self, &b);
+            in_batch = 0;
+        }
+        if (s_is_barrier(self, kind, seq)) {
+            s_flush_batches(self, &b);
+            self->barrier = seq;
+            self->committed = false;
+            memset(self->generic_in, 0, self->n_shards * sizeof *self->generic_in);
+            for (uint32_t k = 0; k < self->n_shards; k++) {
+                s_send_body(self, &self->shards[k], PROTO_BARRIER, &seq, NULL);
+            }
+            s_send_body(self, &self->merger, PROTO_BARRIER, &seq, NULL);
+            break;
+        }
+        if ((int64_t)(self->streamed - self->merger.applied) > self->cfg->broker.max_lag) {
+            break;
+        }
+    }
+    s_flush_batches(self, &b);
+    free(b.keys);
+    free(b.keys_cap);
+    broker_journal_cursor_destroy(&cur);
+    return rc < 0 ? rc : 0;
+}
+
+static void
+s_on_generic(broker_t *self, uint32_t k, uint64_t seq, const proto_part_t *body)
+{
+    wmsg_flips_t got;
+    char err[256];
+    if (seq != self->barrier || self->generic_in[k] ||
+        wmsg_flips_decode(body->data, body->size, &got, err, sizeof err) != 0) {
+        self->dropped++;
+        log_warn("broker: unexpected GENERIC %" PRIu64 " from shard %u", seq, k);
+        return;
+    }
+    self->generic_in[k] = true;
+    for (size_t i = 0; i < got.n; i++) {
+        xgrow(&self->flips.flips, &self->flips_cap, self->flips.n + 1);
+        self->flips.flips[self->flips.n++] = got.flips[i];
+    }
+    free(got.flips);
+    for (uint32_t s = 0; s < self->n_shards; s++) {
+        if (!self->generic_in[s]) {
+            return;
+        }
+    }
+    wire_buf_t buf;
+    wire_buf_init(&buf);
+    wmsg_flips_encode(&self->flips, &buf);
+    for (uint32_t s = 0; s < self->n_shards; s++) {
+        s_send_body(self, &self->shards[s], PROTO_COMMIT, &seq, &buf);
+    }
+    wire_buf_free(&buf);
+    wmsg_flips_free(&self->flips);
+    self->flips_cap = 0;
+    self->committed = true;
+}
+
+static void
+s_on_reconciled(broker_t *self, uint64_t seq)
+{
+    if (seq != self->barrier) {
+        self->dropped++;
+        log_warn("broker: unexpected RECONCILED %" PRIu64, seq);
+        return;
+    }
+    self->barrier = 0;
+    for (size_t i = 0; i < self->n_flushes; i++) {
+        if (self->flushes[i].seq <= seq) {
+            s_reply_client(self, self->flushes[i].identity, PROTO_FLUSHED, self->flushes[i].ref,
+                           &seq, NULL);
+            zframe_destroy(&self->flushes[i].identity);
+            self->flushes[i--] = self->flushes[--self->n_flushes];
+        }
+    }
+}
+
+static s_peer_t *
+s_peer_of(broker_t *self, zframe_t *identity, uint32_t *shard)
+{
+    for (uint32_t k = 0; k < self->n_shards; k++) {
+        if (self->shards[k].identity && zframe_eq(self->shards[k].identity, identity)) {
+            *shard = k;
+            return &self->shards[k];
+        }
+    }
+    *shard = UINT32_MAX;
+    if (self->merger.identity && zframe_eq(self->merger.identity, identity)) {
+        return &self->merger;
+    }
+    return NULL;
+}
+
+static void
+s_on_ready(broker_t *self, zframe_t *identity, const proto_part_t *body)
+{
+    wmsg_ready_t r;
+    char err[256];
+    if (wmsg_ready_decode(body->data, body->size, &r, err, sizeof err) != 0) {
+        self->dropped++;
+        log_warn("broker: bad READY: %s", err);
+        return;
+    }
+    s_peer_t *p = NULL;
+    if (strcmp(r.role, "merger") == 0) {
+        p = &self->merger;
+    } else if (strcmp(r.role, "shard") == 0 && r.id < self->n_shards &&
+               r.shards == self->n_shards) {
+        p = &self->shards[r.id];
+    }
+    if (!p) {
+        self->dropped++;
+        log_warn("broker: READY from %s %u refused (this deployment has %u shards)", r.role, r.id,
+                 self->n_shards);
+        wmsg_ready_free(&r);
+        return;
+    }
+    zframe_destroy(&p->identity);
+    p->identity = zframe_dup(identity);
+    hb_init(&p->hb, zclock_mono(), self->cfg->heartbeat_ms, self->cfg->liveness);
+    p->alive = true;
+    p->applied = r.applied;
+    if (r.applied < self->streamed) {
+        /* Per-peer replay after a restart is not implemented yet: refusing keeps every
+           other peer consistent instead of re-running barriers they have passed. */
+        log_error("broker: %s %u restarted at %" PRIu64 " behind the stream (%" PRIu64
+                  "); restart the whole deployment to replay",
+                  r.role, r.id, r.applied, self->streamed);
+        p->alive = false;
+    } else {
+        log_info("broker: %s %u ready at %" PRIu64, r.role, r.id, r.applied);
+    }
+    wmsg_ready_free(&r);
+}
+
+static void
+s_on_backend(broker_t *self, zmsg_t *msg)
+{
+    proto_frame_t f;
+    if (proto_parse(msg, true, &f) != 0) {
+        self->dropped++;
+        log_warn("broker: dropped %s from a backend peer", f.reason);
+        return;
+    }
+    if (f.cmd == PROTO_READY) {
+        s_on_ready(self, f.identity, &f.parts[0]);
+        return;
+    }
+    uint32_t k = UINT32_MAX;
+    s_peer_t *p = s_peer_of(self, f.identity, &k);
+    if (!p) {
+        self->dropped++;
+        log_warn("broker: dropped %s from an unknown peer", proto_cmd_name(f.cmd));
+        return;
+    }
+    hb_heard(&p->hb, zclock_mono());
+    uint64_t seq = 0;
+    switch (f.cmd) {
+    case PROTO_HEARTBEAT:
+        break;
+    case PROTO_DISCONNECT:
+        p->alive = false;
+        break;
+    case PROTO_APPLIED:
+        proto_get_u64(&f.parts[0], &seq);
+        p->applied = seq > p->applied ? seq : p->applied;
+        break;
+    case PROTO_GENERIC:
+        proto_get_u64(&f.parts[0], &seq);
+        if (k == UINT32_MAX) {
+            self->dropped++;
+        } else {
+            s_on_generic(self, k, seq, &f.parts[1]);
+        }
+        break;
+    case PROTO_RECONCILED:
+        proto_get_u64(&f.parts[0], &seq);
+        p->applied = seq > p->applied ? seq : p->applied;
+        s_on_reconciled(self, seq);
+        break;
+    default:
+        self->dropped++;
+        log_warn("broker: dropped %s from a backend peer", proto_cmd_name(f.cmd));
+        break;
+    }
+}
+
+static void
+s_heartbeats(broker_t *self)
+{
+    int64_t now = zclock_mono();
+    for (uint32_t k = 0; k <= self->n_shards; k++) {
+        s_peer_t *p = k < self->n_shards ? &self->shards[k] : &self->merger;
+        if (!p->alive) {
+            continue;
+        }
+        if (hb_dead(&p->hb, now)) {
+            p->alive = false;
+            if (k < self->n_shards) {
+                log_error("broker: shard %u dead (silent for %d x %d ms)", k, self->cfg->liveness,
+                          self->cfg->heartbeat_ms);
+            } else {
+                log_error("broker: merger dead (silent for %d x %d ms)", self->cfg->liveness,
+                          self->cfg->heartbeat_ms);
+            }
+            continue;
+        }
+        if (hb_should_send(&p->hb, now)) {
+            zmsg_t *msg = proto_msg_new_to(p->identity, PROTO_HEARTBEAT);
+            s_send_peer(self, p, &msg);
+        }
+    }
+}
+
+/*  True while the slowest live peer trails the journal by more than max_lag: ingest pauses
+    and ZeroMQ's high-water mark pushes back on clients. */
+static bool
+s_backpressure(const broker_t *self)
+{
+    uint64_t last = broker_journal_last(self->journal);
+    if (!self->merger.alive) {
+        return last > (uint64_t)self->cfg->broker.max_lag &&
+               last - self->merger.applied > (uint64_t)self->cfg->broker.max_lag;
+    }
+    return last - self->merger.applied > (uint64_t)self->cfg->broker.max_lag;
+}
+
+int
+broker_run(broker_t *self, zsock_t *pipe, sigev_t *sig)
+{
+    int rc = 0;
+    for (;;) {
+        zmq_pollitem_t items[4];
+        int n = 0;
+        items[n++] = (zmq_pollitem_t){zsock_resolve(self->backend), 0, ZMQ_POLLIN, 0};
+        int ingest_at = -1;
+        if (!s_backpressure(self)) {
+            ingest_at = n;
+            items[n++] = (zmq_pollitem_t){zsock_resolve(self->ingest), 0, ZMQ_POLLIN, 0};
+        }
+        int pipe_at = -1;
+        if (pipe) {
+            pipe_at = n;
+            items[n++] = (zmq_pollitem_t){zsock_resolve(pipe), 0, ZMQ_POLLIN, 0};
+        }
+        int sig_at = -1;
+        if (sig) {
+            sig_at = n;
+            items[n++] = (zmq_pollitem_t){NULL, sig_fd(sig), ZMQ_POLLIN, 0};
+        }
+        if (zmq_poll(items, n, self->cfg->heartbeat_ms / 2) < 0 && zmq_errno() != EINTR) {
+            break;
+        }
+        if (sig_at >= 0 && (items[sig_at].revents & ZMQ_POLLIN) && sig_take(sig) &&
+            sig_stopping(sig)) {
+            break;
+        }
+        if (pipe_at >= 0 && (items[pipe_at].revents & ZMQ_POLLIN)) {
+            char *cmd = zstr_recv(pipe);
+            bool stop = !cmd || streq(cmd, "$TERM");
+            zstr_free(&cmd);
+            if (stop) {
+                break;
+            }
+        }
+        for (int i = 0; i < 1000 && (items[0].revents & ZMQ_POLLIN); i++) {
+            zmsg_t *msg = zmsg_recv(self->backend);
+            if (!msg) {
+                break;
+            }
+            s_on_backend(self, msg);
+            zmsg_destroy(&msg);
+        }
+        if (ingest_at >= 0 && (items[ingest_at].revents & ZMQ_POLLIN)) {
+            for (int i = 0; i < self->cfg->broker.batch; i++) {
+                zmsg_t *msg = zmsg_recv(self->ingest);
+                if (!msg) {
+                    break;
+                }
+                rc = s_on_client(self, msg);
+                zmsg_destroy(&msg);
+                if (rc != 0) {
+                    break;
+                }
+            }
+            int crc = s_commit(self);
+            rc = rc ? rc : crc;
+            if (rc != 0 && rc != CADRE_EFULL) {
+                log_error("broker: storage failure, stopping: %s", cadre_strerror(rc));
+                break;
+            }
+            rc = 0;
+        }
+        rc = s_stream(self);
+        if (rc != 0) {
+            log_error("broker: journal read failed: %s", cadre_strerror(rc));
+            break;
+        }
+        s_heartbeats(self);
+    }
+    broker_journal_abort(self->journal);
+    for (uint32_t k = 0; k <= self->n_shards; k++) {
+        s_peer_t *p = k < self->n_shards ? &self->shards[k] : &self->merger;
+        if (p->alive) {
+            zmsg_t *msg = proto_msg_new_to(p->identity, PROTO_DISCONNECT);
+            s_send_peer(self, p, &msg);
+        }
+    }
+    log_info("broker: stopped at %" PRIu64 " (%" PRIu64 " records rejected, %" PRIu64
+             " messages dropped)",
+             broker_journal_last(self->journal), self->rejected, self->dropped);
+    return rc;
+}
+
+void
+broker_actor(zsock_t *pipe, void *args)
+{
+    broker_t *self = broker_new(args);
+    zsock_signal(pipe, self ? 0 : 255);
+    if (self) {
+        broker_run(self, pipe, NULL);
+        broker_destroy(&self);
+    }
 }

@@ -17,6 +17,8 @@ int cmd_gen(int argc, char **argv);
 int cmd_score(int argc, char **argv);
 /*  cadre cluster CORPUS [--out A] [--events E] [--identities I] [--campaigns C] [--config F] */
 int cmd_cluster(int argc, char **argv);
+/*  cadre run [CORPUS|-] [--config F] [--shards N] [--data-dir D] [outputs...] [--listen] */
+int cmd_run(int argc, char **argv);
 /*  cadre check CORPUS...: reads observation streams and reports every malformed record. */
 int cmd_check(int argc, char **argv);
 /*  cadre explain CORPUS ID_A ID_B [--config FILE] [--reference] [--format jsonl|msgpack]:

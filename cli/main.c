@@ -14,6 +14,7 @@ typedef struct {
 
 static const s_cmd_t s_cmds[] = {
     {"gen", cmd_gen, "generate a synthetic corpus from a campaign DSL spec"},
+    {"run", cmd_run, "run the engine embedded: broker, shards and merger in one process"},
     {"cluster", cmd_cluster, "cluster a corpus into identities and campaigns"},
     {"score", cmd_score, "score assignments against a corpus's truth labels"},
     {"check", cmd_check, "validate observation streams, reporting every bad record"},

@@ -23,6 +23,12 @@ cadre_strerror(int code)
         return "unrecognised file format";
     case CADRE_ELIMIT:
         return "size or count limit exceeded";
+    case CADRE_EFULL:
+        return "storage map full";
+    case CADRE_ESTORE:
+        return "storage engine failure";
+    case CADRE_EPROTO:
+        return "wire protocol violation";
     default:
         break;
     }

@@ -14,6 +14,9 @@ enum {
     CADRE_EMISMATCH = -1004, /* two inputs that must describe the same items do not */
     CADRE_EFORMAT = -1005,   /* a file is not in the expected format */
     CADRE_ELIMIT = -1006,    /* a size or count limit was exceeded */
+    CADRE_EFULL = -1007,     /* a store's map is full (LMDB MDB_MAP_FULL) */
+    CADRE_ESTORE = -1008,    /* the storage engine failed (other LMDB errors) */
+    CADRE_EPROTO = -1009,    /* a message breaks the wire protocol (docs/protocol.md) */
 };
 
 /*  Returns a static, human-readable description of code (a project code or -errno). */

@@ -1,8 +1,534 @@
-/*  merger.c - the merger role. */
+/*  merger.c - the merger role (see merger.h and docs/protocol.md §6). */
 #include "merger.h"
+
+#include "err.h"
+#include "hb.h"
+#include "log.h"
+#include "merger_state.h"
+#include "proto.h"
+#include "report.h"
+#include "wire.h"
+#include "wire_msg.h"
+#include "xalloc.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/*  A shard as the merger sees it. */
+typedef struct {
+    zframe_t *identity; /* ROUTER identity, NULL until READY */
+    hb_t hb;            /* heartbeats */
+    uint64_t done;      /* highest barrier it reported DONE for */
+} s_shard_t;
+
+struct merger_t {
+    const cfg_t *cfg;      /* configuration (borrowed) */
+    merger_state_t *state; /* records + forests -> the engine */
+    zsock_t *broker;       /* DEALER to the broker's backend */
+    zsock_t *shards_sock;  /* ROUTER for shards */
+    zsock_t *events;       /* PUB for events */
+    zsock_t *query;        /* ROUTER for queries */
+    hb_t hb_broker;        /* heartbeats with the broker */
+    uint32_t n_shards;     /* shard count */
+    s_shard_t *shards;     /* per shard */
+    uint64_t applied;      /* highest seq received from the broker */
+    uint64_t barrier;      /* barrier announced by the broker, not yet reconciled */
+    uint64_t reconciled;   /* last reconciled barrier */
+    zlist_t *early;        /* FORESTS received before their barrier (zmsg_t *) */
+    uint64_t dropped;      /* malformed messages dropped */
+    uint64_t published;    /* events published */
+};
 
 const char *
 merger_role_name(void)
 {
     return "merger";
+}
+
+merger_t *
+merger_new(const cfg_t *cfg)
+{
+    merger_t *self = xcalloc(1, sizeof *self);
+    self->cfg = cfg;
+    self->state = merger_state_new(&cfg->clustering, cfg->deployment);
+    self->n_shards = (uint32_t)cfg->shards;
+    self->shards = xcalloc(self->n_shards, sizeof *self->shards);
+    self->early = zlist_new();
+    self->broker = zsock_new(ZMQ_DEALER);
+    self->shards_sock = zsock_new(ZMQ_ROUTER);
+    self->events = zsock_new(ZMQ_PUB);
+    self->query = zsock_new(ZMQ_ROUTER);
+    zsock_t *socks[] = {self->broker, self->shards_sock, self->events, self->query};
+    for (size_t i = 0; i < 4; i++) {
+        zsock_set_linger(socks[i], 1000);
+        zsock_set_rcvtimeo(socks[i], 0);
+    }
+    zsock_set_router_mandatory(self->shards_sock, 1);
+    zsock_set_router_mandatory(self->query, 1);
+    /* Events are never dropped for want of buffer: subscribers that fall behind block. */
+    zsock_set_sndhwm(self->events, 0);
+    if (zsock_bind(self->shards_sock, "%s", cfg->merger.shards) < 0 ||
+        zsock_bind(self->events, "%s", cfg->merger.events) < 0 ||
+        zsock_bind(self->query, "%s", cfg->merger.query) < 0 ||
+        zsock_connect(self->broker, "%s", cfg->broker.backend) < 0) {
+        log_error("merger: cannot bind or connect its endpoints: %s", zmq_strerror(zmq_errno()));
+        merger_destroy(&self);
+        return NULL;
+    }
+    int64_t now = zclock_mono();
+    hb_init(&self->hb_broker, now, cfg->heartbeat_ms, cfg->liveness);
+    for (uint32_t k = 0; k < self->n_shards; k++) {
+        hb_init(&self->shards[k].hb, now, cfg->heartbeat_ms, cfg->liveness);
+    }
+    wmsg_ready_t r = {.role = "merger", .id = 0, .shards = self->n_shards, .applied = 0};
+    wire_buf_t buf;
+    wire_buf_init(&buf);
+    wmsg_ready_encode(&r, &buf);
+    zmsg_t *m = proto_msg_new(PROTO_READY);
+    proto_add_body(m, &buf);
+    zmsg_send(&m, self->broker);
+    wire_buf_free(&buf);
+    log_info("merger: ready, events on %s, queries on %s", cfg->merger.events, cfg->merger.query);
+    return self;
+}
+
+void
+merger_destroy(merger_t **self_p)
+{
+    merger_t *self = *self_p;
+    if (!self) {
+        return;
+    }
+    while (zlist_size(self->early) > 0) {
+        zmsg_t *m = zlist_pop(self->early);
+        zmsg_destroy(&m);
+    }
+    zlist_destroy(&self->early);
+    for (uint32_t k = 0; k < self->n_shards; k++) {
+        zframe_destroy(&self->shards[k].identity);
+    }
+    free(self->shards);
+    zsock_destroy(&self->broker);
+    zsock_destroy(&self->shards_sock);
+    zsock_destroy(&self->events);
+    zsock_destroy(&self->query);
+    merger_state_destroy(&self->state);
+    free(self);
+    *self_p = NULL;
+}
+
+static void
+s_to_broker(merger_t *self, zmsg_t **m)
+{
+    if (zmsg_send(m, self->broker) != 0) {
+        zmsg_destroy(m);
+        log_warn("merger: send to the broker failed");
+    }
+    hb_sent(&self->hb_broker, zclock_mono());
+}
+
+/*  Publishes one event: the topic frame, then the MessagePack envelope. */
+static int
+s_publish(const ev_t *ev, void *arg)
+{
+    merger_t *self = arg;
+    wire_buf_t buf;
+    wire_buf_init(&buf);
+    int rc = wire_event_encode(ev, &buf);
+    if (rc == 0) {
+        zmsg_t *m = zmsg_new();
+        zmsg_addstr(m, ev_topic(ev->kind));
+        zmsg_addmem(m, buf.data, buf.len);
+        if (zmsg_send(&m, self->events) != 0) {
+            zmsg_destroy(&m);
+        }
+        self->published++;
+    } else {
+        log_error("merger: event %s not encodable: %s", ev_topic(ev->kind), cadre_strerror(rc));
+    }
+    wire_buf_free(&buf);
+    return 0;
+}
+
+static bool
+s_barrier_complete(const merger_t *self)
+{
+    if (!self->barrier) {
+        return false;
+    }
+    for (uint32_t k = 0; k < self->n_shards; k++) {
+        if (self->shards[k].done < self->barrier) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static void
+s_try_reconcile(merger_t *self)
+{
+    if (!s_barrier_complete(self)) {
+        return;
+    }
+    uint64_t seq = self->barrier;
+    merger_state_reconcile(self->state, s_publish, self);
+    self->reconciled = seq;
+    self->barrier = 0;
+    zmsg_t *m = proto_msg_new(PROTO_RECONCILED);
+    proto_add_u64(m, seq);
+    s_to_broker(self, &m);
+    log_debug("merger: reconciled at %" PRIu64, seq);
+}
+
+static void
+s_on_records(merger_t *self, const proto_part_t *body)
+{
+    wmsg_records_t recs;
+    char err[256];
+    if (wmsg_records_decode(body->data, body->size, &recs, err, sizeof err) != 0) {
+        self->dropped++;
+        log_warn("merger: dropped RECORDS: %s", err);
+        return;
+    }
+    for (size_t i = 0; i < recs.n; i++) {
+        if (recs.entries[i].seq <= self->applied) {
+            continue; /* a replay */
+        }
+        merger_state_apply_record(self->state, recs.entries[i].bytes, recs.entries[i].len);
+        self->applied = recs.entries[i].seq;
+    }
+    wmsg_records_free(&recs);
+    zmsg_t *m = proto_msg_new(PROTO_APPLIED);
+    proto_add_u64(m, self->applied);
+    s_to_broker(self, &m);
+}
+
+/*  Returns 1 to stop (DISCONNECT). */
+static int
+s_on_broker(merger_t *self, zmsg_t *msg)
+{
+    proto_frame_t f;
+    if (proto_parse(msg, false, &f) != 0) {
+        self->dropped++;
+        log_warn("merger: dropped message from the broker: %s", f.reason);
+        return 0;
+    }
+    hb_heard(&self->hb_broker, zclock_mono());
+    uint64_t seq = 0;
+    switch (f.cmd) {
+    case PROTO_RECORDS:
+        s_on_records(self, &f.parts[0]);
+        return 0;
+    case PROTO_BARRIER:
+        proto_get_u64(&f.parts[0], &seq);
+        /* Every record up to seq came before this on the same connection. */
+        self->barrier = seq;
+        self->applied = seq > self->applied ? seq : self->applied;
+        return 0;
+    case PROTO_HEARTBEAT:
+        return 0;
+    case PROTO_DISCONNECT:
+        return 1;
+    default:
+        self->dropped++;
+        log_warn("merger: dropped %s from the broker", proto_cmd_name(f.cmd));
+        return 0;
+    }
+}
+
+static s_shard_t *
+s_shard_of(merger_t *self, zframe_t *identity)
+{
+    for (uint32_t k = 0; k < self->n_shards; k++) {
+        if (self->shards[k].identity && zframe_eq(self->shards[k].identity, identity)) {
+            return &self->shards[k];
+        }
+    }
+    return NULL;
+}
+
+/*  Handles a shard message; FORESTS ahead of their barrier are kept for later (returns
+    false then and the caller keeps msg). */
+static bool
+s_on_shard(merger_t *self, zmsg_t *msg)
+{
+    proto_frame_t f;
+    if (proto_parse(msg, true, &f) != 0) {
+        self->dropped++;
+        log_warn("merger: dropped message from a shard: %s", f.reason);
+        return true;
+    }
+    if (f.cmd == PROTO_READY) {
+        wmsg_ready_t r;
+        char err[256];
+        int drc = wmsg_ready_decode(f.parts[0].data, f.parts[0].size, &r, err, sizeof err);
+        if (drc != 0 || strcmp(r.role, "shard") != 0 || r.id >= self->n_shards) {
+            self->dropped++;
+            log_warn("merger: bad READY from a shard");
+        } else {
+            s_shard_t *s = &self->shards[r.id];
+            zframe_destroy(&s->identity);
+            s->identity = zframe_dup(f.identity);
+            hb_init(&s->hb, zclock_mono(), self->cfg->heartbeat_ms, self->cfg->liveness);
+        }
+        if (drc == 0) {
+            wmsg_ready_free(&r);
+        }
+        return true;
+    }
+    s_shard_t *s = s_shard_of(self, f.identity);
+    if (!s) {
+        self->dropped++;
+        log_warn("merger: dropped %s from an unknown shard", proto_cmd_name(f.cmd));
+        return true;
+    }
+    hb_heard(&s->hb, zclock_mono());
+    uint64_t seq = 0;
+    switch (f.cmd) {
+    case PROTO_FORESTS: {
+        proto_get_u64(&f.parts[0], &seq);
+        if (seq > self->applied) {
+            return false; /* its records are still on the way */
+        }
+        wmsg_forests_t body;
+        char err[256];
+        if (wmsg_forests_decode(f.parts[1].data, f.parts[1].size, &body, err, sizeof err) != 0) {
+            self->dropped++;
+            log_warn("merger: dropped FORESTS: %s", err);
+            return true;
+        }
+        if (merger_state_apply_forests(self->state, &body) != 0) {
+            log_error("merger: FORESTS %" PRIu64 " named unknown observations", seq);
+        }
+        wmsg_forests_free(&body);
+        return true;
+    }
+    case PROTO_DONE:
+        proto_get_u64(&f.parts[0], &seq);
+        if (seq > self->applied) {
+            return false;
+        }
+        s->done = seq > s->done ? seq : s->done;
+        return true;
+    case PROTO_HEARTBEAT:
+        return true;
+    default:
+        self->dropped++;
+        log_warn("merger: dropped %s from a shard", proto_cmd_name(f.cmd));
+        return true;
+    }
+}
+
+/*  Retries messages that arrived ahead of their barrier, in arrival order. */
+static void
+s_retry_early(merger_t *self)
+{
+    size_t n = zlist_size(self->early);
+    for (size_t i = 0; i < n; i++) {
+        zmsg_t *m = zlist_pop(self->early);
+        if (s_on_shard(self, m)) {
+            zmsg_destroy(&m);
+        } else {
+            zlist_append(self->early, m);
+        }
+    }
+}
+
+static void
+s_on_query(merger_t *self, zmsg_t *msg)
+{
+    proto_frame_t f;
+    if (proto_parse(msg, true, &f) != 0 || f.cmd != PROTO_QUERY) {
+        self->dropped++;
+        return;
+    }
+    uint64_t ref = 0;
+    proto_get_u64(&f.parts[0], &ref);
+    cluster_stats_t st = cluster_stats(merger_state_cluster(self->state));
+    char text[512];
+    snprintf(text, sizeof text,
+             "{\"role\": \"merger\", \"applied\": %" PRIu64 ", \"reconciled\": %" PRIu64
+             ", \"observations\": %" PRIu64 ", \"identities\": %" PRIu64 ", \"campaigns\": %" PRIu64
+             ", \"events\": %" PRIu64 ", \"dropped\": %" PRIu64 "}",
+             self->applied, self->reconciled, st.observations, st.identities, st.campaigns,
+             self->published, self->dropped);
+    zmsg_t *m = proto_msg_new_to(f.identity, PROTO_REPLY);
+    proto_add_u64(m, ref);
+    wire_buf_t buf;
+    wire_buf_init(&buf);
+    /* The health reply is a text body holding JSON (docs/protocol.md §9). */
+    wmsg_text_encode(text, &buf);
+    proto_add_body(m, &buf);
+    wire_buf_free(&buf);
+    if (zmsg_send(&m, self->query) != 0) {
+        zmsg_destroy(&m);
+    }
+}
+
+static void
+s_on_pipe(merger_t *self, zsock_t *pipe, zmsg_t *msg, bool *stop)
+{
+    char *cmd = zmsg_popstr(msg);
+    if (!cmd || streq(cmd, "$TERM")) {
+        *stop = true;
+    } else if (streq(cmd, "EVENTS")) {
+        zstr_sendf(pipe, "%" PRIu64, self->published);
+    } else if (streq(cmd, "SUMMARY")) {
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+        report_summary(merger_state_cluster(self->state), f, 5);
+        fclose(f);
+        zstr_send(pipe, text);
+        free(text);
+    } else if (streq(cmd, "DUMP")) {
+        char *paths[3];
+        for (int i = 0; i < 3; i++) {
+            paths[i] = zmsg_popstr(msg);
+        }
+        char *fmt_name = zmsg_popstr(msg);
+        obs_format_t fmt = OBS_FORMAT_JSONL;
+        if (fmt_name) {
+            obs_format_parse(fmt_name, &fmt);
+        }
+        const cluster_t *c = merger_state_cluster(self->state);
+        int rc = 0;
+        FILE *fs[3] = {NULL, NULL, NULL};
+        for (int i = 0; i < 3 && rc == 0; i++) {
+            if (paths[i] && paths[i][0] && !(fs[i] = fopen(paths[i], "wb"))) {
+                rc = -errno;
+            }
+        }
+        if (rc == 0 && fs[0]) {
+            rc = report_assignments(c, fs[0], fmt);
+        }
+        if (rc == 0) {
+            rc = report_records(c, fs[1], fmt, fs[2], fmt);
+        }
+        for (int i = 0; i < 3; i++) {
+            if (fs[i] && fclose(fs[i]) != 0 && rc == 0) {
+                rc = -errno;
+            }
+            zstr_free(&paths[i]);
+        }
+        zstr_free(&fmt_name);
+        zstr_send(pipe, rc == 0 ? "OK" : cadre_strerror(rc));
+    }
+    zstr_free(&cmd);
+}
+
+static void
+s_heartbeats(merger_t *self)
+{
+    int64_t now = zclock_mono();
+    if (hb_should_send(&self->hb_broker, now)) {
+        zmsg_t *m = proto_msg_new(PROTO_HEARTBEAT);
+        s_to_broker(self, &m);
+    }
+    for (uint32_t k = 0; k < self->n_shards; k++) {
+        s_shard_t *s = &self->shards[k];
+        if (!s->identity) {
+            continue;
+        }
+        if (hb_should_send(&s->hb, now)) {
+            zmsg_t *m = proto_msg_new_to(s->identity, PROTO_HEARTBEAT);
+            if (zmsg_send(&m, self->shards_sock) != 0) {
+                zmsg_destroy(&m);
+            }
+            hb_sent(&s->hb, now);
+        }
+        if (hb_dead(&s->hb, now)) {
+            log_error("merger: shard %u dead (silent for %d x %d ms)", k, self->cfg->liveness,
+                      self->cfg->heartbeat_ms);
+            hb_heard(&s->hb, now);
+        }
+    }
+}
+
+int
+merger_run(merger_t *self, zsock_t *pipe, sigev_t *sig)
+{
+    bool stop = false;
+    while (!stop) {
+        zmq_pollitem_t items[5];
+        int n = 0;
+        items[n++] = (zmq_pollitem_t){zsock_resolve(self->broker), 0, ZMQ_POLLIN, 0};
+        items[n++] = (zmq_pollitem_t){zsock_resolve(self->shards_sock), 0, ZMQ_POLLIN, 0};
+        items[n++] = (zmq_pollitem_t){zsock_resolve(self->query), 0, ZMQ_POLLIN, 0};
+        int pipe_at = -1;
+        int sig_at = -1;
+        if (pipe) {
+            pipe_at = n;
+            items[n++] = (zmq_pollitem_t){zsock_resolve(pipe), 0, ZMQ_POLLIN, 0};
+        }
+        if (sig) {
+            sig_at = n;
+            items[n++] = (zmq_pollitem_t){NULL, sig_fd(sig), ZMQ_POLLIN, 0};
+        }
+        if (zmq_poll(items, n, self->cfg->heartbeat_ms / 2) < 0 && zmq_errno() != EINTR) {
+            break;
+        }
+        if (sig_at >= 0 && (items[sig_at].revents & ZMQ_POLLIN) && sig_take(sig) &&
+            sig_stopping(sig)) {
+            break;
+        }
+        if (pipe_at >= 0 && (items[pipe_at].revents & ZMQ_POLLIN)) {
+            zmsg_t *m = zmsg_recv(pipe);
+            if (!m) {
+                break;
+            }
+            s_on_pipe(self, pipe, m, &stop);
+            zmsg_destroy(&m);
+        }
+        /* The broker first: records must be applied before the forests that name them. */
+        for (int i = 0; i < 1000 && (items[0].revents & ZMQ_POLLIN); i++) {
+            zmsg_t *m = zmsg_recv(self->broker);
+            if (!m) {
+                break;
+            }
+            if (s_on_broker(self, m) == 1) {
+                stop = true;
+            }
+            zmsg_destroy(&m);
+        }
+        s_retry_early(self);
+        for (int i = 0; i < 1000 && (items[1].revents & ZMQ_POLLIN); i++) {
+            zmsg_t *m = zmsg_recv(self->shards_sock);
+            if (!m) {
+                break;
+            }
+            if (s_on_shard(self, m)) {
+                zmsg_destroy(&m);
+            } else {
+                zlist_append(self->early, m);
+            }
+        }
+        for (int i = 0; i < 100 && (items[2].revents & ZMQ_POLLIN); i++) {
+            zmsg_t *m = zmsg_recv(self->query);
+            if (!m) {
+                break;
+            }
+            s_on_query(self, m);
+            zmsg_destroy(&m);
+        }
+        s_try_reconcile(self);
+        s_heartbeats(self);
+    }
+    log_info("merger: stopped at %" PRIu64 " (%" PRIu64 " events, %" PRIu64 " dropped)",
+             self->reconciled, self->published, self->dropped);
+    return 0;
+}
+
+void
+merger_actor(zsock_t *pipe, void *args)
+{
+    merger_t *self = merger_new(args);
+    zsock_signal(pipe, self ? 0 : 255);
+    if (self) {
+        merger_run(self, pipe, NULL);
+        merger_destroy(&self);
+    }
 }

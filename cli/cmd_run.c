@@ -1,0 +1,484 @@
+/*  cmd_run.c - `cadre run`: the whole engine embedded in one process (broker, shards and
+    merger as zactors over inproc://, LMDB in a data directory), fed from a corpus file or
+    standard input, or listening for clients. */
+#include "broker.h"
+#include "cfg.h"
+#include "cmds.h"
+#include "err.h"
+#include "feeder.h"
+#include "log.h"
+#include "merger.h"
+#include "metrics.h"
+#include "obs_stream.h"
+#include "jsonio.h"
+#include "shard.h"
+#include "sig.h"
+#include "strtab.h"
+#include "wire.h"
+#include "xalloc.h"
+#include "assign.h"
+
+#include <czmq.h>
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define S_TIMEOUT_MS (10 * 60 * 1000) /* longest silence from the engine we wait out */
+
+/*  Options of one run. */
+typedef struct {
+    const char *corpus;     /* input path, "-" for stdin, NULL with --listen */
+    const char *config;     /* configuration file, or NULL */
+    const char *data_dir;   /* kept data directory, or NULL for a temporary one */
+    const char *out;        /* assignments path, or NULL */
+    const char *events;     /* events path, or NULL */
+    const char *identities; /* identity records path, or NULL */
+    const char *campaigns;  /* campaign records path, or NULL */
+    obs_format_t format;    /* input format */
+    int shards;             /* shard count override (0: from the configuration) */
+    bool listen;            /* serve clients until TERM/INT instead of reading a corpus */
+    bool quiet;             /* no progress, no summary */
+} s_opts_t;
+
+/*  Event subscriber state. */
+typedef struct {
+    FILE *file;          /* events file, or NULL */
+    obs_format_t format; /* its format: JSON lines, or the envelopes as published */
+    uint64_t received;   /* events received */
+    int failed;          /* first write error (-errno), or 0 */
+} s_events_t;
+
+static void
+s_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: cadre run [CORPUS|-] [--config FILE] [--shards N] [--data-dir DIR]\n"
+            "                 [--out ASSIGNMENTS] [--events FILE] [--identities FILE]\n"
+            "                 [--campaigns FILE] [--format jsonl|msgpack] [--listen] [--quiet]\n\n"
+            "Runs the engine embedded in one process: a broker, N shards (default 4) and the\n"
+            "merger as threads over inproc://, with LMDB state in a data directory (a fresh\n"
+            "temporary one unless --data-dir is given). Streams CORPUS through the broker,\n"
+            "flushes, writes the outputs asked for and prints a summary, with quality metrics\n"
+            "when the corpus carries truth labels. --listen serves clients on the configured\n"
+            "ingest endpoint until TERM/INT.\n");
+}
+
+static void
+s_on_event(zsock_t *sub, void *arg)
+{
+    s_events_t *ev = arg;
+    zmsg_t *m;
+    while ((m = zmsg_recv(sub)) != NULL) {
+        zframe_t *topic = zmsg_first(m);
+        zframe_t *body = zmsg_next(m);
+        if (topic && body && ev->file && ev->failed == 0) {
+            if (ev->format == OBS_FORMAT_MSGPACK) {
+                if (fwrite(zframe_data(body), 1, zframe_size(body), ev->file) !=
+                    zframe_size(body)) {
+                    ev->failed = -EIO;
+                }
+            } else {
+                wire_event_t *e = NULL;
+                char err[256];
+                char *line = NULL;
+                size_t len = 0;
+                if (wire_event_decode((const char *)zframe_data(body), zframe_size(body), &e, err,
+                                      sizeof err) == 0 &&
+                    jsonio_event_print(e, &line, &len) == 0) {
+                    if (fwrite(line, 1, len, ev->file) != len || fputc('\n', ev->file) == EOF) {
+                        ev->failed = -EIO;
+                    }
+                } else {
+                    fprintf(stderr, "cadre run: undecodable event: %s\n", err);
+                }
+                free(line);
+                wire_event_free(&e);
+            }
+        }
+        ev->received++;
+        zmsg_destroy(&m);
+    }
+}
+
+static void
+s_rm_rf(const char *path)
+{
+    DIR *d = opendir(path);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+            if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+                char *p = xasprintf("%s/%s", path, e->d_name);
+                s_rm_rf(p);
+                free(p);
+            }
+        }
+        closedir(d);
+        rmdir(path);
+    } else {
+        unlink(path);
+    }
+}
+
+static int
+s_parse(int argc, char **argv, s_opts_t *o)
+{
+    *o = (s_opts_t){0};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        bool v = i + 1 < argc;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            s_usage(stdout);
+            return 1;
+        } else if (strcmp(a, "--config") == 0 && v) {
+            o->config = argv[++i];
+        } else if (strcmp(a, "--data-dir") == 0 && v) {
+            o->data_dir = argv[++i];
+        } else if (strcmp(a, "--out") == 0 && v) {
+            o->out = argv[++i];
+        } else if (strcmp(a, "--events") == 0 && v) {
+            o->events = argv[++i];
+        } else if (strcmp(a, "--identities") == 0 && v) {
+            o->identities = argv[++i];
+        } else if (strcmp(a, "--campaigns") == 0 && v) {
+            o->campaigns = argv[++i];
+        } else if (strcmp(a, "--shards") == 0 && v) {
+            o->shards = atoi(argv[++i]);
+            if (o->shards < 1 || o->shards > 256) {
+                fprintf(stderr, "cadre run: --shards wants 1..256\n");
+                return -CLI_EX_USAGE;
+            }
+        } else if (strcmp(a, "--format") == 0 && v) {
+            if (obs_format_parse(argv[++i], &o->format) != 0) {
+                fprintf(stderr, "cadre run: unknown format '%s'\n", argv[i]);
+                return -CLI_EX_USAGE;
+            }
+        } else if (strcmp(a, "--listen") == 0) {
+            o->listen = true;
+        } else if (strcmp(a, "--quiet") == 0) {
+            o->quiet = true;
+        } else if (a[0] == '-' && a[1] != '\0') {
+            fprintf(stderr, "cadre run: unknown or incomplete option '%s'\n", a);
+            return -CLI_EX_USAGE;
+        } else if (!o->corpus) {
+            o->corpus = a;
+        } else {
+            fprintf(stderr, "cadre run: one CORPUS only\n");
+            return -CLI_EX_USAGE;
+        }
+    }
+    if (!o->corpus && !o->listen) {
+        s_usage(stderr);
+        return -CLI_EX_USAGE;
+    }
+    return 0;
+}
+
+/*  Truth labels by observation id, for the metrics. */
+typedef struct {
+    strtab_t *ids;    /* observation ids */
+    strtab_t *labels; /* label strings */
+    uint32_t *camp;   /* per id: campaign label or UINT32_MAX */
+    uint32_t *ident;  /* per id: identity label or UINT32_MAX */
+    size_t cap;       /* allocated */
+    bool complete;    /* every upsert carried both labels */
+} s_truth_t;
+
+static void
+s_truth_note(s_truth_t *t, const obs_t *o)
+{
+    if (o->op == OBS_DELETE) {
+        return;
+    }
+    uint32_t i = strtab_intern(t->ids, o->id, strlen(o->id));
+    if (i >= t->cap) {
+        size_t old = t->cap;
+        size_t cap = old ? old : 1024;
+        while (cap <= i) {
+            cap *= 2;
+        }
+        t->camp = xrealloc(t->camp, cap * sizeof *t->camp);
+        t->ident = xrealloc(t->ident, cap * sizeof *t->ident);
+        t->cap = cap;
+    }
+    if (!o->truth_campaign || !o->truth_identity) {
+        t->complete = false;
+        return;
+    }
+    t->camp[i] = strtab_intern(t->labels, o->truth_campaign, strlen(o->truth_campaign));
+    t->ident[i] = strtab_intern(t->labels, o->truth_identity, strlen(o->truth_identity));
+}
+
+/*  Scores the assignments file against the truth at both layers. */
+static void
+s_print_metrics(const char *assignments, const s_truth_t *t, FILE *out)
+{
+    assign_reader_t *r = assign_reader_open(assignments, OBS_FORMAT_AUTO);
+    if (!r) {
+        return;
+    }
+    size_t n = strtab_count(t->ids);
+    uint32_t *tc = xcalloc(n + 1, sizeof *tc);
+    uint32_t *ti = xcalloc(n + 1, sizeof *ti);
+    uint32_t *pc = xcalloc(n + 1, sizeof *pc);
+    uint32_t *pi = xcalloc(n + 1, sizeof *pi);
+    strtab_t *pred = strtab_new();
+    size_t k = 0;
+    assign_t a;
+    obs_error_t e;
+    bool ok = true;
+    while (ok && assign_reader_next(r, &a, &e) == 1) {
+        uint32_t i = strtab_find(t->ids, a.id, strlen(a.id));
+        if (i == STRTAB_NONE || !a.identity || !a.campaign || k >= n) {
+            ok = false;
+        } else {
+            tc[k] = t->camp[i];
+            ti[k] = t->ident[i];
+            pc[k] = strtab_intern(pred, a.campaign, strlen(a.campaign));
+            pi[k] = strtab_intern(pred, a.identity, strlen(a.identity));
+            k++;
+        }
+        assign_clear(&a);
+    }
+    assign_reader_destroy(&r);
+    metrics_t mc;
+    metrics_t mi;
+    if (ok && k > 0 && metrics_score(tc, pc, k, &mc) == 0 && metrics_score(ti, pi, k, &mi) == 0) {
+        const metrics_t *m[2] = {&mc, &mi};
+        const char *name[2] = {"campaign", "identity"};
+        fprintf(out, "{\n");
+        for (int j = 0; j < 2; j++) {
+            fprintf(out,
+                    "  \"%s\": {\"adjusted_rand_index\": %.17g, \"homogeneity\": %.17g, "
+                    "\"completeness\": %.17g, \"singleton_recall\": %.17g, "
+                    "\"pairwise_precision\": %.17g, \"pairwise_recall\": %.17g, "
+                    "\"pairwise_f1\": %.17g, \"v_measure\": %.17g}%s\n",
+                    name[j], m[j]->adjusted_rand_index, m[j]->homogeneity, m[j]->completeness,
+                    m[j]->singleton_recall, m[j]->pairwise_precision, m[j]->pairwise_recall,
+                    m[j]->pairwise_f1, m[j]->v_measure, j == 0 ? "," : "");
+        }
+        fprintf(out, "}\n");
+    }
+    strtab_destroy(&pred);
+    free(tc);
+    free(ti);
+    free(pc);
+    free(pi);
+}
+
+/*  Feeds the corpus; returns the number of bad input records, or -1 on a transport
+    failure. */
+static int64_t
+s_feed(const s_opts_t *o, feeder_t *fd, s_truth_t *truth)
+{
+    obs_reader_t *r = obs_reader_open(o->corpus, o->format);
+    if (!r) {
+        return -1;
+    }
+    int64_t bad = 0;
+    bool tty = !o->quiet && isatty(fileno(stderr));
+    uint64_t sent = 0;
+    for (;;) {
+        obs_t *obs = NULL;
+        obs_error_t e;
+        int got = obs_reader_next(r, &obs, &e);
+        if (got == 0) {
+            break;
+        }
+        if (got == CADRE_ERECORD || got == CADRE_ETRUNC) {
+            if (bad++ < 20) {
+                char line[1024];
+                obs_error_format(&e, obs_reader_source(r), line, sizeof line);
+                fprintf(stderr, "cadre run: %s\n", line);
+            }
+            continue;
+        }
+        if (got < 0) {
+            bad = -1;
+            break;
+        }
+        s_truth_note(truth, obs);
+        int rc = feeder_submit(fd, obs, S_TIMEOUT_MS);
+        obs_destroy(&obs);
+        if (rc != 0) {
+            fprintf(stderr, "cadre run: the engine stopped answering: %s\n", cadre_strerror(rc));
+            bad = -1;
+            break;
+        }
+        if (tty && ++sent % 10000 == 0) {
+            fprintf(stderr, "\r%" PRIu64 " submitted, %" PRIu64 " acknowledged", sent,
+                    feeder_acked(fd));
+        }
+    }
+    if (tty) {
+        fprintf(stderr, "\r%*s\r", 60, "");
+    }
+    obs_reader_destroy(&r);
+    return bad;
+}
+
+int
+cmd_run(int argc, char **argv)
+{
+    s_opts_t o;
+    int prc = s_parse(argc, argv, &o);
+    if (prc != 0) {
+        return prc > 0 ? 0 : -prc;
+    }
+    cfg_t cfg;
+    char err[1024];
+    if (o.config) {
+        int rc = cfg_load_file(&cfg, o.config, err, sizeof err);
+        if (rc != 0) {
+            fprintf(stderr, "cadre run: %s\n", err);
+            return rc == CADRE_ECONFIG ? CLI_EX_CONFIG : 1;
+        }
+    } else {
+        cfg_defaults(&cfg);
+    }
+    if (o.shards) {
+        cfg.shards = o.shards;
+    }
+    char *tmp = NULL;
+    if (o.data_dir) {
+        free(cfg.data_dir);
+        cfg.data_dir = xstrdup(o.data_dir);
+    } else {
+        char *tmpl = xasprintf("%s/cadre-run.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+        tmp = mkdtemp(tmpl) ? tmpl : NULL;
+        if (!tmp) {
+            fprintf(stderr, "cadre run: cannot create a data directory: %s\n", strerror(errno));
+            free(tmpl);
+            cfg_clear(&cfg);
+            return 1;
+        }
+        free(cfg.data_dir);
+        cfg.data_dir = xstrdup(tmp);
+    }
+    mkdir(cfg.data_dir, 0700);
+    log_set_level(cfg.log_level);
+    zsys_init();
+    zsys_handler_set(NULL);
+
+    int rc = 0;
+    zactor_t *merger = zactor_new(merger_actor, &cfg);
+    zactor_t *broker = zactor_new(broker_actor, &cfg);
+    zactor_t **shards = xcalloc((size_t)cfg.shards, sizeof *shards);
+    shard_args_t *sargs = xcalloc((size_t)cfg.shards, sizeof *sargs);
+    for (int k = 0; k < cfg.shards; k++) {
+        sargs[k] = (shard_args_t){&cfg, (uint32_t)k};
+        shards[k] = zactor_new(shard_actor, &sargs[k]);
+    }
+    zsock_t *sub = zsock_new_sub(cfg.merger.events, "");
+    zsock_set_rcvtimeo(sub, 0);
+    zsock_set_rcvhwm(sub, 0);
+    FILE *events_file = o.events ? fopen(o.events, "wb") : NULL;
+    s_events_t ev = {.file = events_file,
+                     .format = o.events ? obs_format_from_path(o.events) : OBS_FORMAT_JSONL};
+    s_truth_t truth = {.ids = strtab_new(), .labels = strtab_new(), .complete = true};
+    feeder_t *fd = feeder_new(cfg.broker.ingest, 1000, sub, s_on_event, &ev);
+    if (o.events && !events_file) {
+        fprintf(stderr, "cadre run: cannot write %s: %s\n", o.events, strerror(errno));
+        rc = 1;
+    }
+    int64_t bad = 0;
+    if (rc == 0 && o.listen) {
+        sigev_t *sig = sig_new();
+        fprintf(stderr, "cadre run: listening on %s (TERM/INT to stop)\n", cfg.broker.ingest);
+        while (!sig_stopping(sig)) {
+            zmq_pollitem_t it[2] = {{zsock_resolve(sub), 0, ZMQ_POLLIN, 0},
+                                    {NULL, sig_fd(sig), ZMQ_POLLIN, 0}};
+            if (zmq_poll(it, 2, 1000) > 0) {
+                if (it[0].revents & ZMQ_POLLIN) {
+                    s_on_event(sub, &ev);
+                }
+                if (it[1].revents & ZMQ_POLLIN) {
+                    sig_take(sig);
+                }
+            }
+        }
+        sig_destroy(&sig);
+    } else if (rc == 0) {
+        bad = s_feed(&o, fd, &truth);
+        uint64_t seq = 0;
+        if (bad < 0 || feeder_flush(fd, S_TIMEOUT_MS, &seq) != 0) {
+            fprintf(stderr, "cadre run: the engine did not finish\n");
+            rc = 1;
+        }
+    }
+    /* Wait until every published event arrived on the subscriber. */
+    if (rc == 0) {
+        zstr_send(merger, "EVENTS");
+        char *count = zstr_recv(merger);
+        uint64_t published = count ? strtoull(count, NULL, 10) : 0;
+        zstr_free(&count);
+        int64_t deadline = zclock_mono() + 30000;
+        while (ev.received < published && zclock_mono() < deadline) {
+            feeder_pump(fd, 100);
+        }
+    }
+    char *tmp_assign = NULL;
+    if (rc == 0) {
+        const char *assignments = o.out;
+        if (!assignments && truth.complete && !o.listen) {
+            tmp_assign = xasprintf("%s/assignments.jsonl", cfg.data_dir);
+            assignments = tmp_assign;
+        }
+        obs_format_t fmt = o.out ? obs_format_from_path(o.out) : OBS_FORMAT_JSONL;
+        zstr_sendm(merger, "DUMP");
+        zstr_sendm(merger, assignments ? assignments : "");
+        zstr_sendm(merger, o.identities ? o.identities : "");
+        zstr_sendm(merger, o.campaigns ? o.campaigns : "");
+        zstr_send(merger, fmt == OBS_FORMAT_MSGPACK ? "msgpack" : "jsonl");
+        char *reply = zstr_recv(merger);
+        if (!reply || strcmp(reply, "OK") != 0) {
+            fprintf(stderr, "cadre run: writing outputs failed: %s\n", reply ? reply : "?");
+            rc = 1;
+        }
+        zstr_free(&reply);
+        if (rc == 0 && !o.quiet) {
+            zstr_send(merger, "SUMMARY");
+            char *text = zstr_recv(merger);
+            printf("%" PRIu64 " records acknowledged, %" PRIu64 " refused by the broker, %" PRId64
+                   " unreadable; %" PRIu64 " events\n%s",
+                   feeder_acked(fd), feeder_rejected(fd), bad, ev.received, text ? text : "");
+            zstr_free(&text);
+            if (truth.complete && assignments && strtab_count(truth.ids) > 0) {
+                s_print_metrics(assignments, &truth, stdout);
+            }
+        }
+    }
+    free(tmp_assign);
+    uint64_t rejected = feeder_rejected(fd);
+    feeder_destroy(&fd);
+    if (events_file && (fclose(events_file) != 0 || ev.failed != 0)) {
+        fprintf(stderr, "cadre run: writing %s failed\n", o.events);
+        rc = 1;
+    }
+    zsock_destroy(&sub);
+    for (int k = 0; k < cfg.shards; k++) {
+        zactor_destroy(&shards[k]);
+    }
+    zactor_destroy(&broker);
+    zactor_destroy(&merger);
+    free(shards);
+    free(sargs);
+    strtab_destroy(&truth.ids);
+    strtab_destroy(&truth.labels);
+    free(truth.camp);
+    free(truth.ident);
+    if (tmp) {
+        s_rm_rf(tmp);
+        free(tmp);
+    }
+    cfg_clear(&cfg);
+    if (rc == 0 && (bad > 0 || rejected > 0)) {
+        rc = CLI_EX_DATAERR;
+    }
+    return rc;
+}

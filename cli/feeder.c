@@ -1,0 +1,218 @@
+/*  feeder.c - windowed SUBMIT / FLUSH client (see feeder.h). */
+#include "feeder.h"
+
+#include "err.h"
+#include "proto.h"
+#include "wire.h"
+#include "wire_msg.h"
+#include "xalloc.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define S_REPORTED 20 /* rejections printed in full */
+
+struct feeder_t {
+    zsock_t *sock;            /* DEALER to the broker's ingest */
+    uint32_t window;          /* most submissions in flight */
+    uint64_t next_ref;        /* next ref to use */
+    uint64_t in_flight;       /* submitted, not yet answered */
+    uint64_t acked;           /* ACKs received */
+    uint64_t rejected;        /* ERRORs received for submissions */
+    bool flushed;             /* FLUSHED received for the pending flush */
+    uint64_t flush_ref;       /* ref of the pending flush (0: none) */
+    uint64_t flushed_seq;     /* seq of the FLUSHED */
+    zsock_t *extra;           /* another socket to service, or NULL */
+    feeder_extra_fn extra_fn; /* its handler */
+    void *extra_arg;          /* handler argument */
+    wire_buf_t buf;           /* encoding scratch */
+};
+
+feeder_t *
+feeder_new(const char *endpoint, uint32_t window, zsock_t *extra_sock, feeder_extra_fn extra_fn,
+           void *extra_arg)
+{
+    feeder_t *self = xcalloc(1, sizeof *self);
+    self->sock = zsock_new(ZMQ_DEALER);
+    zsock_set_linger(self->sock, 1000);
+    zsock_set_rcvtimeo(self->sock, 0);
+    zsock_connect(self->sock, "%s", endpoint);
+    self->window = window ? window : 1;
+    self->next_ref = 1;
+    self->extra = extra_sock;
+    self->extra_fn = extra_fn;
+    self->extra_arg = extra_arg;
+    wire_buf_init(&self->buf);
+    return self;
+}
+
+void
+feeder_destroy(feeder_t **self_p)
+{
+    feeder_t *self = *self_p;
+    if (!self) {
+        return;
+    }
+    zsock_destroy(&self->sock);
+    wire_buf_free(&self->buf);
+    free(self);
+    *self_p = NULL;
+}
+
+static void
+s_on_reply(feeder_t *self, zmsg_t *msg)
+{
+    proto_frame_t f;
+    if (proto_parse(msg, false, &f) != 0) {
+        fprintf(stderr, "cadre: malformed reply from the broker: %s\n", f.reason);
+        return;
+    }
+    uint64_t ref = 0;
+    if (f.nparts > 0) {
+        proto_get_u64(&f.parts[0], &ref);
+    }
+    switch (f.cmd) {
+    case PROTO_ACK:
+        self->acked++;
+        self->in_flight--;
+        break;
+    case PROTO_FLUSHED:
+        if (ref == self->flush_ref) {
+            self->flushed = true;
+            proto_get_u64(&f.parts[1], &self->flushed_seq);
+        }
+        break;
+    case PROTO_ERROR: {
+        wmsg_error_t e;
+        char err[256];
+        bool decoded =
+            wmsg_error_decode(f.parts[1].data, f.parts[1].size, &e, err, sizeof err) == 0;
+        if (ref != 0 && ref != self->flush_ref) {
+            self->rejected++;
+            self->in_flight--;
+        }
+        if (self->rejected <= S_REPORTED || ref == 0 || ref == self->flush_ref) {
+            fprintf(stderr, "cadre: broker refused submission %" PRIu64 ": %s%s%s%s\n", ref,
+                    decoded ? e.code : "?", decoded && e.field[0] ? " field '" : "",
+                    decoded && e.field[0] ? e.field : "", decoded && e.field[0] ? "'" : "");
+            if (decoded) {
+                fprintf(stderr, "       %s\n", e.message);
+            }
+        }
+        if (decoded) {
+            wmsg_error_free(&e);
+        }
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+void
+feeder_pump(feeder_t *self, int timeout_ms)
+{
+    zmq_pollitem_t items[2] = {{zsock_resolve(self->sock), 0, ZMQ_POLLIN, 0}};
+    int n = 1;
+    if (self->extra) {
+        items[n++] = (zmq_pollitem_t){zsock_resolve(self->extra), 0, ZMQ_POLLIN, 0};
+    }
+    if (zmq_poll(items, n, timeout_ms) <= 0) {
+        return;
+    }
+    if (items[0].revents & ZMQ_POLLIN) {
+        zmsg_t *m;
+        while ((m = zmsg_recv(self->sock)) != NULL) {
+            s_on_reply(self, m);
+            zmsg_destroy(&m);
+        }
+    }
+    if (n > 1 && (items[1].revents & ZMQ_POLLIN)) {
+        self->extra_fn(self->extra, self->extra_arg);
+    }
+}
+
+/*  Waits until cond holds, pumping replies; -ETIMEDOUT after timeout_ms of no progress. */
+static int
+s_wait(feeder_t *self, bool (*cond)(const feeder_t *), int timeout_ms)
+{
+    int64_t deadline = zclock_mono() + timeout_ms;
+    uint64_t seen = self->acked + self->rejected;
+    while (!cond(self)) {
+        feeder_pump(self, 100);
+        if (self->acked + self->rejected != seen || self->flushed) {
+            seen = self->acked + self->rejected;
+            deadline = zclock_mono() + timeout_ms;
+        }
+        if (zclock_mono() > deadline) {
+            return -ETIMEDOUT;
+        }
+    }
+    return 0;
+}
+
+static bool
+s_has_room(const feeder_t *self)
+{
+    return self->in_flight < self->window;
+}
+
+int
+feeder_submit(feeder_t *self, const obs_t *obs, int timeout_ms)
+{
+    int rc = s_wait(self, s_has_room, timeout_ms);
+    if (rc != 0) {
+        return rc;
+    }
+    wire_buf_reset(&self->buf);
+    obs_error_t err;
+    rc = wire_obs_encode(obs, &self->buf, &err);
+    if (rc != 0) {
+        return rc;
+    }
+    zmsg_t *m = proto_msg_new(PROTO_SUBMIT);
+    proto_add_u64(m, self->next_ref++);
+    proto_add_body(m, &self->buf);
+    if (zmsg_send(&m, self->sock) != 0) {
+        zmsg_destroy(&m);
+        return -EIO;
+    }
+    self->in_flight++;
+    return 0;
+}
+
+static bool
+s_flushed(const feeder_t *self)
+{
+    return self->in_flight == 0 && self->flushed;
+}
+
+int
+feeder_flush(feeder_t *self, int timeout_ms, uint64_t *seq)
+{
+    self->flushed = false;
+    self->flush_ref = self->next_ref++;
+    zmsg_t *m = proto_msg_new(PROTO_FLUSH);
+    proto_add_u64(m, self->flush_ref);
+    if (zmsg_send(&m, self->sock) != 0) {
+        zmsg_destroy(&m);
+        return -EIO;
+    }
+    int rc = s_wait(self, s_flushed, timeout_ms);
+    *seq = self->flushed_seq;
+    return rc;
+}
+
+uint64_t
+feeder_acked(const feeder_t *self)
+{
+    return self->acked;
+}
+
+uint64_t
+feeder_rejected(const feeder_t *self)
+{
+    return self->rejected;
+}

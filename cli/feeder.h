@@ -1,0 +1,40 @@
+/*  feeder.h - a client that streams observations to a broker's ingest socket with a window
+    of unacknowledged submissions (docs/protocol.md §4), then flushes. Used by `cadre send`
+    and `cadre run`. The window is the client's share of back-pressure: it never has more
+    than `window` records in flight, and blocks on the socket when the broker stops reading.
+*/
+#ifndef CADRE_CLI_FEEDER_H
+#define CADRE_CLI_FEEDER_H
+
+#include "obs.h"
+#include "obs_stream.h"
+
+#include <czmq.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct feeder_t feeder_t;
+
+/*  Called for every message the feeder does not consume itself (e.g. a SUB socket's
+    events); the feeder polls extra_sock too when it is not NULL. */
+typedef void (*feeder_extra_fn)(zsock_t *sock, void *arg);
+
+/*  Connects a DEALER to endpoint. window >= 1. extra_sock (may be NULL) is polled alongside
+    and handed to extra_fn when readable. Never returns NULL. */
+feeder_t *feeder_new(const char *endpoint, uint32_t window, zsock_t *extra_sock,
+                     feeder_extra_fn extra_fn, void *extra_arg);
+void feeder_destroy(feeder_t **self_p);
+/*  Submits one observation, waiting while the window is full. Returns 0, or -ETIMEDOUT when
+    the broker stays silent for timeout_ms with records in flight. */
+int feeder_submit(feeder_t *self, const obs_t *obs, int timeout_ms);
+/*  Sends FLUSH and waits for every ACK and the FLUSHED; *seq gets the flushed seq.
+    Returns 0 or -ETIMEDOUT. */
+int feeder_flush(feeder_t *self, int timeout_ms, uint64_t *seq);
+/*  Counters: records acknowledged, records rejected by the broker (each reported on stderr,
+    at most the first 20 in full). */
+uint64_t feeder_acked(const feeder_t *self);
+uint64_t feeder_rejected(const feeder_t *self);
+/*  Polls extra_sock (and pending replies) for up to timeout_ms. */
+void feeder_pump(feeder_t *self, int timeout_ms);
+
+#endif

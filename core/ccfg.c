@@ -164,16 +164,67 @@ static const s_key_t s_keys[] = {
     S_U("reconcile_every", reconcile_every, 1e15),
 };
 
-static int
-s_fail(char *err, size_t errlen, const char *name, const ydoc_node_t *node, const char *msg,
-       const char *path)
+/*  Describes a node for a type error: "null", "a mapping", "a string ('abc')", "an
+    integer (12)"... */
+static void
+s_describe(const ydoc_node_t *node, char *buf, size_t len)
 {
-    ydoc_mark_t m = ydoc_mark(node);
-    snprintf(err, errlen, "%s:%d:%d: %s '%s'", name, m.line, m.column, msg, path);
-    return CADRE_ECONFIG;
+    ydoc_type_t t = ydoc_type(node);
+    if (t == YDOC_NULL) {
+        snprintf(buf, len, "null");
+        return;
+    }
+    if (!ydoc_is_scalar(node)) {
+        snprintf(buf, len, "a %s", ydoc_type_name(t));
+        return;
+    }
+    size_t n = 0;
+    const char *text = ydoc_text(node, &n);
+    const char *more = n > 40 ? "..." : "";
+    if (t == YDOC_STR) {
+        snprintf(buf, len, "a string ('%.40s%s')", text, more);
+    } else {
+        snprintf(buf, len, "%s %s (%.40s%s)", t == YDOC_INT ? "an" : "a", ydoc_type_name(t), text,
+                 more);
+    }
 }
 
-/*  Walks a mapping, setting every leaf found in s_keys. */
+int
+ccfg_set(ccfg_t *cfg, const char *path, const ydoc_node_t *value, char *err, size_t errlen)
+{
+    const s_key_t *key = NULL;
+    for (size_t j = 0; j < sizeof s_keys / sizeof s_keys[0] && !key; j++) {
+        if (strcmp(s_keys[j].path, path) == 0) {
+            key = &s_keys[j];
+        }
+    }
+    if (!key) {
+        snprintf(err, errlen, "unknown configuration key");
+        return -ENOENT;
+    }
+    char desc[96];
+    s_describe(value, desc, sizeof desc);
+    char *field = (char *)cfg + key->offset;
+    if (key->integer) {
+        uint64_t u = 0;
+        if (ydoc_uint(value, &u) != 0 || (double)u > key->max) {
+            snprintf(err, errlen, "expected an integer from 0 to %.0f, not %s", key->max, desc);
+            return CADRE_ECONFIG;
+        }
+        memcpy(field, &u, sizeof u);
+    } else {
+        double d = 0.0;
+        if (ydoc_float(value, &d) != 0 || !isfinite(d) || d < key->min || d > key->max) {
+            snprintf(err, errlen, "expected a finite number from %g to %g, not %s", key->min,
+                     key->max, desc);
+            return CADRE_ECONFIG;
+        }
+        memcpy(field, &d, sizeof d);
+    }
+    return 0;
+}
+
+/*  Walks a mapping, setting every leaf through ccfg_set(). */
 static int
 s_walk(ccfg_t *cfg, const ydoc_node_t *node, const char *prefix, const char *name, char *err,
        size_t errlen)
@@ -181,40 +232,108 @@ s_walk(ccfg_t *cfg, const ydoc_node_t *node, const char *prefix, const char *nam
     for (size_t i = 0; i < ydoc_len(node); i++) {
         const ydoc_node_t *k = ydoc_map_key(node, i);
         const ydoc_node_t *v = ydoc_map_value(node, i);
-        char path[128];
-        snprintf(path, sizeof path, "%s%s%s", prefix, prefix[0] ? "." : "", ydoc_text(k, NULL));
-        if (ydoc_type(v) == YDOC_MAP) {
-            int rc = s_walk(cfg, v, path, name, err, errlen);
+        char path[256];
+        int n =
+            snprintf(path, sizeof path, "%s%s%s", prefix, prefix[0] ? "." : "", ydoc_text(k, NULL));
+        char why[256];
+        int rc = 0;
+        if (n < 0 || (size_t)n >= sizeof path) {
+            snprintf(why, sizeof why, "unknown configuration key");
+            rc = -ENOENT;
+        } else if (ydoc_type(v) == YDOC_MAP) {
+            rc = s_walk(cfg, v, path, name, err, errlen);
             if (rc != 0) {
                 return rc;
             }
             continue;
-        }
-        const s_key_t *key = NULL;
-        for (size_t j = 0; j < sizeof s_keys / sizeof s_keys[0] && !key; j++) {
-            if (strcmp(s_keys[j].path, path) == 0) {
-                key = &s_keys[j];
-            }
-        }
-        if (!key) {
-            return s_fail(err, errlen, name, k, "unknown configuration key", path);
-        }
-        char *field = (char *)cfg + key->offset;
-        if (key->integer) {
-            uint64_t u = 0;
-            if (ydoc_uint(v, &u) != 0 || (double)u > key->max) {
-                return s_fail(err, errlen, name, v, "expected a non-negative integer for", path);
-            }
-            memcpy(field, &u, sizeof u);
         } else {
-            double d = 0.0;
-            if (ydoc_float(v, &d) != 0 || !isfinite(d) || d < key->min || d > key->max) {
-                return s_fail(err, errlen, name, v, "expected a finite number in range for", path);
-            }
-            memcpy(field, &d, sizeof d);
+            rc = ccfg_set(cfg, path, v, why, sizeof why);
+        }
+        if (rc != 0) {
+            ydoc_mark_t m = ydoc_mark(rc == -ENOENT ? k : v);
+            snprintf(err, errlen, "%s:%d:%d: %s: %s", name, m.line, m.column, path, why);
+            return CADRE_ECONFIG;
         }
     }
     return 0;
+}
+
+/*  Writes d so that it reads back as exactly d and as a YAML 1.1 float: whole numbers with
+    one decimal, others in the shortest %g form that round-trips, with a '.' added where %g
+    leaves none ("1.0e-09"). */
+static void
+s_print_double(FILE *out, double d)
+{
+    if (d == floor(d) && fabs(d) < 1e15) {
+        fprintf(out, "%.1f", d); /* whole numbers as written: 86400.0, not 8.64e+04 */
+        return;
+    }
+    char buf[48];
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(buf, sizeof buf, "%.*g", prec, d);
+        if (strtod(buf, NULL) == d) {
+            break;
+        }
+    }
+    if (strchr(buf, '.')) {
+        fputs(buf, out);
+        return;
+    }
+    char *e = strchr(buf, 'e');
+    if (e) {
+        fprintf(out, "%.*s.0%s", (int)(e - buf), buf, e);
+    } else {
+        fprintf(out, "%s.0", buf);
+    }
+}
+
+/*  Number of leading sections (dotted segments before the last) that paths a and b share. */
+static int
+s_shared_sections(const char *a, const char *b)
+{
+    int shared = 0;
+    for (;;) {
+        const char *da = strchr(a, '.');
+        const char *db = strchr(b, '.');
+        if (!da || !db || da - a != db - b || memcmp(a, b, (size_t)(da - a)) != 0) {
+            return shared;
+        }
+        shared++;
+        a = da + 1;
+        b = db + 1;
+    }
+}
+
+void
+ccfg_print(const ccfg_t *cfg, FILE *out, int indent)
+{
+    const char *prev = "";
+    for (size_t i = 0; i < sizeof s_keys / sizeof s_keys[0]; i++) {
+        const s_key_t *key = &s_keys[i];
+        /* The table lists keys of one section together, so each section header is
+           printed once, when its first key comes. */
+        int shared = s_shared_sections(prev, key->path);
+        const char *p = key->path;
+        int depth = 0;
+        for (const char *dot = strchr(p, '.'); dot; p = dot + 1, dot = strchr(p, '.'), depth++) {
+            if (depth >= shared) {
+                fprintf(out, "%*s%.*s:\n", indent + 2 * depth, "", (int)(dot - p), p);
+            }
+        }
+        fprintf(out, "%*s%s: ", indent + 2 * depth, "", p);
+        const char *field = (const char *)cfg + key->offset;
+        if (key->integer) {
+            uint64_t u;
+            memcpy(&u, field, sizeof u);
+            fprintf(out, "%llu\n", (unsigned long long)u);
+        } else {
+            double d;
+            memcpy(&d, field, sizeof d);
+            s_print_double(out, d);
+            fputc('\n', out);
+        }
+        prev = key->path;
+    }
 }
 
 /*  True when the text holds only blank lines and comments: an empty configuration. */

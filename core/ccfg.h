@@ -9,9 +9,12 @@
 #ifndef CADRE_CCFG_H
 #define CADRE_CCFG_H
 
+#include "ydoc.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /*  Blocking key families. Keys are tagged by family, so equal strings of different
     families never collide. */
@@ -68,6 +71,19 @@ int ccfg_load_file(ccfg_t *cfg, const char *path, char *err, size_t errlen);
 /*  Same for a document in memory named name. */
 int ccfg_load_buffer(ccfg_t *cfg, const char *buf, size_t len, const char *name, char *err,
                      size_t errlen);
+
+/*  Sets the one key named path (dotted, e.g. "identity.weights.high") from a YAML scalar,
+    with the loader's type and range rules; other fields are untouched and ccfg_check() is
+    not run (the caller proves the whole configuration once every key is set). value is
+    borrowed. Returns 0, or, with a message in err (errlen bytes) that carries no location
+    (the caller prefixes "file:line:col: path: " from the key's or the value's mark):
+      -ENOENT        path names no key (err: "unknown configuration key");
+      CADRE_ECONFIG  value has the wrong type or is out of range (err says what was
+                     expected and what was found). */
+int ccfg_set(ccfg_t *cfg, const char *path, const ydoc_node_t *value, char *err, size_t errlen);
+/*  Writes every key of cfg to out as YAML that ccfg_load_buffer() reads back to the same
+    values (numbers in their shortest exact form), each line indented by indent spaces. */
+void ccfg_print(const ccfg_t *cfg, FILE *out, int indent);
 
 /*  The family's name ("ja3", ...) or NULL. */
 const char *ccfg_family_name(key_family_t family);

@@ -23,13 +23,14 @@ build: deps
 	cmake --build $(BUILD) -j$(JOBS)
 
 # The main job on the embedded default: generate the noise_floor fixture corpus (DECNET's five
-# scenarios plus 18 noise scanners), cluster it through both layers in one process, and print
+# scenarios plus 18 noise scanners), stream it through the embedded engine (broker, 4 shards
+# and the merger in one process over inproc://, LMDB in a temporary data directory), and print
 # the summary with the quality metrics against the corpus's truth labels. Outputs land in
-# $(BUILD)/run/. (Issue 4 replaces the one-process clusterer with the embedded engine.)
+# $(BUILD)/run/.
 run: build
 	@mkdir -p $(BUILD)/run
 	$(BUILD)/cadre gen fixtures/campaigns/noise_floor.yaml --seed $(SEED) --out $(BUILD)/run/corpus.msgpack --summary
-	$(BUILD)/cadre cluster $(BUILD)/run/corpus.msgpack --out $(BUILD)/run/assignments.jsonl \
+	$(BUILD)/cadre run $(BUILD)/run/corpus.msgpack --out $(BUILD)/run/assignments.jsonl \
 	    --events $(BUILD)/run/events.jsonl --identities $(BUILD)/run/identities.jsonl \
 	    --campaigns $(BUILD)/run/campaigns.jsonl
 

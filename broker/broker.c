@@ -768,8 +768,11 @@ broker_run(broker_t *self, zsock_t *pipe, sigev_t *sig)
     for (uint32_t k = 0; k <= self->n_shards; k++) {
         s_peer_t *p = k < self->n_shards ? &self->shards[k] : &self->merger;
         if (p->alive) {
+            /* Best effort: in embedded mode the peer may already be gone. */
             zmsg_t *msg = proto_msg_new_to(p->identity, PROTO_DISCONNECT);
-            s_send_peer(self, p, &msg);
+            if (zmsg_send(&msg, self->backend) != 0) {
+                zmsg_destroy(&msg);
+            }
         }
     }
     log_info("broker: stopped at %" PRIu64 " (%" PRIu64 " records rejected, %" PRIu64

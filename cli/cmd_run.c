@@ -361,7 +361,8 @@ cmd_run(int argc, char **argv)
         cfg.data_dir = xstrdup(tmp);
     }
     mkdir(cfg.data_dir, 0700);
-    log_set_level(cfg.log_level);
+    /* The roles' routine lines would drown the summary; a configuration can ask for them. */
+    log_set_level(o.config ? cfg.log_level : LOG_LEVEL_WARN);
     zsys_init();
     zsys_handler_set(NULL);
 

@@ -4,13 +4,16 @@
 #include "ident.h"
 #include "xalloc.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
 void
-camp_obs_build(camp_obs_t *co, const obs_t *obs, strtab_t *strings)
+camp_obs_build(camp_obs_t *co, const obs_t *obs, const char *name, strtab_t *strings)
 {
+    assert(name);
     memset(co, 0, sizeof *co);
+    co->name = name;
     co->has_asn = obs->has_asn;
     co->asn = obs->asn;
     co->has_kd = obs->has_kd;
@@ -59,12 +62,16 @@ camp_centroid(const uint64_t *hashes, size_t n)
     return out;
 }
 
-/*  A session of a member, with its input position for tie-breaking. */
+/*  A session of a member, with what breaks start-time ties: its observation's name and its
+    index there. Both come from content, never from the member's position in the list. */
 typedef struct {
     const camp_sess_t *s; /* the session */
-    uint64_t pos;         /* member index << 32 | session index */
+    const char *name;     /* its observation's id (borrowed from the camp_obs_t) */
+    uint32_t index;       /* its index within that observation */
 } s_pos_sess_t;
 
+/*  (decky, start, name in byte order, session index): total over one identity's sessions,
+    because names are unique among its members. */
 static int
 s_cmp_decky_time(const void *x, const void *y)
 {
@@ -76,7 +83,11 @@ s_cmp_decky_time(const void *x, const void *y)
     if (a->s->start != b->s->start) {
         return a->s->start < b->s->start ? -1 : 1;
     }
-    return (a->pos > b->pos) - (a->pos < b->pos);
+    int by_name = strcmp(a->name, b->name);
+    if (by_name != 0) {
+        return by_name;
+    }
+    return (a->index > b->index) - (a->index < b->index);
 }
 
 static int
@@ -166,7 +177,8 @@ camp_feat_build(camp_feat_t *feat, const camp_obs_t *const *members, size_t n,
             }
             if (s->decky != IDENT_NONE) {
                 ps[nps].s = s;
-                ps[nps].pos = ((uint64_t)m << 32) | i;
+                ps[nps].name = co->name;
+                ps[nps].index = i;
                 nps++;
             }
         }
@@ -191,8 +203,10 @@ camp_feat_build(camp_feat_t *feat, const camp_obs_t *const *members, size_t n,
         feat->win_total += w[2 * i + 1] - w[2 * i];
     }
 
-    /* Per decky, in (start, input position) order: first = the earliest session, last = the
-       last one in that order (SPEC §4 fix 2). */
+    /* Per decky, in (start, observation name, session index) order: first = the earliest
+       session, last = the last one in that order (SPEC §4 fix 2). Ties at equal start are
+       broken by content, not by input position, so the campaign partition does not depend
+       on arrival order (SPEC §4, last paragraph). */
     qsort(ps, nps, sizeof *ps, s_cmp_decky_time);
     feat->deckies = xcalloc(nps, sizeof *feat->deckies);
     for (size_t i = 0; i < nps;) {

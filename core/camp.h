@@ -3,7 +3,8 @@
     first/last phase per decky, and features aggregated over every member observation.
 
     camp_obs_t is what one observation contributes; camp_feat_t aggregates the contributions
-    of an identity's members. Both are plain values owning their arrays.
+    of an identity's members. Both are plain values owning their arrays; camp_obs_t only
+    borrows its observation's id (name).
 */
 #ifndef CADRE_CAMP_H
 #define CADRE_CAMP_H
@@ -27,6 +28,7 @@ typedef struct {
 
 /*  One observation's contribution to its identity's features. */
 typedef struct {
+    const char *name;  /* observation id, borrowed (see camp_obs_build) */
     camp_sess_t *sess; /* sessions in input order */
     uint32_t n_sess;   /* number of sessions */
     uint32_t *infra;   /* sorted unique interned non-empty payloads and C2s (one set) */
@@ -40,10 +42,10 @@ typedef struct {
 /*  First and last activity of an identity on one decky, in time order. */
 typedef struct {
     uint32_t decky;          /* interned decky */
-    ukc_phase_t first_phase; /* phase of the earliest-starting session */
-    ukc_phase_t last_phase;  /* phase of the last session in (start, input position) order */
+    ukc_phase_t first_phase; /* phase of the first session in camp_feat_build's time order */
+    ukc_phase_t last_phase;  /* phase of the last session in that order */
     double first_seen;       /* start of the first session */
-    double last_seen;        /* end of the last session */
+    double last_seen;        /* end of the last session (its start + duration) */
 } camp_decky_t;
 
 /*  The features of one identity. */
@@ -71,13 +73,20 @@ typedef struct {
     double weight; /* w_handoff*p + w_infra*i + w_temporal*t + w_cohort*c + w_keystroke*k */
 } camp_tiers_t;
 
-/*  Builds one observation's contribution, interning its strings into strings. */
-void camp_obs_build(camp_obs_t *co, const obs_t *obs, strtab_t *strings);
+/*  Builds one observation's contribution, interning its strings into strings. name is the
+    observation's id (NUL-terminated, unique among the observations that may be aggregated
+    together); it orders same-time sessions in camp_feat_build. Borrowed, not copied: the
+    caller keeps it valid and unchanged until co is cleared. */
+void camp_obs_build(camp_obs_t *co, const obs_t *obs, const char *name, strtab_t *strings);
 /*  Frees what co owns and zeroes it. */
 void camp_obs_clear(camp_obs_t *co);
-/*  Aggregates the contributions of an identity's n members, given in input order (their
-    position breaks start-time ties). generic, when not NULL, holds the generic payload and
-    C2 keys (CCFG_KEY(KEY_PAYLOAD or KEY_C2, value)); those values are left out of infra. */
+/*  Aggregates the contributions of an identity's n members, in any order: the result
+    depends only on their content. Per decky, the member sessions are taken in (start,
+    observation name in byte order (strcmp), session index within the observation) order, a
+    total order that does not depend on arrival (SPEC §4: the partition must not depend on
+    input order); first = the first session in it, last = the last one. generic, when not
+    NULL, holds the generic payload and C2 keys (CCFG_KEY(KEY_PAYLOAD or KEY_C2, value));
+    those values are left out of infra. */
 void camp_feat_build(camp_feat_t *feat, const camp_obs_t *const *members, size_t n,
                      const u64map_t *generic);
 /*  Frees what feat owns and zeroes it. */

@@ -196,7 +196,8 @@ cluster_apply(cluster_t *self, const obs_t *obs)
         self->alive[slot] = true;
     }
     ident_feat_build(&self->feat[slot], obs, self->strings);
-    camp_obs_build(&self->cobs[slot], obs, self->strings);
+    /* The name lives in self->names, whose strings never move, for as long as the slot. */
+    camp_obs_build(&self->cobs[slot], obs, strtab_str(self->names, slot), self->strings);
     for (size_t i = 0; i < obs->n_sessions; i++) {
         double end = obs->sessions[i].start + obs->sessions[i].duration;
         if (end > self->clock) {

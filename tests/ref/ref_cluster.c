@@ -369,11 +369,14 @@ ref_identity_partition(const obs_t *const *obs, size_t n, const ref_weights_t *w
 /*  --------------------------------------------------------------------------------------
     Campaign layer */
 
-/*  Where a session stands in an identity's time order: (start, member index, session index),
-    compared lexicographically. Input positions are unique, so the order is total. */
+/*  Where a session stands in an identity's time order: (start, observation id in byte order
+    (strcmp), session index), compared lexicographically. Observation ids are unique, so the
+    order is total, and it depends only on content: equal starts are not decided by the
+    position of a member in the list, so the partition does not depend on input order
+    (SPEC §4, last paragraph). */
 typedef struct {
     double start;   /* session start, epoch seconds */
-    size_t member;  /* index of the observation in the identity's member list */
+    const char *id; /* id of the observation holding the session (borrowed) */
     size_t session; /* index of the session in that observation */
 } s_pos_t;
 
@@ -383,8 +386,9 @@ s_pos_before(const s_pos_t *x, const s_pos_t *y)
     if (x->start != y->start) {
         return x->start < y->start;
     }
-    if (x->member != y->member) {
-        return x->member < y->member;
+    int by_id = strcmp(x->id, y->id);
+    if (by_id != 0) {
+        return by_id < 0;
     }
     return x->session < y->session;
 }
@@ -464,7 +468,8 @@ ref_kd_centroid(const obs_t *const *members, size_t n)
     return c;
 }
 
-/*  Records session (m, s) of the identity in its decky's span (creating the span). */
+/*  Records a session of the identity, at time-order position pos, in its decky's span
+    (creating the span). */
 static void
 s_span_note(s_campfeat_t *f, size_t *spans_cap, uint32_t decky, const obs_session_t *sess,
             s_pos_t pos)
@@ -536,7 +541,7 @@ s_campfeat_build(s_campfeat_t *f, const obs_t *const *members, size_t n, strtab_
     size_t windows_cap = 0, spans_cap = 0;
     for (size_t m = 0; m < n; m++) {
         const obs_t *o = members[m];
-        assert(o);
+        assert(o && o->id);
         if (o->has_asn) {
             char text[32];
             snprintf(text, sizeof text, "%" PRId64, o->asn);
@@ -557,7 +562,7 @@ s_campfeat_build(s_campfeat_t *f, const obs_t *const *members, size_t n, strtab_
             }
             if (sess->decky) {
                 s_set_add(&f->cohort, s_intern_pair(tab, "decky", sess->decky));
-                s_pos_t pos = {.start = sess->start, .member = m, .session = s};
+                s_pos_t pos = {.start = sess->start, .id = o->id, .session = s};
                 s_span_note(f, &spans_cap, s_intern(tab, sess->decky), sess, pos);
             }
         }

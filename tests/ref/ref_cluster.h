@@ -89,8 +89,11 @@ void ref_identity_partition(const obs_t *const *obs, size_t n, const ref_weights
 ref_centroid_t ref_kd_centroid(const obs_t *const *members, size_t n);
 
 /*  Scores the campaign tiers of two identities, each given as the list of its member
-    observations in input order (array position = input position), features aggregated over
-    all members (SPEC §4). The tiers are symmetric: swapping a and b gives the same result. */
+    observations (ids unique, any order: the lists' order does not change the result),
+    features aggregated over all members (SPEC §4). Per decky, an identity's sessions are
+    taken in (start, observation id in byte order, session index) order: first = the first
+    session in it, last = the last one. The tiers are symmetric: swapping a and b gives the
+    same result. */
 void ref_campaign_tiers(const obs_t *const *a, size_t na, const obs_t *const *b, size_t nb,
                         const ref_weights_t *w, ref_camp_tiers_t *out);
 

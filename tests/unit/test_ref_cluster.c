@@ -1037,7 +1037,8 @@ test_fix_symmetric_temporal(void **state)
     obs_destroy(&b);
 }
 
-/*  First/last per decky follow (start, input position), not list order. */
+/*  First/last per decky follow start time (ties: observation id, session index), not list
+    order. */
 static void
 test_fix_time_order(void **state)
 {
@@ -1085,36 +1086,62 @@ test_fix_time_order(void **state)
     obs_destroy(&a);
 }
 
-/*  Equal starts are ordered by input position (member index, then session index). */
+/*  Equal starts are ordered by observation id in byte order (strcmp), then by session index
+    within the observation, whatever the members' order in the list. */
+static void
+s_tie_members(const char *id_disc, const char *id_c2, double want_p)
+{
+    obs_t *m[2] = {o_new(id_disc, NULL, NULL), o_new(id_c2, NULL, NULL)};
+    obs_t *probe_in = o_new("in", NULL, NULL), *probe_out = o_new("out", NULL, NULL);
+    o_sess(probe_in, "d", UKC_DISCOVERY, T0 + 700.0, 0.0);
+    o_sess(probe_out, "d", UKC_COMMAND_AND_CONTROL, T0 + 50.0, 0.0);
+    const obs_t *const *pin = (const obs_t *const *)&probe_in;
+    const obs_t *const *pout = (const obs_t *const *)&probe_out;
+    o_sess(m[0], "d", UKC_DISCOVERY, T0 + 100.0, 0.0);
+    o_sess(m[1], "d", UKC_COMMAND_AND_CONTROL, T0 + 100.0, 0.0);
+    /*  want_p 1: first = discovery, last = C2, so both probes fire; 0: the reverse, neither
+        fires. The same in either member order. */
+    const obs_t *given[2] = {m[0], m[1]};
+    const obs_t *swapped[2] = {m[1], m[0]};
+    assert_dbl_equal(s_camp(given, 2, pin, 1).p, want_p);
+    assert_dbl_equal(s_camp(given, 2, pout, 1).p, want_p);
+    assert_dbl_equal(s_camp(swapped, 2, pin, 1).p, want_p);
+    assert_dbl_equal(s_camp(swapped, 2, pout, 1).p, want_p);
+    s_destroy_all(m, 2);
+    obs_destroy(&probe_in);
+    obs_destroy(&probe_out);
+}
+
 static void
 test_fix_time_order_ties(void **state)
 {
     (void)state;
-    obs_t *m[2] = {o_new("m0", NULL, NULL), o_new("m1", NULL, NULL)};
+    /*  Discovery in "m0", C2 in "m1": "m0" < "m1", so first = discovery, last = C2. */
+    s_tie_members("m0", "m1", 1.0);
+    /*  Discovery in "m1", C2 in "m0": first = C2, last = discovery, whatever the list order
+        (ordering by member index would make the list [m1, m0] fire both probes). */
+    s_tie_members("m1", "m0", 0.0);
+    /*  Byte order, not numeric or case-folded: "o10" < "o9" and "B" < "a". */
+    s_tie_members("o10", "o9", 1.0);
+    s_tie_members("o9", "o10", 0.0);
+    s_tie_members("B", "a", 1.0);
+    s_tie_members("a", "B", 0.0);
+
+    /*  Within one observation the session index breaks the tie. */
     obs_t *probe_in = o_new("in", NULL, NULL), *probe_out = o_new("out", NULL, NULL);
     o_sess(probe_in, "d", UKC_DISCOVERY, T0 + 700.0, 0.0);
     o_sess(probe_out, "d", UKC_COMMAND_AND_CONTROL, T0 + 50.0, 0.0);
-    const obs_t *const *mm = (const obs_t *const *)m;
-    const obs_t *const *pin = (const obs_t *const *)&probe_in;
-    const obs_t *const *pout = (const obs_t *const *)&probe_out;
-
-    /*  Members [discovery@100, C2@100]: first = discovery, last = C2 (both probes fire). */
-    o_sess(m[0], "d", UKC_DISCOVERY, T0 + 100.0, 0.0);
-    o_sess(m[1], "d", UKC_COMMAND_AND_CONTROL, T0 + 100.0, 0.0);
-    assert_dbl_equal(s_camp(mm, 2, pin, 1).p, 1.0);
-    assert_dbl_equal(s_camp(mm, 2, pout, 1).p, 1.0);
-    /*  Members swapped: first = C2, last = discovery (neither fires). */
-    const obs_t *swapped[2] = {m[1], m[0]};
-    assert_dbl_equal(s_camp(swapped, 2, pin, 1).p, 0.0);
-    assert_dbl_equal(s_camp(swapped, 2, pout, 1).p, 0.0);
-    s_destroy_all(m, 2);
-
-    /*  Within one observation the session index breaks the tie. */
     obs_t *one = o_new("one", NULL, NULL);
     o_sess(one, "d", UKC_DISCOVERY, T0 + 100.0, 0.0);
     o_sess(one, "d", UKC_COMMAND_AND_CONTROL, T0 + 100.0, 0.0);
     assert_dbl_equal(s_camp1(one, probe_in).p, 1.0);
     assert_dbl_equal(s_camp1(one, probe_out).p, 1.0);
+    obs_destroy(&one);
+    one = o_new("one", NULL, NULL);
+    o_sess(one, "d", UKC_COMMAND_AND_CONTROL, T0 + 100.0, 0.0);
+    o_sess(one, "d", UKC_DISCOVERY, T0 + 100.0, 0.0);
+    assert_dbl_equal(s_camp1(one, probe_in).p, 0.0);
+    assert_dbl_equal(s_camp1(one, probe_out).p, 0.0);
     obs_destroy(&one);
     obs_destroy(&probe_in);
     obs_destroy(&probe_out);
@@ -1233,8 +1260,9 @@ s_below(uint64_t *st, uint32_t n)
 }
 
 /*  A random observation drawing signals from pools scaled by n, so some pairs share keys and
-    most do not. Session starts are distinct across the corpus (no ties), which makes both
-    partitions independent of input order. */
+    most do not. With session_counter, session starts are distinct across the corpus (no
+    ties); without it (NULL), they fall on 24 hourly slots, so sessions on one decky often
+    start at the same time. */
 static obs_t *
 s_random_obs(uint64_t *st, size_t i, size_t n, size_t *session_counter)
 {
@@ -1277,7 +1305,9 @@ s_random_obs(uint64_t *st, size_t i, size_t n, size_t *session_counter)
             UKC_DELIVERY,  UKC_EXPLOITATION,     UKC_PERSISTENCE, UKC_COMMAND_AND_CONTROL,
             UKC_DISCOVERY, UKC_LATERAL_MOVEMENT, UKC_EXECUTION,   UKC_CREDENTIAL_ACCESS};
         ukc_phase_t phase = phases[s_below(st, 8)];
-        double start = T0 + (double)s_below(st, 5 * 86400) + 1e-3 * (double)(*session_counter)++;
+        double start = session_counter ? T0 + (double)s_below(st, 5 * 86400) +
+                                             1e-3 * (double)(*session_counter)++
+                                       : T0 + 3600.0 * (double)s_below(st, 24);
         double dur = s_below(st, 3) == 0 ? 0.0 : (double)s_below(st, 7200) + 0.5;
         obs_session_t *sess = o_sess(o, decky, phase, start, dur);
         if (s_below(st, 6) == 0) {
@@ -1295,16 +1325,24 @@ s_random_obs(uint64_t *st, size_t i, size_t n, size_t *session_counter)
     return o;
 }
 
+/*  n random observations; ties as in s_random_obs (false: distinct starts). */
 static obs_t **
-s_random_corpus(uint64_t seed, size_t n)
+s_random_corpus_t(uint64_t seed, size_t n, bool ties)
 {
     uint64_t st = seed;
     size_t counter = 0;
     obs_t **obs = xcalloc(n, sizeof *obs);
     for (size_t i = 0; i < n; i++) {
-        obs[i] = s_random_obs(&st, i, n, &counter);
+        obs[i] = s_random_obs(&st, i, n, ties ? NULL : &counter);
     }
     return obs;
+}
+
+/*  n random observations with distinct session starts. */
+static obs_t **
+s_random_corpus(uint64_t seed, size_t n)
+{
+    return s_random_corpus_t(seed, n, false);
 }
 
 static void
@@ -1429,8 +1467,33 @@ test_random_matches_bfs(void **state)
     }
 }
 
+/*  True when two observations with the same identity label have sessions on one decky with
+    the same start: a tie the time order must break by content. */
+static bool
+s_identity_tie(obs_t **obs, size_t n, const uint32_t *ident)
+{
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = i + 1; j < n; j++) {
+            if (ident[i] != ident[j]) {
+                continue;
+            }
+            for (size_t s = 0; s < obs[i]->n_sessions; s++) {
+                for (size_t t = 0; t < obs[j]->n_sessions; t++) {
+                    const obs_session_t *a = &obs[i]->sessions[s], *b = &obs[j]->sessions[t];
+                    if (a->decky && b->decky && strcmp(a->decky, b->decky) == 0 &&
+                        a->start == b->start) {
+                        return true;
+                    }
+                }
+            }
+        }
+    }
+    return false;
+}
+
 /*  Both partitions are independent of input order (labels are canonical per order, so the
-    comparison is of same-component relations). */
+    comparison is of same-component relations), on a corpus without start ties and on one
+    where observations of one identity start sessions on one decky at the same time. */
 static void
 test_random_order_independent(void **state)
 {
@@ -1438,46 +1501,49 @@ test_random_order_independent(void **state)
     ref_weights_t w;
     ref_weights_default(&w);
     size_t n = 300;
-    obs_t **obs = s_random_corpus(0xc0ffee, n);
-    uint32_t *ident = xmalloc(n * sizeof *ident), *camp = xmalloc(n * sizeof *camp);
-    ref_cluster((const obs_t *const *)obs, n, &w, ident, camp);
-    for (size_t i = 0; i < n; i++) {
-        assert_true(ident[i] <= i && ident[ident[i]] == ident[i]);
-        assert_true(camp[i] <= ident[i] && camp[camp[i]] == camp[i]);
-    }
+    for (int ties = 0; ties < 2; ties++) {
+        obs_t **obs = s_random_corpus_t(0xc0ffee, n, ties);
+        uint32_t *ident = xmalloc(n * sizeof *ident), *camp = xmalloc(n * sizeof *camp);
+        ref_cluster((const obs_t *const *)obs, n, &w, ident, camp);
+        for (size_t i = 0; i < n; i++) {
+            assert_true(ident[i] <= i && ident[ident[i]] == ident[i]);
+            assert_true(camp[i] <= ident[i] && camp[camp[i]] == camp[i]);
+        }
+        assert_int_equal(s_identity_tie(obs, n, ident), ties);
 
-    uint64_t st = 77;
-    size_t *perm = xmalloc(n * sizeof *perm);
-    const obs_t **shuffled = xmalloc(n * sizeof *shuffled);
-    uint32_t *ident2 = xmalloc(n * sizeof *ident2), *camp2 = xmalloc(n * sizeof *camp2);
-    for (int round = 0; round < 3; round++) {
-        for (size_t i = 0; i < n; i++) {
-            perm[i] = i;
-        }
-        for (size_t i = n - 1; i > 0; i--) {
-            size_t j = s_below(&st, (uint32_t)(i + 1));
-            size_t tmp = perm[i];
-            perm[i] = perm[j];
-            perm[j] = tmp;
-        }
-        for (size_t i = 0; i < n; i++) {
-            shuffled[i] = obs[perm[i]];
-        }
-        ref_cluster(shuffled, n, &w, ident2, camp2);
-        for (size_t x = 0; x < n; x++) {
-            for (size_t y = x + 1; y < n; y++) {
-                assert_int_equal(ident2[x] == ident2[y], ident[perm[x]] == ident[perm[y]]);
-                assert_int_equal(camp2[x] == camp2[y], camp[perm[x]] == camp[perm[y]]);
+        uint64_t st = 77;
+        size_t *perm = xmalloc(n * sizeof *perm);
+        const obs_t **shuffled = xmalloc(n * sizeof *shuffled);
+        uint32_t *ident2 = xmalloc(n * sizeof *ident2), *camp2 = xmalloc(n * sizeof *camp2);
+        for (int round = 0; round < 3; round++) {
+            for (size_t i = 0; i < n; i++) {
+                perm[i] = i;
+            }
+            for (size_t i = n - 1; i > 0; i--) {
+                size_t j = s_below(&st, (uint32_t)(i + 1));
+                size_t tmp = perm[i];
+                perm[i] = perm[j];
+                perm[j] = tmp;
+            }
+            for (size_t i = 0; i < n; i++) {
+                shuffled[i] = obs[perm[i]];
+            }
+            ref_cluster(shuffled, n, &w, ident2, camp2);
+            for (size_t x = 0; x < n; x++) {
+                for (size_t y = x + 1; y < n; y++) {
+                    assert_int_equal(ident2[x] == ident2[y], ident[perm[x]] == ident[perm[y]]);
+                    assert_int_equal(camp2[x] == camp2[y], camp[perm[x]] == camp[perm[y]]);
+                }
             }
         }
+        free(camp2);
+        free(ident2);
+        free(shuffled);
+        free(perm);
+        free(camp);
+        free(ident);
+        s_free_corpus(obs, n);
     }
-    free(camp2);
-    free(ident2);
-    free(shuffled);
-    free(perm);
-    free(camp);
-    free(ident);
-    s_free_corpus(obs, n);
 }
 
 /*  About 2,000 observations: reports the time (well under a second in a release build). */

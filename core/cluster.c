@@ -412,7 +412,7 @@ s_copy_generic(uint64_t key, uint32_t value, void *arg)
 
 int
 cluster_reconcile_with(cluster_t *self, const uint32_t *comp, size_t n, const u64map_t *generic,
-                       cluster_event_fn fn, void *arg)
+                       const part_stats_t *id_stats, cluster_event_fn fn, void *arg)
 {
     if (n != self->n_slots) {
         return -EINVAL;
@@ -422,6 +422,9 @@ cluster_reconcile_with(cluster_t *self, const uint32_t *comp, size_t n, const u6
         u64map_each(generic, s_copy_generic, self->generic);
     }
     memset(&self->stats.id_part, 0, sizeof self->stats.id_part);
+    if (id_stats) {
+        self->stats.id_part = *id_stats;
+    }
     self->stats.id_part.generic_keys = u64map_count(self->generic);
     return s_reconcile(self, comp, fn, arg);
 }

@@ -57,10 +57,11 @@ int cluster_reconcile(cluster_t *self, cluster_event_fn fn, void *arg);
 /*  Reconciles with an identity partition computed elsewhere (the merger composes it from the
     shards' block forests): comp[slot] labels the component of every live slot (n must equal
     cluster_slots()), generic holds the generic keys (CCFG_KEY(family, cluster_intern(value)))
-    with their holder counts. Everything else is as cluster_reconcile(); -EINVAL when n does
+    with their holder counts; id_stats (may be NULL) describes how the partition was made.
+    Everything else is as cluster_reconcile(); -EINVAL when n does
     not match. */
 int cluster_reconcile_with(cluster_t *self, const uint32_t *comp, size_t n, const u64map_t *generic,
-                           cluster_event_fn fn, void *arg);
+                           const part_stats_t *id_stats, cluster_event_fn fn, void *arg);
 /*  The interned id of a string in the engine's feature-string table (added if new). */
 uint32_t cluster_intern(cluster_t *self, const char *s);
 /*  Statistics (a copy). */

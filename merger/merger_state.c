@@ -13,9 +13,11 @@
 
 /*  The latest forest of one block, as pairs of slots. */
 typedef struct {
-    uint32_t *edges; /* 2 * n slots */
-    size_t n;        /* number of edges */
-    size_t cap;      /* allocated pairs */
+    uint32_t *edges;  /* 2 * n slots */
+    size_t n;         /* number of edges */
+    size_t cap;       /* allocated pairs */
+    uint64_t holders; /* members of the block */
+    bool generic;     /* the key is generic */
 } s_forest_t;
 
 struct merger_state_t {
@@ -102,6 +104,8 @@ merger_state_apply_forests(merger_state_t *self, const wmsg_forests_t *body)
         }
         s_forest_t *f = &self->forests[idx];
         f->n = 0;
+        f->holders = b->holders;
+        f->generic = b->generic;
         for (size_t k = 0; k < b->n_edges; k++) {
             int64_t a = cluster_find(self->cluster, b->edges[2 * k]);
             int64_t c = cluster_find(self->cluster, b->edges[2 * k + 1]);
@@ -135,8 +139,13 @@ merger_state_reconcile(merger_state_t *self, cluster_event_fn fn, void *arg)
 {
     size_t n = cluster_slots(self->cluster);
     uf_t *uf = uf_new(n);
+    part_stats_t st = {0};
     for (size_t i = 0; i < self->n_forests; i++) {
         const s_forest_t *f = &self->forests[i];
+        if (!f->generic && f->holders >= 2) {
+            st.blocks++;
+            st.largest_block = f->holders > st.largest_block ? f->holders : st.largest_block;
+        }
         for (size_t k = 0; k < f->n; k++) {
             uf_union(uf, f->edges[2 * k], f->edges[2 * k + 1]);
         }
@@ -146,7 +155,7 @@ merger_state_reconcile(merger_state_t *self, cluster_event_fn fn, void *arg)
         comp[e] = uf_find(uf, (uint32_t)e);
     }
     uf_destroy(&uf);
-    int rc = cluster_reconcile_with(self->cluster, comp, n, self->generic, fn, arg);
+    int rc = cluster_reconcile_with(self->cluster, comp, n, self->generic, &st, fn, arg);
     free(comp);
     return rc;
 }

@@ -30,6 +30,7 @@ typedef struct {
     zframe_t *identity; /* its ROUTER identity, NULL until READY */
     hb_t hb;            /* heartbeat state */
     bool alive;         /* READY seen and not declared dead since */
+    bool silent;        /* declared dead for silence only: its connection still stands */
     uint64_t applied;   /* highest seq it reports applied */
 } s_peer_t;
 
@@ -157,8 +158,15 @@ s_send_peer(broker_t *self, s_peer_t *p, zmsg_t **msg)
 {
     if (zmsg_send(msg, self->backend) != 0) {
         zmsg_destroy(msg);
-        log_warn("broker: a peer vanished while sending");
+        /* ROUTER_MANDATORY: its connection is gone (a crash closes it at once, usually
+           before liveness runs out), which is as dead as silence. */
+        if (p->alive && p == &self->merger) {
+            log_error("broker: merger dead (connection closed)");
+        } else if (p->alive) {
+            log_error("broker: shard %u dead (connection closed)", (unsigned)(p - self->shards));
+        }
         p->alive = false;
+        p->silent = false;
         return;
     }
     hb_sent(&p->hb, zclock_mono());
@@ -168,7 +176,8 @@ static void
 s_send_body(broker_t *self, s_peer_t *p, proto_cmd_t cmd, const uint64_t *seq,
             const wire_buf_t *body)
 {
-    if (!p->alive) {
+    /* A silent peer may only be paused: what it is sent waits in its queue. */
+    if (!p->alive && !p->silent) {
         return;
     }
     zmsg_t *msg = proto_msg_new_to(p->identity, cmd);
@@ -496,7 +505,7 @@ s_on_generic(broker_t *self, uint32_t k, uint64_t seq, const proto_part_t *body)
     if (seq != self->barrier || self->generic_in[k] ||
         wmsg_flips_decode(body->data, body->size, &got, err, sizeof err) != 0) {
         self->dropped++;
-        log_warn("broker: unexpected GENERIC %" PRIu64 " from shard %u", seq, k);
+        log_warn("broker: dropped unexpected GENERIC %" PRIu64 " from shard %u", seq, k);
         return;
     }
     self->generic_in[k] = true;
@@ -527,7 +536,7 @@ s_on_reconciled(broker_t *self, uint64_t seq)
 {
     if (seq != self->barrier) {
         self->dropped++;
-        log_warn("broker: unexpected RECONCILED %" PRIu64, seq);
+        log_warn("broker: dropped unexpected RECONCILED %" PRIu64 " from the merger", seq);
         return;
     }
     self->barrier = 0;
@@ -564,7 +573,7 @@ s_on_ready(broker_t *self, zframe_t *identity, const proto_part_t *body)
     char err[256];
     if (wmsg_ready_decode(body->data, body->size, &r, err, sizeof err) != 0) {
         self->dropped++;
-        log_warn("broker: bad READY: %s", err);
+        log_warn("broker: dropped bad READY from a backend peer: %s", err);
         return;
     }
     s_peer_t *p = NULL;
@@ -576,7 +585,7 @@ s_on_ready(broker_t *self, zframe_t *identity, const proto_part_t *body)
     }
     if (!p) {
         self->dropped++;
-        log_warn("broker: READY from %s %u refused (this deployment has %u shards)", r.role, r.id,
+        log_warn("broker: dropped READY from %s %u (this deployment has %u shards)", r.role, r.id,
                  self->n_shards);
         wmsg_ready_free(&r);
         return;
@@ -585,6 +594,7 @@ s_on_ready(broker_t *self, zframe_t *identity, const proto_part_t *body)
     p->identity = zframe_dup(identity);
     hb_init(&p->hb, zclock_mono(), self->cfg->heartbeat_ms, self->cfg->liveness);
     p->alive = true;
+    p->silent = false;
     p->applied = r.applied;
     if (r.applied < self->streamed) {
         /* Per-peer replay after a restart is not implemented yet: refusing keeps every
@@ -620,12 +630,21 @@ s_on_backend(broker_t *self, zmsg_t *msg)
         return;
     }
     hb_heard(&p->hb, zclock_mono());
+    if (p->silent && f.cmd != PROTO_DISCONNECT) {
+        /* Declared dead for silence, heard again on the same connection: it was paused or
+           overloaded, not restarted, and nothing it was sent was lost. */
+        p->alive = true;
+        p->silent = false;
+        log_info("broker: %s %u heard again, alive", k == UINT32_MAX ? "merger" : "shard",
+                 k == UINT32_MAX ? 0 : k);
+    }
     uint64_t seq = 0;
     switch (f.cmd) {
     case PROTO_HEARTBEAT:
         break;
     case PROTO_DISCONNECT:
         p->alive = false;
+        p->silent = false;
         break;
     case PROTO_APPLIED:
         proto_get_u64(&f.parts[0], &seq);
@@ -662,6 +681,7 @@ s_heartbeats(broker_t *self)
         }
         if (hb_dead(&p->hb, now)) {
             p->alive = false;
+            p->silent = true;
             if (k < self->n_shards) {
                 log_error("broker: shard %u dead (silent for %d x %d ms)", k, self->cfg->liveness,
                           self->cfg->heartbeat_ms);

@@ -28,6 +28,9 @@ struct feeder_t {
     feeder_extra_fn extra_fn; /* its handler */
     void *extra_arg;          /* handler argument */
     wire_buf_t buf;           /* encoding scratch */
+    uint64_t submitted;       /* SUBMITs sent */
+    feeder_tick_fn tick;      /* progress callback, or NULL */
+    void *tick_arg;           /* its argument */
 };
 
 feeder_t *
@@ -38,6 +41,9 @@ feeder_new(const char *endpoint, uint32_t window, zsock_t *extra_sock, feeder_ex
     self->sock = zsock_new(ZMQ_DEALER);
     zsock_set_linger(self->sock, 1000);
     zsock_set_rcvtimeo(self->sock, 0);
+    /* The window bounds what is queued; a send never blocks, so a silent broker shows as
+       a timeout instead of a hang. */
+    zsock_set_sndhwm(self->sock, 0);
     zsock_connect(self->sock, "%s", endpoint);
     self->window = window ? window : 1;
     self->next_ref = 1;
@@ -142,6 +148,9 @@ s_wait(feeder_t *self, bool (*cond)(const feeder_t *), int timeout_ms)
     uint64_t seen = self->acked + self->rejected;
     while (!cond(self)) {
         feeder_pump(self, 100);
+        if (self->tick) {
+            self->tick(self, self->tick_arg);
+        }
         if (self->acked + self->rejected != seen || self->flushed) {
             seen = self->acked + self->rejected;
             deadline = zclock_mono() + timeout_ms;
@@ -180,6 +189,10 @@ feeder_submit(feeder_t *self, const obs_t *obs, int timeout_ms)
         return -EIO;
     }
     self->in_flight++;
+    self->submitted++;
+    if (self->tick) {
+        self->tick(self, self->tick_arg);
+    }
     return 0;
 }
 
@@ -215,4 +228,29 @@ uint64_t
 feeder_rejected(const feeder_t *self)
 {
     return self->rejected;
+}
+
+static bool
+s_drained(const feeder_t *self)
+{
+    return self->in_flight == 0;
+}
+
+int
+feeder_drain(feeder_t *self, int timeout_ms)
+{
+    return s_wait(self, s_drained, timeout_ms);
+}
+
+void
+feeder_set_tick(feeder_t *self, feeder_tick_fn fn, void *arg)
+{
+    self->tick = fn;
+    self->tick_arg = arg;
+}
+
+uint64_t
+feeder_submitted(const feeder_t *self)
+{
+    return self->submitted;
 }

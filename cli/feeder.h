@@ -36,5 +36,16 @@ uint64_t feeder_acked(const feeder_t *self);
 uint64_t feeder_rejected(const feeder_t *self);
 /*  Polls extra_sock (and pending replies) for up to timeout_ms. */
 void feeder_pump(feeder_t *self, int timeout_ms);
+/*  Waits until every submission in flight is answered (ACK or ERROR), without flushing.
+    Returns 0 or -ETIMEDOUT after timeout_ms with no answer. */
+int feeder_drain(feeder_t *self, int timeout_ms);
+
+/*  Called after each submission and at least every 100 ms while the feeder waits (for
+    the window, the drain or the flush): a place for progress reports. */
+typedef void (*feeder_tick_fn)(const feeder_t *self, void *arg);
+/*  Installs fn (NULL to remove) with its argument. */
+void feeder_set_tick(feeder_t *self, feeder_tick_fn fn, void *arg);
+/*  Submissions sent so far. */
+uint64_t feeder_submitted(const feeder_t *self);
 
 #endif

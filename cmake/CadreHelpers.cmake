@@ -15,5 +15,5 @@ function(cadre_add_it_test name)
     add_test(NAME it.${name}
         COMMAND bash ${CMAKE_SOURCE_DIR}/tests/it/${name}.sh)
     set_tests_properties(it.${name} PROPERTIES TIMEOUT 180 LABELS it
-        ENVIRONMENT "CADRE=$<TARGET_FILE:cadre>;BROKER=$<TARGET_FILE:broker>;SHARD=$<TARGET_FILE:shard>;MERGER=$<TARGET_FILE:merger>;FIXTURES_DIR=${CMAKE_SOURCE_DIR}/fixtures;TESTDATA_DIR=${CMAKE_SOURCE_DIR}/tests/fixtures;SHARED_DIR=${CADRE_SHARED_DIR}")
+        ENVIRONMENT "CADRE=$<TARGET_FILE:cadre>;BROKER=$<TARGET_FILE:broker>;SHARD=$<TARGET_FILE:shard>;MERGER=$<TARGET_FILE:merger>;POKE=$<TARGET_FILE:cadre_poke>;BUILD_DIR=${CMAKE_BINARY_DIR};SOURCE_DIR=${CMAKE_SOURCE_DIR};FIXTURES_DIR=${CMAKE_SOURCE_DIR}/fixtures;TESTDATA_DIR=${CMAKE_SOURCE_DIR}/tests/fixtures;SHARED_DIR=${CADRE_SHARED_DIR}")
 endfunction()

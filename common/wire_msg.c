@@ -615,3 +615,229 @@ wmsg_text_decode(const void *data, size_t len, char **out, char *err, size_t err
     msgpack_zone_destroy(&zone);
     return rc;
 }
+
+/*  --------------------------------------------------------------------------------------
+    Queries and replies (docs/protocol.md §9) */
+
+int
+wmsg_query_encode(const wmsg_query_t *body, wire_buf_t *buf)
+{
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, buf, s_write);
+    size_t n = 1 + (body->id != NULL) + (body->offset != 0) + (body->limit != 0);
+    msgpack_pack_map(&pk, n);
+    s_key(&pk, "what");
+    s_str(&pk, body->what);
+    if (body->id) {
+        s_key(&pk, "id");
+        s_str(&pk, body->id);
+    }
+    if (body->offset) {
+        s_key(&pk, "offset");
+        msgpack_pack_uint64(&pk, body->offset);
+    }
+    if (body->limit) {
+        s_key(&pk, "limit");
+        msgpack_pack_uint64(&pk, body->limit);
+    }
+    return 0;
+}
+
+void
+wmsg_query_free(wmsg_query_t *body)
+{
+    free(body->what);
+    free(body->id);
+    memset(body, 0, sizeof *body);
+}
+
+int
+wmsg_query_decode(const void *data, size_t len, wmsg_query_t *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    s_doc_t doc;
+    int rc = s_open(&doc, data, len, err, errlen);
+    if (rc != 0) {
+        return rc;
+    }
+    const msgpack_object *o = NULL;
+    rc = s_dup(s_get(&doc.root, "what"), false, &out->what, "what", err, errlen);
+    if (rc == 0 && (o = s_get(&doc.root, "id")) != NULL) {
+        rc = s_dup(o, false, &out->id, "id", err, errlen);
+    }
+    if (rc == 0 && (o = s_get(&doc.root, "offset")) != NULL) {
+        rc = s_u64(o, &out->offset, "offset", err, errlen);
+    }
+    if (rc == 0 && (o = s_get(&doc.root, "limit")) != NULL) {
+        rc = s_u64(o, &out->limit, "limit", err, errlen);
+    }
+    msgpack_zone_destroy(&doc.zone);
+    if (rc != 0) {
+        wmsg_query_free(out);
+    }
+    return rc;
+}
+
+static void
+s_assignment(msgpack_packer *pk, const wmsg_assignment_t *a)
+{
+    msgpack_pack_map(pk, 3);
+    s_key(pk, "id");
+    s_str(pk, a->id);
+    s_key(pk, "identity");
+    s_str(pk, a->identity);
+    s_key(pk, "campaign");
+    s_str(pk, a->campaign);
+}
+
+int
+wmsg_reply_encode(const wmsg_reply_t *body, wire_buf_t *buf)
+{
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, buf, s_write);
+    switch (body->kind) {
+    case WMSG_REPLY_TEXT:
+        s_str(&pk, body->text ? body->text : "");
+        break;
+    case WMSG_REPLY_ERROR:
+        msgpack_pack_map(&pk, 1);
+        s_key(&pk, "error");
+        s_str(&pk, body->text ? body->text : "");
+        break;
+    case WMSG_REPLY_ASSIGNMENT:
+        s_assignment(&pk, &body->assignment);
+        break;
+    case WMSG_REPLY_PAGE:
+        msgpack_pack_map(&pk, 2);
+        s_key(&pk, "items");
+        msgpack_pack_array(&pk, body->n);
+        for (size_t i = 0; i < body->n; i++) {
+            if (body->assignments) {
+                s_assignment(&pk, &body->assignments[i]);
+            } else {
+                s_str(&pk, body->texts[i]);
+            }
+        }
+        s_key(&pk, "next");
+        if (body->has_next) {
+            msgpack_pack_uint64(&pk, body->next);
+        } else {
+            msgpack_pack_nil(&pk);
+        }
+        break;
+    }
+    return 0;
+}
+
+int
+wmsg_reply_error_encode(const char *message, wire_buf_t *buf)
+{
+    wmsg_reply_t r = {.kind = WMSG_REPLY_ERROR, .text = (char *)message};
+    return wmsg_reply_encode(&r, buf);
+}
+
+static void
+s_assignment_free(wmsg_assignment_t *a)
+{
+    free(a->id);
+    free(a->identity);
+    free(a->campaign);
+    memset(a, 0, sizeof *a);
+}
+
+void
+wmsg_reply_free(wmsg_reply_t *body)
+{
+    free(body->text);
+    s_assignment_free(&body->assignment);
+    for (size_t i = 0; i < body->n; i++) {
+        if (body->assignments) {
+            s_assignment_free(&body->assignments[i]);
+        }
+        if (body->texts) {
+            free(body->texts[i]);
+        }
+    }
+    free(body->assignments);
+    free(body->texts);
+    memset(body, 0, sizeof *body);
+}
+
+static int
+s_assignment_decode(const msgpack_object *o, wmsg_assignment_t *a, char *err, size_t errlen)
+{
+    if (o->type != MSGPACK_OBJECT_MAP) {
+        return s_fail(err, errlen, "expected a map for", "items[]");
+    }
+    int rc = s_dup(s_get(o, "id"), false, &a->id, "id", err, errlen);
+    rc = rc ? rc : s_dup(s_get(o, "identity"), true, &a->identity, "identity", err, errlen);
+    rc = rc ? rc : s_dup(s_get(o, "campaign"), true, &a->campaign, "campaign", err, errlen);
+    return rc;
+}
+
+/*  Fills a PAGE from the {items, next} map at root. */
+static int
+s_page_decode(const msgpack_object *root, wmsg_reply_t *out, char *err, size_t errlen)
+{
+    out->kind = WMSG_REPLY_PAGE;
+    const msgpack_object *items = s_array(s_get(root, "items"));
+    if (!items) {
+        return s_fail(err, errlen, "expected an array for", "items");
+    }
+    uint32_t n = items->via.array.size;
+    bool maps = n > 0 && items->via.array.ptr[0].type == MSGPACK_OBJECT_MAP;
+    if (maps) {
+        out->assignments = xcalloc(n, sizeof *out->assignments);
+    } else {
+        out->texts = xcalloc(n + 1, sizeof *out->texts);
+    }
+    int rc = 0;
+    for (uint32_t i = 0; i < n && rc == 0; i++) {
+        out->n++;
+        if (maps) {
+            rc = s_assignment_decode(&items->via.array.ptr[i], &out->assignments[i], err, errlen);
+        } else {
+            rc = s_dup(&items->via.array.ptr[i], false, &out->texts[i], "items[]", err, errlen);
+        }
+    }
+    const msgpack_object *next = s_get(root, "next");
+    if (rc == 0 && (!next || next->type != MSGPACK_OBJECT_NIL)) {
+        rc = s_u64(next, &out->next, "next", err, errlen);
+        out->has_next = rc == 0;
+    }
+    return rc;
+}
+
+int
+wmsg_reply_decode(const void *data, size_t len, wmsg_reply_t *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    msgpack_zone zone;
+    msgpack_zone_init(&zone, 2048);
+    msgpack_object root;
+    size_t off = 0;
+    int rc = 0;
+    if (msgpack_unpack(data, len, &off, &zone, &root) != MSGPACK_UNPACK_SUCCESS || off != len) {
+        rc = s_fail(err, errlen, "undecodable body", "");
+    } else if (root.type == MSGPACK_OBJECT_STR) {
+        out->kind = WMSG_REPLY_TEXT;
+        rc = s_dup(&root, false, &out->text, "text", err, errlen);
+    } else if (root.type != MSGPACK_OBJECT_MAP) {
+        rc = s_fail(err, errlen, "reply is neither a text nor a map", "");
+    } else if (s_get(&root, "error")) {
+        out->kind = WMSG_REPLY_ERROR;
+        rc = s_dup(s_get(&root, "error"), false, &out->text, "error", err, errlen);
+    } else if (s_get(&root, "items")) {
+        rc = s_page_decode(&root, out, err, errlen);
+    } else if (s_get(&root, "id")) {
+        out->kind = WMSG_REPLY_ASSIGNMENT;
+        rc = s_assignment_decode(&root, &out->assignment, err, errlen);
+    } else {
+        rc = s_fail(err, errlen, "reply of unknown shape", "");
+    }
+    msgpack_zone_destroy(&zone);
+    if (rc != 0) {
+        wmsg_reply_free(out);
+    }
+    return rc;
+}

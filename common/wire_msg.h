@@ -121,6 +121,65 @@ int wmsg_error_encode(const wmsg_error_t *body, wire_buf_t *buf);
 int wmsg_error_decode(const void *data, size_t len, wmsg_error_t *out, char *err, size_t errlen);
 void wmsg_error_free(wmsg_error_t *body);
 
+/*  A QUERY body (docs/protocol.md §9): what to answer, and the id or page it is about. */
+typedef struct {
+    char *what;      /* "health", "assignments", "identities", "campaigns", "identity",
+                        "campaign" or "assignment" (any string decodes; the merger judges) */
+    char *id;        /* the id asked about, or NULL when the body has none */
+    uint64_t offset; /* pages: index of the first item (0 when absent) */
+    uint64_t limit;  /* pages: most items wanted (0 when absent: the merger's default) */
+} wmsg_query_t;
+
+/*  One assignment as a REPLY carries it (strings owned when decoded; NULL = nil). */
+typedef struct {
+    char *id;       /* observation id */
+    char *identity; /* its live identity, or NULL before its first reconciliation */
+    char *campaign; /* its live campaign, or NULL */
+} wmsg_assignment_t;
+
+/*  What a REPLY body holds. */
+typedef enum {
+    WMSG_REPLY_TEXT = 1,   /* a text: health JSON, or one record's JSON */
+    WMSG_REPLY_ERROR,      /* {error: message} */
+    WMSG_REPLY_ASSIGNMENT, /* {id, identity, campaign} */
+    WMSG_REPLY_PAGE,       /* {items: [...], next} */
+} wmsg_reply_kind_t;
+
+/*  A REPLY body. Encoding reads it (strings borrowed from the caller); decoding fills it
+    with owned strings (release with wmsg_reply_free). */
+typedef struct {
+    wmsg_reply_kind_t kind;         /* which of the fields below are set */
+    char *text;                     /* TEXT: the text; ERROR: the message */
+    wmsg_assignment_t assignment;   /* ASSIGNMENT */
+    wmsg_assignment_t *assignments; /* PAGE of assignments: the items, else NULL */
+    char **texts;                   /* PAGE of records: each record's JSON text, else NULL */
+    size_t n;                       /* PAGE: number of items (in whichever array is set) */
+    bool has_next;                  /* PAGE: more items follow */
+    uint64_t next;                  /* PAGE: offset of the next page when has_next */
+} wmsg_reply_t;
+
+/*  QUERY: encodes {what} plus id (when not NULL) and offset/limit (when non-zero). */
+int wmsg_query_encode(const wmsg_query_t *body, wire_buf_t *buf);
+/*  Decodes a QUERY body: a map with a string `what`; `id` a string or absent; `offset` and
+    `limit` unsigned integers or absent; other keys are ignored. Returns 0 (release with
+    wmsg_query_free) or CADRE_EPROTO with err saying why (*out then holds nothing). */
+int wmsg_query_decode(const void *data, size_t len, wmsg_query_t *out, char *err, size_t errlen);
+void wmsg_query_free(wmsg_query_t *body);
+
+/*  REPLY: encodes body by its kind: TEXT as a bare string, ERROR as {error}, ASSIGNMENT as
+    {id, identity, campaign} (nil where NULL), PAGE as {items, next} with items the
+    assignments (maps) or the texts (strings), whichever array is set, and next nil unless
+    has_next. Always returns 0. */
+int wmsg_reply_encode(const wmsg_reply_t *body, wire_buf_t *buf);
+/*  REPLY {error: message}. Always returns 0. */
+int wmsg_reply_error_encode(const char *message, wire_buf_t *buf);
+/*  Decodes a REPLY body, telling the kinds apart by shape: a string is TEXT; a map with
+    `error` is ERROR, with `items` a PAGE (all items maps, or all strings; `next` nil or an
+    unsigned integer), with `id` an ASSIGNMENT. Returns 0 (release with wmsg_reply_free) or
+    CADRE_EPROTO with err saying why. */
+int wmsg_reply_decode(const void *data, size_t len, wmsg_reply_t *out, char *err, size_t errlen);
+void wmsg_reply_free(wmsg_reply_t *body);
+
 /*  A REPLY body holding one text (e.g. the health report as JSON). */
 int wmsg_text_encode(const char *text, wire_buf_t *buf);
 /*  Decodes a text body into a new string (caller frees). */

@@ -9,6 +9,7 @@
 #include "cluster.h"
 
 #include "digest.h"
+#include "err.h"
 #include "life.h"
 #include "strtab.h"
 #include "xalloc.h"
@@ -37,8 +38,12 @@ struct cluster_t {
     uint64_t *seq;             /* per slot: input sequence of its first upsert */
     ident_feat_t *feat;        /* per slot: identity-layer features */
     camp_obs_t *cobs;          /* per slot: campaign-layer contribution */
+    bool *changed;             /* per slot: listed in ch_slots */
     size_t n_slots;            /* slots in use */
     size_t cap;                /* slots allocated */
+    uint32_t *ch_slots;        /* slots changed since cluster_clear_changes(), in order */
+    size_t n_ch_slots;         /* number of changed slots */
+    size_t ch_slots_cap;       /* allocated */
     uint64_t inputs;           /* inputs applied */
     double clock;              /* latest session end seen: the stream's time */
     life_t *life_id;           /* identity lifecycle (elements = slots) */
@@ -125,6 +130,8 @@ cluster_destroy(cluster_t **self_p)
         }
     }
     free(self->alive);
+    free(self->changed);
+    free(self->ch_slots);
     free(self->seq);
     free(self->feat);
     free(self->cobs);
@@ -160,11 +167,24 @@ s_ensure_slots(cluster_t *self, size_t n)
     self->seq = xrealloc(self->seq, cap * sizeof *self->seq);
     self->feat = xrealloc(self->feat, cap * sizeof *self->feat);
     self->cobs = xrealloc(self->cobs, cap * sizeof *self->cobs);
+    self->changed = xrealloc(self->changed, cap * sizeof *self->changed);
     for (size_t i = self->cap; i < cap; i++) {
         self->alive[i] = false;
         self->seq[i] = 0;
+        self->changed[i] = false;
     }
     self->cap = cap;
+}
+
+/*  Lists slot as changed (once). */
+static void
+s_touch_slot(cluster_t *self, uint32_t slot)
+{
+    if (!self->changed[slot]) {
+        self->changed[slot] = true;
+        xgrow(&self->ch_slots, &self->ch_slots_cap, self->n_ch_slots + 1);
+        self->ch_slots[self->n_ch_slots++] = slot;
+    }
 }
 
 void
@@ -179,6 +199,7 @@ cluster_apply(cluster_t *self, const obs_t *obs)
             camp_obs_clear(&self->cobs[slot]);
             self->alive[slot] = false;
             life_forget(self->life_id, slot);
+            s_touch_slot(self, slot);
         }
         return;
     }
@@ -187,6 +208,7 @@ cluster_apply(cluster_t *self, const obs_t *obs)
         s_ensure_slots(self, (size_t)slot + 1);
         self->n_slots = (size_t)slot + 1;
     }
+    s_touch_slot(self, slot);
     if (self->alive[slot]) {
         /* An upsert replaces the whole observation; it keeps its place in input order. */
         ident_feat_clear(&self->feat[slot]);
@@ -810,4 +832,124 @@ bool
 cluster_key_generic(const cluster_t *self, uint64_t key)
 {
     return u64map_get(self->generic, key) != U64MAP_NONE;
+}
+
+/*  --------------------------------------------------------------------------------------
+    Snapshots and recovery */
+
+cluster_counters_t
+cluster_counters(const cluster_t *self)
+{
+    return (cluster_counters_t){.inputs = self->inputs,
+                                .clock = self->clock,
+                                .events = self->stats.events,
+                                .reconciliations = self->stats.reconciliations};
+}
+
+life_t *
+cluster_life(cluster_t *self, cluster_layer_t layer)
+{
+    return layer == CLUSTER_IDENTITY ? self->life_id : self->life_camp;
+}
+
+uint64_t
+cluster_formed_seq(const cluster_t *self, cluster_layer_t layer, size_t id)
+{
+    if (layer == CLUSTER_IDENTITY) {
+        assert(id < life_id_count(self->life_id));
+        return self->id_formed_seq[id];
+    }
+    assert(id < life_id_count(self->life_camp));
+    return self->camp_formed_seq[id];
+}
+
+size_t
+cluster_changed_slots(const cluster_t *self)
+{
+    return self->n_ch_slots;
+}
+
+size_t
+cluster_changed_slot(const cluster_t *self, size_t i)
+{
+    assert(i < self->n_ch_slots);
+    return self->ch_slots[i];
+}
+
+void
+cluster_clear_changes(cluster_t *self)
+{
+    for (size_t i = 0; i < self->n_ch_slots; i++) {
+        self->changed[self->ch_slots[i]] = false;
+    }
+    self->n_ch_slots = 0;
+    life_clear_changes(self->life_id);
+    life_clear_changes(self->life_camp);
+}
+
+int
+cluster_restore_slot(cluster_t *self, const char *name, bool alive, uint64_t seq, const obs_t *obs)
+{
+    size_t len = strlen(name);
+    if (len == 0 || strtab_find(self->names, name, len) != STRTAB_NONE ||
+        (alive && (!obs || obs->op == OBS_DELETE || !obs->id || strcmp(obs->id, name) != 0)) ||
+        (!alive && obs)) {
+        return -EINVAL;
+    }
+    uint32_t slot = strtab_intern(self->names, name, len);
+    assert(slot == self->n_slots);
+    s_ensure_slots(self, (size_t)slot + 1);
+    self->n_slots = (size_t)slot + 1;
+    self->alive[slot] = alive;
+    self->seq[slot] = seq;
+    if (alive) {
+        ident_feat_build(&self->feat[slot], obs, self->strings);
+        camp_obs_build(&self->cobs[slot], obs, strtab_str(self->names, slot), self->strings);
+    }
+    return 0;
+}
+
+int
+cluster_restore_formed_seq(cluster_t *self, cluster_layer_t layer, size_t id, uint64_t seq)
+{
+    bool identity = layer == CLUSTER_IDENTITY;
+    const life_t *l = identity ? self->life_id : self->life_camp;
+    if (id >= life_id_count(l)) {
+        return -EINVAL;
+    }
+    uint64_t **arr = identity ? &self->id_formed_seq : &self->camp_formed_seq;
+    size_t *cap = identity ? &self->id_formed_cap : &self->camp_formed_cap;
+    xgrow(arr, cap, id + 1);
+    (*arr)[id] = seq;
+    return 0;
+}
+
+void
+cluster_restore_counters(cluster_t *self, const cluster_counters_t *counters)
+{
+    self->inputs = counters->inputs;
+    self->clock = counters->clock;
+    self->stats.inputs = counters->inputs;
+    self->stats.events = counters->events;
+    self->stats.reconciliations = counters->reconciliations;
+}
+
+int
+cluster_rebuild(cluster_t *self, const uint32_t *comp, size_t n, const u64map_t *generic,
+                const part_stats_t *id_stats)
+{
+    cluster_counters_t before = cluster_counters(self);
+    size_t changes = life_changed_elements(self->life_id) + life_changed_ids(self->life_id) +
+                     life_changed_elements(self->life_camp) + life_changed_ids(self->life_camp);
+    int rc = cluster_reconcile_with(self, comp, n, generic, id_stats, NULL, NULL);
+    if (rc != 0) {
+        return rc;
+    }
+    size_t after = life_changed_elements(self->life_id) + life_changed_ids(self->life_id) +
+                   life_changed_elements(self->life_camp) + life_changed_ids(self->life_camp);
+    self->stats.reconciliations = before.reconciliations;
+    if (self->stats.events != before.events || after != changes) {
+        return CADRE_EMISMATCH;
+    }
+    return 0;
 }

@@ -6,11 +6,22 @@
     the stable ids (life.h), reporting events in SPEC §6 order. Between reconciliations the
     queries answer for the state at the last one. The same module backs `cadre cluster`,
     `cadre explain` and the merger role.
+
+    Persistence (the merger's snapshot, docs/storage.md "Merger snapshot"): the engine's
+    state that is not derived from its input is the slot table (names in first-seen order,
+    alive flags, input sequences), the two lifecycles (life.h, through cluster_life()), the
+    per-id formed_seq arrays and a few counters (cluster_counters_t). The engine lists the
+    slots changed since cluster_clear_changes(), as life.h does for elements and ids, so a
+    snapshot writes only what changed. Recovery re-creates the slots with
+    cluster_restore_slot(), restores the rest, then cluster_rebuild() recomputes everything
+    derived (features, member lists, the campaign layer) by reconciling the restored
+    partition again, which must be a fixed point.
 */
 #ifndef CADRE_CLUSTER_H
 #define CADRE_CLUSTER_H
 
 #include "ccfg.h"
+#include "life.h"
 #include "obs.h"
 #include "part.h"
 #include "records.h"
@@ -26,6 +37,20 @@
 #define CLUSTER_FORMED_BYTES ((1u << 20) - 65536)
 
 typedef struct cluster_t cluster_t;
+
+/*  The two layers, each with its own lifecycle. */
+typedef enum {
+    CLUSTER_IDENTITY = 0, /* elements are observation slots */
+    CLUSTER_CAMPAIGN = 1, /* elements are identity indexes */
+} cluster_layer_t;
+
+/*  The engine's counters that are not derived from its state (a plain value). */
+typedef struct {
+    uint64_t inputs;          /* inputs applied so far */
+    double clock;             /* latest session end seen: the stream's time */
+    uint64_t events;          /* events reported so far (numbers the next event id) */
+    uint64_t reconciliations; /* reconciliations run */
+} cluster_counters_t;
 
 /*  Receives one event (borrowed for the call). Returns 0 to go on, or a negative code that
     stops the reconciliation's reporting (state is updated regardless). */
@@ -101,5 +126,45 @@ const camp_feat_t *cluster_camp_feat_of(const cluster_t *self, size_t slot);
 const strtab_t *cluster_strings(const cluster_t *self);
 /*  True iff the key (CCFG_KEY(family, string id)) was generic at the last reconciliation. */
 bool cluster_key_generic(const cluster_t *self, uint64_t key);
+
+/*  --- Snapshots and recovery (see the file comment) --- */
+
+/*  The counters (a copy). */
+cluster_counters_t cluster_counters(const cluster_t *self);
+/*  The lifecycle of a layer (borrowed, lives as long as the engine). Read it freely; change
+    it only through life_restore_*() while recovering, before cluster_rebuild(). */
+life_t *cluster_life(cluster_t *self, cluster_layer_t layer);
+/*  The value of `inputs` when id (of layer; id < life_id_count()) was formed. */
+uint64_t cluster_formed_seq(const cluster_t *self, cluster_layer_t layer, size_t id);
+/*  Number of slots changed (upserted, or deleted while live) since the last
+    cluster_clear_changes(); each is listed once, in the order it first changed. */
+size_t cluster_changed_slots(const cluster_t *self);
+/*  The i-th changed slot (i < cluster_changed_slots()). */
+size_t cluster_changed_slot(const cluster_t *self, size_t i);
+/*  Forgets the changed slots and both lifecycles' changes (life_clear_changes()). */
+void cluster_clear_changes(cluster_t *self);
+
+/*  Recovery only, on an engine that has applied nothing: appends the next slot, named name,
+    with the given alive flag and input sequence; a live slot's observation is obs (an
+    upsert with that id; ignored for a dead slot). Slots must be restored in their original
+    order, dead ones included, so that they keep their numbers. Counters are left alone, and
+    nothing counts as changed. Returns 0, or -EINVAL when name is already a slot, a live slot
+    has no matching upsert, or a dead one has one (a corrupt snapshot). */
+int cluster_restore_slot(cluster_t *self, const char *name, bool alive, uint64_t seq,
+                         const obs_t *obs);
+/*  Recovery only: sets the formed_seq of id (which life_restore_id() has restored in that
+    layer's lifecycle). Returns 0 or -EINVAL when id is not a restored id. */
+int cluster_restore_formed_seq(cluster_t *self, cluster_layer_t layer, size_t id, uint64_t seq);
+/*  Recovery only: sets the counters. */
+void cluster_restore_counters(cluster_t *self, const cluster_counters_t *counters);
+/*  Recovery only, after everything above: recomputes the derived state by reconciling
+    with the identity partition the snapshot was taken at (arguments as
+    cluster_reconcile_with()). Restored state is a fixed point of reconciliation, so this
+    reports no event and leaves the counters and the changes as they were. Returns 0,
+    -EINVAL when n does not match, or CADRE_EMISMATCH when the reconciliation changed ids (the
+    snapshot does not belong to this partition or configuration; the engine is then
+    unusable). */
+int cluster_rebuild(cluster_t *self, const uint32_t *comp, size_t n, const u64map_t *generic,
+                    const part_stats_t *id_stats);
 
 #endif

@@ -6,6 +6,7 @@
 #include "xalloc.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@ typedef struct {
     uint32_t merged_into; /* soft-merge pointer, or LIFE_NONE */
     uint32_t home;        /* this reconciliation: component of its oldest literal member */
     bool live;            /* names a component after the last reconciliation */
+    bool changed;         /* listed in changed_ids */
 } s_id_t;
 
 struct life_t {
@@ -27,6 +29,7 @@ struct life_t {
     void *name_arg;       /* argument of name */
     uint32_t *lit;        /* per element: literal id or LIFE_NONE */
     uint32_t *founded;    /* per element: how many ids it founded */
+    bool *e_changed;      /* per element: listed in changed_elems */
     size_t n_elems;       /* elements known */
     size_t elems_cap;     /* allocated element slots */
     s_id_t *ids;          /* every id ever formed */
@@ -34,6 +37,12 @@ struct life_t {
     size_t ids_cap;       /* allocated id slots */
     life_events_t events; /* the last reconciliation's events */
     size_t events_cap;    /* allocated event slots */
+    uint32_t *ch_elems;   /* elements changed since life_clear_changes(), first change first */
+    size_t n_ch_elems;    /* number of changed elements */
+    size_t ch_elems_cap;  /* allocated */
+    uint32_t *ch_ids;     /* ids changed since life_clear_changes(), first change first */
+    size_t n_ch_ids;      /* number of changed ids */
+    size_t ch_ids_cap;    /* allocated */
 };
 
 life_t *
@@ -69,6 +78,9 @@ life_destroy(life_t **self_p)
     free(self->kind);
     free(self->lit);
     free(self->founded);
+    free(self->e_changed);
+    free(self->ch_elems);
+    free(self->ch_ids);
     free(self->ids);
     free(self);
     *self_p = NULL;
@@ -84,19 +96,45 @@ s_grow_elems(life_t *self, size_t n)
     xgrow(&self->lit, &cap, n);
     cap = self->elems_cap;
     xgrow(&self->founded, &cap, n);
+    cap = self->elems_cap;
+    xgrow(&self->e_changed, &cap, n);
     self->elems_cap = cap;
     for (size_t e = self->n_elems; e < n; e++) {
         self->lit[e] = LIFE_NONE;
         self->founded[e] = 0;
+        self->e_changed[e] = false;
     }
     self->n_elems = n;
+}
+
+/*  Lists element e as changed (once). */
+static void
+s_touch_element(life_t *self, uint32_t e)
+{
+    if (!self->e_changed[e]) {
+        self->e_changed[e] = true;
+        xgrow(&self->ch_elems, &self->ch_elems_cap, self->n_ch_elems + 1);
+        self->ch_elems[self->n_ch_elems++] = e;
+    }
+}
+
+/*  Lists id x as changed (once). */
+static void
+s_touch_id(life_t *self, uint32_t x)
+{
+    if (!self->ids[x].changed) {
+        self->ids[x].changed = true;
+        xgrow(&self->ch_ids, &self->ch_ids_cap, self->n_ch_ids + 1);
+        self->ch_ids[self->n_ch_ids++] = x;
+    }
 }
 
 void
 life_forget(life_t *self, uint32_t e)
 {
-    if (e < self->n_elems) {
+    if (e < self->n_elems && self->lit[e] != LIFE_NONE) {
         self->lit[e] = LIFE_NONE;
+        s_touch_element(self, e);
     }
 }
 
@@ -125,6 +163,9 @@ s_form(life_t *self, uint32_t founder)
     x->merged_into = LIFE_NONE;
     x->home = LIFE_NONE;
     x->live = false;
+    x->changed = false;
+    s_touch_id(self, id);
+    s_touch_element(self, founder);
     return id;
 }
 
@@ -234,8 +275,11 @@ life_reconcile(life_t *self, size_t n, const bool *alive, const uint32_t *comp, 
     }
     free(fill);
 
-    /* home(x): the component of x's oldest alive literal member. */
+    /* home(x): the component of x's oldest alive literal member. Live flags are recomputed;
+       the old ones are kept to list the ids whose flag changes. */
+    bool *was_live = xcalloc(self->n_ids + 1, sizeof *was_live);
     for (size_t x = 0; x < self->n_ids; x++) {
+        was_live[x] = self->ids[x].live;
         self->ids[x].home = LIFE_NONE;
         self->ids[x].live = false;
     }
@@ -292,6 +336,7 @@ life_reconcile(life_t *self, size_t n, const bool *alive, const uint32_t *comp, 
                 continue; /* already live here, or a soft-merged member keeping its id */
             }
             self->lit[e] = live;
+            s_touch_element(self, e);
             if (formed != SIZE_MAX && x == LIFE_NONE) {
                 life_event_t *f = &self->events.ev[formed];
                 f->members[f->n_members++] = e;
@@ -305,14 +350,22 @@ life_reconcile(life_t *self, size_t n, const bool *alive, const uint32_t *comp, 
             uint32_t y = ck[i];
             if (y != live && self->ids[y].merged_into != live) {
                 self->ids[y].merged_into = live;
+                s_touch_id(self, y);
                 s_event(self, LIFE_MERGED, y, live);
             }
         }
         if (self->ids[live].merged_into != LIFE_NONE) {
             s_event(self, LIFE_UNMERGED, live, self->ids[live].merged_into);
             self->ids[live].merged_into = LIFE_NONE;
+            s_touch_id(self, live);
         }
     }
+    for (size_t x = 0; x < n_known; x++) {
+        if (self->ids[x].live != was_live[x]) {
+            s_touch_id(self, (uint32_t)x);
+        }
+    }
+    free(was_live);
     free(start);
     free(members);
     free(cstart);
@@ -373,4 +426,86 @@ bool
 life_is_live(const life_t *self, uint32_t id)
 {
     return id < self->n_ids && self->ids[id].live;
+}
+
+size_t
+life_elements(const life_t *self)
+{
+    return self->n_elems;
+}
+
+uint32_t
+life_founded(const life_t *self, uint32_t e)
+{
+    return e < self->n_elems ? self->founded[e] : 0;
+}
+
+size_t
+life_changed_elements(const life_t *self)
+{
+    return self->n_ch_elems;
+}
+
+uint32_t
+life_changed_element(const life_t *self, size_t i)
+{
+    assert(i < self->n_ch_elems);
+    return self->ch_elems[i];
+}
+
+size_t
+life_changed_ids(const life_t *self)
+{
+    return self->n_ch_ids;
+}
+
+uint32_t
+life_changed_id(const life_t *self, size_t i)
+{
+    assert(i < self->n_ch_ids);
+    return self->ch_ids[i];
+}
+
+void
+life_clear_changes(life_t *self)
+{
+    for (size_t i = 0; i < self->n_ch_elems; i++) {
+        self->e_changed[self->ch_elems[i]] = false;
+    }
+    for (size_t i = 0; i < self->n_ch_ids; i++) {
+        self->ids[self->ch_ids[i]].changed = false;
+    }
+    self->n_ch_elems = 0;
+    self->n_ch_ids = 0;
+}
+
+int
+life_restore_id(life_t *self, uint32_t id, const char *uuid, uint64_t formed, uint32_t merged_into,
+                bool live)
+{
+    if (id != self->n_ids || id == LIFE_NONE || !uuid || strlen(uuid) != 36 || formed != id ||
+        (merged_into != LIFE_NONE && merged_into >= id)) {
+        return -EINVAL;
+    }
+    xgrow(&self->ids, &self->ids_cap, self->n_ids + 1);
+    s_id_t *x = &self->ids[self->n_ids++];
+    memcpy(x->uuid, uuid, 37);
+    x->formed = formed;
+    x->merged_into = merged_into;
+    x->home = LIFE_NONE;
+    x->live = live;
+    x->changed = false;
+    return 0;
+}
+
+int
+life_restore_element(life_t *self, uint32_t e, uint32_t literal, uint32_t founded)
+{
+    if (e == LIFE_NONE || (literal != LIFE_NONE && literal >= self->n_ids)) {
+        return -EINVAL;
+    }
+    s_grow_elems(self, (size_t)e + 1);
+    self->lit[e] = literal;
+    self->founded[e] = founded;
+    return 0;
 }

@@ -8,6 +8,12 @@
     SPEC §5, reporting what changed as events. New ids are name-based UUIDs derived from the
     founding element's name and a per-deployment namespace, so the same input stream yields
     the same ids on any process layout.
+
+    Persistence (the merger's snapshot, docs/storage.md "Merger snapshot"): the whole state
+    is the per-element (literal id, founded count) pairs and the per-id (uuid, formed order,
+    merged_into, live) tuples, readable through the accessors below and written back with
+    life_restore_id() and life_restore_element(). A life_t also records which elements and
+    ids changed since life_clear_changes(), so a snapshot writes only those.
 */
 #ifndef CADRE_LIFE_H
 #define CADRE_LIFE_H
@@ -79,5 +85,36 @@ const char *life_id_str(const life_t *self, uint32_t id);
 size_t life_id_count(const life_t *self);
 /*  True iff id is live: it names a component after the last reconciliation. */
 bool life_is_live(const life_t *self, uint32_t id);
+
+/*  Number of elements known (0 .. count-1); an element beyond it has no literal id and has
+    founded nothing. */
+size_t life_elements(const life_t *self);
+/*  How many ids element e founded (the next one's name counts from it); 0 when unknown. */
+uint32_t life_founded(const life_t *self, uint32_t e);
+
+/*  Change tracking. An element changes when its literal id or founded count does; an id
+    when it is formed or its merged_into pointer or live flag changes. Each changed element
+    and id is listed once, in the order it first changed, until life_clear_changes(). */
+/*  Number of elements changed since the last life_clear_changes(). */
+size_t life_changed_elements(const life_t *self);
+/*  The i-th changed element (i < life_changed_elements()). */
+uint32_t life_changed_element(const life_t *self, size_t i);
+/*  Number of ids changed since the last life_clear_changes(). */
+size_t life_changed_ids(const life_t *self);
+/*  The i-th changed id (i < life_changed_ids()). */
+uint32_t life_changed_id(const life_t *self, size_t i);
+/*  Forgets the changes: what is current becomes the baseline. */
+void life_clear_changes(life_t *self);
+
+/*  Recovery only, on a life_t that has not reconciled yet; nothing restored counts as a
+    change. Restores id number id, which must be the next one (life_id_count()): its uuid
+    (36 characters), formation order (ids are numbered in formation order, so formed must
+    equal id), merged_into (LIFE_NONE or an older id) and live flag. Returns 0 or -EINVAL
+    when an argument breaks those rules (a corrupt snapshot). */
+int life_restore_id(life_t *self, uint32_t id, const char *uuid, uint64_t formed,
+                    uint32_t merged_into, bool live);
+/*  Recovery only: restores element e's literal id (LIFE_NONE or an id already restored) and
+    founded count, extending the elements known to e + 1 if needed. Returns 0 or -EINVAL. */
+int life_restore_element(life_t *self, uint32_t e, uint32_t literal, uint32_t founded);
 
 #endif

@@ -4,6 +4,7 @@
 #include "err.h"
 #include "hb.h"
 #include "log.h"
+#include "merger_query.h"
 #include "merger_state.h"
 #include "proto.h"
 #include "report.h"
@@ -37,9 +38,11 @@ struct merger_t {
     uint64_t applied;      /* highest seq received from the broker */
     uint64_t barrier;      /* barrier announced by the broker, not yet reconciled */
     uint64_t reconciled;   /* last reconciled barrier */
+    uint64_t unsaved;      /* reconciled barrier whose snapshot failed (RECONCILED waits) */
     zlist_t *early;        /* FORESTS received before their barrier (zmsg_t *) */
     uint64_t dropped;      /* malformed messages dropped */
     uint64_t published;    /* events published */
+    merger_query_t *qa;    /* QUERY answers: paging order and id indexes */
 };
 
 const char *
@@ -53,10 +56,20 @@ merger_new(const cfg_t *cfg)
 {
     merger_t *self = xcalloc(1, sizeof *self);
     self->cfg = cfg;
-    self->state = merger_state_new(&cfg->clustering, cfg->deployment);
+    char *dir = xasprintf("%s/merger", cfg->data_dir);
+    self->state = merger_state_open(&cfg->clustering, cfg->deployment, dir,
+                                    (size_t)cfg->merger.map_size_mb << 20);
+    free(dir);
+    if (!self->state) {
+        free(self);
+        return NULL;
+    }
+    /* Restarted from the snapshot: the broker replays the inputs after it. */
+    self->applied = self->reconciled = merger_state_reconciled(self->state);
     self->n_shards = (uint32_t)cfg->shards;
     self->shards = xcalloc(self->n_shards, sizeof *self->shards);
     self->early = zlist_new();
+    self->qa = merger_query_new();
     self->broker = zsock_new(ZMQ_DEALER);
     self->shards_sock = zsock_new(ZMQ_ROUTER);
     self->events = zsock_new(ZMQ_PUB);
@@ -83,7 +96,8 @@ merger_new(const cfg_t *cfg)
     for (uint32_t k = 0; k < self->n_shards; k++) {
         hb_init(&self->shards[k].hb, now, cfg->heartbeat_ms, cfg->liveness);
     }
-    wmsg_ready_t r = {.role = "merger", .id = 0, .shards = self->n_shards, .applied = 0};
+    wmsg_ready_t r = {
+        .role = "merger", .id = 0, .shards = self->n_shards, .applied = self->reconciled};
     wire_buf_t buf;
     wire_buf_init(&buf);
     wmsg_ready_encode(&r, &buf);
@@ -116,6 +130,7 @@ merger_destroy(merger_t **self_p)
     zsock_destroy(&self->events);
     zsock_destroy(&self->query);
     merger_state_destroy(&self->state);
+    merger_query_destroy(&self->qa);
     free(self);
     *self_p = NULL;
 }
@@ -170,13 +185,34 @@ s_barrier_complete(const merger_t *self)
 static void
 s_try_reconcile(merger_t *self)
 {
+    if (self->unsaved) {
+        /* RECONCILED lets the broker compact its journal: only after a durable snapshot.
+           -EBUSY: records past that barrier came in, the next reconciliation writes all. */
+        int src = merger_state_snapshot(self->state);
+        if (src != 0 && src != -EBUSY) {
+            return;
+        }
+        if (src == 0) {
+            log_info("merger: snapshot at %" PRIu64 " written", self->unsaved);
+            zmsg_t *m = proto_msg_new(PROTO_RECONCILED);
+            proto_add_u64(m, self->unsaved);
+            s_to_broker(self, &m);
+        }
+        self->unsaved = 0;
+    }
     if (!s_barrier_complete(self)) {
         return;
     }
     uint64_t seq = self->barrier;
-    merger_state_reconcile(self->state, s_publish, self);
-    self->reconciled = seq;
+    int rc = merger_state_reconcile(self->state, seq, s_publish, self);
+    self->reconciled = seq > self->reconciled ? seq : self->reconciled;
     self->barrier = 0;
+    if (rc != 0) {
+        log_error("merger: snapshot at %" PRIu64 " failed: %s; retrying before RECONCILED", seq,
+                  cadre_strerror(rc));
+        self->unsaved = seq;
+        return;
+    }
     zmsg_t *m = proto_msg_new(PROTO_RECONCILED);
     proto_add_u64(m, seq);
     s_to_broker(self, &m);
@@ -267,7 +303,7 @@ s_on_shard(merger_t *self, zmsg_t *msg)
         int drc = wmsg_ready_decode(f.parts[0].data, f.parts[0].size, &r, err, sizeof err);
         if (drc != 0 || strcmp(r.role, "shard") != 0 || r.id >= self->n_shards) {
             self->dropped++;
-            log_warn("merger: bad READY from a shard");
+            log_warn("merger: dropped bad READY from a shard");
         } else {
             s_shard_t *s = &self->shards[r.id];
             zframe_destroy(&s->identity);
@@ -337,15 +373,57 @@ s_retry_early(merger_t *self)
     }
 }
 
+/*  Reads the ref of a QUERY that failed to parse, when its frames still hold one: the
+    identity, the version, the QUERY command, then an 8-byte ref. */
+static bool
+s_query_ref(zmsg_t *msg, const proto_frame_t *f, uint64_t *ref)
+{
+    if (!f->identity || f->cmd != PROTO_QUERY || zmsg_size(msg) < 4) {
+        return false;
+    }
+    zframe_t *frame = zmsg_first(msg);
+    for (int i = 0; i < 3; i++) {
+        frame = zmsg_next(msg);
+    }
+    proto_part_t part = {zframe_data(frame), zframe_size(frame)};
+    return proto_get_u64(&part, ref) == 0;
+}
+
+static void
+s_reply(merger_t *self, zframe_t *identity, uint64_t ref, const wire_buf_t *body)
+{
+    zmsg_t *m = proto_msg_new_to(identity, PROTO_REPLY);
+    proto_add_u64(m, ref);
+    proto_add_body(m, body);
+    if (zmsg_send(&m, self->query) != 0) {
+        zmsg_destroy(&m);
+        log_warn("merger: a client vanished before its reply");
+    }
+}
+
+/*  Answers one QUERY (docs/protocol.md §9). A malformed one is counted and logged, and
+    answered with {error} when its ref can be read. */
 static void
 s_on_query(merger_t *self, zmsg_t *msg)
 {
     proto_frame_t f;
+    wire_buf_t buf;
+    wire_buf_init(&buf);
+    uint64_t ref = 0;
     if (proto_parse(msg, true, &f) != 0 || f.cmd != PROTO_QUERY) {
+        if (f.code == NULL && (f.cmd == PROTO_HEARTBEAT || f.cmd == PROTO_DISCONNECT)) {
+            return; /* a client's liveness traffic needs no answer */
+        }
         self->dropped++;
+        const char *reason = f.code ? f.reason : "not a QUERY";
+        log_warn("merger: dropped %s from a query client", reason);
+        if (s_query_ref(msg, &f, &ref)) {
+            wmsg_reply_error_encode(reason, &buf);
+            s_reply(self, f.identity, ref, &buf);
+        }
+        wire_buf_free(&buf);
         return;
     }
-    uint64_t ref = 0;
     proto_get_u64(&f.parts[0], &ref);
     cluster_stats_t st = cluster_stats(merger_state_cluster(self->state));
     char text[512];
@@ -355,17 +433,16 @@ s_on_query(merger_t *self, zmsg_t *msg)
              ", \"events\": %" PRIu64 ", \"dropped\": %" PRIu64 "}",
              self->applied, self->reconciled, st.observations, st.identities, st.campaigns,
              self->published, self->dropped);
-    zmsg_t *m = proto_msg_new_to(f.identity, PROTO_REPLY);
-    proto_add_u64(m, ref);
-    wire_buf_t buf;
-    wire_buf_init(&buf);
-    /* The health reply is a text body holding JSON (docs/protocol.md §9). */
-    wmsg_text_encode(text, &buf);
-    proto_add_body(m, &buf);
-    wire_buf_free(&buf);
-    if (zmsg_send(&m, self->query) != 0) {
-        zmsg_destroy(&m);
+    char err[320];
+    /* applied and reconciled never decrease, so their sum changes with the state. */
+    if (merger_query_answer(self->qa, merger_state_cluster(self->state),
+                            self->applied + self->reconciled, text, f.parts[1].data,
+                            f.parts[1].size, &buf, err, sizeof err) != 0) {
+        self->dropped++;
+        log_warn("merger: malformed QUERY: %s", err);
     }
+    s_reply(self, f.identity, ref, &buf);
+    wire_buf_free(&buf);
 }
 
 static void

@@ -1,32 +1,65 @@
-/*  merger_state.c - records + block forests -> the engine (see merger_state.h). */
+/*  merger_state.c - records + block forests -> the engine, with durable snapshots (see
+    merger_state.h).
+
+    Change tracking for the snapshot: the engine lists the slots it applied and the
+    lifecycle entries it changed (cluster.h, life.h); the model adds the record bytes of
+    every slot upserted since the last snapshot (the engine keeps only features, and a
+    restore rebuilds them from the bytes) and the blocks whose forest it replaced. All of it
+    is forgotten once a snapshot commits, so memory and write cost follow the change between
+    two snapshots, not the size of the model.
+*/
 #include "merger_state.h"
 
 #include "err.h"
+#include "life.h"
 #include "log.h"
 #include "u64map.h"
 #include "uf.h"
 #include "wire.h"
 #include "xalloc.h"
 
+#include <assert.h>
+#include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 /*  The latest forest of one block, as pairs of slots. */
 typedef struct {
+    uint64_t key;     /* CCFG_KEY(family, interned value) */
     uint32_t *edges;  /* 2 * n slots */
     size_t n;         /* number of edges */
     size_t cap;       /* allocated pairs */
     uint64_t holders; /* members of the block */
     bool generic;     /* the key is generic */
+    bool changed;     /* replaced since the last snapshot */
 } s_forest_t;
 
+/*  The bytes of a record upserted since the last snapshot. */
+typedef struct {
+    char *bytes; /* owned; NULL once the slot was deleted again */
+    size_t len;  /* length */
+} s_pending_t;
+
 struct merger_state_t {
-    cluster_t *cluster;  /* the engine */
-    u64map_t *block_idx; /* CCFG_KEY(family, interned value) -> index into forests */
-    s_forest_t *forests; /* per block */
-    size_t n_forests;    /* blocks seen */
-    size_t forests_cap;  /* allocated */
-    u64map_t *generic;   /* generic keys -> holder counts */
+    cluster_t *cluster;    /* the engine */
+    u64map_t *block_idx;   /* CCFG_KEY(family, interned value) -> index into forests */
+    s_forest_t *forests;   /* per block */
+    size_t n_forests;      /* blocks seen */
+    size_t forests_cap;    /* allocated */
+    u64map_t *generic;     /* generic keys -> holder counts */
+    merger_store_t *store; /* the snapshot store, or NULL in memory */
+    uint64_t reconciled;   /* barrier seq of the last reconciliation */
+    uint64_t saved;        /* barrier seq of the last committed snapshot */
+    bool unsaved;          /* a reconciliation's changes are not committed yet */
+    bool moved;            /* records or forests applied since the last reconciliation */
+    u64map_t *pending_idx; /* slot -> index into pending */
+    s_pending_t *pending;  /* record bytes of the slots upserted since the last snapshot */
+    size_t n_pending;      /* entries used */
+    size_t pending_cap;    /* allocated */
+    uint32_t *changed;     /* blocks whose forest changed since the last snapshot */
+    size_t n_changed;      /* count */
+    size_t changed_cap;    /* allocated */
 };
 
 merger_state_t *
@@ -36,12 +69,14 @@ merger_state_new(const ccfg_t *cfg, const char *deployment)
     self->cluster = cluster_new(cfg, deployment);
     self->block_idx = u64map_new();
     self->generic = u64map_new();
+    self->pending_idx = u64map_new();
     return self;
 }
 
 void
 merger_state_destroy(merger_state_t **self_p)
 {
+    assert(self_p);
     merger_state_t *self = *self_p;
     if (!self) {
         return;
@@ -50,11 +85,38 @@ merger_state_destroy(merger_state_t **self_p)
         free(self->forests[i].edges);
     }
     free(self->forests);
+    for (size_t i = 0; i < self->n_pending; i++) {
+        free(self->pending[i].bytes);
+    }
+    free(self->pending);
+    free(self->changed);
+    u64map_destroy(&self->pending_idx);
     u64map_destroy(&self->block_idx);
     u64map_destroy(&self->generic);
+    merger_store_destroy(&self->store);
     cluster_destroy(&self->cluster);
     free(self);
     *self_p = NULL;
+}
+
+/*  Keeps the bytes of the record last applied to slot (NULL: the slot was deleted). */
+static void
+s_keep_bytes(merger_state_t *self, size_t slot, const char *bytes, size_t len)
+{
+    uint32_t k = u64map_get_or_put(self->pending_idx, slot, (uint32_t)self->n_pending);
+    if (k == self->n_pending) {
+        xgrow(&self->pending, &self->pending_cap, self->n_pending + 1);
+        self->pending[self->n_pending++] = (s_pending_t){0};
+    }
+    s_pending_t *p = &self->pending[k];
+    free(p->bytes);
+    p->bytes = NULL;
+    p->len = 0;
+    if (bytes) {
+        p->bytes = xmalloc(len + 1);
+        memcpy(p->bytes, bytes, len);
+        p->len = len;
+    }
 }
 
 int
@@ -70,6 +132,14 @@ merger_state_apply_record(merger_state_t *self, const char *bytes, size_t len)
         return CADRE_ERECORD;
     }
     cluster_apply(self->cluster, obs);
+    self->moved = true;
+    if (self->store) {
+        int64_t slot = cluster_find(self->cluster, obs->id);
+        if (slot >= 0) {
+            bool upsert = obs->op != OBS_DELETE;
+            s_keep_bytes(self, (size_t)slot, upsert ? bytes : NULL, len);
+        }
+    }
     obs_destroy(&obs);
     return 0;
 }
@@ -89,20 +159,51 @@ s_copy_without(uint64_t key, uint32_t value, void *arg)
     }
 }
 
+/*  The forest of key, created empty if the block is new. */
+static s_forest_t *
+s_forest(merger_state_t *self, uint64_t key)
+{
+    uint32_t idx = u64map_get_or_put(self->block_idx, key, (uint32_t)self->n_forests);
+    if (idx == self->n_forests) {
+        xgrow(&self->forests, &self->forests_cap, self->n_forests + 1);
+        memset(&self->forests[self->n_forests], 0, sizeof self->forests[0]);
+        self->forests[self->n_forests].key = key;
+        self->n_forests++;
+    }
+    return &self->forests[idx];
+}
+
+/*  Records a block's generic status and holder count in the generic map. */
+static void
+s_set_generic(merger_state_t *self, uint64_t key, bool generic, uint64_t holders)
+{
+    bool was = u64map_get(self->generic, key) != U64MAP_NONE;
+    if (generic) {
+        u64map_put(self->generic, key,
+                   (uint32_t)(holders > UINT32_MAX - 1 ? UINT32_MAX - 1 : holders));
+    } else if (was) {
+        u64map_t *next = u64map_new();
+        s_without_t w = {.drop = key, .into = next};
+        u64map_each(self->generic, s_copy_without, &w);
+        u64map_destroy(&self->generic);
+        self->generic = next;
+    }
+}
+
 int
 merger_state_apply_forests(merger_state_t *self, const wmsg_forests_t *body)
 {
     int rc = 0;
+    self->moved = true;
     for (size_t i = 0; i < body->n; i++) {
         const wmsg_block_t *b = &body->blocks[i];
         uint64_t key = CCFG_KEY(b->family, cluster_intern(self->cluster, b->value));
-        uint32_t idx = u64map_get_or_put(self->block_idx, key, (uint32_t)self->n_forests);
-        if (idx == self->n_forests) {
-            xgrow(&self->forests, &self->forests_cap, self->n_forests + 1);
-            memset(&self->forests[self->n_forests], 0, sizeof self->forests[0]);
-            self->n_forests++;
+        s_forest_t *f = s_forest(self, key);
+        if (!f->changed) {
+            f->changed = true;
+            xgrow(&self->changed, &self->changed_cap, self->n_changed + 1);
+            self->changed[self->n_changed++] = (uint32_t)(f - self->forests);
         }
-        s_forest_t *f = &self->forests[idx];
         f->n = 0;
         f->holders = b->holders;
         f->generic = b->generic;
@@ -119,32 +220,24 @@ merger_state_apply_forests(merger_state_t *self, const wmsg_forests_t *body)
             f->edges[2 * f->n + 1] = (uint32_t)c;
             f->n++;
         }
-        bool was = u64map_get(self->generic, key) != U64MAP_NONE;
-        if (b->generic) {
-            u64map_put(self->generic, key,
-                       (uint32_t)(b->holders > UINT32_MAX - 1 ? UINT32_MAX - 1 : b->holders));
-        } else if (was) {
-            u64map_t *next = u64map_new();
-            s_without_t w = {.drop = key, .into = next};
-            u64map_each(self->generic, s_copy_without, &w);
-            u64map_destroy(&self->generic);
-            self->generic = next;
-        }
+        s_set_generic(self, key, b->generic, b->holders);
     }
     return rc;
 }
 
-int
-merger_state_reconcile(merger_state_t *self, cluster_event_fn fn, void *arg)
+/*  The identity partition: the components of all forests, as a label per slot (the
+    caller frees *comp_p), and how it was made. */
+static void
+s_partition(merger_state_t *self, uint32_t **comp_p, part_stats_t *st)
 {
     size_t n = cluster_slots(self->cluster);
     uf_t *uf = uf_new(n);
-    part_stats_t st = {0};
+    memset(st, 0, sizeof *st);
     for (size_t i = 0; i < self->n_forests; i++) {
         const s_forest_t *f = &self->forests[i];
         if (!f->generic && f->holders >= 2) {
-            st.blocks++;
-            st.largest_block = f->holders > st.largest_block ? f->holders : st.largest_block;
+            st->blocks++;
+            st->largest_block = f->holders > st->largest_block ? f->holders : st->largest_block;
         }
         for (size_t k = 0; k < f->n; k++) {
             uf_union(uf, f->edges[2 * k], f->edges[2 * k + 1]);
@@ -155,13 +248,295 @@ merger_state_reconcile(merger_state_t *self, cluster_event_fn fn, void *arg)
         comp[e] = uf_find(uf, (uint32_t)e);
     }
     uf_destroy(&uf);
+    *comp_p = comp;
+}
+
+/*  Forgets every change: the state as it is becomes the last snapshot's. */
+static void
+s_forget_changes(merger_state_t *self)
+{
+    cluster_clear_changes(self->cluster);
+    for (size_t i = 0; i < self->n_pending; i++) {
+        free(self->pending[i].bytes);
+    }
+    self->n_pending = 0;
+    u64map_clear(self->pending_idx);
+    for (size_t i = 0; i < self->n_changed; i++) {
+        self->forests[self->changed[i]].changed = false;
+    }
+    self->n_changed = 0;
+}
+
+/*  Writes one lifecycle's changed ids and elements into the open snapshot. */
+static int
+s_write_life(merger_state_t *self, cluster_layer_t layer)
+{
+    life_t *l = cluster_life(self->cluster, layer);
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < life_changed_ids(l); i++) {
+        uint32_t id = life_changed_id(l, i);
+        merger_store_id_t x = {.layer = layer,
+                               .id = id,
+                               .uuid = life_id_str(l, id),
+                               .formed = life_formed(l, id),
+                               .formed_seq = cluster_formed_seq(self->cluster, layer, id),
+                               .merged_into = life_merged_into(l, id),
+                               .live = life_is_live(l, id)};
+        rc = merger_store_put_id(self->store, &x);
+    }
+    for (size_t i = 0; rc == 0 && i < life_changed_elements(l); i++) {
+        uint32_t e = life_changed_element(l, i);
+        merger_store_elem_t x = {.layer = layer,
+                                 .element = e,
+                                 .literal = life_literal(l, e),
+                                 .founded = life_founded(l, e)};
+        rc = merger_store_put_elem(self->store, &x);
+    }
+    return rc;
+}
+
+/*  Writes every change since the last snapshot and commits them as the snapshot of the
+    last reconciliation. */
+static int
+s_write(merger_state_t *self)
+{
+    cluster_t *c = self->cluster;
+    int rc = merger_store_begin(self->store);
+    for (size_t i = 0; rc == 0 && i < cluster_changed_slots(c); i++) {
+        size_t slot = cluster_changed_slot(c, i);
+        merger_store_slot_t s = {.slot = (uint32_t)slot,
+                                 .name = cluster_slot_name(c, slot),
+                                 .alive = cluster_slot_alive(c, slot),
+                                 .seq = cluster_slot_seq(c, slot)};
+        if (s.alive) {
+            /* every upsert went through merger_state_apply_record, which kept its bytes */
+            uint32_t k = u64map_get(self->pending_idx, slot);
+            assert(k != U64MAP_NONE && self->pending[k].bytes);
+            s.rec = self->pending[k].bytes;
+            s.rec_len = self->pending[k].len;
+        }
+        rc = merger_store_put_slot(self->store, &s);
+    }
+    if (rc == 0) {
+        rc = s_write_life(self, CLUSTER_IDENTITY);
+    }
+    if (rc == 0) {
+        rc = s_write_life(self, CLUSTER_CAMPAIGN);
+    }
+    const strtab_t *strings = cluster_strings(c);
+    for (size_t i = 0; rc == 0 && i < self->n_changed; i++) {
+        const s_forest_t *f = &self->forests[self->changed[i]];
+        merger_store_forest_t x = {.block = self->changed[i],
+                                   .family = (int)(f->key >> 32),
+                                   .value = strtab_str(strings, (uint32_t)f->key),
+                                   .holders = f->holders,
+                                   .generic = f->generic,
+                                   .edges = f->edges,
+                                   .n_edges = f->n};
+        rc = merger_store_put_forest(self->store, &x);
+    }
+    cluster_counters_t counters = cluster_counters(c);
+    if (rc == 0) {
+        rc = merger_store_commit(self->store, self->reconciled, &counters);
+    } else {
+        merger_store_abort(self->store);
+    }
+    return rc;
+}
+
+int
+merger_state_snapshot(merger_state_t *self)
+{
+    if (!self->unsaved) {
+        return 0;
+    }
+    if (self->moved) {
+        return -EBUSY;
+    }
+    if (self->store) {
+        int rc = s_write(self);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    s_forget_changes(self);
+    self->saved = self->reconciled;
+    self->unsaved = false;
+    return 0;
+}
+
+int
+merger_state_reconcile(merger_state_t *self, uint64_t seq, cluster_event_fn fn, void *arg)
+{
+    uint32_t *comp = NULL;
+    part_stats_t st;
+    s_partition(self, &comp, &st);
+    size_t n = cluster_slots(self->cluster);
     int rc = cluster_reconcile_with(self->cluster, comp, n, self->generic, &st, fn, arg);
     free(comp);
-    return rc;
+    /* A barrier re-run after a restart may be older than the snapshot: never go back. */
+    self->reconciled = seq > self->reconciled ? seq : self->reconciled;
+    self->moved = false;
+    self->unsaved = true;
+    int src = merger_state_snapshot(self);
+    return src != 0 ? src : rc;
+}
+
+uint64_t
+merger_state_reconciled(const merger_state_t *self)
+{
+    return self->saved;
 }
 
 cluster_t *
 merger_state_cluster(merger_state_t *self)
 {
     return self->cluster;
+}
+
+merger_store_t *
+merger_state_store(merger_state_t *self)
+{
+    return self->store;
+}
+
+/*  --------------------------------------------------------------------------------------
+    Recovery */
+
+static int
+s_restore_slot(const merger_store_slot_t *s, void *arg)
+{
+    merger_state_t *self = arg;
+    if (s->slot != cluster_slots(self->cluster)) {
+        log_error("merger: snapshot slot %" PRIu32 " out of order", s->slot);
+        return CADRE_EFORMAT;
+    }
+    obs_t *obs = NULL;
+    if (s->alive) {
+        obs_error_t err;
+        if (wire_obs_decode(s->rec, s->rec_len, 0, &obs, &err) != 0) {
+            char line[512];
+            obs_error_format(&err, "snapshot", line, sizeof line);
+            log_error("merger: snapshot record of slot %" PRIu32 ": %s", s->slot, line);
+            return CADRE_EFORMAT;
+        }
+    }
+    int rc = cluster_restore_slot(self->cluster, s->name, s->alive, s->seq, obs);
+    obs_destroy(&obs);
+    if (rc != 0) {
+        log_error("merger: snapshot slot %" PRIu32 " (%s) does not fit", s->slot, s->name);
+        return CADRE_EFORMAT;
+    }
+    return 0;
+}
+
+static int
+s_restore_id(const merger_store_id_t *x, void *arg)
+{
+    merger_state_t *self = arg;
+    life_t *l = cluster_life(self->cluster, x->layer);
+    if (life_restore_id(l, x->id, x->uuid, x->formed, x->merged_into, x->live) != 0 ||
+        cluster_restore_formed_seq(self->cluster, x->layer, x->id, x->formed_seq) != 0) {
+        log_error("merger: snapshot id %" PRIu32 " of layer %d does not fit", x->id, x->layer);
+        return CADRE_EFORMAT;
+    }
+    return 0;
+}
+
+static int
+s_restore_elem(const merger_store_elem_t *x, void *arg)
+{
+    merger_state_t *self = arg;
+    /* identity elements are slots, campaign elements are identities */
+    size_t bound = x->layer == CLUSTER_IDENTITY
+                       ? cluster_slots(self->cluster)
+                       : life_id_count(cluster_life(self->cluster, CLUSTER_IDENTITY));
+    if (x->element >= bound || life_restore_element(cluster_life(self->cluster, x->layer),
+                                                    x->element, x->literal, x->founded) != 0) {
+        log_error("merger: snapshot element %" PRIu32 " of layer %d does not fit", x->element,
+                  x->layer);
+        return CADRE_EFORMAT;
+    }
+    return 0;
+}
+
+static int
+s_restore_forest(const merger_store_forest_t *x, void *arg)
+{
+    merger_state_t *self = arg;
+    size_t n = cluster_slots(self->cluster);
+    bool ok = x->block == self->n_forests && x->family >= 0 && x->family < KEY_FAMILY_COUNT;
+    for (size_t k = 0; ok && k < 2 * x->n_edges; k++) {
+        ok = x->edges[k] < n;
+    }
+    uint64_t key = CCFG_KEY(x->family, cluster_intern(self->cluster, x->value));
+    if (!ok || u64map_get(self->block_idx, key) != U64MAP_NONE) {
+        log_error("merger: snapshot forest %" PRIu32 " (%s) does not fit", x->block, x->value);
+        return CADRE_EFORMAT;
+    }
+    s_forest_t *f = s_forest(self, key);
+    xgrow(&f->edges, &f->cap, 2 * x->n_edges + 2);
+    if (x->n_edges) {
+        memcpy(f->edges, x->edges, 2 * x->n_edges * sizeof *f->edges);
+    }
+    f->n = x->n_edges;
+    f->holders = x->holders;
+    f->generic = x->generic;
+    s_set_generic(self, key, x->generic, x->holders);
+    return 0;
+}
+
+/*  Loads the store's snapshot into the (empty) model and rebuilds the derived state. */
+static int
+s_restore(merger_state_t *self)
+{
+    static const merger_store_visit_t visit = {
+        .slot = s_restore_slot,
+        .id = s_restore_id,
+        .elem = s_restore_elem,
+        .forest = s_restore_forest,
+    };
+    cluster_counters_t counters;
+    int rc = merger_store_load(self->store, &counters, &visit, self);
+    if (rc != 0) {
+        return rc;
+    }
+    cluster_restore_counters(self->cluster, &counters);
+    uint32_t *comp = NULL;
+    part_stats_t st;
+    s_partition(self, &comp, &st);
+    rc = cluster_rebuild(self->cluster, comp, cluster_slots(self->cluster), self->generic, &st);
+    free(comp);
+    if (rc != 0) {
+        return rc;
+    }
+    s_forget_changes(self);
+    self->reconciled = self->saved = merger_store_reconciled(self->store);
+    return 0;
+}
+
+merger_state_t *
+merger_state_open(const ccfg_t *cfg, const char *deployment, const char *dir, size_t map_bytes)
+{
+    merger_store_t *store = merger_store_open(dir, map_bytes, deployment);
+    if (!store) {
+        return NULL;
+    }
+    merger_state_t *self = merger_state_new(cfg, deployment);
+    self->store = store;
+    int rc = s_restore(self);
+    if (rc != 0) {
+        log_error("merger: cannot restore the snapshot in %s: %s%s", dir, cadre_strerror(rc),
+                  rc == CADRE_EMISMATCH ? " (it was made with another clustering configuration)"
+                                        : "");
+        merger_state_destroy(&self);
+        return NULL;
+    }
+    if (self->saved) {
+        cluster_stats_t cs = cluster_stats(self->cluster);
+        log_info("merger: restored the snapshot at %" PRIu64 ": %" PRIu64 " observations, %" PRIu64
+                 " identities, %" PRIu64 " campaigns",
+                 self->saved, cs.observations, cs.identities, cs.campaigns);
+    }
+    return self;
 }

@@ -45,13 +45,25 @@ s_send(shard_t *self, zsock_t *sock, hb_t *hb, zmsg_t **msg)
     hb_sent(hb, zclock_mono());
 }
 
+/*  How far this shard has followed the input stream: the last KEYS entry it applied, or
+    the last barrier it completed when that is later (every input up to a barrier reached
+    the shard before the barrier did, including the many routed to other shards). READY
+    reports it, so a shard restarted after a barrier resumes where the stream stands. */
+static uint64_t
+s_position(const shard_t *self)
+{
+    uint64_t applied = shard_store_applied(self->store);
+    uint64_t barrier = shard_store_last_barrier(self->store);
+    return applied > barrier ? applied : barrier;
+}
+
 static void
 s_ready(shard_t *self)
 {
     wmsg_ready_t r = {.role = "shard",
                       .id = self->id,
                       .shards = (uint32_t)self->cfg->shards,
-                      .applied = shard_store_applied(self->store)};
+                      .applied = s_position(self)};
     wire_buf_t buf;
     wire_buf_init(&buf);
     wmsg_ready_encode(&r, &buf);
@@ -94,7 +106,7 @@ shard_new(const cfg_t *cfg, uint32_t id)
     hb_init(&self->hb_broker, now, cfg->heartbeat_ms, cfg->liveness);
     hb_init(&self->hb_merger, now, cfg->heartbeat_ms, cfg->liveness);
     s_ready(self);
-    log_info("shard %u: ready at %" PRIu64, id, shard_store_applied(store));
+    log_info("shard %u: ready at %" PRIu64, id, s_position(self));
     return self;
 }
 

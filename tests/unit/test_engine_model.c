@@ -241,7 +241,7 @@ s_sim_barrier(s_sim_t *sim, s_log_t *log)
         free(flips.v[i].value);
     }
     free(flips.v);
-    assert_int_equal(merger_state_reconcile(sim->merger, s_capture, log), 0);
+    assert_int_equal(merger_state_reconcile(sim->merger, sim->seq, s_capture, log), 0);
 }
 
 /*  Runs inputs through both engines, reconciling every `every` inputs and at the end, and

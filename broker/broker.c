@@ -32,13 +32,15 @@ typedef struct {
     bool alive;         /* READY seen and not declared dead since */
     bool silent;        /* declared dead for silence only: its connection still stands */
     uint64_t applied;   /* highest seq it reports applied */
+    uint64_t sent;      /* every input <= this was streamed to it */
+    bool barrier_sent;  /* BARRIER of the barrier in progress was sent to it */
 } s_peer_t;
 
 /*  A client waiting for FLUSHED. */
 typedef struct {
     zframe_t *identity; /* client identity (owned) */
     uint64_t ref;       /* its ref */
-    uint64_t seq;       /* the flush's seq */
+    uint64_t seq;       /* the last input before the flush: its reconciliation point */
 } s_flush_t;
 
 /*  An acknowledgement to send after the journal commit. */
@@ -48,6 +50,14 @@ typedef struct {
     uint64_t seq;       /* the seq it got */
 } s_ack_t;
 
+/*  What the keys index keeps per observation id: where its keys live, and which record
+    is current (so an identical resubmission is recognised and not journaled again). */
+typedef struct {
+    route_mask_t mask; /* shards owning its current keys */
+    uint64_t hash;     /* obs_hash of its current record */
+    uint64_t seq;      /* the seq that record got */
+} s_current_t;
+
 struct broker_t {
     const cfg_t *cfg;          /* configuration (borrowed) */
     broker_journal_t *journal; /* durable input log */
@@ -56,7 +66,8 @@ struct broker_t {
     uint32_t n_shards;         /* shard count */
     s_peer_t *shards;          /* per shard */
     s_peer_t merger;           /* the merger */
-    uint64_t streamed;         /* every input <= this was streamed to the live peers */
+    bool know_passed;          /* `passed` is known (the merger said where it stands) */
+    uint64_t passed;           /* last barrier the merger reconciled */
     uint64_t barrier;          /* barrier in progress (0: none) */
     bool committed;            /* COMMIT sent for the barrier in progress */
     bool *generic_in;          /* per shard: GENERIC received for the barrier */
@@ -70,6 +81,8 @@ struct broker_t {
     size_t flushes_cap;        /* allocated */
     uint64_t dropped;          /* malformed backend messages dropped */
     uint64_t rejected;         /* client records rejected */
+    uint64_t duplicates;       /* identical resubmissions acknowledged without journaling */
+    uint64_t appended;         /* highest seq appended, the open batch included */
 };
 
 const char *
@@ -90,6 +103,7 @@ broker_new(const cfg_t *cfg)
     broker_t *self = xcalloc(1, sizeof *self);
     self->cfg = cfg;
     self->journal = journal;
+    self->appended = broker_journal_last(journal);
     self->n_shards = (uint32_t)cfg->shards;
     self->shards = xcalloc(self->n_shards, sizeof *self->shards);
     self->generic_in = xcalloc(self->n_shards, sizeof *self->generic_in);
@@ -108,8 +122,8 @@ broker_new(const cfg_t *cfg)
         broker_destroy(&self);
         return NULL;
     }
-    /* Inputs journaled before a restart are streamed again; peers skip what they have. */
-    self->streamed = 0;
+    /* Nothing is streamed until the merger says which barrier it reconciled last; every
+       peer is then streamed from what it reports applied (protocol §7). */
     log_info("broker: journal at %" PRIu64 ", %u shards, ingest %s, backend %s",
              broker_journal_last(journal), self->n_shards, cfg->broker.ingest, cfg->broker.backend);
     return self;
@@ -223,39 +237,54 @@ s_client_error(broker_t *self, zframe_t *identity, uint64_t ref, const char *cod
 /*  --------------------------------------------------------------------------------------
     Ingest */
 
-/*  Journals one good record: the entry is [owner mask of old and new keys][record]. */
+/*  Journals one good record: the entry is [owner mask of old and new keys][record]. An upsert
+    identical to the id's current record is not journaled; *seq then gets that record's seq
+    and *fresh is false. */
 static int
-s_journal_record(broker_t *self, const obs_t *obs, const void *bytes, size_t len, uint64_t *seq)
+s_journal_record(broker_t *self, const obs_t *obs, const void *bytes, size_t len, uint64_t *seq,
+                 bool *fresh)
 {
-    route_keys_t keys;
-    route_keys(obs, self->n_shards, &keys);
-    route_mask_t now;
-    route_mask_of(&keys, &now);
-    route_keys_clear(&keys);
-    route_mask_t entry = now;
+    *fresh = true;
+    s_current_t prev = {0};
     const void *old = NULL;
     size_t old_len = 0;
     bool found = false;
     int rc = broker_journal_keys_get(self->journal, obs->id, &old, &old_len, &found);
-    if (rc == 0 && found && old_len == sizeof(route_mask_t)) {
-        route_mask_t prev;
-        memcpy(&prev, old, sizeof prev);
-        for (size_t i = 0; i < ROUTE_MAX_SHARDS / 64; i++) {
-            entry.bits[i] |= prev.bits[i];
-        }
-    }
-    if (rc == 0) {
-        rc = broker_journal_keys_put(self->journal, obs->id, &now,
-                                     obs->op == OBS_DELETE ? 0 : sizeof now);
-    }
     if (rc != 0) {
         return rc;
+    }
+    found = found && old_len == sizeof prev;
+    if (found) {
+        memcpy(&prev, old, sizeof prev);
+    }
+    uint64_t h = obs->op == OBS_DELETE ? 0 : obs_hash(obs);
+    if (found && obs->op != OBS_DELETE && prev.hash == h) {
+        *seq = prev.seq;
+        *fresh = false;
+        return 0;
+    }
+    route_keys_t keys;
+    route_keys(obs, self->n_shards, &keys);
+    s_current_t now = {.hash = h};
+    route_mask_of(&keys, &now.mask);
+    route_keys_clear(&keys);
+    route_mask_t entry = now.mask;
+    for (size_t i = 0; found && i < ROUTE_MAX_SHARDS / 64; i++) {
+        entry.bits[i] |= prev.mask.bits[i];
     }
     char *val = xmalloc(sizeof entry + len);
     memcpy(val, &entry, sizeof entry);
     memcpy(val + sizeof entry, bytes, len);
     rc = broker_journal_append(self->journal, BROKER_INPUT_RECORD, val, sizeof entry + len, seq);
     free(val);
+    if (rc == 0) {
+        self->appended = *seq;
+    }
+    now.seq = *seq;
+    if (rc == 0) {
+        rc = broker_journal_keys_put(self->journal, obs->id, &now,
+                                     obs->op == OBS_DELETE ? 0 : sizeof now);
+    }
     return rc;
 }
 
@@ -284,18 +313,13 @@ s_on_client(broker_t *self, zmsg_t *msg)
         return 0;
     }
     proto_get_u64(&f.parts[0], &ref);
-    int rc = s_ensure_batch(self);
-    if (rc != 0) {
-        return rc;
-    }
-    uint64_t seq = 0;
     if (f.cmd == PROTO_FLUSH) {
-        rc = broker_journal_append(self->journal, BROKER_INPUT_FLUSH, NULL, 0, &seq);
-        if (rc == 0) {
-            xgrow(&self->flushes, &self->flushes_cap, self->n_flushes + 1);
-            self->flushes[self->n_flushes++] = (s_flush_t){zframe_dup(f.identity), ref, seq};
-        }
-        return rc;
+        /* A flush is a reconciliation point at the last input before it; it takes no seq,
+           so it never moves the every-N points. Answered once the merger reconciled it. */
+        uint64_t at = self->appended;
+        xgrow(&self->flushes, &self->flushes_cap, self->n_flushes + 1);
+        self->flushes[self->n_flushes++] = (s_flush_t){zframe_dup(f.identity), ref, at};
+        return 0;
     }
     obs_t *obs = NULL;
     obs_error_t err;
@@ -304,13 +328,37 @@ s_on_client(broker_t *self, zmsg_t *msg)
         s_client_error(self, f.identity, ref, "record", err.field, err.message);
         return 0;
     }
-    rc = s_journal_record(self, obs, f.parts[1].data, f.parts[1].size, &seq);
+    int rc = s_ensure_batch(self);
+    uint64_t seq = 0;
+    bool fresh = true;
+    if (rc == 0) {
+        rc = s_journal_record(self, obs, f.parts[1].data, f.parts[1].size, &seq, &fresh);
+    }
     obs_destroy(&obs);
     if (rc == 0) {
+        self->duplicates += !fresh;
         xgrow(&self->acks, &self->acks_cap, self->n_acks + 1);
         self->acks[self->n_acks++] = (s_ack_t){zframe_dup(f.identity), ref, seq};
     }
     return rc;
+}
+
+/*  Answers the flushes whose point the merger has reconciled. */
+static void
+s_answer_flushes(broker_t *self)
+{
+    if (!self->know_passed) {
+        return;
+    }
+    for (size_t i = 0; i < self->n_flushes; i++) {
+        if (self->flushes[i].seq <= self->passed) {
+            uint64_t seq = self->flushes[i].seq;
+            s_reply_client(self, self->flushes[i].identity, PROTO_FLUSHED, self->flushes[i].ref,
+                           &seq, NULL);
+            zframe_destroy(&self->flushes[i].identity);
+            self->flushes[i--] = self->flushes[--self->n_flushes];
+        }
+    }
 }
 
 /*  Commits the open batch and acknowledges it; on a storage failure nothing is
@@ -318,10 +366,9 @@ s_on_client(broker_t *self, zmsg_t *msg)
 static int
 s_commit(broker_t *self)
 {
-    if (!broker_journal_in_batch(self->journal)) {
-        return 0;
-    }
-    int rc = broker_journal_commit(self->journal);
+    int rc = broker_journal_in_batch(self->journal) ? broker_journal_commit(self->journal) : 0;
+    /* A failed batch is gone: flush points never name its seqs. */
+    self->appended = broker_journal_last(self->journal);
     for (size_t i = 0; i < self->n_acks; i++) {
         if (rc == 0) {
             s_reply_client(self, self->acks[i].identity, PROTO_ACK, self->acks[i].ref,
@@ -335,14 +382,6 @@ s_commit(broker_t *self)
     self->n_acks = 0;
     if (rc != 0) {
         log_error("broker: journal commit failed: %s", cadre_strerror(rc));
-        for (size_t i = 0; i < self->n_flushes; i++) {
-            if (self->flushes[i].seq > broker_journal_last(self->journal)) {
-                s_client_error(self, self->flushes[i].identity, self->flushes[i].ref, "busy", "",
-                               cadre_strerror(rc));
-                zframe_destroy(&self->flushes[i].identity);
-                self->flushes[i--] = self->flushes[--self->n_flushes];
-            }
-        }
     }
     return rc;
 }
@@ -364,11 +403,27 @@ s_all_ready(const broker_t *self)
     return true;
 }
 
-static bool
-s_is_barrier(const broker_t *self, int kind, uint64_t seq)
+/*  The next reconciliation point after `passed` that the journal has reached: the next
+    multiple of reconcile_every, or a pending flush's point; 0 when there is none yet. */
+static uint64_t
+s_next_barrier(const broker_t *self)
 {
+    uint64_t last = broker_journal_last(self->journal);
+    uint64_t best = 0;
     uint64_t every = self->cfg->clustering.reconcile_every;
-    return kind == BROKER_INPUT_FLUSH || (every && seq % every == 0);
+    if (every) {
+        uint64_t next = (self->passed / every + 1) * every;
+        if (next <= last) {
+            best = next;
+        }
+    }
+    for (size_t i = 0; i < self->n_flushes; i++) {
+        uint64_t f = self->flushes[i].seq;
+        if (f > self->passed && (best == 0 || f < best)) {
+            best = f;
+        }
+    }
+    return best;
 }
 
 /*  Per-peer batches of one streaming pass. */
@@ -406,6 +461,7 @@ s_flush_batches(broker_t *self, s_batches_t *b)
     wire_buf_free(&buf);
 }
 
+/*  Routes one journal entry to the peers that have not had it yet. */
 static void
 s_route_entry(broker_t *self, s_batches_t *b, uint64_t seq, const char *val, size_t len)
 {
@@ -422,7 +478,7 @@ s_route_entry(broker_t *self, s_batches_t *b, uint64_t seq, const char *val, siz
     route_keys_t keys;
     route_keys(obs, self->n_shards, &keys);
     for (uint32_t k = 0; k < self->n_shards; k++) {
-        if (!route_mask_has(&mask, k)) {
+        if (!route_mask_has(&mask, k) || self->shards[k].sent >= seq) {
             continue;
         }
         wmsg_keys_t *kb = &b->keys[k];
@@ -431,70 +487,112 @@ s_route_entry(broker_t *self, s_batches_t *b, uint64_t seq, const char *val, siz
     }
     route_keys_clear(&keys);
     obs_destroy(&obs);
-    xgrow(&b->records.entries, &b->records_cap, b->records.n + 1);
-    char *copy = xmalloc(rec_len);
-    memcpy(copy, rec, rec_len);
-    b->records.entries[b->records.n++] = (wmsg_record_t){seq, copy, rec_len};
+    if (self->merger.sent < seq) {
+        xgrow(&b->records.entries, &b->records_cap, b->records.n + 1);
+        char *copy = xmalloc(rec_len);
+        memcpy(copy, rec, rec_len);
+        b->records.entries[b->records.n++] = (wmsg_record_t){seq, copy, rec_len};
+    }
 }
 
-/*  Streams journaled inputs after `streamed` to every peer, stopping after a barrier point
-    (then BARRIER is sent and streaming waits for RECONCILED). */
+static s_peer_t *
+s_peer_at(broker_t *self, uint32_t k)
+{
+    return k < self->n_shards ? &self->shards[k] : &self->merger;
+}
+
+/*  Sends BARRIER to every peer that has everything up to it and has not had it. */
+static void
+s_send_barriers(broker_t *self)
+{
+    if (!self->barrier) {
+        return;
+    }
+    for (uint32_t k = 0; k <= self->n_shards; k++) {
+        s_peer_t *p = s_peer_at(self, k);
+        if (p->alive && !p->barrier_sent && p->sent >= self->barrier) {
+            s_send_body(self, p, PROTO_BARRIER, &self->barrier, NULL);
+            p->barrier_sent = true;
+        }
+    }
+}
+
+/*  Streams journaled inputs to every live peer from its own position, up to the next
+    reconciliation point; a restarted peer catches up from what it applied. */
 static int
 s_stream(broker_t *self)
 {
-    if (self->barrier || !s_all_ready(self)) {
+    if (!self->know_passed || !s_all_ready(self)) {
         return 0;
     }
-    uint64_t last = broker_journal_last(self->journal);
-    if (self->streamed >= last) {
-        return 0;
-    }
-    int64_t lag = (int64_t)(self->streamed - self->merger.applied);
-    if (lag > self->cfg->broker.max_lag) {
-        return 0;
-    }
-    broker_journal_cursor_t *cur = broker_journal_cursor_new(self->journal, self->streamed + 1);
-    if (!cur) {
-        return CADRE_ESTORE;
-    }
-    s_batches_t b = {.keys = xcalloc(self->n_shards, sizeof(wmsg_keys_t)),
-                     .keys_cap = xcalloc(self->n_shards, sizeof(size_t))};
-    size_t in_batch = 0;
-    int kind = 0;
-    uint64_t seq = 0;
-    const void *bytes = NULL;
-    size_t len = 0;
-    int rc;
-    while ((rc = broker_journal_cursor_next(cur, &kind, &seq, &bytes, &len)) == 1) {
-        if (kind == BROKER_INPUT_RECORD && len >= sizeof(route_mask_t)) {
-            s_route_entry(self, &b, seq, bytes, len);
-            in_batch++;
+    uint64_t target = self->barrier ? self->barrier : s_next_barrier(self);
+    uint64_t limit = target ? target : broker_journal_last(self->journal);
+    if (target && !self->barrier) {
+        self->barrier = target;
+        self->committed = false;
+        memset(self->generic_in, 0, self->n_shards * sizeof *self->generic_in);
+        for (uint32_t k = 0; k <= self->n_shards; k++) {
+            s_peer_at(self, k)->barrier_sent = false;
         }
-        self->streamed = seq;
-        if (in_batch >= S_STREAM_BATCH) {
-            s_flush_batches(self, &b);
-            in_batch = 0;
+        wmsg_flips_free(&self->flips);
+        self->flips_cap = 0;
+    }
+    uint64_t low = UINT64_MAX;
+    for (uint32_t k = 0; k <= self->n_shards; k++) {
+        uint64_t sent = s_peer_at(self, k)->sent;
+        low = sent < low ? sent : low;
+    }
+    if (low < limit && (int64_t)(low - self->merger.applied) <= self->cfg->broker.max_lag) {
+        broker_journal_cursor_t *cur = broker_journal_cursor_new(self->journal, low + 1);
+        if (!cur) {
+            return CADRE_ESTORE;
         }
-        if (s_is_barrier(self, kind, seq)) {
-            s_flush_batches(self, &b);
-            self->barrier = seq;
-            self->committed = false;
-            memset(self->generic_in, 0, self->n_shards * sizeof *self->generic_in);
-            for (uint32_t k = 0; k < self->n_shards; k++) {
-                s_send_body(self, &self->shards[k], PROTO_BARRIER, &seq, NULL);
+        s_batches_t b = {.keys = xcalloc(self->n_shards, sizeof(wmsg_keys_t)),
+                         .keys_cap = xcalloc(self->n_shards, sizeof(size_t))};
+        size_t in_batch = 0;
+        int kind = 0;
+        uint64_t seq = 0;
+        const void *bytes = NULL;
+        size_t len = 0;
+        int rc;
+        while ((rc = broker_journal_cursor_next(cur, &kind, &seq, &bytes, &len)) == 1 &&
+               seq <= limit) {
+            if (kind == BROKER_INPUT_RECORD && len >= sizeof(route_mask_t)) {
+                s_route_entry(self, &b, seq, bytes, len);
+                in_batch++;
             }
-            s_send_body(self, &self->merger, PROTO_BARRIER, &seq, NULL);
-            break;
+            for (uint32_t k = 0; k <= self->n_shards; k++) {
+                s_peer_t *p = s_peer_at(self, k);
+                p->sent = p->sent < seq ? seq : p->sent;
+            }
+            if (in_batch >= S_STREAM_BATCH) {
+                s_flush_batches(self, &b);
+                in_batch = 0;
+                if ((int64_t)(seq - self->merger.applied) > self->cfg->broker.max_lag) {
+                    break;
+                }
+            }
         }
-        if ((int64_t)(self->streamed - self->merger.applied) > self->cfg->broker.max_lag) {
-            break;
+        s_flush_batches(self, &b);
+        free(b.keys);
+        free(b.keys_cap);
+        broker_journal_cursor_destroy(&cur);
+        if (rc < 0) {
+            return rc;
         }
     }
-    s_flush_batches(self, &b);
-    free(b.keys);
-    free(b.keys_cap);
-    broker_journal_cursor_destroy(&cur);
-    return rc < 0 ? rc : 0;
+    s_send_barriers(self);
+    return 0;
+}
+
+static void
+s_send_commit(broker_t *self, s_peer_t *p)
+{
+    wire_buf_t buf;
+    wire_buf_init(&buf);
+    wmsg_flips_encode(&self->flips, &buf);
+    s_send_body(self, p, PROTO_COMMIT, &self->barrier, &buf);
+    wire_buf_free(&buf);
 }
 
 static void
@@ -502,52 +600,48 @@ s_on_generic(broker_t *self, uint32_t k, uint64_t seq, const proto_part_t *body)
 {
     wmsg_flips_t got;
     char err[256];
-    if (seq != self->barrier || self->generic_in[k] ||
+    if (seq != self->barrier ||
         wmsg_flips_decode(body->data, body->size, &got, err, sizeof err) != 0) {
         self->dropped++;
-        log_warn("broker: dropped unexpected GENERIC %" PRIu64 " from shard %u", seq, k);
+        log_warn("broker: unexpected GENERIC %" PRIu64 " from shard %u", seq, k);
         return;
     }
-    self->generic_in[k] = true;
     for (size_t i = 0; i < got.n; i++) {
         xgrow(&self->flips.flips, &self->flips_cap, self->flips.n + 1);
         self->flips.flips[self->flips.n++] = got.flips[i];
     }
     free(got.flips);
+    self->generic_in[k] = true;
+    if (self->committed) {
+        /* A shard that restarted inside the barrier gets the same COMMIT again. */
+        s_send_commit(self, &self->shards[k]);
+        return;
+    }
     for (uint32_t s = 0; s < self->n_shards; s++) {
         if (!self->generic_in[s]) {
             return;
         }
     }
-    wire_buf_t buf;
-    wire_buf_init(&buf);
-    wmsg_flips_encode(&self->flips, &buf);
     for (uint32_t s = 0; s < self->n_shards; s++) {
-        s_send_body(self, &self->shards[s], PROTO_COMMIT, &seq, &buf);
+        s_send_commit(self, &self->shards[s]);
     }
-    wire_buf_free(&buf);
-    wmsg_flips_free(&self->flips);
-    self->flips_cap = 0;
     self->committed = true;
 }
 
+/*  The merger reconciled up to seq: the barrier is passed, its flushes are answered, and
+    the shards may forget its changes (RELEASE). */
 static void
-s_on_reconciled(broker_t *self, uint64_t seq)
+s_passed(broker_t *self, uint64_t seq)
 {
-    if (seq != self->barrier) {
-        self->dropped++;
-        log_warn("broker: dropped unexpected RECONCILED %" PRIu64 " from the merger", seq);
-        return;
-    }
-    self->barrier = 0;
-    for (size_t i = 0; i < self->n_flushes; i++) {
-        if (self->flushes[i].seq <= seq) {
-            s_reply_client(self, self->flushes[i].identity, PROTO_FLUSHED, self->flushes[i].ref,
-                           &seq, NULL);
-            zframe_destroy(&self->flushes[i].identity);
-            self->flushes[i--] = self->flushes[--self->n_flushes];
+    self->passed = seq > self->passed ? seq : self->passed;
+    self->know_passed = true;
+    if (self->barrier && self->barrier <= self->passed) {
+        self->barrier = 0;
+        for (uint32_t k = 0; k < self->n_shards; k++) {
+            s_send_body(self, &self->shards[k], PROTO_RELEASE, &self->passed, NULL);
         }
     }
+    s_answer_flushes(self);
 }
 
 static s_peer_t *
@@ -566,6 +660,8 @@ s_peer_of(broker_t *self, zframe_t *identity, uint32_t *shard)
     return NULL;
 }
 
+/*  A peer (re)joins: it is streamed from what it applied. A merger behind the barrier in
+    progress re-runs it with every shard; a shard behind it redoes its part. */
 static void
 s_on_ready(broker_t *self, zframe_t *identity, const proto_part_t *body)
 {
@@ -573,11 +669,12 @@ s_on_ready(broker_t *self, zframe_t *identity, const proto_part_t *body)
     char err[256];
     if (wmsg_ready_decode(body->data, body->size, &r, err, sizeof err) != 0) {
         self->dropped++;
-        log_warn("broker: dropped bad READY from a backend peer: %s", err);
+        log_warn("broker: bad READY: %s", err);
         return;
     }
     s_peer_t *p = NULL;
-    if (strcmp(r.role, "merger") == 0) {
+    bool merger = strcmp(r.role, "merger") == 0;
+    if (merger) {
         p = &self->merger;
     } else if (strcmp(r.role, "shard") == 0 && r.id < self->n_shards &&
                r.shards == self->n_shards) {
@@ -585,7 +682,7 @@ s_on_ready(broker_t *self, zframe_t *identity, const proto_part_t *body)
     }
     if (!p) {
         self->dropped++;
-        log_warn("broker: dropped READY from %s %u (this deployment has %u shards)", r.role, r.id,
+        log_warn("broker: READY from %s %u refused (this deployment has %u shards)", r.role, r.id,
                  self->n_shards);
         wmsg_ready_free(&r);
         return;
@@ -596,15 +693,27 @@ s_on_ready(broker_t *self, zframe_t *identity, const proto_part_t *body)
     p->alive = true;
     p->silent = false;
     p->applied = r.applied;
-    if (r.applied < self->streamed) {
-        /* Per-peer replay after a restart is not implemented yet: refusing keeps every
-           other peer consistent instead of re-running barriers they have passed. */
-        log_error("broker: %s %u restarted at %" PRIu64 " behind the stream (%" PRIu64
-                  "); restart the whole deployment to replay",
-                  r.role, r.id, r.applied, self->streamed);
-        p->alive = false;
+    p->sent = r.applied;
+    p->barrier_sent = false;
+    log_info("broker: %s %u ready at %" PRIu64 " (barrier %" PRIu64 ")", r.role, r.id, r.applied,
+             r.barrier);
+    if (merger) {
+        if (self->barrier && r.barrier < self->barrier) {
+            /* The merger lost the barrier in progress: run it again with every shard. */
+            self->committed = false;
+            memset(self->generic_in, 0, self->n_shards * sizeof *self->generic_in);
+            for (uint32_t k = 0; k < self->n_shards; k++) {
+                self->shards[k].barrier_sent = false;
+            }
+        }
+        s_passed(self, r.barrier);
     } else {
-        log_info("broker: %s %u ready at %" PRIu64, r.role, r.id, r.applied);
+        if (self->know_passed && r.barrier < self->passed) {
+            s_send_body(self, p, PROTO_RELEASE, &self->passed, NULL);
+        }
+        if (self->barrier) {
+            self->generic_in[r.id] = false;
+        }
     }
     wmsg_ready_free(&r);
 }
@@ -660,8 +769,13 @@ s_on_backend(broker_t *self, zmsg_t *msg)
         break;
     case PROTO_RECONCILED:
         proto_get_u64(&f.parts[0], &seq);
+        if (k != UINT32_MAX || (self->barrier && seq != self->barrier)) {
+            self->dropped++;
+            log_warn("broker: unexpected RECONCILED %" PRIu64, seq);
+            break;
+        }
         p->applied = seq > p->applied ? seq : p->applied;
-        s_on_reconciled(self, seq);
+        s_passed(self, seq);
         break;
     default:
         self->dropped++;
@@ -771,6 +885,7 @@ broker_run(broker_t *self, zsock_t *pipe, sigev_t *sig)
             }
             int crc = s_commit(self);
             rc = rc ? rc : crc;
+            s_answer_flushes(self);
             if (rc != 0 && rc != CADRE_EFULL) {
                 log_error("broker: storage failure, stopping: %s", cadre_strerror(rc));
                 break;

@@ -377,6 +377,7 @@ cmd_cluster(int argc, char **argv)
     cluster_t *c = cluster_new(&cfg, o.deployment);
     s_truth_t truth = {.labels = strtab_new()};
     uint64_t good = 0;
+    uint64_t inputs = 0;
     uint64_t bad = 0;
     clock_t t0 = clock();
     while (rc == 0) {
@@ -400,12 +401,14 @@ cmd_cluster(int argc, char **argv)
             break;
         }
         good++;
-        cluster_apply(c, obs);
+        /* Reconciliation points count inputs: an identical resubmission is none. */
+        bool counted = cluster_apply(c, obs);
+        inputs += counted;
         if (obs->op == OBS_UPSERT) {
             s_truth_note(&truth, cluster_find(c, obs->id), obs);
         }
         obs_destroy(&obs);
-        if (cfg.reconcile_every && good % cfg.reconcile_every == 0) {
+        if (counted && cfg.reconcile_every && inputs % cfg.reconcile_every == 0) {
             if (cluster_reconcile(c, s_event_sink, ew) != 0) {
                 fprintf(stderr, "cadre cluster: writing events failed\n");
                 rc = 1;

@@ -6,6 +6,8 @@
 */
 #include "obs.h"
 
+#include <xxhash.h>
+
 #include "err.h"
 #include "xalloc.h"
 
@@ -625,4 +627,72 @@ void
 obs_format_simhash(uint64_t v, char *buf)
 {
     snprintf(buf, 17, "%016" PRIx64, v);
+}
+
+/*  Feeds one optional string: a presence byte, then length and bytes. */
+static void
+s_hash_str(XXH3_state_t *st, const char *s)
+{
+    unsigned char present = s != NULL;
+    XXH3_64bits_update(st, &present, 1);
+    if (s) {
+        uint64_t n = strlen(s);
+        XXH3_64bits_update(st, &n, sizeof n);
+        XXH3_64bits_update(st, s, n);
+    }
+}
+
+static void
+s_hash_u64(XXH3_state_t *st, uint64_t v)
+{
+    XXH3_64bits_update(st, &v, sizeof v);
+}
+
+uint64_t
+obs_hash(const obs_t *self)
+{
+    XXH3_state_t *st = XXH3_createState();
+    if (!st) {
+        abort();
+    }
+    XXH3_64bits_reset(st);
+    s_hash_u64(st, (uint64_t)self->op);
+    s_hash_str(st, self->id);
+    s_hash_str(st, self->ip);
+    s_hash_u64(st, self->has_asn);
+    s_hash_u64(st, self->has_asn ? (uint64_t)self->asn : 0);
+    s_hash_str(st, self->ja3);
+    s_hash_str(st, self->ja4);
+    s_hash_str(st, self->hassh);
+    s_hash_u64(st, self->has_kd);
+    s_hash_u64(st, self->has_kd ? self->kd_simhash : 0);
+    s_hash_str(st, self->truth_campaign);
+    s_hash_str(st, self->truth_identity);
+    s_hash_str(st, self->truth_actor);
+    s_hash_u64(st, self->n_sessions);
+    for (size_t i = 0; i < self->n_sessions; i++) {
+        const obs_session_t *s = &self->sessions[i];
+        uint64_t bits;
+        s_hash_str(st, s->id);
+        s_hash_str(st, s->decky);
+        s_hash_u64(st, (uint64_t)s->phase);
+        memcpy(&bits, &s->start, sizeof bits);
+        s_hash_u64(st, bits);
+        memcpy(&bits, &s->duration, sizeof bits);
+        s_hash_u64(st, bits);
+        s_hash_u64(st, s->n_commands);
+        for (size_t c = 0; c < s->n_commands; c++) {
+            s_hash_str(st, s->commands[c]);
+        }
+        s_hash_u64(st, s->n_creds);
+        for (size_t c = 0; c < s->n_creds; c++) {
+            s_hash_str(st, s->creds[c].user);
+            s_hash_str(st, s->creds[c].pass);
+        }
+        s_hash_str(st, s->payload_hash);
+        s_hash_str(st, s->c2);
+    }
+    uint64_t h = XXH3_64bits_digest(st);
+    XXH3_freeState(st);
+    return h;
 }

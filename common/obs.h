@@ -88,6 +88,11 @@ void obs_session_clear(obs_session_t *session);
 obs_t *obs_dup(const obs_t *self);
 /*  True when both records hold exactly the same values (doubles compared bit for bit). */
 bool obs_equal(const obs_t *a, const obs_t *b);
+/*  A 64-bit digest of every field of the record (XXH3 over a length-prefixed walk), so two
+    records hash equal iff they are obs_equal (up to hash collisions). The broker and the
+    engine use it to recognise an upsert identical to the current record, which changes
+    nothing and is not an input. */
+uint64_t obs_hash(const obs_t *self);
 /*  Appends a zeroed session and returns it (borrowed: valid until the next append). The
     array grows geometrically; a sessions array allocated by hand (sessions_cap 0) is fine. */
 obs_session_t *obs_add_session(obs_t *self);

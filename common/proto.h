@@ -56,6 +56,7 @@ typedef enum {
     PROTO_DONE = 0x26,       /* shard -> merger: seq */
     PROTO_RECONCILED = 0x27, /* merger -> broker: seq */
     PROTO_APPLIED = 0x28,    /* shard/merger -> broker: seq */
+    PROTO_RELEASE = 0x29,    /* broker -> shard: seq (the merger reconciled it) */
     PROTO_QUERY = 0x30,      /* client -> merger: ref, body */
     PROTO_REPLY = 0x31,      /* merger -> client: ref, body */
 } proto_cmd_t;

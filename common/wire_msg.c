@@ -148,7 +148,7 @@ wmsg_ready_encode(const wmsg_ready_t *body, wire_buf_t *buf)
 {
     msgpack_packer pk;
     msgpack_packer_init(&pk, buf, s_write);
-    msgpack_pack_map(&pk, 4);
+    msgpack_pack_map(&pk, 5);
     s_key(&pk, "role");
     s_str(&pk, body->role);
     s_key(&pk, "id");
@@ -157,6 +157,8 @@ wmsg_ready_encode(const wmsg_ready_t *body, wire_buf_t *buf)
     msgpack_pack_uint32(&pk, body->shards);
     s_key(&pk, "applied");
     msgpack_pack_uint64(&pk, body->applied);
+    s_key(&pk, "barrier");
+    msgpack_pack_uint64(&pk, body->barrier);
     return 0;
 }
 
@@ -549,6 +551,7 @@ wmsg_ready_decode(const void *data, size_t len, wmsg_ready_t *out, char *err, si
     rc = rc ? rc : s_u64(s_get(&doc.root, "id"), &id, "id", err, errlen);
     rc = rc ? rc : s_u64(s_get(&doc.root, "shards"), &shards, "shards", err, errlen);
     rc = rc ? rc : s_u64(s_get(&doc.root, "applied"), &out->applied, "applied", err, errlen);
+    rc = rc ? rc : s_u64(s_get(&doc.root, "barrier"), &out->barrier, "barrier", err, errlen);
     if (rc == 0 && (id > UINT32_MAX || shards > UINT32_MAX)) {
         rc = s_fail(err, errlen, "out of range", "id");
     }

@@ -84,6 +84,7 @@ typedef struct {
     uint32_t id;      /* shard id (0 for the merger) */
     uint32_t shards;  /* shard count the peer was configured with */
     uint64_t applied; /* highest seq the peer has applied */
+    uint64_t barrier; /* last barrier the peer completed (shard: released; merger: reconciled) */
 } wmsg_ready_t;
 
 /*  An ERROR body. */

@@ -36,6 +36,7 @@ struct cluster_t {
     strtab_t *strings;         /* every feature string */
     bool *alive;               /* per slot: holds a live observation */
     uint64_t *seq;             /* per slot: input sequence of its first upsert */
+    uint64_t *hash;            /* per slot: obs_hash of its current record */
     ident_feat_t *feat;        /* per slot: identity-layer features */
     camp_obs_t *cobs;          /* per slot: campaign-layer contribution */
     bool *changed;             /* per slot: listed in ch_slots */
@@ -133,6 +134,7 @@ cluster_destroy(cluster_t **self_p)
     free(self->changed);
     free(self->ch_slots);
     free(self->seq);
+    free(self->hash);
     free(self->feat);
     free(self->cobs);
     free(self->id_formed_seq);
@@ -165,6 +167,7 @@ s_ensure_slots(cluster_t *self, size_t n)
     }
     self->alive = xrealloc(self->alive, cap * sizeof *self->alive);
     self->seq = xrealloc(self->seq, cap * sizeof *self->seq);
+    self->hash = xrealloc(self->hash, cap * sizeof *self->hash);
     self->feat = xrealloc(self->feat, cap * sizeof *self->feat);
     self->cobs = xrealloc(self->cobs, cap * sizeof *self->cobs);
     self->changed = xrealloc(self->changed, cap * sizeof *self->changed);
@@ -187,12 +190,12 @@ s_touch_slot(cluster_t *self, uint32_t slot)
     }
 }
 
-void
+bool
 cluster_apply(cluster_t *self, const obs_t *obs)
 {
-    uint64_t seq = self->inputs++;
     size_t len = strlen(obs->id);
     if (obs->op == OBS_DELETE) {
+        self->inputs++;
         uint32_t slot = strtab_find(self->names, obs->id, len);
         if (slot != STRTAB_NONE && slot < self->n_slots && self->alive[slot]) {
             ident_feat_clear(&self->feat[slot]);
@@ -201,9 +204,15 @@ cluster_apply(cluster_t *self, const obs_t *obs)
             life_forget(self->life_id, slot);
             s_touch_slot(self, slot);
         }
-        return;
+        return true;
     }
-    uint32_t slot = strtab_intern(self->names, obs->id, len);
+    uint64_t h = obs_hash(obs);
+    uint32_t slot = strtab_find(self->names, obs->id, len);
+    if (slot != STRTAB_NONE && slot < self->n_slots && self->alive[slot] && self->hash[slot] == h) {
+        return false; /* identical to the current record: nothing changes, not an input */
+    }
+    uint64_t seq = self->inputs++;
+    slot = strtab_intern(self->names, obs->id, len);
     if (slot >= self->n_slots) {
         s_ensure_slots(self, (size_t)slot + 1);
         self->n_slots = (size_t)slot + 1;
@@ -217,6 +226,7 @@ cluster_apply(cluster_t *self, const obs_t *obs)
         self->seq[slot] = seq;
         self->alive[slot] = true;
     }
+    self->hash[slot] = h;
     ident_feat_build(&self->feat[slot], obs, self->strings);
     /* The name lives in self->names, whose strings never move, for as long as the slot. */
     camp_obs_build(&self->cobs[slot], obs, strtab_str(self->names, slot), self->strings);
@@ -226,6 +236,7 @@ cluster_apply(cluster_t *self, const obs_t *obs)
             self->clock = end;
         }
     }
+    return true;
 }
 
 /*  Groups n_items items by key[item] (values < n_groups, or UINT32_MAX to skip) into c,
@@ -903,6 +914,7 @@ cluster_restore_slot(cluster_t *self, const char *name, bool alive, uint64_t seq
     self->alive[slot] = alive;
     self->seq[slot] = seq;
     if (alive) {
+        self->hash[slot] = obs_hash(obs);
         ident_feat_build(&self->feat[slot], obs, self->strings);
         camp_obs_build(&self->cobs[slot], obs, strtab_str(self->names, slot), self->strings);
     }

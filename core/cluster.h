@@ -74,8 +74,10 @@ cluster_t *cluster_new(const ccfg_t *cfg, const char *deployment);
 /*  Frees the engine and NULLs *self_p; NULL is a no-op. */
 void cluster_destroy(cluster_t **self_p);
 /*  Applies one input: an upsert replaces the observation with the same id, a delete
-    removes it (deleting an unknown id is a no-op). */
-void cluster_apply(cluster_t *self, const obs_t *obs);
+    removes it (deleting an unknown id is a no-op). Returns false, changing nothing, for an
+    upsert identical to the observation's current record (obs_hash): such a resubmission is
+    not an input and takes no sequence number (the broker drops it the same way). */
+bool cluster_apply(cluster_t *self, const obs_t *obs);
 /*  Reconciles: recomputes the partitions and stable ids, reporting events to fn (may be
     NULL). Returns 0 or fn's first negative return. */
 int cluster_reconcile(cluster_t *self, cluster_event_fn fn, void *arg);

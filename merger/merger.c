@@ -96,8 +96,11 @@ merger_new(const cfg_t *cfg)
     for (uint32_t k = 0; k < self->n_shards; k++) {
         hb_init(&self->shards[k].hb, now, cfg->heartbeat_ms, cfg->liveness);
     }
-    wmsg_ready_t r = {
-        .role = "merger", .id = 0, .shards = self->n_shards, .applied = self->reconciled};
+    wmsg_ready_t r = {.role = "merger",
+                      .id = 0,
+                      .shards = self->n_shards,
+                      .applied = self->reconciled,
+                      .barrier = self->reconciled};
     wire_buf_t buf;
     wire_buf_init(&buf);
     wmsg_ready_encode(&r, &buf);

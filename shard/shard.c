@@ -232,17 +232,34 @@ s_on_commit(shard_t *self, uint64_t seq, const proto_part_t *body)
                                      flips.flips[i].generic);
     }
     wmsg_flips_free(&flips);
+    /* The dirty set is kept until RELEASE: if the merger loses this barrier, the broker runs
+       it again and the same forests are computed from the same changes. */
     wmsg_forests_t forests = {0};
     rc = rc ? rc : shard_forests(self->store, &forests);
-    rc = rc ? rc : shard_store_barrier_done(self->store, seq);
     rc = rc ? rc : shard_store_commit(self->store);
     if (rc == 0) {
         s_send_forests(self, seq, &forests);
-        self->barrier = 0;
     } else {
         shard_store_abort(self->store);
     }
     wmsg_forests_free(&forests);
+    return rc;
+}
+
+/*  The merger reconciled seq: forget the changes up to it. */
+static int
+s_on_release(shard_t *self, uint64_t seq)
+{
+    if (seq <= shard_store_last_barrier(self->store)) {
+        return 0;
+    }
+    int rc = shard_store_begin(self->store);
+    rc = rc ? rc : shard_store_barrier_done(self->store, seq);
+    rc = rc ? rc : shard_store_commit(self->store);
+    if (rc != 0) {
+        shard_store_abort(self->store);
+    }
+    self->barrier = 0;
     return rc;
 }
 
@@ -267,6 +284,9 @@ s_on_broker(shard_t *self, zmsg_t *msg)
     case PROTO_COMMIT:
         proto_get_u64(&f.parts[0], &seq);
         return s_on_commit(self, seq, &f.parts[1]);
+    case PROTO_RELEASE:
+        proto_get_u64(&f.parts[0], &seq);
+        return s_on_release(self, seq);
     case PROTO_HEARTBEAT:
         return 0;
     case PROTO_DISCONNECT:

@@ -111,6 +111,8 @@ broker_new(const cfg_t *cfg)
     self->backend = zsock_new(ZMQ_ROUTER);
     zsock_set_router_mandatory(self->ingest, 1);
     zsock_set_router_mandatory(self->backend, 1);
+    /* Peers use fixed routing ids: a restarted one takes its name over at once. */
+    zsock_set_router_handover(self->backend, 1);
     zsock_set_linger(self->ingest, 1000);
     zsock_set_linger(self->backend, 1000);
     zsock_set_rcvtimeo(self->ingest, 0);
@@ -603,7 +605,7 @@ s_on_generic(broker_t *self, uint32_t k, uint64_t seq, const proto_part_t *body)
     if (seq != self->barrier ||
         wmsg_flips_decode(body->data, body->size, &got, err, sizeof err) != 0) {
         self->dropped++;
-        log_warn("broker: unexpected GENERIC %" PRIu64 " from shard %u", seq, k);
+        log_warn("broker: dropped unexpected GENERIC %" PRIu64 " from shard %u", seq, k);
         return;
     }
     for (size_t i = 0; i < got.n; i++) {
@@ -669,7 +671,7 @@ s_on_ready(broker_t *self, zframe_t *identity, const proto_part_t *body)
     char err[256];
     if (wmsg_ready_decode(body->data, body->size, &r, err, sizeof err) != 0) {
         self->dropped++;
-        log_warn("broker: bad READY: %s", err);
+        log_warn("broker: dropped bad READY from a backend peer: %s", err);
         return;
     }
     s_peer_t *p = NULL;
@@ -682,7 +684,7 @@ s_on_ready(broker_t *self, zframe_t *identity, const proto_part_t *body)
     }
     if (!p) {
         self->dropped++;
-        log_warn("broker: READY from %s %u refused (this deployment has %u shards)", r.role, r.id,
+        log_warn("broker: dropped READY from %s %u (this deployment has %u shards)", r.role, r.id,
                  self->n_shards);
         wmsg_ready_free(&r);
         return;
@@ -771,7 +773,7 @@ s_on_backend(broker_t *self, zmsg_t *msg)
         proto_get_u64(&f.parts[0], &seq);
         if (k != UINT32_MAX || (self->barrier && seq != self->barrier)) {
             self->dropped++;
-            log_warn("broker: unexpected RECONCILED %" PRIu64, seq);
+            log_warn("broker: dropped unexpected RECONCILED %" PRIu64 " from a backend peer", seq);
             break;
         }
         p->applied = seq > p->applied ? seq : p->applied;

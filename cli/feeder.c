@@ -11,8 +11,17 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define S_REPORTED 20 /* rejections printed in full */
+
+/*  A submission kept until it is answered, so it can be sent again if the broker restarts. */
+typedef struct {
+    uint64_t ref;  /* its ref */
+    char *bytes;   /* the record's MessagePack bytes (owned) */
+    size_t len;    /* their length */
+    bool answered; /* ACK or ERROR received */
+} s_pending_t;
 
 struct feeder_t {
     zsock_t *sock;            /* DEALER to the broker's ingest */
@@ -29,6 +38,12 @@ struct feeder_t {
     void *extra_arg;          /* handler argument */
     wire_buf_t buf;           /* encoding scratch */
     uint64_t submitted;       /* SUBMITs sent */
+    s_pending_t *pend;        /* unanswered submissions, a ring in ref order */
+    size_t pend_cap;          /* ring capacity (2 * window) */
+    size_t pend_head;         /* index of the oldest entry */
+    size_t pend_n;            /* entries in the ring, answered ones included */
+    uint64_t resent;          /* submissions sent again after a silence */
+    int resend_ms;            /* silence before resending what is unanswered */
     feeder_tick_fn tick;      /* progress callback, or NULL */
     void *tick_arg;           /* its argument */
 };
@@ -51,6 +66,9 @@ feeder_new(const char *endpoint, uint32_t window, zsock_t *extra_sock, feeder_ex
     self->extra_fn = extra_fn;
     self->extra_arg = extra_arg;
     wire_buf_init(&self->buf);
+    self->pend_cap = 2 * (size_t)self->window;
+    self->pend = xcalloc(self->pend_cap, sizeof *self->pend);
+    self->resend_ms = 3000;
     return self;
 }
 
@@ -63,8 +81,60 @@ feeder_destroy(feeder_t **self_p)
     }
     zsock_destroy(&self->sock);
     wire_buf_free(&self->buf);
+    for (size_t i = 0; i < self->pend_n; i++) {
+        free(self->pend[(self->pend_head + i) % self->pend_cap].bytes);
+    }
+    free(self->pend);
     free(self);
     *self_p = NULL;
+}
+
+/*  Marks ref answered; false when it was not pending (a duplicate answer after a resend). */
+static bool
+s_answer(feeder_t *self, uint64_t ref)
+{
+    bool found = false;
+    for (size_t i = 0; i < self->pend_n && !found; i++) {
+        s_pending_t *p = &self->pend[(self->pend_head + i) % self->pend_cap];
+        if (p->ref == ref && !p->answered) {
+            p->answered = true;
+            free(p->bytes);
+            p->bytes = NULL;
+            found = true;
+        }
+    }
+    while (self->pend_n > 0 && self->pend[self->pend_head].answered) {
+        self->pend_head = (self->pend_head + 1) % self->pend_cap;
+        self->pend_n--;
+    }
+    return found;
+}
+
+/*  Sends everything unanswered again, in ref order, and the pending flush: after a broker
+    restart what was in flight is gone; the broker drops what it had already journaled. */
+static void
+s_resend(feeder_t *self)
+{
+    for (size_t i = 0; i < self->pend_n; i++) {
+        s_pending_t *p = &self->pend[(self->pend_head + i) % self->pend_cap];
+        if (p->answered) {
+            continue;
+        }
+        zmsg_t *m = proto_msg_new(PROTO_SUBMIT);
+        proto_add_u64(m, p->ref);
+        proto_add_bytes(m, p->bytes, p->len);
+        if (zmsg_send(&m, self->sock) != 0) {
+            zmsg_destroy(&m);
+        }
+        self->resent++;
+    }
+    if (self->flush_ref && !self->flushed) {
+        zmsg_t *m = proto_msg_new(PROTO_FLUSH);
+        proto_add_u64(m, self->flush_ref);
+        if (zmsg_send(&m, self->sock) != 0) {
+            zmsg_destroy(&m);
+        }
+    }
 }
 
 static void
@@ -81,8 +151,10 @@ s_on_reply(feeder_t *self, zmsg_t *msg)
     }
     switch (f.cmd) {
     case PROTO_ACK:
-        self->acked++;
-        self->in_flight--;
+        if (s_answer(self, ref)) {
+            self->acked++;
+            self->in_flight--;
+        }
         break;
     case PROTO_FLUSHED:
         if (ref == self->flush_ref) {
@@ -95,7 +167,7 @@ s_on_reply(feeder_t *self, zmsg_t *msg)
         char err[256];
         bool decoded =
             wmsg_error_decode(f.parts[1].data, f.parts[1].size, &e, err, sizeof err) == 0;
-        if (ref != 0 && ref != self->flush_ref) {
+        if (ref != 0 && ref != self->flush_ref && s_answer(self, ref)) {
             self->rejected++;
             self->in_flight--;
         }
@@ -140,22 +212,31 @@ feeder_pump(feeder_t *self, int timeout_ms)
     }
 }
 
-/*  Waits until cond holds, pumping replies; -ETIMEDOUT after timeout_ms of no progress. */
+/*  Waits until cond holds, pumping replies; after resend_ms of silence with something
+    unanswered, sends it again; -ETIMEDOUT after timeout_ms of no progress. */
 static int
 s_wait(feeder_t *self, bool (*cond)(const feeder_t *), int timeout_ms)
 {
-    int64_t deadline = zclock_mono() + timeout_ms;
+    int64_t now = zclock_mono();
+    int64_t deadline = now + timeout_ms;
+    int64_t quiet_since = now;
     uint64_t seen = self->acked + self->rejected;
     while (!cond(self)) {
         feeder_pump(self, 100);
         if (self->tick) {
             self->tick(self, self->tick_arg);
         }
+        now = zclock_mono();
         if (self->acked + self->rejected != seen || self->flushed) {
             seen = self->acked + self->rejected;
-            deadline = zclock_mono() + timeout_ms;
+            deadline = now + timeout_ms;
+            quiet_since = now;
+        } else if (now - quiet_since > self->resend_ms &&
+                   (self->in_flight > 0 || (self->flush_ref && !self->flushed))) {
+            s_resend(self);
+            quiet_since = now;
         }
-        if (zclock_mono() > deadline) {
+        if (now > deadline) {
             return -ETIMEDOUT;
         }
     }
@@ -181,8 +262,17 @@ feeder_submit(feeder_t *self, const obs_t *obs, int timeout_ms)
     if (rc != 0) {
         return rc;
     }
+    uint64_t ref = self->next_ref++;
+    s_pending_t *p = &self->pend[(self->pend_head + self->pend_n) % self->pend_cap];
+    if (self->pend_n == self->pend_cap) {
+        /* The ring is full of answered-out-of-order holes: compact it by waiting them out. */
+        return -ENOBUFS;
+    }
+    *p = (s_pending_t){.ref = ref, .bytes = xmalloc(self->buf.len), .len = self->buf.len};
+    memcpy(p->bytes, self->buf.data, self->buf.len);
+    self->pend_n++;
     zmsg_t *m = proto_msg_new(PROTO_SUBMIT);
-    proto_add_u64(m, self->next_ref++);
+    proto_add_u64(m, ref);
     proto_add_body(m, &self->buf);
     if (zmsg_send(&m, self->sock) != 0) {
         zmsg_destroy(&m);

@@ -551,7 +551,9 @@ wmsg_ready_decode(const void *data, size_t len, wmsg_ready_t *out, char *err, si
     rc = rc ? rc : s_u64(s_get(&doc.root, "id"), &id, "id", err, errlen);
     rc = rc ? rc : s_u64(s_get(&doc.root, "shards"), &shards, "shards", err, errlen);
     rc = rc ? rc : s_u64(s_get(&doc.root, "applied"), &out->applied, "applied", err, errlen);
-    rc = rc ? rc : s_u64(s_get(&doc.root, "barrier"), &out->barrier, "barrier", err, errlen);
+    /* barrier is optional (absent: 0), so a peer that never completed one may leave it out. */
+    const msgpack_object *barrier = s_get(&doc.root, "barrier");
+    rc = rc || !barrier ? rc : s_u64(barrier, &out->barrier, "barrier", err, errlen);
     if (rc == 0 && (id > UINT32_MAX || shards > UINT32_MAX)) {
         rc = s_fail(err, errlen, "out of range", "id");
     }

@@ -51,6 +51,27 @@ merger_role_name(void)
     return "merger";
 }
 
+/*  Announces the merger to the broker: the last barrier it reconciled (its snapshot). */
+static void
+s_send_ready(merger_t *self)
+{
+    wmsg_ready_t r = {.role = "merger",
+                      .id = 0,
+                      .shards = self->n_shards,
+                      .applied = self->reconciled,
+                      .barrier = self->reconciled};
+    wire_buf_t buf;
+    wire_buf_init(&buf);
+    wmsg_ready_encode(&r, &buf);
+    zmsg_t *m = proto_msg_new(PROTO_READY);
+    proto_add_body(m, &buf);
+    if (zmsg_send(&m, self->broker) != 0) {
+        zmsg_destroy(&m);
+    }
+    hb_sent(&self->hb_broker, zclock_mono());
+    wire_buf_free(&buf);
+}
+
 merger_t *
 merger_new(const cfg_t *cfg)
 {
@@ -80,6 +101,8 @@ merger_new(const cfg_t *cfg)
         zsock_set_rcvtimeo(socks[i], 0);
     }
     zsock_set_router_mandatory(self->shards_sock, 1);
+    zsock_set_router_handover(self->shards_sock, 1);
+    zsock_set_identity(self->broker, "merger");
     zsock_set_router_mandatory(self->query, 1);
     /* Events are never dropped for want of buffer: subscribers that fall behind block. */
     zsock_set_sndhwm(self->events, 0);
@@ -96,18 +119,7 @@ merger_new(const cfg_t *cfg)
     for (uint32_t k = 0; k < self->n_shards; k++) {
         hb_init(&self->shards[k].hb, now, cfg->heartbeat_ms, cfg->liveness);
     }
-    wmsg_ready_t r = {.role = "merger",
-                      .id = 0,
-                      .shards = self->n_shards,
-                      .applied = self->reconciled,
-                      .barrier = self->reconciled};
-    wire_buf_t buf;
-    wire_buf_init(&buf);
-    wmsg_ready_encode(&r, &buf);
-    zmsg_t *m = proto_msg_new(PROTO_READY);
-    proto_add_body(m, &buf);
-    zmsg_send(&m, self->broker);
-    wire_buf_free(&buf);
+    s_send_ready(self);
     log_info("merger: ready, events on %s, queries on %s", cfg->merger.events, cfg->merger.query);
     return self;
 }
@@ -284,6 +296,23 @@ s_shard_of(merger_t *self, zframe_t *identity)
     for (uint32_t k = 0; k < self->n_shards; k++) {
         if (self->shards[k].identity && zframe_eq(self->shards[k].identity, identity)) {
             return &self->shards[k];
+        }
+    }
+    /* Shards use the routing id "shard-<k>", so a restarted merger knows them before their
+       next READY. */
+    char name[32];
+    size_t n = zframe_size(identity);
+    unsigned k = 0;
+    char tail = 0;
+    if (n < sizeof name) {
+        memcpy(name, zframe_data(identity), n);
+        name[n] = '\0';
+        if (sscanf(name, "shard-%u%c", &k, &tail) == 1 && k < self->n_shards) {
+            s_shard_t *s = &self->shards[k];
+            zframe_destroy(&s->identity);
+            s->identity = zframe_dup(identity);
+            hb_init(&s->hb, zclock_mono(), self->cfg->heartbeat_ms, self->cfg->liveness);
+            return s;
         }
     }
     return NULL;
@@ -507,6 +536,13 @@ s_heartbeats(merger_t *self)
     if (hb_should_send(&self->hb_broker, now)) {
         zmsg_t *m = proto_msg_new(PROTO_HEARTBEAT);
         s_to_broker(self, &m);
+    }
+    if (hb_dead(&self->hb_broker, now)) {
+        /* The broker may have restarted and not know the merger: announce it again. */
+        log_warn("merger: broker silent for %d x %d ms", self->cfg->liveness,
+                 self->cfg->heartbeat_ms);
+        s_send_ready(self);
+        hb_heard(&self->hb_broker, now);
     }
     for (uint32_t k = 0; k < self->n_shards; k++) {
         s_shard_t *s = &self->shards[k];

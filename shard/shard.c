@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,22 +58,21 @@ s_position(const shard_t *self)
     return applied > barrier ? applied : barrier;
 }
 
+/*  Announces this shard to one peer: who it is, what it applied, its last barrier. */
 static void
-s_ready(shard_t *self)
+s_ready_to(shard_t *self, zsock_t *sock, hb_t *hb)
 {
     wmsg_ready_t r = {.role = "shard",
                       .id = self->id,
                       .shards = (uint32_t)self->cfg->shards,
-                      .applied = s_position(self)};
+                      .applied = shard_store_applied(self->store),
+                      .barrier = shard_store_last_barrier(self->store)};
     wire_buf_t buf;
     wire_buf_init(&buf);
     wmsg_ready_encode(&r, &buf);
     zmsg_t *m = proto_msg_new(PROTO_READY);
     proto_add_body(m, &buf);
-    s_send(self, self->broker, &self->hb_broker, &m);
-    m = proto_msg_new(PROTO_READY);
-    proto_add_body(m, &buf);
-    s_send(self, self->merger, &self->hb_merger, &m);
+    s_send(self, sock, hb, &m);
     wire_buf_free(&buf);
 }
 
@@ -95,6 +95,11 @@ shard_new(const cfg_t *cfg, uint32_t id)
     zsock_set_linger(self->merger, 1000);
     zsock_set_rcvtimeo(self->broker, 0);
     zsock_set_rcvtimeo(self->merger, 0);
+    /* A fixed routing id lets a restarted broker or merger recognise this shard. */
+    char name[32];
+    snprintf(name, sizeof name, "shard-%u", id);
+    zsock_set_identity(self->broker, name);
+    zsock_set_identity(self->merger, name);
     if (zsock_connect(self->broker, "%s", cfg->broker.backend) < 0 ||
         zsock_connect(self->merger, "%s", cfg->merger.shards) < 0) {
         log_error("shard %u: cannot connect to %s / %s", id, cfg->broker.backend,
@@ -105,7 +110,8 @@ shard_new(const cfg_t *cfg, uint32_t id)
     int64_t now = zclock_mono();
     hb_init(&self->hb_broker, now, cfg->heartbeat_ms, cfg->liveness);
     hb_init(&self->hb_merger, now, cfg->heartbeat_ms, cfg->liveness);
-    s_ready(self);
+    s_ready_to(self, self->broker, &self->hb_broker);
+    s_ready_to(self, self->merger, &self->hb_merger);
     log_info("shard %u: ready at %" PRIu64, id, s_position(self));
     return self;
 }
@@ -307,9 +313,12 @@ s_heartbeat(shard_t *self, zsock_t *sock, hb_t *hb, const char *peer)
         s_send(self, sock, hb, &m);
     }
     if (hb_dead(hb, now)) {
+        /* The peer may have restarted and not know this shard: announce it again, once per
+           liveness window until it answers (zguide Paranoid Pirate). */
         log_warn("shard %u: %s silent for %d x %d ms", self->id, peer, self->cfg->liveness,
                  self->cfg->heartbeat_ms);
-        hb_heard(hb, now); /* report once per liveness window */
+        s_ready_to(self, sock, hb);
+        hb_heard(hb, now);
     }
 }
 

@@ -243,10 +243,13 @@ s_wait(feeder_t *self, bool (*cond)(const feeder_t *), int timeout_ms)
     return 0;
 }
 
+/*  Room for one more submission: the window is not full, and neither is the ring of
+    unanswered ones (answers can come out of order when a broker restarted; the ring then
+    holds holes until the oldest are resent and answered). */
 static bool
 s_has_room(const feeder_t *self)
 {
-    return self->in_flight < self->window;
+    return self->in_flight < self->window && self->pend_n < self->pend_cap;
 }
 
 int

@@ -10,7 +10,7 @@ engine_cleanup() {
     for pid in "${ENGINE_PIDS[@]}"; do
         kill -KILL "$pid" 2>/dev/null || true
     done
-    rm -rf "$TMP"
+    [ -n "${KEEP_TMP:-}" ] || rm -rf "$TMP"
 }
 trap engine_cleanup EXIT
 

@@ -1,7 +1,7 @@
 /*  poke.c - cadre_poke: a test tool that speaks, and deliberately mis-speaks, the CADRE01
     protocol (docs/protocol.md), for the black-box integration tests.
 
-    Three modes:
+    Two modes:
 
       cadre_poke ENDPOINT FRAME... [--wait MS]
           connects a DEALER to ENDPOINT and sends one multi-part message made of the FRAMEs,
@@ -19,11 +19,6 @@
           Exit status: 0 sent (and, with --wait, a reply arrived), 1 no reply in time or the
           message could not be sent, 2 usage.
 
-      cadre_poke --feed ENDPOINT CORPUS [--timeout MS]
-          submits every observation of CORPUS (JSON Lines or MessagePack) through the feeder
-          (windowed SUBMIT, then FLUSH) and prints `acked A rejected R flushed S`. Exit 0 when
-          the FLUSHED came back, 1 otherwise.
-
       cadre_poke --sub ENDPOINT [--topic P] [--count N] [--timeout MS] [--ready FILE]
           subscribes to the merger's events (topic prefix P, default all), checks that each
           message is two frames whose topic frame names the envelope's topic, and prints each
@@ -36,10 +31,7 @@
     The tool never installs signal handlers (czmq's are switched off), so a test's trap ends
     it with a plain SIGTERM.
 */
-#include "err.h"
-#include "feeder.h"
 #include "jsonio.h"
-#include "obs_stream.h"
 #include "wire.h"
 #include "xalloc.h"
 
@@ -57,7 +49,7 @@
 #define S_EX_USAGE 2         /* bad command line */
 #define S_MAX_FRAMES 64      /* most frames one message may be given */
 #define S_LINGER_MS 10000    /* time for a sent message to leave before the socket closes */
-#define S_DEFAULT_WAIT 10000 /* default silence, ms, before --sub / --feed give up */
+#define S_DEFAULT_WAIT 10000 /* default silence, ms, before --sub gives up */
 
 /*  One frame to send: owned bytes. */
 typedef struct {
@@ -72,7 +64,6 @@ s_usage(void)
             "usage: cadre_poke ENDPOINT FRAME... [--wait MS]\n"
             "       FRAME: --text S | --hex H | --u64 N | --file PATH | --zeros N | --empty |\n"
             "              --json J, each optionally followed by --truncate N\n"
-            "       cadre_poke --feed ENDPOINT CORPUS [--timeout MS]\n"
             "       cadre_poke --sub ENDPOINT [--topic P] [--count N] [--timeout MS] "
             "[--ready FILE]\n");
 }
@@ -378,6 +369,7 @@ s_raw(int argc, char **argv)
     bool wait = false;
     int rc = 0;
     for (int i = 2; i < argc && rc == 0; i++) {
+        const char *opt = argv[i];
         uint64_t cut = 0;
         if (strcmp(argv[i], "--wait") == 0 && i + 1 < argc && s_parse_u64(argv[i + 1], &wait_ms)) {
             wait = true;
@@ -389,7 +381,7 @@ s_raw(int argc, char **argv)
         } else if (n < S_MAX_FRAMES && s_parse_frame(argc, argv, &i, &frames[n])) {
             n++;
         } else {
-            fprintf(stderr, "cadre_poke: bad or incomplete frame option '%s'\n", argv[i]);
+            fprintf(stderr, "cadre_poke: bad or incomplete option '%s'\n", opt);
             if (n < S_MAX_FRAMES) {
                 free(frames[n].data);
             }
@@ -443,89 +435,37 @@ s_raw(int argc, char **argv)
 }
 
 /*  --------------------------------------------------------------------------------------
-    Feed mode */
-
-static int
-s_feed(int argc, char **argv)
-{
-    if (argc < 4) {
-        s_usage();
-        return S_EX_USAGE;
-    }
-    const char *endpoint = argv[2];
-    const char *corpus = argv[3];
-    uint64_t timeout = S_DEFAULT_WAIT;
-    for (int i = 4; i < argc; i++) {
-        if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc &&
-            s_parse_u64(argv[i + 1], &timeout) && timeout <= INT32_MAX) {
-            i++;
-        } else {
-            s_usage();
-            return S_EX_USAGE;
-        }
-    }
-    obs_reader_t *r = obs_reader_open(corpus, OBS_FORMAT_AUTO);
-    if (!r) {
-        fprintf(stderr, "cadre_poke: cannot read %s\n", corpus);
-        return 1;
-    }
-    feeder_t *fd = feeder_new(endpoint, 1000, NULL, NULL, NULL);
-    int rc = 0;
-    for (;;) {
-        obs_t *obs = NULL;
-        obs_error_t e;
-        int got = obs_reader_next(r, &obs, &e);
-        if (got == 0) {
-            break;
-        }
-        if (got < 0) {
-            fprintf(stderr, "cadre_poke: %s: unreadable record: %s\n", corpus, cadre_strerror(got));
-            rc = 1;
-            break;
-        }
-        rc = feeder_submit(fd, obs, (int)timeout);
-        obs_destroy(&obs);
-        if (rc != 0) {
-            fprintf(stderr, "cadre_poke: submit: %s\n", cadre_strerror(rc));
-            rc = 1;
-            break;
-        }
-    }
-    uint64_t seq = 0;
-    if (rc == 0 && feeder_flush(fd, (int)timeout, &seq) != 0) {
-        fprintf(stderr, "cadre_poke: no FLUSHED within %" PRIu64 " ms\n", timeout);
-        rc = 1;
-    }
-    printf("acked %" PRIu64 " rejected %" PRIu64 " flushed %" PRIu64 "\n", feeder_acked(fd),
-           feeder_rejected(fd), seq);
-    feeder_destroy(&fd);
-    obs_reader_destroy(&r);
-    return rc;
-}
-
-/*  --------------------------------------------------------------------------------------
     Subscribe mode */
 
-/*  Waits (up to timeout_ms) until the socket's ZeroMQ handshake with the publisher
-    succeeded, through a socket monitor; false on timeout. */
-static bool
-s_await_handshake(zsock_t *sub, int timeout_ms)
+/*  Connects sub to endpoint and, when ready is not NULL, waits (up to timeout_ms) until the
+    ZeroMQ handshake with the publisher succeeded, then creates the file ready. The monitor
+    is attached before connecting, so the handshake cannot be missed. Returns 0, or 1 (with
+    a message) when the endpoint is bad or the handshake did not come in time. */
+static int
+s_connect_sub(zsock_t *sub, const char *endpoint, const char *ready, int timeout_ms)
 {
+    zsock_t *mon = NULL;
     char *ep = xasprintf("inproc://cadre-poke-monitor-%p", (void *)sub);
-    bool ok = false;
-    if (zmq_socket_monitor(zsock_resolve(sub), ep, ZMQ_EVENT_HANDSHAKE_SUCCEEDED) == 0) {
-        zsock_t *mon = zsock_new_pair(ep);
-        if (mon) {
-            zsock_set_rcvtimeo(mon, timeout_ms);
-            zmsg_t *ev = zmsg_recv(mon);
-            ok = ev != NULL;
-            zmsg_destroy(&ev);
-            zmq_socket_monitor(zsock_resolve(sub), NULL, 0);
-            zsock_destroy(&mon);
-        }
+    if (ready && zmq_socket_monitor(zsock_resolve(sub), ep, ZMQ_EVENT_HANDSHAKE_SUCCEEDED) == 0) {
+        mon = zsock_new_pair(ep);
     }
     free(ep);
-    return ok;
+    int rc = zsock_connect(sub, "%s", endpoint) < 0 || (ready && !mon) ? 1 : 0;
+    if (rc == 0 && mon) {
+        zsock_set_rcvtimeo(mon, timeout_ms);
+        zmsg_t *ev = zmsg_recv(mon);
+        FILE *f = ev ? fopen(ready, "w") : NULL;
+        rc = f && fclose(f) == 0 ? 0 : 1;
+        zmsg_destroy(&ev);
+    }
+    if (mon) {
+        zmq_socket_monitor(zsock_resolve(sub), NULL, 0);
+        zsock_destroy(&mon);
+    }
+    if (rc != 0) {
+        fprintf(stderr, "cadre_poke: not connected to %s\n", endpoint);
+    }
+    return rc;
 }
 
 /*  Checks and prints one event message; false when it is malformed. */
@@ -593,22 +533,7 @@ s_sub(int argc, char **argv)
     zsock_t *sub = zsock_new(ZMQ_SUB);
     zsock_set_rcvhwm(sub, 0);
     zsock_set_subscribe(sub, topic);
-    if (zsock_connect(sub, "%s", endpoint) < 0) {
-        fprintf(stderr, "cadre_poke: cannot connect to %s\n", endpoint);
-        zsock_destroy(&sub);
-        return 1;
-    }
-    int rc = 0;
-    if (ready) {
-        FILE *f = NULL;
-        if (!s_await_handshake(sub, (int)timeout) || !(f = fopen(ready, "w"))) {
-            fprintf(stderr, "cadre_poke: not connected to %s\n", endpoint);
-            rc = 1;
-        }
-        if (f) {
-            fclose(f);
-        }
-    }
+    int rc = s_connect_sub(sub, endpoint, ready, (int)timeout);
     zsock_set_rcvtimeo(sub, (int)timeout);
     uint64_t got = 0;
     while (rc == 0 && (count == 0 || got < count)) {
@@ -640,9 +565,7 @@ main(int argc, char **argv)
         return argc < 2 ? S_EX_USAGE : 0;
     }
     int rc;
-    if (strcmp(argv[1], "--feed") == 0) {
-        rc = s_feed(argc, argv);
-    } else if (strcmp(argv[1], "--sub") == 0) {
+    if (strcmp(argv[1], "--sub") == 0) {
         rc = s_sub(argc, argv);
     } else if (argv[1][0] == '-') {
         s_usage();

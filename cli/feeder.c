@@ -46,20 +46,46 @@ struct feeder_t {
     int resend_ms;            /* silence before resending what is unanswered */
     feeder_tick_fn tick;      /* progress callback, or NULL */
     void *tick_arg;           /* its argument */
+    char *endpoint;           /* the broker's ingest endpoint */
+    zsock_t *monitor;         /* PAIR receiving the DEALER's disconnect events */
+    uint64_t reconnects;      /* connections replaced after the broker went away */
 };
+
+/*  A fresh DEALER to the broker, with a monitor reporting when the connection drops. */
+static void
+s_connect(feeder_t *self)
+{
+    static int counter = 0;
+    self->sock = zsock_new(ZMQ_DEALER);
+    zsock_set_linger(self->sock, 0);
+    zsock_set_rcvtimeo(self->sock, 0);
+    /* The window bounds what is queued; a send never blocks, so a silent broker shows as
+       a timeout instead of a hang. */
+    zsock_set_sndhwm(self->sock, 0);
+    char name[96];
+    snprintf(name, sizeof name, "inproc://cadre-feeder-monitor-%p-%d", (void *)self, counter++);
+    zmq_socket_monitor(zsock_resolve(self->sock), name, ZMQ_EVENT_DISCONNECTED);
+    self->monitor = zsock_new(ZMQ_PAIR);
+    zsock_set_rcvtimeo(self->monitor, 0);
+    zsock_connect(self->monitor, "%s", name);
+    zsock_connect(self->sock, "%s", self->endpoint);
+}
+
+static void
+s_disconnect(feeder_t *self)
+{
+    zmq_socket_monitor(zsock_resolve(self->sock), NULL, 0);
+    zsock_destroy(&self->monitor);
+    zsock_destroy(&self->sock);
+}
 
 feeder_t *
 feeder_new(const char *endpoint, uint32_t window, zsock_t *extra_sock, feeder_extra_fn extra_fn,
            void *extra_arg)
 {
     feeder_t *self = xcalloc(1, sizeof *self);
-    self->sock = zsock_new(ZMQ_DEALER);
-    zsock_set_linger(self->sock, 1000);
-    zsock_set_rcvtimeo(self->sock, 0);
-    /* The window bounds what is queued; a send never blocks, so a silent broker shows as
-       a timeout instead of a hang. */
-    zsock_set_sndhwm(self->sock, 0);
-    zsock_connect(self->sock, "%s", endpoint);
+    self->endpoint = xstrdup(endpoint);
+    s_connect(self);
     self->window = window ? window : 1;
     self->next_ref = 1;
     self->extra = extra_sock;
@@ -79,7 +105,8 @@ feeder_destroy(feeder_t **self_p)
     if (!self) {
         return;
     }
-    zsock_destroy(&self->sock);
+    s_disconnect(self);
+    free(self->endpoint);
     wire_buf_free(&self->buf);
     for (size_t i = 0; i < self->pend_n; i++) {
         free(self->pend[(self->pend_head + i) % self->pend_cap].bytes);
@@ -189,15 +216,36 @@ s_on_reply(feeder_t *self, zmsg_t *msg)
     }
 }
 
+/*  The broker went away: what was queued for it or in flight is lost. A new connection
+    gets everything unanswered again, oldest first, so the journal keeps the client's order
+    (the broker recognises what it had already journaled). */
+static void
+s_reconnect(feeder_t *self)
+{
+    s_disconnect(self);
+    s_connect(self);
+    self->reconnects++;
+    s_resend(self);
+}
+
 void
 feeder_pump(feeder_t *self, int timeout_ms)
 {
-    zmq_pollitem_t items[2] = {{zsock_resolve(self->sock), 0, ZMQ_POLLIN, 0}};
-    int n = 1;
+    zmq_pollitem_t items[3] = {{zsock_resolve(self->sock), 0, ZMQ_POLLIN, 0},
+                               {zsock_resolve(self->monitor), 0, ZMQ_POLLIN, 0}};
+    int n = 2;
+    int extra_at = -1;
     if (self->extra) {
+        extra_at = n;
         items[n++] = (zmq_pollitem_t){zsock_resolve(self->extra), 0, ZMQ_POLLIN, 0};
     }
     if (zmq_poll(items, n, timeout_ms) <= 0) {
+        return;
+    }
+    if (items[1].revents & ZMQ_POLLIN) {
+        zmsg_t *ev = zmsg_recv(self->monitor);
+        zmsg_destroy(&ev);
+        s_reconnect(self);
         return;
     }
     if (items[0].revents & ZMQ_POLLIN) {
@@ -207,7 +255,7 @@ feeder_pump(feeder_t *self, int timeout_ms)
             zmsg_destroy(&m);
         }
     }
-    if (n > 1 && (items[1].revents & ZMQ_POLLIN)) {
+    if (extra_at >= 0 && (items[extra_at].revents & ZMQ_POLLIN)) {
         self->extra_fn(self->extra, self->extra_arg);
     }
 }

@@ -4,6 +4,7 @@
 
 #include "cfg.h"
 #include "log.h"
+#include "sdnotify.h"
 #include "sig.h"
 
 #include <czmq.h>
@@ -61,7 +62,9 @@ main(int argc, char **argv)
     broker_t *self = broker_new(&cfg);
     int rc = 1;
     if (self) {
+        sdnotify_ready("broker running");
         rc = broker_run(self, NULL, sig) == 0 ? 0 : 1;
+        sdnotify_stopping();
         broker_destroy(&self);
     }
     sig_destroy(&sig);

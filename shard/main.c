@@ -4,6 +4,7 @@
 
 #include "cfg.h"
 #include "log.h"
+#include "sdnotify.h"
 #include "sig.h"
 
 #include <czmq.h>
@@ -65,7 +66,9 @@ main(int argc, char **argv)
     shard_t *self = shard_new(&cfg, (uint32_t)id);
     int rc = 1;
     if (self) {
+        sdnotify_ready("shard running");
         rc = shard_run(self, NULL, sig) == 0 ? 0 : 1;
+        sdnotify_stopping();
         shard_destroy(&self);
     }
     sig_destroy(&sig);

@@ -103,9 +103,8 @@ for u in "${UNITS[@]}"; do
 done
 for u in "${SERVICES[@]}"; do
     f=$DEPLOY/$u
-    check "$u: Type=simple" unit_is "$f" Service Type simple
-    check "$u: says why not Type=notify (libsystemd)" bash -c "
-        grep -q '^#.*Type=notify' '$f' && grep -q '^#.*libsystemd' '$f'"
+    check "$u: Type=notify" unit_is "$f" Service Type notify
+    check "$u: NotifyAccess=main" unit_is "$f" Service NotifyAccess main
     check "$u: Restart=on-failure" unit_is "$f" Service Restart on-failure
     check "$u: no restart on a configuration error (78)" unit_is "$f" Service RestartPreventExitStatus 78
     check "$u: TimeoutStopSec above shutdown_timeout_ms" stop_timeout_above "$f"
@@ -176,5 +175,37 @@ check "the example keeps state under /var/lib/cadre" bash -c "
 sed 's/^shards:/shard_count:/' "$EXAMPLE" > "$TMP/typo.yaml"
 check "a misspelt key in the example exits 78" expect_exit 78 "$BROKER" --config \
     "$TMP/typo.yaml" --check-config
+
+# Type=notify works only if the roles really send READY=1: start the broker with a
+# NOTIFY_SOCKET we listen on (a Python datagram socket) and wait for the notice.
+notify_ready() {
+    local dir=$TMP/notify
+    mkdir -p "$dir/data"
+    printf 'data_dir: %s/data\nshards: 1\nbroker:\n  ingest: ipc://%s/i\n  backend: ipc://%s/b\n' \
+        "$dir" "$dir" "$dir" >"$dir/cfg.yaml"
+    "$PY" - "$dir/notify.sock" "$BROKER" "$dir/cfg.yaml" <<'PYEOF'
+import os, socket, subprocess, sys
+path, broker, cfg = sys.argv[1:4]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(path)
+s.settimeout(20)
+env = dict(os.environ, NOTIFY_SOCKET=path)
+p = subprocess.Popen([broker, "--config", cfg], env=env, stderr=subprocess.DEVNULL)
+try:
+    msgs = []
+    while not any(b"READY=1" in m for m in msgs):
+        msgs.append(s.recv(4096))
+    p.terminate()
+    p.wait(timeout=20)
+    msgs.append(s.recv(4096))
+    sys.exit(0 if any(b"STOPPING=1" in m for m in msgs) and p.returncode == 0 else 1)
+finally:
+    if p.poll() is None:
+        p.kill()
+PYEOF
+}
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+check "cadre-broker tells systemd READY=1 and STOPPING=1" notify_ready
 
 finish

@@ -10,6 +10,7 @@
 
 #include "broker_journal.h"
 #include "broker_route.h"
+#include "curve.h"
 #include "err.h"
 #include "hb.h"
 #include "log.h"
@@ -63,6 +64,7 @@ struct broker_t {
     broker_journal_t *journal; /* durable input log */
     zsock_t *ingest;           /* ROUTER for clients */
     zsock_t *backend;          /* ROUTER for shards and the merger */
+    curve_t *curve;            /* CURVE server credentials and zauth, or NULL */
     uint32_t n_shards;         /* shard count */
     s_peer_t *shards;          /* per shard */
     s_peer_t merger;           /* the merger */
@@ -91,6 +93,37 @@ broker_role_name(void)
     return "broker";
 }
 
+/*  With curve.enabled, makes both sockets CURVE servers (not on inproc://) and starts the
+    zauth actor that lets in only the authorized client keys. -1 (logged) when the keys
+    cannot be loaded. */
+static int
+s_apply_curve(broker_t *self)
+{
+    const cfg_t *cfg = self->cfg;
+    if (!cfg->curve.enabled ||
+        (!curve_applies(cfg->broker.ingest) && !curve_applies(cfg->broker.backend))) {
+        return 0;
+    }
+    curve_opts_t o = {.server_secret = cfg->curve.secret_key_file,
+                      .server_public = cfg->curve.public_key_file,
+                      .authorized_dir = cfg->curve.authorized_keys_dir};
+    char err[512];
+    self->curve = curve_new(&o, err, sizeof err);
+    if (!self->curve) {
+        log_error("broker: CURVE: %s", err);
+        return -1;
+    }
+    zsock_t *socks[] = {self->ingest, self->backend};
+    const char *endpoints[] = {cfg->broker.ingest, cfg->broker.backend};
+    for (size_t i = 0; i < 2; i++) {
+        if (curve_applies(endpoints[i])) {
+            curve_serve(self->curve, socks[i]);
+        }
+    }
+    log_info("broker: CURVE on, clients authorized by %s", cfg->curve.authorized_keys_dir);
+    return 0;
+}
+
 broker_t *
 broker_new(const cfg_t *cfg)
 {
@@ -117,6 +150,10 @@ broker_new(const cfg_t *cfg)
     zsock_set_linger(self->backend, 1000);
     zsock_set_rcvtimeo(self->ingest, 0);
     zsock_set_rcvtimeo(self->backend, 0);
+    if (s_apply_curve(self) != 0) {
+        broker_destroy(&self);
+        return NULL;
+    }
     if (zsock_bind(self->ingest, "%s", cfg->broker.ingest) < 0 ||
         zsock_bind(self->backend, "%s", cfg->broker.backend) < 0) {
         log_error("broker: cannot bind %s / %s: %s", cfg->broker.ingest, cfg->broker.backend,
@@ -161,6 +198,7 @@ broker_destroy(broker_t **self_p)
     free(self->generic_in);
     zsock_destroy(&self->ingest);
     zsock_destroy(&self->backend);
+    curve_destroy(&self->curve);
     broker_journal_destroy(&self->journal);
     free(self);
     *self_p = NULL;

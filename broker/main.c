@@ -49,6 +49,11 @@ main(int argc, char **argv)
     } else {
         cfg_defaults(&cfg);
     }
+    if (cfg_check_curve(&cfg, true, false, path, err, sizeof err) != 0) {
+        fprintf(stderr, "cadre-%s: %s\n", broker_role_name(), err);
+        cfg_clear(&cfg);
+        return 78; /* EX_CONFIG */
+    }
     (void)id;
     if (check) {
         cfg_print(&cfg, stdout);

@@ -28,6 +28,7 @@
 typedef struct {
     const char *endpoint; /* --endpoint, or NULL */
     const char *config;   /* --config, or NULL */
+    const char *cert;     /* --cert, or NULL */
     const char *what;     /* the question: health, assignments, ... */
     const char *id;       /* its id (identity, campaign, assignment), or NULL */
     const char *out;      /* output path, or NULL for stdout */
@@ -48,7 +49,7 @@ s_usage(FILE *out)
 {
     fprintf(out,
             "usage: cadre query (--endpoint E | --config FILE) QUESTION [--out FILE]\n"
-            "                   [--page N] [--timeout-ms T]\n\n"
+            "                   [--page N] [--timeout-ms T] [--cert FILE]\n\n"
             "QUESTION is one of\n"
             "  health             the merger's counters (one JSON object)\n"
             "  assignments        {id, identity, campaign} per live observation, in input order\n"
@@ -60,7 +61,10 @@ s_usage(FILE *out)
             "Asks the merger's query socket (merger.query with --config). Lists are fetched N\n"
             "items (default %d) at a time and written as `cadre cluster` writes them:\n"
             "assignments as JSON Lines or MessagePack (by the --out extension), records as JSON\n"
-            "Lines. Exit status: 0, 1 when the merger answers with an error or not within T ms\n"
+            "Lines. With --config and curve.enabled it connects with CURVE using the\n"
+            "certificate --cert FILE (default curve.client_secret_key_file, else\n"
+            "curve.secret_key_file). Exit status: 0, 1 when the merger answers with an error or\n"
+            "not within T ms\n"
             "(default %d), 2 on a usage error.\n",
             S_PAGE, S_TIMEOUT_MS);
 }
@@ -107,6 +111,8 @@ s_parse(int argc, char **argv, s_opts_t *o)
             o->endpoint = argv[++i];
         } else if (strcmp(a, "--config") == 0 && v) {
             o->config = argv[++i];
+        } else if (strcmp(a, "--cert") == 0 && v) {
+            o->cert = argv[++i];
         } else if (strcmp(a, "--out") == 0 && v) {
             o->out = argv[++i];
         } else if (strcmp(a, "--timeout-ms") == 0 && v) {
@@ -325,13 +331,16 @@ cmd_query(int argc, char **argv)
         return prc > 0 ? 0 : -prc;
     }
     char *endpoint = NULL;
-    int rc = endpoint_resolve("query", o.endpoint, o.config, ENDPOINT_QUERY, &endpoint);
+    curve_t *curve = NULL;
+    int rc =
+        endpoint_resolve("query", o.endpoint, o.config, o.cert, ENDPOINT_QUERY, &endpoint, &curve);
     if (rc != 0) {
         return rc;
     }
     FILE *out = stdout;
     if (o.out && strcmp(o.out, "-") != 0 && !(out = fopen(o.out, "wb"))) {
         fprintf(stderr, "cadre query: cannot write %s: %s\n", o.out, strerror(errno));
+        curve_destroy(&curve);
         free(endpoint);
         return 1;
     }
@@ -341,6 +350,9 @@ cmd_query(int argc, char **argv)
     wire_buf_init(&c.buf);
     zsock_set_linger(c.sock, 0);
     zsock_set_rcvtimeo(c.sock, 0);
+    if (curve) {
+        curve_connect(curve, c.sock);
+    }
     if (zsock_connect(c.sock, "%s", endpoint) != 0) {
         fprintf(stderr, "cadre query: cannot connect to %s: %s\n", endpoint,
                 zmq_strerror(zmq_errno()));
@@ -354,6 +366,7 @@ cmd_query(int argc, char **argv)
         fprintf(stderr, "cadre query: writing %s failed\n", o.out ? o.out : "stdout");
         rc = 1;
     }
+    curve_destroy(&curve);
     free(endpoint);
     zsys_shutdown();
     return rc;

@@ -4,6 +4,7 @@
 #include "broker.h"
 #include "cfg.h"
 #include "cmds.h"
+#include "curve.h"
 #include "err.h"
 #include "feeder.h"
 #include "log.h"
@@ -341,6 +342,19 @@ cmd_run(int argc, char **argv)
     } else {
         cfg_defaults(&cfg);
     }
+    const char *endpoints[] = {cfg.broker.ingest, cfg.broker.backend, cfg.merger.shards,
+                               cfg.merger.events, cfg.merger.query};
+    for (size_t i = 0; i < 5 && cfg.curve.enabled; i++) {
+        if (curve_applies(endpoints[i])) {
+            /* Every role here would share one certificate: CURVE needs separate processes. */
+            fprintf(stderr,
+                    "cadre run: %s: curve.enabled with %s: the embedded engine does not apply "
+                    "CURVE; run cadre-broker, cadre-merger and cadre-shard instead\n",
+                    o.config, endpoints[i]);
+            cfg_clear(&cfg);
+            return CLI_EX_CONFIG;
+        }
+    }
     if (o.shards) {
         cfg.shards = o.shards;
     }
@@ -382,7 +396,7 @@ cmd_run(int argc, char **argv)
     s_events_t ev = {.file = events_file,
                      .format = o.events ? obs_format_from_path(o.events) : OBS_FORMAT_JSONL};
     s_truth_t truth = {.ids = strtab_new(), .labels = strtab_new(), .complete = true};
-    feeder_t *fd = feeder_new(cfg.broker.ingest, 1000, sub, s_on_event, &ev);
+    feeder_t *fd = feeder_new(cfg.broker.ingest, NULL, 1000, sub, s_on_event, &ev);
     if (o.events && !events_file) {
         fprintf(stderr, "cadre run: cannot write %s: %s\n", o.events, strerror(errno));
         rc = 1;

@@ -26,6 +26,7 @@
 typedef struct {
     const char *endpoint; /* --endpoint, or NULL */
     const char *config;   /* --config, or NULL */
+    const char *cert;     /* --cert, or NULL */
     char **corpora;       /* input paths ("-" = stdin), borrowed from argv */
     int n_corpora;        /* count */
     uint32_t window;      /* submissions in flight */
@@ -47,11 +48,13 @@ s_usage(FILE *out)
     fprintf(out,
             "usage: cadre send (--endpoint E | --config FILE) CORPUS... [--window N]\n"
             "                  [--format auto|jsonl|msgpack] [--no-flush] [--progress]\n"
-            "                  [--timeout-ms T]\n\n"
+            "                  [--timeout-ms T] [--cert FILE]\n\n"
             "Streams observations (JSON Lines or MessagePack, '-' for stdin) to a broker's\n"
             "ingest socket, keeping at most N (default %d) unacknowledged, then flushes and\n"
             "waits until the engine has reconciled them. --config FILE takes the endpoint\n"
-            "from the deployment's configuration (broker.ingest). --progress prints\n"
+            "from the deployment's configuration (broker.ingest) and, with curve.enabled,\n"
+            "connects with CURVE using the certificate --cert FILE (a zcert secret file;\n"
+            "default curve.client_secret_key_file, else curve.secret_key_file). --progress prints\n"
             "'progress: S submitted, A acknowledged' on stderr every %d ms and every %d\n"
             "submissions. Prints\n"
             "'N acknowledged, M refused, B unreadable, flushed at seq S'. Exit status: 0,\n"
@@ -90,6 +93,8 @@ s_parse(int argc, char **argv, s_opts_t *o)
             o->endpoint = argv[++i];
         } else if (strcmp(a, "--config") == 0 && v) {
             o->config = argv[++i];
+        } else if (strcmp(a, "--cert") == 0 && v) {
+            o->cert = argv[++i];
         } else if (strcmp(a, "--window") == 0 && v) {
             if (!s_int(argv[++i], 1, S_MAX_WINDOW, &n)) {
                 fprintf(stderr, "cadre send: --window wants 1..%d\n", S_MAX_WINDOW);
@@ -196,14 +201,16 @@ cmd_send(int argc, char **argv)
         return prc > 0 ? 0 : -prc;
     }
     char *endpoint = NULL;
-    int rc = endpoint_resolve("send", o.endpoint, o.config, ENDPOINT_INGEST, &endpoint);
+    curve_t *curve = NULL;
+    int rc =
+        endpoint_resolve("send", o.endpoint, o.config, o.cert, ENDPOINT_INGEST, &endpoint, &curve);
     if (rc != 0) {
         free(o.corpora);
         return rc;
     }
     zsys_init();
     zsys_handler_set(NULL);
-    feeder_t *fd = feeder_new(endpoint, o.window, NULL, NULL, NULL);
+    feeder_t *fd = feeder_new(endpoint, curve, o.window, NULL, NULL, NULL);
     s_progress_t progress = {0};
     if (o.progress) {
         feeder_set_tick(fd, s_on_tick, &progress);
@@ -239,6 +246,7 @@ cmd_send(int argc, char **argv)
         rc = CLI_EX_DATAERR;
     }
     feeder_destroy(&fd);
+    curve_destroy(&curve);
     free(endpoint);
     free(o.corpora);
     zsys_shutdown();

@@ -33,6 +33,7 @@
 typedef struct {
     const char *endpoint; /* --endpoint, or NULL */
     const char *config;   /* --config, or NULL */
+    const char *cert;     /* --cert, or NULL */
     char **topics;        /* topic prefixes (none: every topic), borrowed from argv */
     int n_topics;         /* count */
     uint64_t count;       /* stop after this many events (0: no limit) */
@@ -54,13 +55,17 @@ s_usage(FILE *out)
 {
     fprintf(out,
             "usage: cadre sub (--endpoint E | --config FILE) [--topic PREFIX]... [--count N]\n"
-            "                 [--timeout-ms T] [--format jsonl|msgpack] [--out FILE]\n\n"
+            "                 [--timeout-ms T] [--format jsonl|msgpack] [--out FILE]\n"
+            "                 [--cert FILE]\n\n"
             "Subscribes to a merger's event socket (merger.events with --config) and writes\n"
             "each event as one JSON line, or with --format msgpack the envelopes as published,\n"
             "back to back. --topic keeps only topics starting with PREFIX (repeatable). Stops\n"
             "after N events, after T ms without an event, or on TERM/INT. Prints\n"
             "'cadre sub: subscribed to E' on stderr once connected, and the number of events\n"
-            "at the end. Exit status: 0, 65 when an event did not decode, 1 on a write error.\n");
+            "at the end. With --config and curve.enabled it connects with CURVE using the\n"
+            "certificate --cert FILE (default curve.client_secret_key_file, else\n"
+            "curve.secret_key_file). Exit status: 0, 65 when an event did not decode, 1 on a\n"
+            "write error.\n");
 }
 
 static bool
@@ -92,6 +97,8 @@ s_parse(int argc, char **argv, s_opts_t *o)
             o->endpoint = argv[++i];
         } else if (strcmp(a, "--config") == 0 && v) {
             o->config = argv[++i];
+        } else if (strcmp(a, "--cert") == 0 && v) {
+            o->cert = argv[++i];
         } else if (strcmp(a, "--topic") == 0 && v) {
             o->topics[o->n_topics++] = argv[++i];
         } else if (strcmp(a, "--count") == 0 && v) {
@@ -244,7 +251,9 @@ cmd_sub(int argc, char **argv)
         return prc > 0 ? 0 : -prc;
     }
     char *endpoint = NULL;
-    int rc = endpoint_resolve("sub", o.endpoint, o.config, ENDPOINT_EVENTS, &endpoint);
+    curve_t *curve = NULL;
+    int rc =
+        endpoint_resolve("sub", o.endpoint, o.config, o.cert, ENDPOINT_EVENTS, &endpoint, &curve);
     if (rc != 0) {
         free(o.topics);
         return rc;
@@ -252,6 +261,7 @@ cmd_sub(int argc, char **argv)
     FILE *file = stdout;
     if (o.out && strcmp(o.out, "-") != 0 && !(file = fopen(o.out, "wb"))) {
         fprintf(stderr, "cadre sub: cannot write %s: %s\n", o.out, strerror(errno));
+        curve_destroy(&curve);
         free(endpoint);
         free(o.topics);
         return 1;
@@ -277,6 +287,9 @@ cmd_sub(int argc, char **argv)
         }
         if (o.n_topics == 0) {
             zsock_set_subscribe(sub, "");
+        }
+        if (curve) {
+            curve_connect(curve, sub);
         }
         if (zmq_socket_monitor(zsock_resolve(sub), S_MONITOR, ZMQ_EVENT_HANDSHAKE_SUCCEEDED) != 0 ||
             zsock_connect(mon, S_MONITOR) != 0 || zsock_connect(sub, "%s", endpoint) != 0) {
@@ -311,6 +324,7 @@ cmd_sub(int argc, char **argv)
         rc = CLI_EX_DATAERR;
     }
     sig_destroy(&sig);
+    curve_destroy(&curve);
     free(endpoint);
     free(o.topics);
     zsys_shutdown();

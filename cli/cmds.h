@@ -25,13 +25,17 @@ int cmd_check(int argc, char **argv);
     why two observations share an identity or a campaign, or why not. */
 int cmd_explain(int argc, char **argv);
 
+/*  cadre keygen DIR NAME: writes a CURVE certificate pair DIR/NAME, DIR/NAME_secret. */
+int cmd_keygen(int argc, char **argv);
+
 /*  cadre send (--endpoint E | --config F) CORPUS... [--window N] [--format F] [--no-flush]
-    [--progress] [--timeout-ms T]: streams observations to a running broker, then flushes. */
+    [--progress] [--timeout-ms T] [--cert F]: streams observations to a running broker, then
+   flushes. */
 int cmd_send(int argc, char **argv);
 /*  cadre sub (--endpoint E | --config F) [--topic PREFIX]... [--count N] [--timeout-ms T]
-    [--format jsonl|msgpack] [--out FILE]: prints a merger's events. */
+    [--format jsonl|msgpack] [--out FILE] [--cert F]: prints a merger's events. */
 int cmd_sub(int argc, char **argv);
-/*  cadre query (--endpoint E | --config F) QUESTION [ID] [--out FILE]: asks a merger
+/*  cadre query (--endpoint E | --config F) QUESTION [ID] [--out FILE] [--cert F]: asks a merger
     (health, assignments, identities, campaigns, identity ID, campaign ID, assignment ID). */
 int cmd_query(int argc, char **argv);
 

@@ -47,8 +47,11 @@ struct feeder_t {
     feeder_tick_fn tick;      /* progress callback, or NULL */
     void *tick_arg;           /* its argument */
     char *endpoint;           /* the broker's ingest endpoint */
+    const curve_t *curve;     /* CURVE client credentials (borrowed), or NULL */
     zsock_t *monitor;         /* PAIR receiving the DEALER's disconnect events */
     uint64_t reconnects;      /* connections replaced after the broker went away */
+    bool refused;             /* the last connection failed its handshake (CURVE) */
+    bool refusal_told;        /* a failed handshake was reported on stderr */
 };
 
 /*  A fresh DEALER to the broker, with a monitor reporting when the connection drops. */
@@ -62,12 +65,20 @@ s_connect(feeder_t *self)
     /* The window bounds what is queued; a send never blocks, so a silent broker shows as
        a timeout instead of a hang. */
     zsock_set_sndhwm(self->sock, 0);
+    /* libzmq drops a connection whose handshake is refused (a CURVE key the broker does
+       not authorize) for good: with no connection left a DEALER send would block. */
+    zsock_set_sndtimeo(self->sock, 0);
     char name[96];
     snprintf(name, sizeof name, "inproc://cadre-feeder-monitor-%p-%d", (void *)self, counter++);
-    zmq_socket_monitor(zsock_resolve(self->sock), name, ZMQ_EVENT_DISCONNECTED);
+    zmq_socket_monitor(zsock_resolve(self->sock), name,
+                       ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+                           ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH);
     self->monitor = zsock_new(ZMQ_PAIR);
     zsock_set_rcvtimeo(self->monitor, 0);
     zsock_connect(self->monitor, "%s", name);
+    if (self->curve) {
+        curve_connect(self->curve, self->sock);
+    }
     zsock_connect(self->sock, "%s", self->endpoint);
 }
 
@@ -80,11 +91,12 @@ s_disconnect(feeder_t *self)
 }
 
 feeder_t *
-feeder_new(const char *endpoint, uint32_t window, zsock_t *extra_sock, feeder_extra_fn extra_fn,
-           void *extra_arg)
+feeder_new(const char *endpoint, const curve_t *curve, uint32_t window, zsock_t *extra_sock,
+           feeder_extra_fn extra_fn, void *extra_arg)
 {
     feeder_t *self = xcalloc(1, sizeof *self);
     self->endpoint = xstrdup(endpoint);
+    self->curve = curve;
     s_connect(self);
     self->window = window ? window : 1;
     self->next_ref = 1;
@@ -224,8 +236,43 @@ s_reconnect(feeder_t *self)
 {
     s_disconnect(self);
     s_connect(self);
+    self->refused = false;
     self->reconnects++;
     s_resend(self);
+}
+
+/*  Reads the monitor's events; true when the connection dropped and should be replaced
+    now. A connection that failed its handshake is not replaced at once, which would
+    retry in a tight loop: the next resend (s_wait) reconnects. */
+static bool
+s_on_monitor(feeder_t *self)
+{
+    bool dropped = false;
+    zmsg_t *ev;
+    while ((ev = zmsg_recv(self->monitor)) != NULL) {
+        zframe_t *head = zmsg_first(ev);
+        uint16_t event = 0;
+        if (head && zframe_size(head) >= sizeof event) {
+            memcpy(&event, zframe_data(head), sizeof event);
+        }
+        zmsg_destroy(&ev);
+        if (event == ZMQ_EVENT_DISCONNECTED) {
+            dropped = true;
+            continue;
+        }
+        self->refused = true;
+        if (!self->refusal_told) {
+            self->refusal_told = true;
+            fprintf(stderr,
+                    "cadre: the connection to the broker failed its handshake (%s); "
+                    "retrying\n",
+                    event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ? "this client's key is not authorized"
+                    : event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                        ? "a security mismatch: CURVE on one side only?"
+                        : "closed by the broker: a wrong server key, or CURVE on one side only?");
+        }
+    }
+    return dropped && !self->refused;
 }
 
 void
@@ -242,9 +289,7 @@ feeder_pump(feeder_t *self, int timeout_ms)
     if (zmq_poll(items, n, timeout_ms) <= 0) {
         return;
     }
-    if (items[1].revents & ZMQ_POLLIN) {
-        zmsg_t *ev = zmsg_recv(self->monitor);
-        zmsg_destroy(&ev);
+    if ((items[1].revents & ZMQ_POLLIN) && s_on_monitor(self)) {
         s_reconnect(self);
         return;
     }
@@ -281,7 +326,11 @@ s_wait(feeder_t *self, bool (*cond)(const feeder_t *), int timeout_ms)
             quiet_since = now;
         } else if (now - quiet_since > self->resend_ms &&
                    (self->in_flight > 0 || (self->flush_ref && !self->flushed))) {
-            s_resend(self);
+            if (self->refused) {
+                s_reconnect(self); /* resends too */
+            } else {
+                s_resend(self);
+            }
             quiet_since = now;
         }
         if (now > deadline) {
@@ -326,8 +375,9 @@ feeder_submit(feeder_t *self, const obs_t *obs, int timeout_ms)
     proto_add_u64(m, ref);
     proto_add_body(m, &self->buf);
     if (zmsg_send(&m, self->sock) != 0) {
+        /* No connection to send on (its handshake was refused): the ring keeps the
+           record, and it is sent again after the next silence (s_wait). */
         zmsg_destroy(&m);
-        return -EIO;
     }
     self->in_flight++;
     self->submitted++;
@@ -351,8 +401,7 @@ feeder_flush(feeder_t *self, int timeout_ms, uint64_t *seq)
     zmsg_t *m = proto_msg_new(PROTO_FLUSH);
     proto_add_u64(m, self->flush_ref);
     if (zmsg_send(&m, self->sock) != 0) {
-        zmsg_destroy(&m);
-        return -EIO;
+        zmsg_destroy(&m); /* sent again with what is unanswered (s_resend) */
     }
     int rc = s_wait(self, s_flushed, timeout_ms);
     *seq = self->flushed_seq;

@@ -6,6 +6,7 @@
 #ifndef CADRE_CLI_FEEDER_H
 #define CADRE_CLI_FEEDER_H
 
+#include "curve.h"
 #include "obs.h"
 #include "obs_stream.h"
 
@@ -19,10 +20,12 @@ typedef struct feeder_t feeder_t;
     events); the feeder polls extra_sock too when it is not NULL. */
 typedef void (*feeder_extra_fn)(zsock_t *sock, void *arg);
 
-/*  Connects a DEALER to endpoint. window >= 1. extra_sock (may be NULL) is polled alongside
-    and handed to extra_fn when readable. Never returns NULL. */
-feeder_t *feeder_new(const char *endpoint, uint32_t window, zsock_t *extra_sock,
-                     feeder_extra_fn extra_fn, void *extra_arg);
+/*  Connects a DEALER to endpoint, as a CURVE client when curve is not NULL (borrowed for
+    the feeder's lifetime: every reconnection applies it again). window >= 1. extra_sock
+    (may be NULL) is polled alongside and handed to extra_fn when readable. Never returns
+    NULL. */
+feeder_t *feeder_new(const char *endpoint, const curve_t *curve, uint32_t window,
+                     zsock_t *extra_sock, feeder_extra_fn extra_fn, void *extra_arg);
 void feeder_destroy(feeder_t **self_p);
 /*  Submits one observation, waiting while the window is full. Returns 0, or -ETIMEDOUT when
     the broker stays silent for timeout_ms with records in flight. */

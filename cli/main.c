@@ -22,6 +22,7 @@ static const s_cmd_t s_cmds[] = {
     {"send", cmd_send, "stream observations to a running broker and flush"},
     {"sub", cmd_sub, "print a running merger's events"},
     {"query", cmd_query, "ask a running merger: health, assignments, records"},
+    {"keygen", cmd_keygen, "write a CURVE certificate pair for the engine's peers"},
 };
 
 static void

@@ -72,6 +72,8 @@ static const s_desc_t s_desc[] = {
     S_STRING("curve.secret_key_file", S_OPT_STR, curve.secret_key_file, NULL),
     S_STRING("curve.public_key_file", S_OPT_STR, curve.public_key_file, NULL),
     S_STRING("curve.server_public_key_file", S_OPT_STR, curve.server_public_key_file, NULL),
+    S_STRING("curve.client_secret_key_file", S_OPT_STR, curve.client_secret_key_file, NULL),
+    S_STRING("curve.authorized_keys_dir", S_OPT_STR, curve.authorized_keys_dir, NULL),
 };
 
 #define S_NKEYS (sizeof s_desc / sizeof s_desc[0])
@@ -543,6 +545,33 @@ cfg_parse_buffer(cfg_t *cfg, const char *buf, size_t len, const char *name, char
     }
     *cfg = work;
     return 0;
+}
+
+int
+cfg_check_curve(const cfg_t *cfg, bool serves, bool connects, const char *name, char *err,
+                size_t errlen)
+{
+    s_loader_t ld = {.name = name ? name : "<input>", .err = err, .errlen = errlen};
+    if (!cfg->curve.enabled) {
+        return 0;
+    }
+    if (serves && !cfg->curve.authorized_keys_dir) {
+        return s_fail(&ld, NULL, "curve.authorized_keys_dir",
+                      "CURVE needs the directory of the client certificates allowed to connect "
+                      "(authentication is mandatory)");
+    }
+    if (connects && !cfg->curve.server_public_key_file) {
+        return s_fail(&ld, NULL, "curve.server_public_key_file",
+                      "CURVE needs the server certificate's public file to connect");
+    }
+    return 0;
+}
+
+const char *
+cfg_client_cert(const cfg_t *cfg)
+{
+    return cfg->curve.client_secret_key_file ? cfg->curve.client_secret_key_file
+                                             : cfg->curve.secret_key_file;
 }
 
 int

@@ -55,6 +55,8 @@ typedef struct {
         char *secret_key_file;        /* this host's secret key (zcert file), or NULL */
         char *public_key_file;        /* this host's public key (zcert file), or NULL */
         char *server_public_key_file; /* the servers' public key, for connecting roles */
+        char *client_secret_key_file; /* certificate to connect with, NULL = secret_key_file */
+        char *authorized_keys_dir;    /* client public certificates the servers let in */
     } curve;
     ccfg_t clustering; /* the `clustering:` section (core/ccfg.h), SPEC defaults */
 } cfg_t;
@@ -78,6 +80,17 @@ int cfg_parse_buffer(cfg_t *cfg, const char *buf, size_t len, const char *name, 
 /*  Same for the file at path (named path in messages). Returns 0, CADRE_ECONFIG, or -errno
     when the file cannot be read (err says so). */
 int cfg_load_file(cfg_t *cfg, const char *path, char *err, size_t errlen);
+
+/*  The CURVE checks that depend on the role (docs/config.md): with curve.enabled, a role
+    that binds (serves: broker, merger) needs curve.authorized_keys_dir, and one that
+    connects (shard, merger, clients) needs curve.server_public_key_file. Returns 0, or
+    CADRE_ECONFIG with "name: key: message" in err. */
+int cfg_check_curve(const cfg_t *cfg, bool serves, bool connects, const char *name, char *err,
+                    size_t errlen);
+
+/*  The certificate a connecting role uses: curve.client_secret_key_file when set, else
+    curve.secret_key_file (borrowed from cfg; NULL when neither is set). */
+const char *cfg_client_cert(const cfg_t *cfg);
 
 /*  Writes the effective configuration, every key with its value, as YAML that
     cfg_parse_buffer() reads back to the same cfg (for --check-config). */

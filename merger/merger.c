@@ -1,6 +1,7 @@
 /*  merger.c - the merger role (see merger.h and docs/protocol.md §6). */
 #include "merger.h"
 
+#include "curve.h"
 #include "err.h"
 #include "hb.h"
 #include "log.h"
@@ -32,6 +33,7 @@ struct merger_t {
     zsock_t *shards_sock;  /* ROUTER for shards */
     zsock_t *events;       /* PUB for events */
     zsock_t *query;        /* ROUTER for queries */
+    curve_t *curve;        /* CURVE credentials and zauth, or NULL */
     hb_t hb_broker;        /* heartbeats with the broker */
     uint32_t n_shards;     /* shard count */
     s_shard_t *shards;     /* per shard */
@@ -72,6 +74,50 @@ s_send_ready(merger_t *self)
     wire_buf_free(&buf);
 }
 
+/*  With curve.enabled, makes the bound sockets CURVE servers with the server certificate
+    (zauth lets in only the authorized client keys) and the connection to the broker a
+    CURVE client with the merger's own certificate; inproc:// endpoints are left alone.
+    -1 (logged) when the keys cannot be loaded. */
+static int
+s_apply_curve(merger_t *self)
+{
+    const cfg_t *cfg = self->cfg;
+    if (!cfg->curve.enabled) {
+        return 0;
+    }
+    zsock_t *socks[] = {self->shards_sock, self->events, self->query};
+    const char *endpoints[] = {cfg->merger.shards, cfg->merger.events, cfg->merger.query};
+    bool serves = false;
+    for (size_t i = 0; i < 3; i++) {
+        serves = serves || curve_applies(endpoints[i]);
+    }
+    bool connects = curve_applies(cfg->broker.backend);
+    if (!serves && !connects) {
+        return 0;
+    }
+    curve_opts_t o = {.server_secret = serves ? cfg->curve.secret_key_file : NULL,
+                      .server_public = cfg->curve.public_key_file,
+                      .authorized_dir = cfg->curve.authorized_keys_dir,
+                      .client_secret = connects ? cfg_client_cert(cfg) : NULL,
+                      .server_key = cfg->curve.server_public_key_file};
+    char err[512];
+    self->curve = curve_new(&o, err, sizeof err);
+    if (!self->curve) {
+        log_error("merger: CURVE: %s", err);
+        return -1;
+    }
+    for (size_t i = 0; i < 3; i++) {
+        if (curve_applies(endpoints[i])) {
+            curve_serve(self->curve, socks[i]);
+        }
+    }
+    if (connects) {
+        curve_connect(self->curve, self->broker);
+    }
+    log_info("merger: CURVE on, clients authorized by %s", cfg->curve.authorized_keys_dir);
+    return 0;
+}
+
 merger_t *
 merger_new(const cfg_t *cfg)
 {
@@ -106,6 +152,10 @@ merger_new(const cfg_t *cfg)
     zsock_set_router_mandatory(self->query, 1);
     /* Events are never dropped for want of buffer: subscribers that fall behind block. */
     zsock_set_sndhwm(self->events, 0);
+    if (s_apply_curve(self) != 0) {
+        merger_destroy(&self);
+        return NULL;
+    }
     if (zsock_bind(self->shards_sock, "%s", cfg->merger.shards) < 0 ||
         zsock_bind(self->events, "%s", cfg->merger.events) < 0 ||
         zsock_bind(self->query, "%s", cfg->merger.query) < 0 ||
@@ -144,6 +194,7 @@ merger_destroy(merger_t **self_p)
     zsock_destroy(&self->shards_sock);
     zsock_destroy(&self->events);
     zsock_destroy(&self->query);
+    curve_destroy(&self->curve);
     merger_state_destroy(&self->state);
     merger_query_destroy(&self->qa);
     free(self);

@@ -6,6 +6,7 @@
 #include "log.h"
 #include "sdnotify.h"
 #include "sig.h"
+#include "xalloc.h"
 
 #include <czmq.h>
 #include <stdio.h>
@@ -15,13 +16,14 @@
 static void
 s_usage(FILE *out)
 {
-    fprintf(out, "usage: cadre-shard --config FILE --id K [--check-config]\n");
+    fprintf(out, "usage: cadre-shard --config FILE --id K [--cert FILE] [--check-config]\n");
 }
 
 int
 main(int argc, char **argv)
 {
     const char *path = NULL;
+    const char *cert = NULL;
     bool check = false;
     long id = -1;
     for (int i = 1; i < argc; i++) {
@@ -29,6 +31,8 @@ main(int argc, char **argv)
             path = argv[++i];
         } else if (strcmp(argv[i], "--id") == 0 && i + 1 < argc) {
             id = strtol(argv[++i], NULL, 10);
+        } else if (strcmp(argv[i], "--cert") == 0 && i + 1 < argc) {
+            cert = argv[++i];
         } else if (strcmp(argv[i], "--check-config") == 0) {
             check = true;
         } else if (strcmp(argv[i], "--version") == 0) {
@@ -48,6 +52,16 @@ main(int argc, char **argv)
         }
     } else {
         cfg_defaults(&cfg);
+    }
+    if (cert) {
+        /* This process's own certificate to connect with (docs/config.md, "curve"). */
+        free(cfg.curve.client_secret_key_file);
+        cfg.curve.client_secret_key_file = xstrdup(cert);
+    }
+    if (cfg_check_curve(&cfg, false, true, path, err, sizeof err) != 0) {
+        fprintf(stderr, "cadre-%s: %s\n", shard_role_name(), err);
+        cfg_clear(&cfg);
+        return 78; /* EX_CONFIG */
     }
     if (id < 0 || id >= cfg.shards) {
         fprintf(stderr, "cadre-shard: --id must be 0 .. %d\n", cfg.shards - 1);

@@ -1,6 +1,7 @@
 /*  shard.c - the shard role (see shard.h and docs/protocol.md §5-§6). */
 #include "shard.h"
 
+#include "curve.h"
 #include "err.h"
 #include "hb.h"
 #include "log.h"
@@ -24,6 +25,7 @@ struct shard_t {
     shard_store_t *store; /* LMDB key index */
     zsock_t *broker;      /* DEALER to the broker's backend */
     zsock_t *merger;      /* DEALER to the merger's shard socket */
+    curve_t *curve;       /* CURVE client credentials, or NULL */
     hb_t hb_broker;       /* heartbeats with the broker */
     hb_t hb_merger;       /* heartbeats with the merger */
     uint64_t barrier;     /* barrier waiting for COMMIT (0: none) */
@@ -76,6 +78,35 @@ s_ready_to(shard_t *self, zsock_t *sock, hb_t *hb)
     wire_buf_free(&buf);
 }
 
+/*  With curve.enabled, makes both connections CURVE clients with the shard's own
+    certificate and the server's public key (not on inproc://). -1 (logged) when the keys
+    cannot be loaded. */
+static int
+s_apply_curve(shard_t *self)
+{
+    const cfg_t *cfg = self->cfg;
+    bool to_broker = curve_applies(cfg->broker.backend);
+    bool to_merger = curve_applies(cfg->merger.shards);
+    if (!cfg->curve.enabled || (!to_broker && !to_merger)) {
+        return 0;
+    }
+    curve_opts_t o = {.client_secret = cfg_client_cert(cfg),
+                      .server_key = cfg->curve.server_public_key_file};
+    char err[512];
+    self->curve = curve_new(&o, err, sizeof err);
+    if (!self->curve) {
+        log_error("shard %u: CURVE: %s", self->id, err);
+        return -1;
+    }
+    if (to_broker) {
+        curve_connect(self->curve, self->broker);
+    }
+    if (to_merger) {
+        curve_connect(self->curve, self->merger);
+    }
+    return 0;
+}
+
 shard_t *
 shard_new(const cfg_t *cfg, uint32_t id)
 {
@@ -100,6 +131,10 @@ shard_new(const cfg_t *cfg, uint32_t id)
     snprintf(name, sizeof name, "shard-%u", id);
     zsock_set_identity(self->broker, name);
     zsock_set_identity(self->merger, name);
+    if (s_apply_curve(self) != 0) {
+        shard_destroy(&self);
+        return NULL;
+    }
     if (zsock_connect(self->broker, "%s", cfg->broker.backend) < 0 ||
         zsock_connect(self->merger, "%s", cfg->merger.shards) < 0) {
         log_error("shard %u: cannot connect to %s / %s", id, cfg->broker.backend,
@@ -125,6 +160,7 @@ shard_destroy(shard_t **self_p)
     }
     zsock_destroy(&self->broker);
     zsock_destroy(&self->merger);
+    curve_destroy(&self->curve);
     shard_store_destroy(&self->store);
     free(self);
     *self_p = NULL;

@@ -310,6 +310,40 @@ test_curve_needs_keys(void **state)
     cfg_clear(&cfg);
 }
 
+/*  The role checks: servers need the authorized keys directory, connecting roles the
+    server's public key; the client certificate defaults to the secret key file. */
+static void
+test_curve_role_checks(void **state)
+{
+    (void)state;
+    cfg_t cfg;
+    char err[512];
+    assert_int_equal(s_parse(&cfg,
+                             "curve: {enabled: true, secret_key_file: /s, public_key_file: /p}\n",
+                             err, sizeof err),
+                     0);
+    assert_int_equal(cfg_check_curve(&cfg, true, false, "t.yaml", err, sizeof err), CADRE_ECONFIG);
+    assert_non_null(strstr(err, "t.yaml: curve.authorized_keys_dir: CURVE needs"));
+    assert_int_equal(cfg_check_curve(&cfg, false, true, "t.yaml", err, sizeof err), CADRE_ECONFIG);
+    assert_non_null(strstr(err, "t.yaml: curve.server_public_key_file: CURVE needs"));
+    assert_string_equal(cfg_client_cert(&cfg), "/s");
+    cfg_clear(&cfg);
+    assert_int_equal(s_parse(&cfg,
+                             "curve:\n  enabled: true\n  secret_key_file: /s\n"
+                             "  public_key_file: /p\n  server_public_key_file: /p\n"
+                             "  client_secret_key_file: /c\n  authorized_keys_dir: /a\n",
+                             err, sizeof err),
+                     0);
+    assert_int_equal(cfg_check_curve(&cfg, true, true, "t.yaml", err, sizeof err), 0);
+    assert_string_equal(cfg_client_cert(&cfg), "/c");
+    assert_string_equal(cfg.curve.authorized_keys_dir, "/a");
+    cfg_clear(&cfg);
+    /* Without CURVE nothing is needed. */
+    cfg_defaults(&cfg);
+    assert_int_equal(cfg_check_curve(&cfg, true, true, "t.yaml", err, sizeof err), 0);
+    cfg_clear(&cfg);
+}
+
 static void
 test_clustering_delegation(void **state)
 {
@@ -393,8 +427,10 @@ s_round_trip(const cfg_t *cfg)
         {back.curve.secret_key_file, cfg->curve.secret_key_file},
         {back.curve.public_key_file, cfg->curve.public_key_file},
         {back.curve.server_public_key_file, cfg->curve.server_public_key_file},
+        {back.curve.client_secret_key_file, cfg->curve.client_secret_key_file},
+        {back.curve.authorized_keys_dir, cfg->curve.authorized_keys_dir},
     };
-    for (size_t i = 0; i < 3; i++) {
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         if (keys[i][1]) {
             assert_non_null(keys[i][0]);
             assert_string_equal(keys[i][0], keys[i][1]);
@@ -508,11 +544,12 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults),         cmocka_unit_test(test_full_file),
-        cmocka_unit_test(test_unknown_keys),     cmocka_unit_test(test_out_of_range),
-        cmocka_unit_test(test_wrong_types),      cmocka_unit_test(test_endpoints),
-        cmocka_unit_test(test_curve_needs_keys), cmocka_unit_test(test_clustering_delegation),
-        cmocka_unit_test(test_print_reads_back), cmocka_unit_test(test_files),
+        cmocka_unit_test(test_defaults),          cmocka_unit_test(test_full_file),
+        cmocka_unit_test(test_unknown_keys),      cmocka_unit_test(test_out_of_range),
+        cmocka_unit_test(test_wrong_types),       cmocka_unit_test(test_endpoints),
+        cmocka_unit_test(test_curve_needs_keys),  cmocka_unit_test(test_clustering_delegation),
+        cmocka_unit_test(test_print_reads_back),  cmocka_unit_test(test_files),
+        cmocka_unit_test(test_curve_role_checks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

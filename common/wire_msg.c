@@ -277,6 +277,36 @@ s_array(const msgpack_object *o)
     return o && o->type == MSGPACK_OBJECT_ARRAY ? o : NULL;
 }
 
+/*  An item decoder for s_decode_list: fills *item from o. */
+typedef int (*s_item_fn)(const msgpack_object *o, void *item, char *err, size_t errlen);
+
+/*  Decodes a body {key: [items]}: *items gets n + 1 zeroed elements of elem bytes, filled by
+    each() in order; *n counts the items reached (the failing one included), so the body's
+    free function releases exactly what was filled. The msgpack zone is gone on return: each()
+    copies what it keeps, or points into data. */
+static int
+s_decode_list(const void *data, size_t len, const char *key, size_t elem, void **items, size_t *n,
+              s_item_fn each, char *err, size_t errlen)
+{
+    s_doc_t doc;
+    int rc = s_open(&doc, data, len, err, errlen);
+    if (rc != 0) {
+        return rc;
+    }
+    const msgpack_object *arr = s_array(s_get(&doc.root, key));
+    if (!arr) {
+        rc = s_fail(err, errlen, "expected an array for", key);
+    } else {
+        *items = xcalloc((size_t)arr->via.array.size + 1, elem);
+        for (uint32_t i = 0; i < arr->via.array.size && rc == 0; i++) {
+            (*n)++;
+            rc = each(&arr->via.array.ptr[i], (char *)*items + (size_t)i * elem, err, errlen);
+        }
+    }
+    msgpack_zone_destroy(&doc.zone);
+    return rc;
+}
+
 void
 wmsg_keys_free(wmsg_keys_t *body)
 {
@@ -344,26 +374,20 @@ s_keys_entry(const msgpack_object *o, wmsg_keys_entry_t *e, char *err, size_t er
     return rc;
 }
 
+static int
+s_keys_item(const msgpack_object *o, void *item, char *err, size_t errlen)
+{
+    return s_keys_entry(o, item, err, errlen);
+}
+
 int
 wmsg_keys_decode(const void *data, size_t len, wmsg_keys_t *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    s_doc_t doc;
-    int rc = s_open(&doc, data, len, err, errlen);
-    if (rc != 0) {
-        return rc;
-    }
-    const msgpack_object *arr = s_array(s_get(&doc.root, "entries"));
-    if (!arr) {
-        rc = s_fail(err, errlen, "expected an array for", "entries");
-    } else {
-        out->entries = xcalloc(arr->via.array.size + 1, sizeof *out->entries);
-        for (uint32_t i = 0; i < arr->via.array.size && rc == 0; i++) {
-            out->n++;
-            rc = s_keys_entry(&arr->via.array.ptr[i], &out->entries[i], err, errlen);
-        }
-    }
-    msgpack_zone_destroy(&doc.zone);
+    void *items = NULL;
+    int rc = s_decode_list(data, len, "entries", sizeof *out->entries, &items, &out->n, s_keys_item,
+                           err, errlen);
+    out->entries = items;
     if (rc != 0) {
         wmsg_keys_free(out);
     }
@@ -377,35 +401,28 @@ wmsg_records_free(wmsg_records_t *body)
     memset(body, 0, sizeof *body);
 }
 
+static int
+s_record_item(const msgpack_object *e, void *item, char *err, size_t errlen)
+{
+    wmsg_record_t *r = item;
+    const msgpack_object *rec = e->type == MSGPACK_OBJECT_MAP ? s_get(e, "record") : NULL;
+    if (!rec || rec->type != MSGPACK_OBJECT_BIN) {
+        return s_fail(err, errlen, "expected bytes for", "record");
+    }
+    /* msgpack-c points bin bodies into the input buffer, which outlives the body. */
+    r->bytes = rec->via.bin.ptr;
+    r->len = rec->via.bin.size;
+    return s_u64(s_get(e, "seq"), &r->seq, "seq", err, errlen);
+}
+
 int
 wmsg_records_decode(const void *data, size_t len, wmsg_records_t *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    s_doc_t doc;
-    int rc = s_open(&doc, data, len, err, errlen);
-    if (rc != 0) {
-        return rc;
-    }
-    const msgpack_object *arr = s_array(s_get(&doc.root, "entries"));
-    if (!arr) {
-        rc = s_fail(err, errlen, "expected an array for", "entries");
-    } else {
-        out->entries = xcalloc(arr->via.array.size + 1, sizeof *out->entries);
-        for (uint32_t i = 0; i < arr->via.array.size && rc == 0; i++) {
-            const msgpack_object *e = &arr->via.array.ptr[i];
-            const msgpack_object *rec = e->type == MSGPACK_OBJECT_MAP ? s_get(e, "record") : NULL;
-            if (!rec || rec->type != MSGPACK_OBJECT_BIN) {
-                rc = s_fail(err, errlen, "expected bytes for", "record");
-                break;
-            }
-            rc = s_u64(s_get(e, "seq"), &out->entries[i].seq, "seq", err, errlen);
-            /* msgpack-c points bin bodies into the input buffer, which outlives out. */
-            out->entries[i].bytes = rec->via.bin.ptr;
-            out->entries[i].len = rec->via.bin.size;
-            out->n++;
-        }
-    }
-    msgpack_zone_destroy(&doc.zone);
+    void *items = NULL;
+    int rc = s_decode_list(data, len, "entries", sizeof *out->entries, &items, &out->n,
+                           s_record_item, err, errlen);
+    out->entries = items;
     if (rc != 0) {
         wmsg_records_free(out);
     }
@@ -422,36 +439,26 @@ wmsg_flips_free(wmsg_flips_t *body)
     memset(body, 0, sizeof *body);
 }
 
+static int
+s_flip_item(const msgpack_object *f, void *item, char *err, size_t errlen)
+{
+    wmsg_flip_t *fl = item;
+    if (f->type != MSGPACK_OBJECT_ARRAY || f->via.array.size != 3) {
+        return s_fail(err, errlen, "expected [family, value, generic] in", "flips");
+    }
+    int rc = s_family(&f->via.array.ptr[0], &fl->family, "flips[].family", err, errlen);
+    rc = rc ? rc : s_dup(&f->via.array.ptr[1], false, &fl->value, "flips[].value", err, errlen);
+    return rc ? rc : s_bool(&f->via.array.ptr[2], &fl->generic, "flips[].generic", err, errlen);
+}
+
 int
 wmsg_flips_decode(const void *data, size_t len, wmsg_flips_t *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    s_doc_t doc;
-    int rc = s_open(&doc, data, len, err, errlen);
-    if (rc != 0) {
-        return rc;
-    }
-    const msgpack_object *arr = s_array(s_get(&doc.root, "flips"));
-    if (!arr) {
-        rc = s_fail(err, errlen, "expected an array for", "flips");
-    } else {
-        out->flips = xcalloc(arr->via.array.size + 1, sizeof *out->flips);
-        for (uint32_t i = 0; i < arr->via.array.size && rc == 0; i++) {
-            const msgpack_object *f = &arr->via.array.ptr[i];
-            if (f->type != MSGPACK_OBJECT_ARRAY || f->via.array.size != 3) {
-                rc = s_fail(err, errlen, "expected [family, value, generic] in", "flips");
-                break;
-            }
-            wmsg_flip_t *fl = &out->flips[i];
-            rc = s_family(&f->via.array.ptr[0], &fl->family, "flips[].family", err, errlen);
-            rc = rc ? rc
-                    : s_dup(&f->via.array.ptr[1], false, &fl->value, "flips[].value", err, errlen);
-            rc = rc ? rc
-                    : s_bool(&f->via.array.ptr[2], &fl->generic, "flips[].generic", err, errlen);
-            out->n++;
-        }
-    }
-    msgpack_zone_destroy(&doc.zone);
+    void *items = NULL;
+    int rc = s_decode_list(data, len, "flips", sizeof *out->flips, &items, &out->n, s_flip_item,
+                           err, errlen);
+    out->flips = items;
     if (rc != 0) {
         wmsg_flips_free(out);
     }
@@ -503,26 +510,20 @@ s_block(const msgpack_object *o, wmsg_block_t *b, char *err, size_t errlen)
     return rc;
 }
 
+static int
+s_block_item(const msgpack_object *o, void *item, char *err, size_t errlen)
+{
+    return s_block(o, item, err, errlen);
+}
+
 int
 wmsg_forests_decode(const void *data, size_t len, wmsg_forests_t *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    s_doc_t doc;
-    int rc = s_open(&doc, data, len, err, errlen);
-    if (rc != 0) {
-        return rc;
-    }
-    const msgpack_object *arr = s_array(s_get(&doc.root, "blocks"));
-    if (!arr) {
-        rc = s_fail(err, errlen, "expected an array for", "blocks");
-    } else {
-        out->blocks = xcalloc(arr->via.array.size + 1, sizeof *out->blocks);
-        for (uint32_t i = 0; i < arr->via.array.size && rc == 0; i++) {
-            out->n++;
-            rc = s_block(&arr->via.array.ptr[i], &out->blocks[i], err, errlen);
-        }
-    }
-    msgpack_zone_destroy(&doc.zone);
+    void *items = NULL;
+    int rc = s_decode_list(data, len, "blocks", sizeof *out->blocks, &items, &out->n, s_block_item,
+                           err, errlen);
+    out->blocks = items;
     if (rc != 0) {
         wmsg_forests_free(out);
     }

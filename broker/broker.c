@@ -869,12 +869,19 @@ int
 broker_run(broker_t *self, zsock_t *pipe, sigev_t *sig)
 {
     int rc = 0;
+    /* On TERM the broker stops reading clients and keeps running barriers until no flush is
+       waiting, for at most shutdown_timeout_ms (STYLE rule 12). */
+    bool draining = false;
+    int64_t drain_until = 0;
     for (;;) {
+        if (draining && (self->n_flushes == 0 || zclock_mono() > drain_until)) {
+            break;
+        }
         zmq_pollitem_t items[4];
         int n = 0;
         items[n++] = (zmq_pollitem_t){zsock_resolve(self->backend), 0, ZMQ_POLLIN, 0};
         int ingest_at = -1;
-        if (!s_backpressure(self)) {
+        if (!draining && !s_backpressure(self)) {
             ingest_at = n;
             items[n++] = (zmq_pollitem_t){zsock_resolve(self->ingest), 0, ZMQ_POLLIN, 0};
         }
@@ -891,16 +898,22 @@ broker_run(broker_t *self, zsock_t *pipe, sigev_t *sig)
         if (zmq_poll(items, n, self->cfg->heartbeat_ms / 2) < 0 && zmq_errno() != EINTR) {
             break;
         }
+        bool stop = false;
         if (sig_at >= 0 && (items[sig_at].revents & ZMQ_POLLIN) && sig_take(sig) &&
             sig_stopping(sig)) {
-            break;
+            stop = true;
         }
         if (pipe_at >= 0 && (items[pipe_at].revents & ZMQ_POLLIN)) {
             char *cmd = zstr_recv(pipe);
-            bool stop = !cmd || streq(cmd, "$TERM");
+            stop = stop || !cmd || streq(cmd, "$TERM");
             zstr_free(&cmd);
-            if (stop) {
-                break;
+        }
+        if (stop && !draining) {
+            draining = true;
+            drain_until = zclock_mono() + self->cfg->shutdown_timeout_ms;
+            if (self->n_flushes > 0) {
+                log_info("broker: draining %zu flushes for at most %d ms", self->n_flushes,
+                         self->cfg->shutdown_timeout_ms);
             }
         }
         for (int i = 0; i < 1000 && (items[0].revents & ZMQ_POLLIN); i++) {
@@ -940,6 +953,10 @@ broker_run(broker_t *self, zsock_t *pipe, sigev_t *sig)
         s_heartbeats(self);
     }
     broker_journal_abort(self->journal);
+    for (size_t i = 0; i < self->n_flushes; i++) {
+        s_client_error(self, self->flushes[i].identity, self->flushes[i].ref, "busy", "",
+                       "the broker is shutting down");
+    }
     for (uint32_t k = 0; k <= self->n_shards; k++) {
         s_peer_t *p = k < self->n_shards ? &self->shards[k] : &self->merger;
         if (p->alive) {

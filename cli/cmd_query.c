@@ -30,7 +30,8 @@ typedef struct {
     const char *config;   /* --config, or NULL */
     const char *cert;     /* --cert, or NULL */
     const char *what;     /* the question: health, assignments, ... */
-    const char *id;       /* its id (identity, campaign, assignment), or NULL */
+    const char *id;       /* its id (identity, campaign, assignment, members, explain), or NULL */
+    const char *other;    /* explain: the second observation id, or NULL */
     const char *out;      /* output path, or NULL for stdout */
     int timeout_ms;       /* longest wait for one reply */
     uint64_t page;        /* items per page */
@@ -55,6 +56,9 @@ s_usage(FILE *out)
             "  assignments        {id, identity, campaign} per live observation, in input order\n"
             "  identities         every identity record, in formation order\n"
             "  campaigns          every campaign record, in formation order\n"
+            "  members ID         the observations of identity ID, or the identities of\n"
+            "                     campaign ID (after following merged_into), one per line\n"
+            "  explain A B        why observations A and B share an identity or campaign\n"
             "  identity ID        the record of the live identity ID was merged into, or ID's\n"
             "  campaign ID        the same for a campaign\n"
             "  assignment ID      one observation's identity and campaign\n\n"
@@ -85,7 +89,8 @@ static bool
 s_takes_id(const char *what)
 {
     return strcmp(what, "identity") == 0 || strcmp(what, "campaign") == 0 ||
-           strcmp(what, "assignment") == 0;
+           strcmp(what, "assignment") == 0 || strcmp(what, "members") == 0 ||
+           strcmp(what, "explain") == 0;
 }
 
 static bool
@@ -134,6 +139,8 @@ s_parse(int argc, char **argv, s_opts_t *o)
             o->what = a;
         } else if (s_takes_id(o->what) && !o->id) {
             o->id = a;
+        } else if (strcmp(o->what, "explain") == 0 && !o->other) {
+            o->other = a;
         } else {
             fprintf(stderr, "cadre query: unexpected argument '%s'\n", a);
             return -CLI_EX_USAGE;
@@ -149,6 +156,10 @@ s_parse(int argc, char **argv, s_opts_t *o)
     }
     if (s_takes_id(o->what) && !o->id) {
         fprintf(stderr, "cadre query: %s wants an ID\n", o->what);
+        return -CLI_EX_USAGE;
+    }
+    if (strcmp(o->what, "explain") == 0 && !o->other) {
+        fprintf(stderr, "cadre query: explain wants two observation ids\n");
         return -CLI_EX_USAGE;
     }
     if (o->out && strcmp(o->what, "assignments") != 0 &&
@@ -290,7 +301,7 @@ s_list(const s_opts_t *o, s_conn_t *c, FILE *out)
 static int
 s_single(const s_opts_t *o, s_conn_t *c, FILE *out)
 {
-    wmsg_query_t q = {.what = (char *)o->what, .id = (char *)o->id};
+    wmsg_query_t q = {.what = (char *)o->what, .id = (char *)o->id, .other = (char *)o->other};
     wmsg_reply_t r;
     if (s_ask(c, &q, &r) != 0) {
         return 1;
@@ -311,7 +322,9 @@ s_single(const s_opts_t *o, s_conn_t *c, FILE *out)
         }
         free(line);
     } else if (strcmp(o->what, "assignment") != 0 && r.kind == WMSG_REPLY_TEXT) {
-        if (fputs(r.text, out) == EOF || fputc('\n', out) == EOF) {
+        size_t tl = strlen(r.text);
+        bool ends = tl > 0 && r.text[tl - 1] == '\n';
+        if (fputs(r.text, out) == EOF || (!ends && fputc('\n', out) == EOF)) {
             rc = 1;
         }
     } else {

@@ -630,13 +630,18 @@ wmsg_query_encode(const wmsg_query_t *body, wire_buf_t *buf)
 {
     msgpack_packer pk;
     msgpack_packer_init(&pk, buf, s_write);
-    size_t n = 1 + (body->id != NULL) + (body->offset != 0) + (body->limit != 0);
+    size_t n =
+        1 + (body->id != NULL) + (body->other != NULL) + (body->offset != 0) + (body->limit != 0);
     msgpack_pack_map(&pk, n);
     s_key(&pk, "what");
     s_str(&pk, body->what);
     if (body->id) {
         s_key(&pk, "id");
         s_str(&pk, body->id);
+    }
+    if (body->other) {
+        s_key(&pk, "other");
+        s_str(&pk, body->other);
     }
     if (body->offset) {
         s_key(&pk, "offset");
@@ -654,6 +659,7 @@ wmsg_query_free(wmsg_query_t *body)
 {
     free(body->what);
     free(body->id);
+    free(body->other);
     memset(body, 0, sizeof *body);
 }
 
@@ -670,6 +676,9 @@ wmsg_query_decode(const void *data, size_t len, wmsg_query_t *out, char *err, si
     rc = s_dup(s_get(&doc.root, "what"), false, &out->what, "what", err, errlen);
     if (rc == 0 && (o = s_get(&doc.root, "id")) != NULL) {
         rc = s_dup(o, false, &out->id, "id", err, errlen);
+    }
+    if (rc == 0 && (o = s_get(&doc.root, "other")) != NULL) {
+        rc = s_dup(o, false, &out->other, "other", err, errlen);
     }
     if (rc == 0 && (o = s_get(&doc.root, "offset")) != NULL) {
         rc = s_u64(o, &out->offset, "offset", err, errlen);

@@ -125,8 +125,10 @@ void wmsg_error_free(wmsg_error_t *body);
 /*  A QUERY body (docs/protocol.md §9): what to answer, and the id or page it is about. */
 typedef struct {
     char *what;      /* "health", "assignments", "identities", "campaigns", "identity",
-                        "campaign" or "assignment" (any string decodes; the merger judges) */
+                        "campaign", "assignment", "members" or "explain" (any string
+                        decodes; the merger judges) */
     char *id;        /* the id asked about, or NULL when the body has none */
+    char *other;     /* explain: the second observation id, or NULL */
     uint64_t offset; /* pages: index of the first item (0 when absent) */
     uint64_t limit;  /* pages: most items wanted (0 when absent: the merger's default) */
 } wmsg_query_t;

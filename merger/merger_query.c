@@ -1,6 +1,9 @@
 /*  merger_query.c - QUERY answers from the engine's state (see merger_query.h). */
 #include "merger_query.h"
 
+#include "explain.h"
+#include "strtab.h"
+
 #include "err.h"
 #include "jsonio.h"
 #include "wire_msg.h"
@@ -305,6 +308,87 @@ s_answer_assignment(const cluster_t *c, const char *id, wire_buf_t *out)
     return 0;
 }
 
+/*  {what: "members", id}: the live observations of an identity, or the live identities of
+    a campaign (after following merged_into), one id per line, in input order. */
+static int
+s_answer_members(merger_query_t *self, const cluster_t *c, uint64_t version, const char *id,
+                 wire_buf_t *out)
+{
+    size_t i = 0;
+    s_layer_t layer = S_IDENTITY;
+    if (!s_lookup(self, c, S_IDENTITY, id, &i)) {
+        layer = S_CAMPAIGN;
+        if (!s_lookup(self, c, S_CAMPAIGN, id, &i)) {
+            char *msg = xasprintf("unknown identity or campaign '%s'", id);
+            wmsg_reply_error_encode(msg, out);
+            free(msg);
+            return 0;
+        }
+    }
+    size_t steps = 0;
+    const char *into;
+    const char *live = id;
+    while ((into = s_merged_into(c, layer, i)) != NULL && steps++ < self->indexed[layer]) {
+        live = into;
+        if (!s_lookup(self, c, layer, into, &i)) {
+            break;
+        }
+    }
+    s_order_update(self, c, version);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    strtab_t *seen = strtab_new();
+    for (size_t k = 0; k < self->n_order; k++) {
+        size_t slot = self->order[k];
+        const char *ident = cluster_identity_of(c, slot);
+        if (layer == S_IDENTITY) {
+            if (ident && strcmp(ident, live) == 0) {
+                fprintf(f, "%s%s", ftell(f) ? "\n" : "", cluster_slot_name(c, slot));
+            }
+        } else {
+            const char *camp = cluster_campaign_of(c, slot);
+            size_t before = strtab_count(seen);
+            if (camp && strcmp(camp, live) == 0 &&
+                (strtab_intern(seen, ident, strlen(ident)), strtab_count(seen) > before)) {
+                fprintf(f, "%s%s", ftell(f) ? "\n" : "", ident);
+            }
+        }
+    }
+    fclose(f);
+    strtab_destroy(&seen);
+    wmsg_reply_t r = {.kind = WMSG_REPLY_TEXT, .text = text};
+    wmsg_reply_encode(&r, out);
+    free(text);
+    return 0;
+}
+
+/*  {what: "explain", id, other}: core/explain.c's text for two live observations. */
+static int
+s_answer_explain(const cluster_t *c, const char *a, const char *b, wire_buf_t *out)
+{
+    int64_t sa = cluster_find(c, a);
+    int64_t sb = cluster_find(c, b);
+    const char *bad = sa < 0 || !cluster_slot_alive(c, (size_t)sa)   ? a
+                      : sb < 0 || !cluster_slot_alive(c, (size_t)sb) ? b
+                                                                     : NULL;
+    if (bad) {
+        char *msg = xasprintf("unknown observation '%s'", bad);
+        wmsg_reply_error_encode(msg, out);
+        free(msg);
+        return 0;
+    }
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    explain_pair(f, c, (size_t)sa, (size_t)sb);
+    fclose(f);
+    wmsg_reply_t r = {.kind = WMSG_REPLY_TEXT, .text = text};
+    wmsg_reply_encode(&r, out);
+    free(text);
+    return 0;
+}
+
 /*  --------------------------------------------------------------------------------------
     Dispatch */
 
@@ -332,8 +416,9 @@ merger_query_answer(merger_query_t *self, const cluster_t *c, uint64_t version, 
     int rc = 0;
     const char *what = q.what;
     bool wants_id = strcmp(what, "identity") == 0 || strcmp(what, "campaign") == 0 ||
-                    strcmp(what, "assignment") == 0;
-    if (wants_id && !q.id) {
+                    strcmp(what, "assignment") == 0 || strcmp(what, "members") == 0 ||
+                    strcmp(what, "explain") == 0;
+    if ((wants_id && !q.id) || (strcmp(what, "explain") == 0 && !q.other)) {
         char reason[300];
         snprintf(reason, sizeof reason, "query '%.64s' needs an id", what);
         rc = s_malformed(out, err, errlen, reason);
@@ -352,6 +437,10 @@ merger_query_answer(merger_query_t *self, const cluster_t *c, uint64_t version, 
         rc = s_answer_record(self, c, S_CAMPAIGN, q.id, out);
     } else if (strcmp(what, "assignment") == 0) {
         rc = s_answer_assignment(c, q.id, out);
+    } else if (strcmp(what, "members") == 0) {
+        rc = s_answer_members(self, c, version, q.id, out);
+    } else if (strcmp(what, "explain") == 0) {
+        rc = s_answer_explain(c, q.id, q.other, out);
     } else {
         char reason[300];
         snprintf(reason, sizeof reason, "unknown query '%.64s'", what);

@@ -95,6 +95,25 @@ run_processes() {
     "$CADRE" query --config "$cfg" assignments --out "$out.assignments" || return 1
     "$CADRE" query --config "$cfg" identities --out "$out.identities" || return 1
     "$CADRE" query --config "$cfg" campaigns --out "$out.campaigns" || return 1
+    # members and explain: the identity and campaign of the first observation, checked
+    # against the assignments; the explanation against `cadre explain` on the same input.
+    local first ident camp second
+    first=$(sed -n '1s/.*"id": "\([^"]*\)".*/\1/p' "$out.assignments")
+    ident=$(sed -n '1s/.*"identity": "\([^"]*\)".*/\1/p' "$out.assignments")
+    camp=$(sed -n '1s/.*"campaign": "\([^"]*\)".*/\1/p' "$out.assignments")
+    "$CADRE" query --config "$cfg" members "$ident" >"$out.members_i" || return 1
+    grep -F "\"identity\": \"$ident\"" "$out.assignments" |
+        sed 's/.*"id": "\([^"]*\)".*/\1/' | cmp -s - "$out.members_i" || return 1
+    "$CADRE" query --config "$cfg" members "$camp" >"$out.members_c" || return 1
+    grep -F "\"campaign\": \"$camp\"" "$out.assignments" |
+        sed 's/.*"identity": "\([^"]*\)".*/\1/' | awk '!seen[$0]++' | cmp -s - "$out.members_c" ||
+        return 1
+    if [ -z "$extra" ]; then
+        second=$(sed -n '2s/.*"id": "\([^"]*\)".*/\1/p' "$out.assignments")
+        "$CADRE" query --config "$cfg" explain "$first" "$second" >"$out.explain_q" || return 1
+        "$CADRE" explain "$corpus" "$first" "$second" >"$out.explain_c" || return 1
+        cmp -s "$out.explain_q" "$out.explain_c" || return 1
+    fi
     wait_until 30 events_arrived "$out.events" "$cfg" || return 1
     stop_pid sub || return 1
     stop_engine "$SHARDS"

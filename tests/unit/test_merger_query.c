@@ -430,9 +430,16 @@ test_malformed_questions(void **state)
 {
     s_fix_t *f = *state;
     wmsg_reply_t r;
+    assert_int_equal(s_ask(f, &(wmsg_query_t){.what = "frobnicate"}, &r), CADRE_EPROTO);
+    assert_int_equal(r.kind, WMSG_REPLY_ERROR);
+    assert_non_null(strstr(r.text, "unknown query 'frobnicate'"));
+    wmsg_reply_free(&r);
     assert_int_equal(s_ask(f, &(wmsg_query_t){.what = "members"}, &r), CADRE_EPROTO);
     assert_int_equal(r.kind, WMSG_REPLY_ERROR);
-    assert_non_null(strstr(r.text, "unknown query 'members'"));
+    assert_non_null(strstr(r.text, "needs an id"));
+    wmsg_reply_free(&r);
+    assert_int_equal(s_ask(f, &(wmsg_query_t){.what = "explain", .id = "a"}, &r), CADRE_EPROTO);
+    assert_int_equal(r.kind, WMSG_REPLY_ERROR);
     wmsg_reply_free(&r);
     assert_int_equal(s_ask(f, &(wmsg_query_t){.what = "identity"}, &r), CADRE_EPROTO);
     assert_int_equal(r.kind, WMSG_REPLY_ERROR);

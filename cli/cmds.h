@@ -24,6 +24,9 @@ int cmd_check(int argc, char **argv);
 /*  cadre explain CORPUS ID_A ID_B [--config FILE] [--reference] [--format jsonl|msgpack]:
     why two observations share an identity or a campaign, or why not. */
 int cmd_explain(int argc, char **argv);
+/*  cadre ingest cowrie FILE... [--out FILE] [--format jsonl|msgpack]: Cowrie JSON-lines logs
+    to observations, one per source IP (docs/cowrie.md). */
+int cmd_ingest(int argc, char **argv);
 
 /*  cadre keygen DIR NAME: writes a CURVE certificate pair DIR/NAME, DIR/NAME_secret. */
 int cmd_keygen(int argc, char **argv);

@@ -19,6 +19,7 @@ static const s_cmd_t s_cmds[] = {
     {"score", cmd_score, "score assignments against a corpus's truth labels"},
     {"check", cmd_check, "validate observation streams, reporting every bad record"},
     {"explain", cmd_explain, "why two observations share an identity or campaign, or why not"},
+    {"ingest", cmd_ingest, "turn Cowrie JSON-lines logs into observations (ingest cowrie)"},
     {"send", cmd_send, "stream observations to a running broker and flush"},
     {"sub", cmd_sub, "print a running merger's events"},
     {"query", cmd_query, "ask a running merger: health, assignments, records"},

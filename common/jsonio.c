@@ -1047,3 +1047,99 @@ jsonio_campaign_encode(const rec_campaign_t *rec, char **out_p, size_t *len_p)
     s_put(&o, "]}", 2);
     return s_finish_checked(&o, out_p, len_p);
 }
+
+/* -------------------------------------------------------------------------------------------
+    Cowrie events (for cowrie.c, which stays free of jansson) */
+
+/*  A copy of obj[key] when it is a string without NUL bytes, else NULL. */
+static char *
+s_cowrie_string(const json_t *obj, const char *key)
+{
+    const json_t *v = json_object_get(obj, key);
+    if (!json_is_string(v)) {
+        return NULL;
+    }
+    const char *s = json_string_value(v);
+    size_t len = json_string_length(v);
+    if (memchr(s, '\0', len)) {
+        return NULL;
+    }
+    return xstrndup(s, len);
+}
+
+/*  obj[key] as a string, or an array of strings joined with ","; NULL otherwise. */
+static char *
+s_cowrie_list(const json_t *obj, const char *key)
+{
+    const json_t *v = json_object_get(obj, key);
+    if (!json_is_array(v)) {
+        return s_cowrie_string(obj, key);
+    }
+    size_t total = 1;
+    size_t i;
+    const json_t *item;
+    json_array_foreach(v, i, item)
+    {
+        if (!json_is_string(item) ||
+            memchr(json_string_value(item), '\0', json_string_length(item))) {
+            return NULL;
+        }
+        total += json_string_length(item) + 1;
+    }
+    char *out = xmalloc(total);
+    size_t at = 0;
+    json_array_foreach(v, i, item)
+    {
+        if (i > 0) {
+            out[at++] = ',';
+        }
+        memcpy(out + at, json_string_value(item), json_string_length(item));
+        at += json_string_length(item);
+    }
+    out[at] = '\0';
+    return out;
+}
+
+int
+jsonio_cowrie_event(const char *buf, size_t len, uint64_t record, jsonio_cowrie_event_t *out,
+                    obs_error_t *err)
+{
+    memset(out, 0, sizeof *out);
+    obs_error_reset(err, record, NULL);
+    json_t *root = NULL;
+    int rc = s_load_object(buf, len, &root, err);
+    if (rc != 0) {
+        return rc;
+    }
+    out->eventid = s_cowrie_string(root, "eventid");
+    out->src_ip = s_cowrie_string(root, "src_ip");
+    out->session = s_cowrie_string(root, "session");
+    out->timestamp = s_cowrie_string(root, "timestamp");
+    out->sensor = s_cowrie_string(root, "sensor");
+    out->input = s_cowrie_string(root, "input");
+    out->username = s_cowrie_string(root, "username");
+    out->password = s_cowrie_string(root, "password");
+    out->shasum = s_cowrie_string(root, "shasum");
+    out->url = s_cowrie_string(root, "url");
+    out->hassh = s_cowrie_string(root, "hassh");
+    out->version = s_cowrie_string(root, "version");
+    out->kex_algs = s_cowrie_list(root, "kexAlgs");
+    out->enc_cs = s_cowrie_list(root, "encCS");
+    out->mac_cs = s_cowrie_list(root, "macCS");
+    out->comp_cs = s_cowrie_list(root, "compCS");
+    json_decref(root);
+    return 0;
+}
+
+void
+jsonio_cowrie_event_clear(jsonio_cowrie_event_t *ev)
+{
+    char **fields[] = {&ev->eventid,  &ev->src_ip, &ev->session,  &ev->timestamp,
+                       &ev->sensor,   &ev->input,  &ev->username, &ev->password,
+                       &ev->shasum,   &ev->url,    &ev->hassh,    &ev->version,
+                       &ev->kex_algs, &ev->enc_cs, &ev->mac_cs,   &ev->comp_cs};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        free(*fields[i]);
+    }
+    memset(ev, 0, sizeof *ev);
+}

@@ -89,4 +89,37 @@ int jsonio_campaign_encode(const rec_campaign_t *rec, char **out_p, size_t *len_
     is). */
 int jsonio_event_print(const wire_event_t *ev, char **out_p, size_t *len_p);
 
+/*  The fields of one Cowrie JSON-lines event that the Cowrie adapter (cowrie.h) reads. Every
+    string is owned (freed by jsonio_cowrie_event_clear) and NULL when the key is missing, is
+    not a string (or, for the algorithm lists, not a string or an array of strings), or holds
+    a NUL byte. Algorithm lists given as arrays are joined with ",". */
+typedef struct {
+    char *eventid;   /* "eventid", e.g. "cowrie.login.failed" */
+    char *src_ip;    /* "src_ip" */
+    char *session;   /* "session", Cowrie's session id */
+    char *timestamp; /* "timestamp", ISO-8601 text */
+    char *sensor;    /* "sensor" */
+    char *input;     /* "input" of command events */
+    char *username;  /* "username" of login events */
+    char *password;  /* "password" of login events */
+    char *shasum;    /* "shasum" of file download / upload events */
+    char *url;       /* "url" of file download events */
+    char *hassh;     /* "hassh" of cowrie.client.kex */
+    char *version;   /* "version" of cowrie.client.version, as written (maybe b'...') */
+    char *kex_algs;  /* "kexAlgs", comma-joined */
+    char *enc_cs;    /* "encCS", comma-joined */
+    char *mac_cs;    /* "macCS", comma-joined */
+    char *comp_cs;   /* "compCS", comma-joined */
+} jsonio_cowrie_event_t;
+
+/*  Decodes one Cowrie event line (len bytes, need not be NUL-terminated) into *out, which
+    is zeroed first. Returns 0 (the caller clears *out with jsonio_cowrie_event_clear), or
+    CADRE_ERECORD (not valid JSON, or not an object) or CADRE_ETRUNC (the text ends inside a
+    JSON value), with err filled (record number record) and *out left zeroed. No field is
+    required here; the adapter decides which missing fields make an event unusable. */
+int jsonio_cowrie_event(const char *buf, size_t len, uint64_t record, jsonio_cowrie_event_t *out,
+                        obs_error_t *err);
+/*  Frees the strings of ev and zeroes it. */
+void jsonio_cowrie_event_clear(jsonio_cowrie_event_t *ev);
+
 #endif

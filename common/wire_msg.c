@@ -326,8 +326,9 @@ wmsg_keys_free(wmsg_keys_t *body)
 }
 
 static int
-s_keys_entry(const msgpack_object *o, wmsg_keys_entry_t *e, char *err, size_t errlen)
+s_keys_entry(const msgpack_object *o, void *item, char *err, size_t errlen)
 {
+    wmsg_keys_entry_t *e = item;
     if (o->type != MSGPACK_OBJECT_MAP) {
         return s_fail(err, errlen, "expected a map for", "entries[]");
     }
@@ -374,19 +375,13 @@ s_keys_entry(const msgpack_object *o, wmsg_keys_entry_t *e, char *err, size_t er
     return rc;
 }
 
-static int
-s_keys_item(const msgpack_object *o, void *item, char *err, size_t errlen)
-{
-    return s_keys_entry(o, item, err, errlen);
-}
-
 int
 wmsg_keys_decode(const void *data, size_t len, wmsg_keys_t *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     void *items = NULL;
-    int rc = s_decode_list(data, len, "entries", sizeof *out->entries, &items, &out->n, s_keys_item,
-                           err, errlen);
+    int rc = s_decode_list(data, len, "entries", sizeof *out->entries, &items, &out->n,
+                           s_keys_entry, err, errlen);
     out->entries = items;
     if (rc != 0) {
         wmsg_keys_free(out);
@@ -481,8 +476,9 @@ wmsg_forests_free(wmsg_forests_t *body)
 }
 
 static int
-s_block(const msgpack_object *o, wmsg_block_t *b, char *err, size_t errlen)
+s_block(const msgpack_object *o, void *item, char *err, size_t errlen)
 {
+    wmsg_block_t *b = item;
     if (o->type != MSGPACK_OBJECT_MAP) {
         return s_fail(err, errlen, "expected a map for", "blocks[]");
     }
@@ -510,19 +506,13 @@ s_block(const msgpack_object *o, wmsg_block_t *b, char *err, size_t errlen)
     return rc;
 }
 
-static int
-s_block_item(const msgpack_object *o, void *item, char *err, size_t errlen)
-{
-    return s_block(o, item, err, errlen);
-}
-
 int
 wmsg_forests_decode(const void *data, size_t len, wmsg_forests_t *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     void *items = NULL;
-    int rc = s_decode_list(data, len, "blocks", sizeof *out->blocks, &items, &out->n, s_block_item,
-                           err, errlen);
+    int rc = s_decode_list(data, len, "blocks", sizeof *out->blocks, &items, &out->n, s_block, err,
+                           errlen);
     out->blocks = items;
     if (rc != 0) {
         wmsg_forests_free(out);

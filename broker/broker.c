@@ -916,7 +916,11 @@ broker_run(broker_t *self, zsock_t *pipe, sigev_t *sig)
                          self->cfg->shutdown_timeout_ms);
             }
         }
-        for (int i = 0; i < 1000 && (items[0].revents & ZMQ_POLLIN); i++) {
+        /* Read for at most a quarter of a heartbeat interval before heartbeats are due. */
+        int64_t busy_until = zclock_mono() + self->cfg->heartbeat_ms / 4;
+        for (int i = 0;
+             i < 1000 && (i == 0 || zclock_mono() < busy_until) && (items[0].revents & ZMQ_POLLIN);
+             i++) {
             zmsg_t *msg = zmsg_recv(self->backend);
             if (!msg) {
                 break;

@@ -64,7 +64,26 @@ struct cluster_t {
     size_t n_cfeats;           /* number of live identities */
     u64map_t *generic;         /* generic keys at the last reconciliation */
     cluster_stats_t stats;     /* counters */
+    cluster_tick_fn tick;      /* called during long reconciliations, or NULL */
+    void *tick_arg;            /* its argument */
 };
+
+#define S_TICK_EVERY 4096 /* items between two ticks inside a phase */
+
+void
+cluster_set_tick(cluster_t *self, cluster_tick_fn fn, void *arg)
+{
+    self->tick = fn;
+    self->tick_arg = arg;
+}
+
+void
+cluster_tick(const cluster_t *self)
+{
+    if (self->tick) {
+        self->tick(self->tick_arg);
+    }
+}
 
 static const char *
 s_slot_name(uint32_t e, void *arg)
@@ -350,6 +369,9 @@ s_emit_identity_events(s_emit_t *em, const life_events_t *evs)
     cluster_t *self = em->self;
     const life_t *l = self->life_id;
     for (size_t i = 0; i < evs->n; i++) {
+        if (i % S_TICK_EVERY == S_TICK_EVERY - 1) {
+            cluster_tick(em->self);
+        }
         const life_event_t *e = &evs->ev[i];
         const char *id = life_id_str(l, e->id);
         switch (e->kind) {
@@ -378,6 +400,9 @@ s_emit_campaign_events(s_emit_t *em, const life_events_t *evs)
     const life_t *lc = self->life_camp;
     const life_t *li = self->life_id;
     for (size_t i = 0; i < evs->n; i++) {
+        if (i % S_TICK_EVERY == S_TICK_EVERY - 1) {
+            cluster_tick(em->self);
+        }
         const life_event_t *e = &evs->ev[i];
         const char *c = life_id_str(lc, e->id);
         switch (e->kind) {
@@ -484,7 +509,9 @@ s_reconcile(cluster_t *self, const uint32_t *comp, cluster_event_fn fn, void *ar
         }
     }
     size_t ids_before = life_id_count(self->life_id);
+    cluster_tick(self);
     const life_events_t *id_events = life_reconcile(self->life_id, n, self->alive, comp, self->seq);
+    cluster_tick(self);
     size_t n_ids = life_id_count(self->life_id);
     s_record_formed(&self->id_formed_seq, &self->id_formed_cap, ids_before, n_ids, self->inputs);
 
@@ -506,6 +533,7 @@ s_reconcile(cluster_t *self, const uint32_t *comp, cluster_event_fn fn, void *ar
     s_csr_build(&self->lit_members, n_ids, items, n_alive, lit);
     free(lit);
     free(items);
+    cluster_tick(self);
 
     /* Campaign layer over live identities, in formation order. */
     s_cfeats_free(self);
@@ -516,6 +544,9 @@ s_reconcile(cluster_t *self, const uint32_t *comp, cluster_event_fn fn, void *ar
     size_t mem_cap = 0;
     for (size_t x = 0; x < n_ids; x++) {
         self->dense[x] = UINT32_MAX;
+        if (x % S_TICK_EVERY == 0) {
+            cluster_tick(self);
+        }
         if (!life_is_live(self->life_id, (uint32_t)x)) {
             continue;
         }
@@ -531,7 +562,9 @@ s_reconcile(cluster_t *self, const uint32_t *comp, cluster_event_fn fn, void *ar
     free(mem);
     uf_t *ufc = uf_new(self->n_cfeats);
     memset(&self->stats.camp_part, 0, sizeof self->stats.camp_part);
+    cluster_tick(self);
     part_campaign(self->cfeats, self->n_cfeats, &self->cfg, ufc, &self->stats.camp_part);
+    cluster_tick(self);
     bool *alive_c = xcalloc(n_ids + 1, sizeof *alive_c);
     uint32_t *comp_c = xcalloc(n_ids + 1, sizeof *comp_c);
     uint64_t *seq_c = xcalloc(n_ids + 1, sizeof *seq_c);
@@ -544,6 +577,7 @@ s_reconcile(cluster_t *self, const uint32_t *comp, cluster_event_fn fn, void *ar
     size_t camps_before = life_id_count(self->life_camp);
     const life_events_t *camp_events =
         life_reconcile(self->life_camp, n_ids, alive_c, comp_c, seq_c);
+    cluster_tick(self);
     size_t n_camps = life_id_count(self->life_camp);
     s_record_formed(&self->camp_formed_seq, &self->camp_formed_cap, camps_before, n_camps,
                     self->inputs);

@@ -56,6 +56,11 @@ typedef struct {
     stops the reconciliation's reporting (state is updated regardless). */
 typedef int (*cluster_event_fn)(const ev_t *ev, void *arg);
 
+/*  Called now and then during a long reconciliation (between its phases and every few
+    thousand items inside them) so a caller with a network loop can keep its heartbeats
+    going. Must not call back into the cluster. */
+typedef void (*cluster_tick_fn)(void *arg);
+
 /*  What the last reconciliation saw. */
 typedef struct {
     uint64_t inputs;          /* inputs applied so far */
@@ -81,6 +86,10 @@ bool cluster_apply(cluster_t *self, const obs_t *obs);
 /*  Reconciles: recomputes the partitions and stable ids, reporting events to fn (may be
     NULL). Returns 0 or fn's first negative return. */
 int cluster_reconcile(cluster_t *self, cluster_event_fn fn, void *arg);
+/*  Sets (fn non-NULL) or clears the tick called during reconciliations. */
+void cluster_set_tick(cluster_t *self, cluster_tick_fn fn, void *arg);
+/*  Calls the tick, if one is set: for callers doing long work on the cluster's behalf. */
+void cluster_tick(const cluster_t *self);
 /*  Reconciles with an identity partition computed elsewhere (the merger composes it from the
     shards' block forests): comp[slot] labels the component of every live slot (n must equal
     cluster_slots()), generic holds the generic keys (CCFG_KEY(family, cluster_intern(value)))

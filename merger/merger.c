@@ -118,6 +118,8 @@ s_apply_curve(merger_t *self)
     return 0;
 }
 
+static void s_tick(void *arg);
+
 merger_t *
 merger_new(const cfg_t *cfg)
 {
@@ -135,6 +137,7 @@ merger_new(const cfg_t *cfg)
     self->applied = self->reconciled = merger_state_reconciled(self->state);
     self->n_shards = (uint32_t)cfg->shards;
     self->shards = xcalloc(self->n_shards, sizeof *self->shards);
+    cluster_set_tick(merger_state_cluster(self->state), s_tick, self);
     self->early = zlist_new();
     self->qa = merger_query_new();
     self->broker = zsock_new(ZMQ_DEALER);
@@ -209,6 +212,34 @@ s_to_broker(merger_t *self, zmsg_t **m)
         log_warn("merger: send to the broker failed");
     }
     hb_sent(&self->hb_broker, zclock_mono());
+}
+
+/*  Sends HEARTBEAT to every peer that has had nothing from the merger for an interval. */
+static void
+s_send_heartbeats(merger_t *self, int64_t now)
+{
+    if (hb_should_send(&self->hb_broker, now)) {
+        zmsg_t *m = proto_msg_new(PROTO_HEARTBEAT);
+        s_to_broker(self, &m);
+    }
+    for (uint32_t k = 0; k < self->n_shards; k++) {
+        s_shard_t *s = &self->shards[k];
+        if (s->identity && hb_should_send(&s->hb, now)) {
+            zmsg_t *m = proto_msg_new_to(s->identity, PROTO_HEARTBEAT);
+            if (zmsg_send(&m, self->shards_sock) != 0) {
+                zmsg_destroy(&m);
+            }
+            hb_sent(&s->hb, now);
+        }
+    }
+}
+
+/*  The cluster's tick during a long reconciliation or snapshot: the merger reads nothing
+    meanwhile, but keeps telling its peers it is alive (docs/protocol.md §7). */
+static void
+s_tick(void *arg)
+{
+    s_send_heartbeats(arg, zclock_mono());
 }
 
 /*  Publishes one event: the topic frame, then the MessagePack envelope. */
@@ -584,10 +615,7 @@ static void
 s_heartbeats(merger_t *self)
 {
     int64_t now = zclock_mono();
-    if (hb_should_send(&self->hb_broker, now)) {
-        zmsg_t *m = proto_msg_new(PROTO_HEARTBEAT);
-        s_to_broker(self, &m);
-    }
+    s_send_heartbeats(self, now);
     if (hb_dead(&self->hb_broker, now)) {
         /* The broker may have restarted and not know the merger: announce it again. */
         log_warn("merger: broker silent for %d x %d ms", self->cfg->liveness,
@@ -597,17 +625,7 @@ s_heartbeats(merger_t *self)
     }
     for (uint32_t k = 0; k < self->n_shards; k++) {
         s_shard_t *s = &self->shards[k];
-        if (!s->identity) {
-            continue;
-        }
-        if (hb_should_send(&s->hb, now)) {
-            zmsg_t *m = proto_msg_new_to(s->identity, PROTO_HEARTBEAT);
-            if (zmsg_send(&m, self->shards_sock) != 0) {
-                zmsg_destroy(&m);
-            }
-            hb_sent(&s->hb, now);
-        }
-        if (hb_dead(&s->hb, now)) {
+        if (s->identity && hb_dead(&s->hb, now)) {
             log_error("merger: shard %u dead (silent for %d x %d ms)", k, self->cfg->liveness,
                       self->cfg->heartbeat_ms);
             hb_heard(&s->hb, now);
@@ -650,8 +668,12 @@ merger_run(merger_t *self, zsock_t *pipe, sigev_t *sig)
             s_on_pipe(self, pipe, m, &stop);
             zmsg_destroy(&m);
         }
+        /* Read for at most a quarter of a heartbeat interval before heartbeats are due. */
+        int64_t busy_until = zclock_mono() + self->cfg->heartbeat_ms / 4;
         /* The broker first: records must be applied before the forests that name them. */
-        for (int i = 0; i < 1000 && (items[0].revents & ZMQ_POLLIN); i++) {
+        for (int i = 0;
+             i < 1000 && (i == 0 || zclock_mono() < busy_until) && (items[0].revents & ZMQ_POLLIN);
+             i++) {
             zmsg_t *m = zmsg_recv(self->broker);
             if (!m) {
                 break;
@@ -662,7 +684,9 @@ merger_run(merger_t *self, zsock_t *pipe, sigev_t *sig)
             zmsg_destroy(&m);
         }
         s_retry_early(self);
-        for (int i = 0; i < 1000 && (items[1].revents & ZMQ_POLLIN); i++) {
+        for (int i = 0;
+             i < 1000 && (i == 0 || zclock_mono() < busy_until) && (items[1].revents & ZMQ_POLLIN);
+             i++) {
             zmsg_t *m = zmsg_recv(self->shards_sock);
             if (!m) {
                 break;
@@ -673,7 +697,9 @@ merger_run(merger_t *self, zsock_t *pipe, sigev_t *sig)
                 zlist_append(self->early, m);
             }
         }
-        for (int i = 0; i < 100 && (items[2].revents & ZMQ_POLLIN); i++) {
+        for (int i = 0;
+             i < 100 && (i == 0 || zclock_mono() < busy_until) && (items[2].revents & ZMQ_POLLIN);
+             i++) {
             zmsg_t *m = zmsg_recv(self->query);
             if (!m) {
                 break;
@@ -681,8 +707,10 @@ merger_run(merger_t *self, zsock_t *pipe, sigev_t *sig)
             s_on_query(self, m);
             zmsg_destroy(&m);
         }
-        s_try_reconcile(self);
+        /* Liveness first, on what was just read: a long reconciliation reads nothing, so
+           checking after it would find every peer silent. */
         s_heartbeats(self);
+        s_try_reconcile(self);
     }
     log_info("merger: stopped at %" PRIu64 " (%" PRIu64 " events, %" PRIu64 " dropped)",
              self->reconciled, self->published, self->dropped);

@@ -242,6 +242,9 @@ s_partition(merger_state_t *self, uint32_t **comp_p, part_stats_t *st)
         for (size_t k = 0; k < f->n; k++) {
             uf_union(uf, f->edges[2 * k], f->edges[2 * k + 1]);
         }
+        if (i % 4096 == 4095) {
+            cluster_tick(self->cluster);
+        }
     }
     uint32_t *comp = xcalloc(n + 1, sizeof *comp);
     for (size_t e = 0; e < n; e++) {
@@ -303,6 +306,9 @@ s_write(merger_state_t *self)
     cluster_t *c = self->cluster;
     int rc = merger_store_begin(self->store);
     for (size_t i = 0; rc == 0 && i < cluster_changed_slots(c); i++) {
+        if (i % 4096 == 4095) {
+            cluster_tick(c);
+        }
         size_t slot = cluster_changed_slot(c, i);
         merger_store_slot_t s = {.slot = (uint32_t)slot,
                                  .name = cluster_slot_name(c, slot),

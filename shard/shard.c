@@ -393,7 +393,11 @@ shard_run(shard_t *self, zsock_t *pipe, sigev_t *sig)
             }
         }
         bool stop = false;
-        for (int i = 0; i < 1000 && (items[0].revents & ZMQ_POLLIN); i++) {
+        /* Read for at most a quarter of a heartbeat interval before heartbeats are due. */
+        int64_t busy_until = zclock_mono() + self->cfg->heartbeat_ms / 4;
+        for (int i = 0;
+             i < 1000 && (i == 0 || zclock_mono() < busy_until) && (items[0].revents & ZMQ_POLLIN);
+             i++) {
             zmsg_t *msg = zmsg_recv(self->broker);
             if (!msg) {
                 break;
@@ -405,7 +409,9 @@ shard_run(shard_t *self, zsock_t *pipe, sigev_t *sig)
                 break;
             }
         }
-        for (int i = 0; i < 1000 && (items[1].revents & ZMQ_POLLIN); i++) {
+        for (int i = 0;
+             i < 1000 && (i == 0 || zclock_mono() < busy_until) && (items[1].revents & ZMQ_POLLIN);
+             i++) {
             zmsg_t *msg = zmsg_recv(self->merger);
             if (!msg) {
                 break;

@@ -283,6 +283,15 @@ s_copy_clean(char *dst, size_t cap, const char *src, size_t len)
     size_t o = 0;
     size_t i = 0;
     while (i < len) {
+        unsigned char c = (unsigned char)src[i];
+        if (c >= 0x20 && c < 0x7F) { /* printable ASCII: the common case, no decoding */
+            if (o + 1 >= cap) {
+                break;
+            }
+            dst[o++] = (char)c;
+            i++;
+            continue;
+        }
         uint32_t cp = 0;
         size_t n = obs_utf8_next(src + i, len - i, &cp);
         bool bad = n == 0 || cp < 0x20 || cp == 0x7F;
@@ -405,6 +414,20 @@ obs_check_string(const char *s, size_t len, size_t max, obs_error_t *err, const 
     }
     size_t i = 0;
     while (i < len) {
+        /* Eight bytes at a time while they are ASCII without NUL (no high bit, no zero byte). */
+        while (len - i >= 8) {
+            uint64_t v;
+            memcpy(&v, s + i, 8);
+            const uint64_t ones = 0x0101010101010101ull;
+            const uint64_t highs = 0x8080808080808080ull;
+            if (((v | ((v - ones) & ~v)) & highs) != 0) {
+                break;
+            }
+            i += 8;
+        }
+        if (i >= len) {
+            break;
+        }
         if ((unsigned char)s[i] < 0x80) {
             if (s[i] == '\0') {
                 return s_fail(err, field, "string contains a NUL character at byte %zu", i);

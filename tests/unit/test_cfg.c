@@ -37,12 +37,12 @@ s_assert_defaults(const cfg_t *cfg)
     assert_string_equal(cfg->broker.backend, "inproc://cadre-backend");
     assert_int_equal(cfg->broker.batch, 1000);
     assert_int_equal(cfg->broker.max_lag, 100000);
-    assert_int_equal(cfg->broker.map_size_mb, 4096);
-    assert_int_equal(cfg->shard.map_size_mb, 1024);
+    assert_int_equal(cfg->broker.map_size_mb, 65536);
+    assert_int_equal(cfg->shard.map_size_mb, 16384);
     assert_string_equal(cfg->merger.shards, "inproc://cadre-merger-shards");
     assert_string_equal(cfg->merger.events, "inproc://cadre-events");
     assert_string_equal(cfg->merger.query, "inproc://cadre-query");
-    assert_int_equal(cfg->merger.map_size_mb, 4096);
+    assert_int_equal(cfg->merger.map_size_mb, 65536);
     assert_false(cfg->curve.enabled);
     assert_null(cfg->curve.secret_key_file);
     assert_null(cfg->curve.public_key_file);

@@ -67,8 +67,8 @@ static int
 s_parse_args(int argc, char **argv, s_args_t *args)
 {
     *args = (s_args_t){.level = WEAK_LEVEL_CAMPAIGN};
-    static const char *const names[] = {"--labels", "--observations", "--assignments",
-                                        "--format", "--level"};
+    static const char *const names[] = {"--labels", "--observations", "--assignments", "--format",
+                                        "--level"};
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
@@ -309,8 +309,7 @@ cmd_eval_weak(int argc, char **argv)
     }
     weak_t *weak = weak_new();
     int exit_code = 0;
-    if (s_read_labels(weak, args.labels) < 0 ||
-        s_read_observations(weak, args.observations) < 0 ||
+    if (s_read_labels(weak, args.labels) < 0 || s_read_observations(weak, args.observations) < 0 ||
         s_read_assignments(weak, args.assignments) < 0) {
         exit_code = 1;
     } else {

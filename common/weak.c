@@ -47,22 +47,22 @@ typedef struct {
 } s_ip_t;
 
 struct weak_t {
-    strtab_t *obs_ids;       /* observation id -> index into obs */
-    s_obs_t *obs;            /* observations by id index */
-    size_t obs_cap;          /* allocated obs */
-    uint64_t next_seq;       /* the next observation's seq */
-    uint64_t dup_assigns;    /* second assignments for one id */
-    strtab_t *ips;           /* IP -> index into ip */
-    s_ip_t *ip;              /* IPs by index */
-    size_t ip_cap;           /* allocated ip */
-    strtab_t *prefixes;      /* label prefix ("C1b") -> index into prefix_op */
-    uint32_t *prefix_op;     /* prefix index -> operation id */
-    size_t prefix_cap;       /* allocated prefix_op */
-    strtab_t *ops;           /* folded operation ("C1") -> operation id */
-    strtab_t *campaigns;     /* campaign id -> dense index */
-    strtab_t *identities;    /* identity id -> dense index */
-    uint64_t label_lines;    /* data lines of the labels file */
-    uint64_t bad;            /* malformed label lines */
+    strtab_t *obs_ids;           /* observation id -> index into obs */
+    s_obs_t *obs;                /* observations by id index */
+    size_t obs_cap;              /* allocated obs */
+    uint64_t next_seq;           /* the next observation's seq */
+    uint64_t dup_assigns;        /* second assignments for one id */
+    strtab_t *ips;               /* IP -> index into ip */
+    s_ip_t *ip;                  /* IPs by index */
+    size_t ip_cap;               /* allocated ip */
+    strtab_t *prefixes;          /* label prefix ("C1b") -> index into prefix_op */
+    uint32_t *prefix_op;         /* prefix index -> operation id */
+    size_t prefix_cap;           /* allocated prefix_op */
+    strtab_t *ops;               /* folded operation ("C1") -> operation id */
+    strtab_t *campaigns;         /* campaign id -> dense index */
+    strtab_t *identities;        /* identity id -> dense index */
+    uint64_t label_lines;        /* data lines of the labels file */
+    uint64_t bad;                /* malformed label lines */
     char *bad_msg[WEAK_MAX_BAD]; /* the first malformed lines' messages (owned) */
 };
 
@@ -200,6 +200,15 @@ s_natcmp_p(const void *a, const void *b)
     return s_natcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/*  qsort() that accepts an empty (possibly NULL) array, which qsort itself does not. */
+static void
+s_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+    if (n > 1) {
+        qsort(base, n, size, cmp);
+    }
+}
+
 /*  --------------------------------------------------------------------------------------
     Labels */
 
@@ -217,9 +226,8 @@ s_ip_intern(weak_t *self, const char *ip, size_t len)
 }
 
 /*  Records a malformed line: counts it, formats why, keeps the message. */
-static int
-s_bad_line(weak_t *self, char *why, size_t why_size, const char *source, uint64_t lineno,
-           int column, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+static int s_bad_line(weak_t *self, char *why, size_t why_size, const char *source, uint64_t lineno,
+                      int column, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 
 static int
 s_bad_line(weak_t *self, char *why, size_t why_size, const char *source, uint64_t lineno,
@@ -235,8 +243,7 @@ s_bad_line(weak_t *self, char *why, size_t why_size, const char *source, uint64_
         snprintf(msg, sizeof msg, "%s:%" PRIu64 ": column %d (%s): %s", source, lineno, column,
                  s_columns[column - 1], detail);
     } else {
-        snprintf(msg, sizeof msg, "%s:%" PRIu64 ": column %d: %s", source, lineno, column,
-                 detail);
+        snprintf(msg, sizeof msg, "%s:%" PRIu64 ": column %d: %s", source, lineno, column, detail);
     }
     if (why && why_size > 0) {
         snprintf(why, why_size, "%s", msg);
@@ -279,8 +286,8 @@ s_add_prefix(weak_t *self, uint32_t ip, const char *label, size_t len)
 }
 
 int
-weak_add_label_line(weak_t *self, const char *line, size_t len, const char *source,
-                    uint64_t lineno, char *why, size_t why_size)
+weak_add_label_line(weak_t *self, const char *line, size_t len, const char *source, uint64_t lineno,
+                    char *why, size_t why_size)
 {
     if (why && why_size > 0) {
         why[0] = '\0';
@@ -355,8 +362,7 @@ weak_add_label_line(weak_t *self, const char *line, size_t len, const char *sour
             size_t plen = us ? (size_t)(us - a) : (size_t)(b - a);
             if (plen == 0) {
                 return s_bad_line(self, why, why_size, source, lineno, 4,
-                                  "label '%.*s' has an empty operation prefix", (int)(b - a),
-                                  a);
+                                  "label '%.*s' has an empty operation prefix", (int)(b - a), a);
             }
             int rc = s_add_prefix(self, ip, a, plen);
             if (rc < 0) {
@@ -417,10 +423,8 @@ s_obs_intern(weak_t *self, const char *id)
     uint32_t idx = strtab_intern(self->obs_ids, id, strlen(id));
     if (idx != STRTAB_NONE && idx == before) {
         xgrow(&self->obs, &self->obs_cap, before + 1);
-        self->obs[idx] = (s_obs_t){.ip = STRTAB_NONE,
-                                   .seq = UINT64_MAX,
-                                   .identity = STRTAB_NONE,
-                                   .campaign = STRTAB_NONE};
+        self->obs[idx] = (s_obs_t){
+            .ip = STRTAB_NONE, .seq = UINT64_MAX, .identity = STRTAB_NONE, .campaign = STRTAB_NONE};
     }
     return idx;
 }
@@ -528,14 +532,14 @@ s_uf_union(uint32_t *parent, uint32_t x, uint32_t y)
 
 /*  The working state of one evaluation. */
 typedef struct {
-    weak_t *w;               /* the inputs */
-    strtab_t *cl;            /* cluster ids of the chosen level (borrowed from w) */
-    size_t n_cl;             /* number of clusters */
-    uint32_t *ip_cluster;    /* IP -> its cluster, or STRTAB_NONE */
-    bool *ip_present;        /* IP -> has a live observation */
-    uint64_t *cl_size;       /* cluster -> IPs */
-    uint64_t *cl_labelled;   /* cluster -> labelled IPs */
-    uint32_t *ip_group;      /* IP -> truth group (pre-sort index), or STRTAB_NONE */
+    weak_t *w;             /* the inputs */
+    strtab_t *cl;          /* cluster ids of the chosen level (borrowed from w) */
+    size_t n_cl;           /* number of clusters */
+    uint32_t *ip_cluster;  /* IP -> its cluster, or STRTAB_NONE */
+    bool *ip_present;      /* IP -> has a live observation */
+    uint64_t *cl_size;     /* cluster -> IPs */
+    uint64_t *cl_labelled; /* cluster -> labelled IPs */
+    uint32_t *ip_group;    /* IP -> truth group (pre-sort index), or STRTAB_NONE */
 } s_eval_t;
 
 /*  Fills the spread of the IPs whose pairs (key, cluster) are run[0..n) (sorted). */
@@ -554,8 +558,7 @@ s_spread(const s_eval_t *ev, const s_pair_t *run, size_t n, weak_spread_t *out)
         out->clusters++;
         uint64_t cnt = j - i;
         if (best == STRTAB_NONE || cnt > best_n ||
-            (cnt == best_n &&
-             strcmp(strtab_str(ev->cl, run[i].b), strtab_str(ev->cl, best)) < 0)) {
+            (cnt == best_n && strcmp(strtab_str(ev->cl, run[i].b), strtab_str(ev->cl, best)) < 0)) {
             best = run[i].b;
             best_n = cnt;
         }
@@ -678,7 +681,7 @@ s_eval_ips(s_eval_t *ev, weak_report_t *r)
             ev->cl_size[ev->ip_cluster[i]]++;
         }
     }
-    qsort(r->split_ips, r->n_split_ips, sizeof *r->split_ips, s_natcmp_p);
+    s_sort(r->split_ips, r->n_split_ips, sizeof *r->split_ips, s_natcmp_p);
     uint32_t largest = STRTAB_NONE;
     for (uint32_t c = 0; c < ev->n_cl; c++) {
         if (ev->cl_size[c] == 0) {
@@ -760,7 +763,7 @@ s_eval_groups(s_eval_t *ev, weak_report_t *r)
                 len += strlen(names[n - 1]) + 1;
             }
         }
-        qsort(names, n, sizeof *names, s_natcmp_p);
+        s_sort(names, n, sizeof *names, s_natcmp_p);
         char *name = xmalloc(len);
         name[0] = '\0';
         for (size_t k = 0; k < n; k++) {
@@ -814,8 +817,8 @@ s_eval_groups(s_eval_t *ev, weak_report_t *r)
             (weak_member_t){.name = xstrdup(strtab_str(w->prefixes, p)), .ips = pre_ips[p]};
     }
     for (size_t g = 0; g < n_groups; g++) {
-        qsort(r->groups[g].members, r->groups[g].n_members, sizeof *r->groups[g].members,
-              s_member_cmp);
+        s_sort(r->groups[g].members, r->groups[g].n_members, sizeof *r->groups[g].members,
+               s_member_cmp);
     }
     free(pre_ips);
     free(parent);
@@ -838,7 +841,7 @@ s_eval_generic(s_eval_t *ev, weak_report_t *r)
             names[n_gen++] = strtab_str(w->ops, i);
         }
     }
-    qsort(names, n_gen, sizeof *names, s_natcmp_p);
+    s_sort(names, n_gen, sizeof *names, s_natcmp_p);
     for (uint32_t i = 0; i < n_ops; i++) {
         gen_idx[i] = STRTAB_NONE;
     }
@@ -872,7 +875,7 @@ s_eval_generic(s_eval_t *ev, weak_report_t *r)
             pairs[n_pairs++] = (s_pair_t){.a = g, .b = ev->ip_cluster[i]};
         }
     }
-    qsort(pairs, n_pairs, sizeof *pairs, s_pair_cmp);
+    s_sort(pairs, n_pairs, sizeof *pairs, s_pair_cmp);
     for (size_t i = 0; i < n_pairs;) {
         size_t j = i;
         while (j < n_pairs && pairs[j].a == pairs[i].a) {
@@ -935,7 +938,7 @@ weak_evaluate(weak_t *self, weak_level_t level)
         items[n_items++] = (s_pair_t){.a = ev.ip_group[i], .b = ev.ip_cluster[i]};
         ev.cl_labelled[ev.ip_cluster[i]]++;
     }
-    qsort(r->absent_ips, r->n_absent_ips, sizeof *r->absent_ips, s_natcmp_p);
+    s_sort(r->absent_ips, r->n_absent_ips, sizeof *r->absent_ips, s_natcmp_p);
     r->labelled_ips = n_items;
 
     /*  Metrics over the labelled IPs (labels are dense ids already). */
@@ -952,7 +955,7 @@ weak_evaluate(weak_t *self, weak_level_t level)
     free(pred);
 
     /*  Spread of each group: items sorted by (group, cluster). */
-    qsort(items, n_items, sizeof *items, s_pair_cmp);
+    s_sort(items, n_items, sizeof *items, s_pair_cmp);
     for (size_t i = 0; i < n_items;) {
         size_t j = i;
         while (j < n_items && items[j].a == items[i].a) {
@@ -965,7 +968,7 @@ weak_evaluate(weak_t *self, weak_level_t level)
     for (size_t g = 0; g < n_groups; g++) {
         r->groups[g].with_truth = g; /* the old index, kept through the sort */
     }
-    qsort(r->groups, n_groups, sizeof *r->groups, s_group_cmp);
+    s_sort(r->groups, n_groups, sizeof *r->groups, s_group_cmp);
     uint32_t *remap = xmalloc((n_groups ? n_groups : 1) * sizeof *remap);
     for (size_t g = 0; g < n_groups; g++) {
         remap[r->groups[g].with_truth] = (uint32_t)g;
@@ -982,7 +985,7 @@ weak_evaluate(weak_t *self, weak_level_t level)
         items[i] = (s_pair_t){.a = items[i].b, .b = remap[items[i].a]};
     }
     free(remap);
-    qsort(items, n_items, sizeof *items, s_pair_cmp);
+    s_sort(items, n_items, sizeof *items, s_pair_cmp);
     size_t fusions_cap = 0;
     for (size_t i = 0; i < n_items;) {
         size_t j = i;
@@ -1005,11 +1008,11 @@ weak_evaluate(weak_t *self, weak_level_t level)
                 }
                 f->parts[f->n_parts - 1].ips++;
             }
-            qsort(f->parts, f->n_parts, sizeof *f->parts, s_part_cmp);
+            s_sort(f->parts, f->n_parts, sizeof *f->parts, s_part_cmp);
         }
         i = j;
     }
-    qsort(r->fusions, r->n_fusions, sizeof *r->fusions, s_fusion_cmp);
+    s_sort(r->fusions, r->n_fusions, sizeof *r->fusions, s_fusion_cmp);
 
     s_eval_generic(&ev, r);
 
@@ -1121,8 +1124,8 @@ s_print_spread(FILE *out, const weak_spread_t *s, const char *lvl, bool generic)
         return;
     }
     fprintf(out, "; purity %" PRIu64 "/%" PRIu64 " labelled (%.1f%%), %" PRIu64 " %s in all\n",
-            s->main_share, s->main_labelled, s_pct(s->main_share, s->main_labelled),
-            s->main_size, s_ips(s->main_size));
+            s->main_share, s->main_labelled, s_pct(s->main_share, s->main_labelled), s->main_size,
+            s_ips(s->main_size));
 }
 
 int
@@ -1136,8 +1139,7 @@ weak_report_print(const weak_report_t *r, FILE *out)
             r->observations, r->obs_without_ip, r->unassigned_obs, lvl, r->ips, r->identities,
             r->campaigns);
     if (r->unknown_assigns || r->duplicate_assigns) {
-        fprintf(out,
-                "assignments: %" PRIu64 " for unknown observations, %" PRIu64 " duplicates\n",
+        fprintf(out, "assignments: %" PRIu64 " for unknown observations, %" PRIu64 " duplicates\n",
                 r->unknown_assigns, r->duplicate_assigns);
     }
     fprintf(out, "%ss over IPs: %" PRIu64 ", largest %s %s with %" PRIu64 " IPs\n", lvl,
@@ -1157,8 +1159,8 @@ weak_report_print(const weak_report_t *r, FILE *out)
 
     fprintf(out, "truth operations:");
     for (size_t g = 0; g < r->n_groups; g++) {
-        fprintf(out, "%s %s (%" PRIu64 " %s)", g ? "," : "", r->groups[g].name,
-                r->groups[g].ips, s_ips(r->groups[g].ips));
+        fprintf(out, "%s %s (%" PRIu64 " %s)", g ? "," : "", r->groups[g].name, r->groups[g].ips,
+                s_ips(r->groups[g].ips));
     }
     fprintf(out, "%s\n", r->n_groups ? "" : " none");
     fprintf(out, "  (label prefix before '_'; C1b, C1c fold into C1; G* generic, excluded; "

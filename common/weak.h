@@ -45,17 +45,17 @@ typedef struct {
 /*  How the evaluated IPs of one truth group (or one generic operation) spread over the
     predicted clusters. */
 typedef struct {
-    char *name;               /* "C1+C2", or the generic operation "G1" (owned) */
-    weak_member_t *members;   /* label prefixes in the group, natural order (owned) */
-    size_t n_members;         /* number of members (0 for a generic operation) */
-    uint64_t label_ips;       /* IPs of the labels file in it, present or not */
-    uint64_t ips;             /* evaluated IPs (in the observations, with a cluster) */
-    uint64_t clusters;        /* distinct clusters they fall into (fragmentation) */
-    char *main_cluster;       /* the cluster holding most of them, or NULL if ips == 0 */
-    uint64_t main_share;      /* how many of them it holds */
-    uint64_t main_labelled;   /* labelled IPs of any group in the main cluster */
-    uint64_t main_size;       /* all IPs in the main cluster, unlabelled ones included */
-    uint64_t with_truth;      /* generic only: how many of its IPs also carry a truth group */
+    char *name;             /* "C1+C2", or the generic operation "G1" (owned) */
+    weak_member_t *members; /* label prefixes in the group, natural order (owned) */
+    size_t n_members;       /* number of members (0 for a generic operation) */
+    uint64_t label_ips;     /* IPs of the labels file in it, present or not */
+    uint64_t ips;           /* evaluated IPs (in the observations, with a cluster) */
+    uint64_t clusters;      /* distinct clusters they fall into (fragmentation) */
+    char *main_cluster;     /* the cluster holding most of them, or NULL if ips == 0 */
+    uint64_t main_share;    /* how many of them it holds */
+    uint64_t main_labelled; /* labelled IPs of any group in the main cluster */
+    uint64_t main_size;     /* all IPs in the main cluster, unlabelled ones included */
+    uint64_t with_truth;    /* generic only: how many of its IPs also carry a truth group */
 } weak_spread_t;
 
 /*  One group's share of a fused cluster. */
@@ -77,19 +77,19 @@ typedef struct {
 typedef struct {
     weak_level_t level; /* which cluster layer was scored */
 
-    uint64_t observations;     /* live observations */
-    uint64_t obs_without_ip;   /* live observations with no ip (ignored) */
-    uint64_t ips;              /* distinct IPs of the live observations */
-    uint64_t unassigned_obs;   /* live observations without a cluster at this level */
-    uint64_t unknown_assigns;  /* assignments for ids that are no live observation */
+    uint64_t observations;      /* live observations */
+    uint64_t obs_without_ip;    /* live observations with no ip (ignored) */
+    uint64_t ips;               /* distinct IPs of the live observations */
+    uint64_t unassigned_obs;    /* live observations without a cluster at this level */
+    uint64_t unknown_assigns;   /* assignments for ids that are no live observation */
     uint64_t duplicate_assigns; /* second assignments for one id (the first one counts) */
-    uint64_t campaigns;        /* distinct campaigns over the live observations */
-    uint64_t identities;       /* distinct identities over the live observations */
-    uint64_t clusters;         /* distinct clusters at this level, over IPs */
-    uint64_t largest_size;     /* IPs in the largest cluster */
-    char *largest_cluster;     /* its id, or NULL when there is none (owned) */
-    char **split_ips;          /* IPs whose observations are in different clusters (owned) */
-    size_t n_split_ips;        /* number of them */
+    uint64_t campaigns;         /* distinct campaigns over the live observations */
+    uint64_t identities;        /* distinct identities over the live observations */
+    uint64_t clusters;          /* distinct clusters at this level, over IPs */
+    uint64_t largest_size;      /* IPs in the largest cluster */
+    char *largest_cluster;      /* its id, or NULL when there is none (owned) */
+    char **split_ips;           /* IPs whose observations are in different clusters (owned) */
+    size_t n_split_ips;         /* number of them */
 
     uint64_t label_lines;      /* data lines read from the labels file (header excluded) */
     uint64_t bad_lines;        /* of which malformed (skipped) */
@@ -142,8 +142,7 @@ int weak_add_observation(weak_t *self, const char *id, const char *ip);
 void weak_delete_observation(weak_t *self, const char *id);
 /*  Adds the assignment of observation id; identity and campaign may be NULL. A second
     assignment for one id is counted and ignored. Returns 0 or CADRE_ELIMIT. */
-int weak_add_assignment(weak_t *self, const char *id, const char *identity,
-                        const char *campaign);
+int weak_add_assignment(weak_t *self, const char *id, const char *identity, const char *campaign);
 
 /*  Evaluates everything added so far at level. Returns a new report (the caller frees it
     with weak_report_destroy); never NULL. */

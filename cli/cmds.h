@@ -15,6 +15,9 @@
 int cmd_gen(int argc, char **argv);
 /*  cadre score CORPUS ASSIGNMENTS [--level campaign|identity|actor] [--layer campaign|identity] */
 int cmd_score(int argc, char **argv);
+/*  cadre eval-weak --labels F --observations F --assignments F [--format text|json]
+    [--level campaign|identity]: scores assignments against weak labels per source IP. */
+int cmd_eval_weak(int argc, char **argv);
 /*  cadre cluster CORPUS [--out A] [--events E] [--identities I] [--campaigns C] [--config F] */
 int cmd_cluster(int argc, char **argv);
 /*  cadre run [CORPUS|-] [--config F] [--shards N] [--data-dir D] [outputs...] [--listen] */

@@ -17,6 +17,7 @@ static const s_cmd_t s_cmds[] = {
     {"run", cmd_run, "run the engine embedded: broker, shards and merger in one process"},
     {"cluster", cmd_cluster, "cluster a corpus into identities and campaigns"},
     {"score", cmd_score, "score assignments against a corpus's truth labels"},
+    {"eval-weak", cmd_eval_weak, "score assignments against weak labels (per source IP)"},
     {"check", cmd_check, "validate observation streams, reporting every bad record"},
     {"explain", cmd_explain, "why two observations share an identity or campaign, or why not"},
     {"ingest", cmd_ingest, "turn Cowrie JSON-lines logs into observations (ingest cowrie)"},
@@ -31,7 +32,7 @@ s_usage(FILE *out)
 {
     fprintf(out, "usage: cadre COMMAND [ARGS...]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof s_cmds / sizeof s_cmds[0]; i++) {
-        fprintf(out, "  %-8s %s\n", s_cmds[i].name, s_cmds[i].summary);
+        fprintf(out, "  %-9s %s\n", s_cmds[i].name, s_cmds[i].summary);
     }
     fprintf(out, "\n`cadre COMMAND --help` describes a command.\n");
 }

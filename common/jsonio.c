@@ -1048,6 +1048,176 @@ jsonio_campaign_encode(const rec_campaign_t *rec, char **out_p, size_t *len_p)
     return s_finish_checked(&o, out_p, len_p);
 }
 
+/*  --------------------------------------------------------------------------------------
+    Weak-label evaluation report (weak.h) */
+
+/*  Writes `"key": n`. */
+static void
+s_key_u64(s_out_t *o, const char *key, uint64_t v, bool *first)
+{
+    s_key(o, key, first);
+    s_put_u64(o, v);
+}
+
+/*  Writes `"key": value` for a finite double; a non-finite one marks the output bad. */
+static void
+s_key_double(s_out_t *o, const char *key, double v, bool *first)
+{
+    s_key(o, key, first);
+    if (!isfinite(v)) {
+        o->bad = true;
+        s_puts(o, "null");
+        return;
+    }
+    s_put_double(o, v);
+}
+
+/*  Writes `"key": [strings]`. */
+static void
+s_key_list(s_out_t *o, const char *key, char *const *v, size_t n, bool *first)
+{
+    s_key(o, key, first);
+    s_put_strings(o, (const char *const *)v, n);
+}
+
+/*  Writes the spread of a truth group or a generic operation as an object. */
+static void
+s_put_spread(s_out_t *o, const weak_spread_t *s, bool generic)
+{
+    bool first = true;
+    s_put(o, "{", 1);
+    s_key(o, "name", &first);
+    s_put_string(o, s->name);
+    if (!generic) {
+        s_key(o, "members", &first);
+        s_put(o, "{", 1);
+        bool mfirst = true;
+        for (size_t i = 0; i < s->n_members; i++) {
+            s_key(o, s->members[i].name, &mfirst);
+            s_put_u64(o, s->members[i].ips);
+        }
+        s_put(o, "}", 1);
+    }
+    s_key_u64(o, "label_ips", s->label_ips, &first);
+    if (generic) {
+        s_key_u64(o, "with_truth", s->with_truth, &first);
+    }
+    s_key_u64(o, "ips", s->ips, &first);
+    s_key_u64(o, "clusters", s->clusters, &first);
+    s_key(o, "main_cluster", &first);
+    s_put_string(o, s->main_cluster);
+    s_key_u64(o, "main_share", s->main_share, &first);
+    s_key_u64(o, "main_labelled", s->main_labelled, &first);
+    s_key_u64(o, "main_size", s->main_size, &first);
+    s_key(o, "purity", &first);
+    if (s->main_labelled) {
+        s_put_double(o, (double)s->main_share / (double)s->main_labelled);
+    } else {
+        s_puts(o, "null");
+    }
+    s_put(o, "}", 1);
+}
+
+int
+jsonio_weak_encode(const weak_report_t *rep, char **out_p, size_t *len_p)
+{
+    assert(rep);
+    s_out_t o = {0};
+    bool first = true;
+    s_put(&o, "{", 1);
+    s_key(&o, "level", &first);
+    s_put_string(&o, weak_level_name(rep->level));
+
+    s_key(&o, "observations", &first);
+    bool f = true;
+    s_put(&o, "{", 1);
+    s_key_u64(&o, "count", rep->observations, &f);
+    s_key_u64(&o, "without_ip", rep->obs_without_ip, &f);
+    s_key_u64(&o, "unassigned", rep->unassigned_obs, &f);
+    s_key_u64(&o, "unknown_assignments", rep->unknown_assigns, &f);
+    s_key_u64(&o, "duplicate_assignments", rep->duplicate_assigns, &f);
+    s_key_u64(&o, "ips", rep->ips, &f);
+    s_key_u64(&o, "identities", rep->identities, &f);
+    s_key_u64(&o, "campaigns", rep->campaigns, &f);
+    s_key_u64(&o, "clusters", rep->clusters, &f);
+    s_key(&o, "largest_cluster", &f);
+    s_put_string(&o, rep->largest_cluster);
+    s_key_u64(&o, "largest_size", rep->largest_size, &f);
+    s_key_list(&o, "split_ips", rep->split_ips, rep->n_split_ips, &f);
+    s_put(&o, "}", 1);
+
+    s_key(&o, "labels", &first);
+    f = true;
+    s_put(&o, "{", 1);
+    s_key_u64(&o, "lines", rep->label_lines, &f);
+    s_key_u64(&o, "bad_lines", rep->bad_lines, &f);
+    s_key_u64(&o, "ips", rep->label_ips, &f);
+    s_key_u64(&o, "labelled_ips", rep->labelled_ips, &f);
+    s_key_u64(&o, "generic_only_ips", rep->generic_only_ips, &f);
+    s_key_u64(&o, "unclustered_ips", rep->unclustered_ips, &f);
+    s_key_list(&o, "absent_ips", rep->absent_ips, rep->n_absent_ips, &f);
+    s_put(&o, "}", 1);
+
+    s_key(&o, "truth_operations", &first);
+    s_put(&o, "[", 1);
+    for (size_t i = 0; i < rep->n_groups; i++) {
+        if (i > 0) {
+            s_put(&o, ", ", 2);
+        }
+        s_put_spread(&o, &rep->groups[i], false);
+    }
+    s_put(&o, "]", 1);
+
+    s_key(&o, "fusions", &first);
+    s_put(&o, "[", 1);
+    for (size_t i = 0; i < rep->n_fusions; i++) {
+        const weak_fusion_t *fu = &rep->fusions[i];
+        if (i > 0) {
+            s_put(&o, ", ", 2);
+        }
+        f = true;
+        s_put(&o, "{", 1);
+        s_key(&o, "cluster", &f);
+        s_put_string(&o, fu->cluster);
+        s_key_u64(&o, "size", fu->size, &f);
+        s_key_u64(&o, "labelled", fu->labelled, &f);
+        s_key(&o, "operations", &f);
+        s_put(&o, "{", 1);
+        bool pf = true;
+        for (size_t k = 0; k < fu->n_parts; k++) {
+            s_key(&o, rep->groups[fu->parts[k].group].name, &pf);
+            s_put_u64(&o, fu->parts[k].ips);
+        }
+        s_put(&o, "}}", 2);
+    }
+    s_put(&o, "]", 1);
+
+    s_key(&o, "generic", &first);
+    s_put(&o, "[", 1);
+    for (size_t i = 0; i < rep->n_generic; i++) {
+        if (i > 0) {
+            s_put(&o, ", ", 2);
+        }
+        s_put_spread(&o, &rep->generic[i], true);
+    }
+    s_put(&o, "]", 1);
+
+    const metrics_t *m = &rep->metrics;
+    s_key(&o, "metrics", &first);
+    f = true;
+    s_put(&o, "{", 1);
+    s_key_u64(&o, "items", rep->labelled_ips, &f);
+    s_key_double(&o, "adjusted_rand_index", m->adjusted_rand_index, &f);
+    s_key_double(&o, "homogeneity", m->homogeneity, &f);
+    s_key_double(&o, "completeness", m->completeness, &f);
+    s_key_double(&o, "v_measure", m->v_measure, &f);
+    s_key_double(&o, "pairwise_precision", m->pairwise_precision, &f);
+    s_key_double(&o, "pairwise_recall", m->pairwise_recall, &f);
+    s_key_double(&o, "pairwise_f1", m->pairwise_f1, &f);
+    s_put(&o, "}}", 2);
+    return s_finish_checked(&o, out_p, len_p);
+}
+
 /* -------------------------------------------------------------------------------------------
     Cowrie events (for cowrie.c, which stays free of jansson) */
 

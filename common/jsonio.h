@@ -22,6 +22,7 @@
 #include "assign.h"
 #include "obs.h"
 #include "records.h"
+#include "weak.h"
 #include "wire.h"
 
 #include <stddef.h>
@@ -88,6 +89,14 @@ int jsonio_campaign_encode(const rec_campaign_t *rec, char **out_p, size_t *len_
     frees) and *len_p set, or CADRE_ERECORD when ts is not finite (a decoded event's never
     is). */
 int jsonio_event_print(const wire_event_t *ev, char **out_p, size_t *len_p);
+
+/*  Encodes a weak-label evaluation (weak.h, `cadre eval-weak --format json`) as one JSON
+    object on one line (no newline), keys in a fixed order: level, observations, labels,
+    truth_operations, fusions, generic, metrics (docs/eval-weak.md lists every key). Metric
+    values are written as Python's repr() writes doubles. Returns 0 with *out_p (caller
+    frees) and *len_p set, or CADRE_ERECORD when a string is not valid UTF-8 (the labels
+    file is checked on input, so only assignment ids could be) or a metric is not finite. */
+int jsonio_weak_encode(const weak_report_t *rep, char **out_p, size_t *len_p);
 
 /*  The fields of one Cowrie JSON-lines event that the Cowrie adapter (cowrie.h) reads. Every
     string is owned (freed by jsonio_cowrie_event_clear) and NULL when the key is missing, is

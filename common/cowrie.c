@@ -88,7 +88,6 @@ struct cowrie_t {
     uint64_t observations;                      /* observations emitted */
     cowrie_bad_t reported[COWRIE_MAX_REPORTED]; /* first bad lines */
     size_t n_reported;                          /* entries used in reported */
-    char sha_321[DIGEST_SHA256_HEX];            /* sha256 of "321\n", an echo artefact */
 };
 
 /* -------------------------------------------------------------------------------------------
@@ -160,9 +159,7 @@ s_map_clear(s_map_t *m)
 cowrie_t *
 cowrie_new(void)
 {
-    cowrie_t *self = xcalloc(1, sizeof *self);
-    digest_sha256_hex("321\n", 4, self->sha_321);
-    return self;
+    return xcalloc(1, sizeof(cowrie_t));
 }
 
 static void
@@ -583,7 +580,7 @@ s_has_command(const obs_session_t *out, const char *cmd)
 
 /*  Fills out from ss (whose events it sorts). */
 static void
-s_build_session(cowrie_t *self, s_session_t *ss, obs_session_t *out)
+s_build_session(s_session_t *ss, obs_session_t *out)
 {
     if (ss->n_events > 1) {
         qsort(ss->events, ss->n_events, sizeof *ss->events, s_event_cmp);
@@ -617,7 +614,7 @@ s_build_session(cowrie_t *self, s_session_t *ss, obs_session_t *out)
             break;
         case S_EV_DOWNLOAD:
         case S_EV_UPLOAD:
-            if (!out->payload_hash && e->a && strcmp(e->a, self->sha_321) != 0) {
+            if (!out->payload_hash && e->a) {
                 out->payload_hash = xstrdup(e->a);
             }
             if (!out->c2 && e->b) {
@@ -630,7 +627,7 @@ s_build_session(cowrie_t *self, s_session_t *ss, obs_session_t *out)
 }
 
 static obs_t *
-s_build(cowrie_t *self, s_source_t *src)
+s_build(s_source_t *src)
 {
     obs_t *obs = obs_new();
     obs->id = xasprintf("cowrie:%s", src->ip);
@@ -638,7 +635,7 @@ s_build(cowrie_t *self, s_source_t *src)
     const char *hassh = src->hassh ? src->hassh : src->hassh_legacy;
     obs->hassh = hassh ? xstrdup(hassh) : NULL;
     for (size_t i = 0; i < src->n_sessions; i++) {
-        s_build_session(self, &src->sessions[i], obs_add_session(obs));
+        s_build_session(&src->sessions[i], obs_add_session(obs));
     }
     return obs;
 }
@@ -648,7 +645,7 @@ cowrie_finish(cowrie_t *self, cowrie_sink_fn sink, void *arg)
 {
     int rc = 0;
     for (size_t i = 0; i < self->n_sources && rc == 0; i++) {
-        obs_t *obs = s_build(self, &self->sources[i]);
+        obs_t *obs = s_build(&self->sources[i]);
         self->observations++;
         rc = sink(obs, arg);
         obs_destroy(&obs);

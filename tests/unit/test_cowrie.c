@@ -206,6 +206,30 @@ test_phases(void **state)
     assert_int_equal(s_phase_of(echo), UKC_EXECUTION);
 }
 
+/*  sha256("321\n") is the C2 campaign's marker on sweetie-2020 (132 IPs): it is kept. */
+static void
+test_echo_321_kept(void **state)
+{
+    (void)state;
+    const char *sha = "ff6f81930943c96a37d7741cd547ad90295a9bd63b6194b2a834a1d32bc8f85d";
+    char line[512];
+    snprintf(line, sizeof line,
+             EV("cowrie.session.file_download", "9.9.9.9", "p", T0,
+                ",\"shasum\":\"%s\",\"outfile\":\"x\""),
+             sha);
+    const char *lines[] = {LOGIN_OK, CMD("echo \\\"321\\\" > /var/tmp/.var03522123"), line, NULL};
+    cowrie_t *cw = cowrie_new();
+    s_got_t got = {0};
+    s_run(cw, lines, &got);
+    const obs_t *o = got.obs[0];
+    const obs_session_t *s = &o->sessions[o->n_sessions - 1];
+    assert_non_null(s->payload_hash);
+    assert_string_equal(s->payload_hash, sha);
+    assert_null(s->c2);
+    s_got_clear(&got);
+    cowrie_destroy(&cw);
+}
+
 static void
 test_out_of_order(void **state)
 {
@@ -390,10 +414,10 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_time), cmocka_unit_test(test_mapping),
-        cmocka_unit_test(test_phases),     cmocka_unit_test(test_out_of_order),
-        cmocka_unit_test(test_bad_lines),  cmocka_unit_test(test_legacy_hassh),
-        cmocka_unit_test(test_real_file),
+        cmocka_unit_test(test_parse_time),   cmocka_unit_test(test_mapping),
+        cmocka_unit_test(test_phases),       cmocka_unit_test(test_echo_321_kept),
+        cmocka_unit_test(test_out_of_order), cmocka_unit_test(test_bad_lines),
+        cmocka_unit_test(test_legacy_hassh), cmocka_unit_test(test_real_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

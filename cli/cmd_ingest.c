@@ -129,7 +129,7 @@ cmd_ingest(int argc, char **argv)
             return 1;
         }
     }
-    cowrie_t *cw = cowrie_new();
+    cowrie_t *cw = cowrie_new(NULL);
     for (size_t i = 0; i < n_files && rc == 0; i++) {
         rc = s_feed_file(cw, files[i]) == 0 ? 0 : 1;
     }

@@ -671,6 +671,26 @@ cowrie_feed(cowrie_t *self, const char *line, size_t len, uint64_t line_no)
 }
 
 int
+cowrie_bad_line(cowrie_t *self, uint64_t line_no, const char *message)
+{
+    self->lines++;
+    return s_bad(self, &self->bad, line_no, CADRE_ERECORD, message);
+}
+
+int
+cowrie_event_time(const char *line, size_t len, double *t)
+{
+    jsonio_cowrie_event_t ev;
+    obs_error_t err;
+    if (jsonio_cowrie_event(line, len, 0, &ev, &err) != 0) {
+        return CADRE_ERECORD;
+    }
+    int rc = ev.timestamp ? cowrie_parse_time(ev.timestamp, t) : CADRE_ERECORD;
+    jsonio_cowrie_event_clear(&ev);
+    return rc;
+}
+
+int
 cowrie_fatt_feed(cowrie_t *self, const char *line, size_t len, uint64_t line_no)
 {
     self->fatt_lines++;

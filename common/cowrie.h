@@ -85,6 +85,14 @@ void cowrie_destroy(cowrie_t **self_p);
     line is counted and (for the first COWRIE_MAX_REPORTED) recorded; the caller may go on. */
 int cowrie_feed(cowrie_t *self, const char *line, size_t len, uint64_t line_no);
 
+/*  Counts a line the caller could not hand over (e.g. longer than COWRIE_MAX_LINE) as bad,
+    recorded like the others. Returns CADRE_ERECORD. */
+int cowrie_bad_line(cowrie_t *self, uint64_t line_no, const char *message);
+
+/*  The timestamp of one event line in epoch seconds: 0 and *t set, or CADRE_ERECORD when
+    the line is not an event with a readable timestamp. Used to order input files. */
+int cowrie_event_time(const char *line, size_t len, double *t);
+
 /*  Feeds one fatt JSON line. Records with a sourceIp, a sourcePort and a client HASSH or
     JA3 are kept (all of them, until the adapter is destroyed) and joined to Cowrie sessions
     by (src_ip, src_port) when observations are built, so fatt input must be fed before the

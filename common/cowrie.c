@@ -83,6 +83,7 @@ typedef struct {
     uint64_t serial;       /* first-seen order among all sources ever opened */
     uint64_t instance;     /* 1 for a key's first observation, 2, 3... after idle flushes */
     double last;           /* latest event time of the source */
+    bool closed;           /* idle, then returned: replaced in by_key by its next instance */
     char *hassh;           /* first cowrie.client.kex hassh, owned, or NULL */
     char *hassh_legacy;    /* HASSH computed from a version event's lists, owned, or NULL */
     char *version;         /* last client version, b'' stripped, owned, or NULL */
@@ -280,7 +281,9 @@ static void
 s_source_drop(cowrie_t *self, size_t i)
 {
     s_source_t *src = self->slots[i];
-    s_map_del(&self->by_key, src->key);
+    if (!src->closed) {
+        s_map_del(&self->by_key, src->key);
+    }
     s_source_free(src);
     self->slots[i] = NULL;
     xgrow(&self->free_slots, &self->free_cap, self->n_free + 1);
@@ -441,24 +444,35 @@ s_bad(cowrie_t *self, uint64_t *counter, uint64_t line_no, int rc, const char *m
     return rc;
 }
 
-/*  The open source of ip (and sensor, when grouping by sensor), opened if new. */
+/*  The open source of ip (and sensor, when grouping by sensor) for an event at time t,
+    opened if new. With flush_idle, a source idle for longer than that before t is closed
+    (cowrie_emit_idle emits it) and a new instance opened. */
 static s_source_t *
-s_source_for(cowrie_t *self, const char *ip, const char *sensor)
+s_source_for(cowrie_t *self, const char *ip, const char *sensor, double t)
 {
     bool by_sensor = self->opts.group == COWRIE_GROUP_IP_SENSOR && sensor && sensor[0] &&
                      strlen(sensor) <= S_MAX_SENSOR;
     char *key = by_sensor ? xasprintf("%s@%s", ip, sensor) : xstrdup(ip);
     size_t i = s_map_get(&self->by_key, key);
+    uint64_t instance = 0;
     if (i != SIZE_MAX) {
-        free(key);
-        return self->slots[i];
+        s_source_t *old = self->slots[i];
+        if (!(self->opts.flush_idle > 0 && t - old->last > self->opts.flush_idle)) {
+            free(key);
+            return old;
+        }
+        old->closed = true;
+        instance = old->instance;
+        s_map_del(&self->by_key, key);
+    } else {
+        size_t emitted = s_map_get(&self->returns, key);
+        instance = emitted == SIZE_MAX ? 0 : (uint64_t)emitted;
     }
     s_source_t *src = xcalloc(1, sizeof *src);
     src->key = key;
     src->ip = xstrdup(ip);
     src->serial = self->serial++;
-    size_t emitted = s_map_get(&self->returns, key);
-    src->instance = emitted == SIZE_MAX ? 1 : (uint64_t)emitted + 1;
+    src->instance = instance + 1;
     src->last = -INFINITY;
     if (self->n_free > 0) {
         i = self->free_slots[--self->n_free];
@@ -546,7 +560,7 @@ s_command_text(jsonio_cowrie_event_t *ev)
 static void
 s_apply(cowrie_t *self, jsonio_cowrie_event_t *ev, double t)
 {
-    s_source_t *src = s_source_for(self, ev->src_ip, ev->sensor);
+    s_source_t *src = s_source_for(self, ev->src_ip, ev->sensor, t);
     if (t > src->last) {
         src->last = t;
     }
@@ -1230,7 +1244,8 @@ s_emit(cowrie_t *self, size_t i, cowrie_sink_fn sink, void *arg)
 {
     s_source_t *src = self->slots[i];
     obs_t *obs = s_build(self, src);
-    if (self->opts.flush_idle > 0) {
+    size_t emitted = s_map_get(&self->returns, src->key);
+    if (self->opts.flush_idle > 0 && (emitted == SIZE_MAX || emitted < src->instance)) {
         s_map_put(&self->returns, src->key, (size_t)src->instance);
     }
     self->observations++;
@@ -1261,7 +1276,7 @@ s_emit_before(cowrie_t *self, double limit, cowrie_sink_fn sink, void *arg)
     s_pick_t *pick = xcalloc(self->n_slots + 1, sizeof *pick);
     size_t n = 0;
     for (size_t i = 0; i < self->n_slots; i++) {
-        if (self->slots[i] && self->slots[i]->last < limit) {
+        if (self->slots[i] && (self->slots[i]->last < limit || self->slots[i]->closed)) {
             pick[n++] = (s_pick_t){.serial = self->slots[i]->serial, .slot = i};
         }
     }

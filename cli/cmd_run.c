@@ -4,6 +4,7 @@
 #include "broker.h"
 #include "cfg.h"
 #include "cmds.h"
+#include "cowrie_in.h"
 #include "curve.h"
 #include "err.h"
 #include "feeder.h"
@@ -34,6 +35,10 @@
 /*  Options of one run. */
 typedef struct {
     const char *corpus;     /* input path, "-" for stdin, NULL with --listen */
+    const char **files;     /* every input path (Cowrie input takes several), owned array */
+    size_t n_files;         /* number of input paths */
+    bool cowrie;            /* --input cowrie: the inputs are Cowrie logs, not observations */
+    cowrie_in_opts_t copts; /* Cowrie options (--group, --flush-idle, --fatt) */
     const char *config;     /* configuration file, or NULL */
     const char *data_dir;   /* kept data directory, or NULL for a temporary one */
     const char *out;        /* assignments path, or NULL */
@@ -60,13 +65,17 @@ s_usage(FILE *out)
     fprintf(out,
             "usage: cadre run [CORPUS|-] [--config FILE] [--shards N] [--data-dir DIR]\n"
             "                 [--out ASSIGNMENTS] [--events FILE] [--identities FILE]\n"
-            "                 [--campaigns FILE] [--format jsonl|msgpack] [--listen] [--quiet]\n\n"
+            "                 [--campaigns FILE] [--format jsonl|msgpack] [--listen] [--quiet]\n"
+            "       cadre run --input cowrie COWRIE_LOG... [Cowrie options] [the options above]\n\n"
             "Runs the engine embedded in one process: a broker, N shards (default 4) and the\n"
             "merger as threads over inproc://, with LMDB state in a data directory (a fresh\n"
             "temporary one unless --data-dir is given). Streams CORPUS through the broker,\n"
             "flushes, writes the outputs asked for and prints a summary, with quality metrics\n"
             "when the corpus carries truth labels. --listen serves clients on the configured\n"
-            "ingest endpoint until TERM/INT.\n");
+            "ingest endpoint until TERM/INT. --input cowrie (default obs) reads Cowrie logs\n"
+            "(plain or gzip, any order) through the Cowrie adapter (docs/cowrie.md) instead;\n"
+            "its bad lines are reported, not counted as unreadable records. Cowrie "
+            "options:\n" COWRIE_IN_USAGE);
 }
 
 static void
@@ -130,9 +139,11 @@ static int
 s_parse(int argc, char **argv, s_opts_t *o)
 {
     *o = (s_opts_t){0};
+    o->files = xcalloc((size_t)argc + 1, sizeof *o->files);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         bool v = i + 1 < argc;
+        int got = 0;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             s_usage(stdout);
             return 1;
@@ -159,6 +170,17 @@ s_parse(int argc, char **argv, s_opts_t *o)
                 fprintf(stderr, "cadre run: unknown format '%s'\n", argv[i]);
                 return -CLI_EX_USAGE;
             }
+        } else if (strcmp(a, "--input") == 0 && v) {
+            const char *kind = argv[++i];
+            if (strcmp(kind, "cowrie") != 0 && strcmp(kind, "obs") != 0) {
+                fprintf(stderr, "cadre run: --input wants obs or cowrie, not '%s'\n", kind);
+                return -CLI_EX_USAGE;
+            }
+            o->cowrie = strcmp(kind, "cowrie") == 0;
+        } else if ((got = cowrie_in_option("run", argc, argv, &i, &o->copts)) != 0) {
+            if (got < 0) {
+                return -CLI_EX_USAGE;
+            }
         } else if (strcmp(a, "--listen") == 0) {
             o->listen = true;
         } else if (strcmp(a, "--quiet") == 0) {
@@ -166,12 +188,14 @@ s_parse(int argc, char **argv, s_opts_t *o)
         } else if (a[0] == '-' && a[1] != '\0') {
             fprintf(stderr, "cadre run: unknown or incomplete option '%s'\n", a);
             return -CLI_EX_USAGE;
-        } else if (!o->corpus) {
-            o->corpus = a;
         } else {
-            fprintf(stderr, "cadre run: one CORPUS only\n");
-            return -CLI_EX_USAGE;
+            o->files[o->n_files++] = a;
         }
+    }
+    o->corpus = o->n_files > 0 ? o->files[0] : NULL;
+    if (o->n_files > 1 && !o->cowrie) {
+        fprintf(stderr, "cadre run: one CORPUS only\n");
+        return -CLI_EX_USAGE;
     }
     if (!o->corpus && !o->listen) {
         s_usage(stderr);
@@ -272,11 +296,34 @@ s_print_metrics(const char *assignments, const s_truth_t *t, FILE *out)
     free(pi);
 }
 
+/*  Where Cowrie observations go: the feeder, and the truth notes. */
+typedef struct {
+    feeder_t *fd;     /* the engine's ingest client */
+    s_truth_t *truth; /* truth labels (Cowrie observations carry none) */
+} s_cowrie_ctx_t;
+
+static int
+s_cowrie_sink(const obs_t *obs, void *arg)
+{
+    s_cowrie_ctx_t *ctx = arg;
+    s_truth_note(ctx->truth, obs);
+    int rc = feeder_submit(ctx->fd, obs, S_TIMEOUT_MS);
+    if (rc != 0) {
+        fprintf(stderr, "cadre run: the engine stopped answering: %s\n", cadre_strerror(rc));
+    }
+    return rc;
+}
+
 /*  Feeds the corpus; returns the number of bad input records, or -1 on a transport
     failure. */
 static int64_t
 s_feed(const s_opts_t *o, feeder_t *fd, s_truth_t *truth)
 {
+    if (o->cowrie) {
+        s_cowrie_ctx_t ctx = {.fd = fd, .truth = truth};
+        return cowrie_in_run("run", o->files, o->n_files, &o->copts, s_cowrie_sink, &ctx) == 0 ? 0
+                                                                                               : -1;
+    }
     obs_reader_t *r = obs_reader_open(o->corpus, o->format);
     if (!r) {
         return -1;
@@ -323,14 +370,29 @@ s_feed(const s_opts_t *o, feeder_t *fd, s_truth_t *truth)
     return bad;
 }
 
+static int s_run(const s_opts_t *opts);
+
 int
 cmd_run(int argc, char **argv)
 {
     s_opts_t o;
     int prc = s_parse(argc, argv, &o);
     if (prc != 0) {
+        free(o.files);
+        cowrie_in_opts_clear(&o.copts);
         return prc > 0 ? 0 : -prc;
     }
+    int rc = s_run(&o);
+    free(o.files);
+    cowrie_in_opts_clear(&o.copts);
+    return rc;
+}
+
+/*  Runs the engine on parsed options; returns the exit status. */
+static int
+s_run(const s_opts_t *opts)
+{
+    s_opts_t o = *opts;
     cfg_t cfg;
     char err[1024];
     if (o.config) {

@@ -2,6 +2,7 @@
     (docs/protocol.md §4) through the windowed feeder, then flushes, so that the engine has
     reconciled everything sent when the command returns. */
 #include "cmds.h"
+#include "cowrie_in.h"
 #include "endpoint.h"
 #include "err.h"
 #include "feeder.h"
@@ -24,16 +25,18 @@
 
 /*  Options of one run. */
 typedef struct {
-    const char *endpoint; /* --endpoint, or NULL */
-    const char *config;   /* --config, or NULL */
-    const char *cert;     /* --cert, or NULL */
-    char **corpora;       /* input paths ("-" = stdin), borrowed from argv */
-    int n_corpora;        /* count */
-    uint32_t window;      /* submissions in flight */
-    obs_format_t format;  /* input format */
-    bool flush;           /* FLUSH at the end */
-    bool progress;        /* progress lines on stderr */
-    int timeout_ms;       /* longest silence from the broker */
+    const char *endpoint;   /* --endpoint, or NULL */
+    const char *config;     /* --config, or NULL */
+    const char *cert;       /* --cert, or NULL */
+    char **corpora;         /* input paths ("-" = stdin), borrowed from argv */
+    int n_corpora;          /* count */
+    uint32_t window;        /* submissions in flight */
+    obs_format_t format;    /* input format */
+    bool flush;             /* FLUSH at the end */
+    bool progress;          /* progress lines on stderr */
+    int timeout_ms;         /* longest silence from the broker */
+    bool cowrie;            /* --input cowrie: the corpora are Cowrie logs */
+    cowrie_in_opts_t copts; /* Cowrie options (--group, --flush-idle, --fatt) */
 } s_opts_t;
 
 /*  Progress reporting state. */
@@ -48,7 +51,8 @@ s_usage(FILE *out)
     fprintf(out,
             "usage: cadre send (--endpoint E | --config FILE) CORPUS... [--window N]\n"
             "                  [--format auto|jsonl|msgpack] [--no-flush] [--progress]\n"
-            "                  [--timeout-ms T] [--cert FILE]\n\n"
+            "                  [--timeout-ms T] [--cert FILE] [--input obs|cowrie]\n"
+            "                  [Cowrie options]\n\n"
             "Streams observations (JSON Lines or MessagePack, '-' for stdin) to a broker's\n"
             "ingest socket, keeping at most N (default %d) unacknowledged, then flushes and\n"
             "waits until the engine has reconciled them. --config FILE takes the endpoint\n"
@@ -59,7 +63,9 @@ s_usage(FILE *out)
             "submissions. Prints\n"
             "'N acknowledged, M refused, B unreadable, flushed at seq S'. Exit status: 0,\n"
             "65 when a record was refused or unreadable, 1 when the broker stops answering\n"
-            "for T ms (default %d).\n",
+            "for T ms (default %d). --input cowrie reads Cowrie logs (plain or gzip, any\n"
+            "order) through the Cowrie adapter (docs/cowrie.md); its bad lines are reported,\n"
+            "not counted as unreadable. Cowrie options:\n" COWRIE_IN_USAGE,
             S_WINDOW, S_PROGRESS_MS, S_PROGRESS_EVERY, S_TIMEOUT_MS);
 }
 
@@ -86,6 +92,7 @@ s_parse(int argc, char **argv, s_opts_t *o)
         const char *a = argv[i];
         bool v = i + 1 < argc;
         long long n = 0;
+        int got = 0;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             s_usage(stdout);
             return 1;
@@ -110,6 +117,17 @@ s_parse(int argc, char **argv, s_opts_t *o)
         } else if (strcmp(a, "--format") == 0 && v) {
             if (obs_format_parse(argv[++i], &o->format) != 0) {
                 fprintf(stderr, "cadre send: unknown format '%s'\n", argv[i]);
+                return -CLI_EX_USAGE;
+            }
+        } else if (strcmp(a, "--input") == 0 && v) {
+            const char *kind = argv[++i];
+            if (strcmp(kind, "cowrie") != 0 && strcmp(kind, "obs") != 0) {
+                fprintf(stderr, "cadre send: --input wants obs or cowrie, not '%s'\n", kind);
+                return -CLI_EX_USAGE;
+            }
+            o->cowrie = strcmp(kind, "cowrie") == 0;
+        } else if ((got = cowrie_in_option("send", argc, argv, &i, &o->copts)) != 0) {
+            if (got < 0) {
                 return -CLI_EX_USAGE;
             }
         } else if (strcmp(a, "--no-flush") == 0) {
@@ -191,6 +209,23 @@ s_send_corpus(const s_opts_t *o, const char *path, feeder_t *fd, uint64_t *bad)
     return rc;
 }
 
+/*  Where Cowrie observations go. */
+typedef struct {
+    const s_opts_t *o; /* options */
+    feeder_t *fd;      /* the broker client */
+} s_cowrie_ctx_t;
+
+static int
+s_cowrie_sink(const obs_t *obs, void *arg)
+{
+    s_cowrie_ctx_t *ctx = arg;
+    int rc = feeder_submit(ctx->fd, obs, ctx->o->timeout_ms);
+    if (rc != 0) {
+        fprintf(stderr, "cadre send: the broker stopped answering: %s\n", cadre_strerror(rc));
+    }
+    return rc;
+}
+
 int
 cmd_send(int argc, char **argv)
 {
@@ -198,6 +233,7 @@ cmd_send(int argc, char **argv)
     int prc = s_parse(argc, argv, &o);
     if (prc != 0) {
         free(o.corpora);
+        cowrie_in_opts_clear(&o.copts);
         return prc > 0 ? 0 : -prc;
     }
     char *endpoint = NULL;
@@ -206,6 +242,7 @@ cmd_send(int argc, char **argv)
         endpoint_resolve("send", o.endpoint, o.config, o.cert, ENDPOINT_INGEST, &endpoint, &curve);
     if (rc != 0) {
         free(o.corpora);
+        cowrie_in_opts_clear(&o.copts);
         return rc;
     }
     zsys_init();
@@ -216,7 +253,14 @@ cmd_send(int argc, char **argv)
         feeder_set_tick(fd, s_on_tick, &progress);
     }
     uint64_t bad = 0;
-    for (int i = 0; i < o.n_corpora && rc == 0; i++) {
+    if (o.cowrie) {
+        s_cowrie_ctx_t ctx = {.o = &o, .fd = fd};
+        rc = cowrie_in_run("send", (const char *const *)o.corpora, (size_t)o.n_corpora, &o.copts,
+                           s_cowrie_sink, &ctx) == 0
+                 ? 0
+                 : 1;
+    }
+    for (int i = 0; i < o.n_corpora && rc == 0 && !o.cowrie; i++) {
         rc = s_send_corpus(&o, o.corpora[i], fd, &bad) == 0 ? 0 : 1;
     }
     uint64_t seq = 0;
@@ -249,6 +293,7 @@ cmd_send(int argc, char **argv)
     curve_destroy(&curve);
     free(endpoint);
     free(o.corpora);
+    cowrie_in_opts_clear(&o.copts);
     zsys_shutdown();
     return rc;
 }

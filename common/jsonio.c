@@ -1270,11 +1270,32 @@ s_cowrie_list(const json_t *obj, const char *key)
     return out;
 }
 
+/*  obj[key] as a port: an integer in 0..65535 or a string of 1-5 digits; -1 otherwise. */
+static long
+s_cowrie_port(const json_t *obj, const char *key)
+{
+    const json_t *v = json_object_get(obj, key);
+    long port = -1;
+    if (json_is_integer(v)) {
+        json_int_t n = json_integer_value(v);
+        port = n >= 0 && n <= 65535 ? (long)n : -1;
+    } else if (json_is_string(v)) {
+        const char *s = json_string_value(v);
+        size_t len = json_string_length(v);
+        if (len >= 1 && len <= 5 && strspn(s, "0123456789") == len) {
+            port = strtol(s, NULL, 10);
+            port = port <= 65535 ? port : -1;
+        }
+    }
+    return port;
+}
+
 int
 jsonio_cowrie_event(const char *buf, size_t len, uint64_t record, jsonio_cowrie_event_t *out,
                     obs_error_t *err)
 {
     memset(out, 0, sizeof *out);
+    out->src_port = -1;
     obs_error_reset(err, record, NULL);
     json_t *root = NULL;
     int rc = s_load_object(buf, len, &root, err);
@@ -1297,6 +1318,9 @@ jsonio_cowrie_event(const char *buf, size_t len, uint64_t record, jsonio_cowrie_
     out->enc_cs = s_cowrie_list(root, "encCS");
     out->mac_cs = s_cowrie_list(root, "macCS");
     out->comp_cs = s_cowrie_list(root, "compCS");
+    out->fingerprint = s_cowrie_string(root, "fingerprint");
+    out->message = s_cowrie_string(root, "message");
+    out->src_port = s_cowrie_port(root, "src_port");
     json_decref(root);
     return 0;
 }
@@ -1304,12 +1328,46 @@ jsonio_cowrie_event(const char *buf, size_t len, uint64_t record, jsonio_cowrie_
 void
 jsonio_cowrie_event_clear(jsonio_cowrie_event_t *ev)
 {
-    char **fields[] = {&ev->eventid,  &ev->src_ip, &ev->session,  &ev->timestamp,
-                       &ev->sensor,   &ev->input,  &ev->username, &ev->password,
-                       &ev->shasum,   &ev->url,    &ev->hassh,    &ev->version,
-                       &ev->kex_algs, &ev->enc_cs, &ev->mac_cs,   &ev->comp_cs};
+    char **fields[] = {&ev->eventid, &ev->src_ip,      &ev->session,  &ev->timestamp, &ev->sensor,
+                       &ev->input,   &ev->username,    &ev->password, &ev->shasum,    &ev->url,
+                       &ev->hassh,   &ev->version,     &ev->kex_algs, &ev->enc_cs,    &ev->mac_cs,
+                       &ev->comp_cs, &ev->fingerprint, &ev->message};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         free(*fields[i]);
     }
     memset(ev, 0, sizeof *ev);
+}
+
+int
+jsonio_fatt_record(const char *buf, size_t len, uint64_t record, jsonio_fatt_record_t *out,
+                   obs_error_t *err)
+{
+    memset(out, 0, sizeof *out);
+    out->src_port = -1;
+    obs_error_reset(err, record, NULL);
+    json_t *root = NULL;
+    int rc = s_load_object(buf, len, &root, err);
+    if (rc != 0) {
+        return rc;
+    }
+    out->src_ip = s_cowrie_string(root, "sourceIp");
+    out->src_port = s_cowrie_port(root, "sourcePort");
+    out->timestamp = s_cowrie_string(root, "timestamp");
+    out->protocol = s_cowrie_string(root, "protocol");
+    out->hassh = s_cowrie_string(json_object_get(root, "ssh"), "hassh");
+    out->ja3 = s_cowrie_string(json_object_get(root, "tls"), "ja3");
+    json_decref(root);
+    return 0;
+}
+
+void
+jsonio_fatt_record_clear(jsonio_fatt_record_t *rec)
+{
+    free(rec->src_ip);
+    free(rec->timestamp);
+    free(rec->protocol);
+    free(rec->hassh);
+    free(rec->ja3);
+    memset(rec, 0, sizeof *rec);
+    rec->src_port = -1;
 }

@@ -103,22 +103,25 @@ int jsonio_weak_encode(const weak_report_t *rep, char **out_p, size_t *len_p);
     not a string (or, for the algorithm lists, not a string or an array of strings), or holds
     a NUL byte. Algorithm lists given as arrays are joined with ",". */
 typedef struct {
-    char *eventid;   /* "eventid", e.g. "cowrie.login.failed" */
-    char *src_ip;    /* "src_ip" */
-    char *session;   /* "session", Cowrie's session id */
-    char *timestamp; /* "timestamp", ISO-8601 text */
-    char *sensor;    /* "sensor" */
-    char *input;     /* "input" of command events */
-    char *username;  /* "username" of login events */
-    char *password;  /* "password" of login events */
-    char *shasum;    /* "shasum" of file download / upload events */
-    char *url;       /* "url" of file download events */
-    char *hassh;     /* "hassh" of cowrie.client.kex */
-    char *version;   /* "version" of cowrie.client.version, as written (maybe b'...') */
-    char *kex_algs;  /* "kexAlgs", comma-joined */
-    char *enc_cs;    /* "encCS", comma-joined */
-    char *mac_cs;    /* "macCS", comma-joined */
-    char *comp_cs;   /* "compCS", comma-joined */
+    char *eventid;     /* "eventid", e.g. "cowrie.login.failed" */
+    char *src_ip;      /* "src_ip" */
+    char *session;     /* "session", Cowrie's session id */
+    char *timestamp;   /* "timestamp", ISO-8601 text */
+    char *sensor;      /* "sensor" */
+    char *input;       /* "input" of command events */
+    char *username;    /* "username" of login events */
+    char *password;    /* "password" of login events */
+    char *shasum;      /* "shasum" of file download / upload events */
+    char *url;         /* "url" of file download events */
+    char *hassh;       /* "hassh" of cowrie.client.kex */
+    char *version;     /* "version" of cowrie.client.version, as written (maybe b'...') */
+    char *kex_algs;    /* "kexAlgs", comma-joined */
+    char *enc_cs;      /* "encCS", comma-joined */
+    char *mac_cs;      /* "macCS", comma-joined */
+    char *comp_cs;     /* "compCS", comma-joined */
+    char *fingerprint; /* "fingerprint" of cowrie.client.fingerprint (public-key login) */
+    char *message;     /* "message" (old Cowrie versions' only command text: "CMD: ...") */
+    long src_port;     /* "src_port" (a number, or a string of digits), -1 when absent */
 } jsonio_cowrie_event_t;
 
 /*  Decodes one Cowrie event line (len bytes, need not be NUL-terminated) into *out, which
@@ -130,5 +133,25 @@ int jsonio_cowrie_event(const char *buf, size_t len, uint64_t record, jsonio_cow
                         obs_error_t *err);
 /*  Frees the strings of ev and zeroes it. */
 void jsonio_cowrie_event_clear(jsonio_cowrie_event_t *ev);
+
+/*  The fields of one fatt JSON-lines record (passive fingerprinting, as T-Pot runs it) that
+    the Cowrie adapter joins. Strings are owned (freed by jsonio_fatt_record_clear) and NULL
+    when missing or not strings. Only client-side fingerprints are read: fatt's server-side
+    "hasshServer" and "ja3s" describe the honeypot, not the attacker. */
+typedef struct {
+    char *src_ip;    /* "sourceIp" */
+    long src_port;   /* "sourcePort" (a number, or a string of digits), -1 when absent */
+    char *timestamp; /* "timestamp", ISO-8601 text, or NULL */
+    char *protocol;  /* "protocol", e.g. "ssh" or "tls" */
+    char *hassh;     /* "ssh"."hassh": the client's HASSH */
+    char *ja3;       /* "tls"."ja3": the client's JA3 */
+} jsonio_fatt_record_t;
+
+/*  Decodes one fatt line (len bytes) into *out, which is zeroed first. Returns 0 (the
+    caller clears *out), or CADRE_ERECORD / CADRE_ETRUNC as jsonio_cowrie_event does. */
+int jsonio_fatt_record(const char *buf, size_t len, uint64_t record, jsonio_fatt_record_t *out,
+                       obs_error_t *err);
+/*  Frees the strings of rec and zeroes it. */
+void jsonio_fatt_record_clear(jsonio_fatt_record_t *rec);
 
 #endif

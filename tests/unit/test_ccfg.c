@@ -26,6 +26,12 @@ test_defaults_pass_the_proof(void **state)
     char err[512];
     ccfg_defaults(&cfg);
     assert_int_equal(ccfg_check(&cfg, err, sizeof err), 0);
+    /* Defaults measured on the shared Cowrie data (docs/realdata.md). */
+    assert_int_equal(cfg.generic_cutoff[KEY_JA3], 16);
+    assert_int_equal(cfg.generic_cutoff[KEY_JA4], 16);
+    assert_int_equal(cfg.generic_cutoff[KEY_HASSH], 16);
+    assert_int_equal(cfg.generic_cutoff[KEY_PAYLOAD], 0);
+    assert_int_equal(cfg.generic_cutoff[KEY_C2], 0);
     ccfg_reference(&cfg);
     assert_int_equal(ccfg_check(&cfg, err, sizeof err), 0);
     for (int f = 0; f < CCFG_GENERIC_FAMILIES; f++) {

@@ -137,7 +137,7 @@ s_assert_full(const cfg_t *cfg)
     assert_true(cfg->clustering.w_high == 1.0);
     assert_true(cfg->clustering.handoff_window == 3600.0);
     assert_int_equal(cfg->clustering.generic_cutoff[KEY_HASSH], 50);
-    assert_int_equal(cfg->clustering.generic_cutoff[KEY_JA3], 0);
+    assert_int_equal(cfg->clustering.generic_cutoff[KEY_JA3], 16); /* the default */
     assert_int_equal(cfg->clustering.reconcile_every, 1000);
 }
 

@@ -59,6 +59,14 @@ typedef struct {
     uint64_t seq;      /* the seq that record got */
 } s_current_t;
 
+/*  A record decoded at ingest, kept so streaming it right after does not decode it again. */
+typedef struct {
+    uint64_t seq; /* its journal seq */
+    obs_t *obs;   /* the decoded record (owned) */
+} s_decoded_t;
+
+#define S_DECODED_MAX 8192 /* ring size: a few streaming passes' worth */
+
 struct broker_t {
     const cfg_t *cfg;          /* configuration (borrowed) */
     broker_journal_t *journal; /* durable input log */
@@ -85,6 +93,9 @@ struct broker_t {
     uint64_t rejected;         /* client records rejected */
     uint64_t duplicates;       /* identical resubmissions acknowledged without journaling */
     uint64_t appended;         /* highest seq appended, the open batch included */
+    s_decoded_t *decoded;      /* ring of records decoded at ingest, in seq order */
+    size_t dec_head;           /* index of the oldest */
+    size_t dec_n;              /* records in the ring */
 };
 
 const char *
@@ -193,6 +204,10 @@ broker_destroy(broker_t **self_p)
     }
     free(self->acks);
     free(self->flushes);
+    for (size_t i = 0; i < self->dec_n; i++) {
+        obs_destroy(&self->decoded[(self->dec_head + i) % S_DECODED_MAX].obs);
+    }
+    free(self->decoded);
     wmsg_flips_free(&self->flips);
     free(self->shards);
     free(self->generic_in);
@@ -272,6 +287,59 @@ s_client_error(broker_t *self, zframe_t *identity, uint64_t ref, const char *cod
     wmsg_error_encode(&e, &buf);
     s_reply_client(self, identity, PROTO_ERROR, ref, NULL, &buf);
     wire_buf_free(&buf);
+}
+
+/*  Keeps a freshly journaled record for streaming (taking it), dropping the oldest kept one
+    when the ring is full. */
+static void
+s_decoded_push(broker_t *self, uint64_t seq, obs_t **obs)
+{
+    if (!self->decoded) {
+        self->decoded = xcalloc(S_DECODED_MAX, sizeof *self->decoded);
+    }
+    if (self->dec_n == S_DECODED_MAX) {
+        obs_destroy(&self->decoded[self->dec_head].obs);
+        self->dec_head = (self->dec_head + 1) % S_DECODED_MAX;
+        self->dec_n--;
+    }
+    s_decoded_t *d = &self->decoded[(self->dec_head + self->dec_n) % S_DECODED_MAX];
+    d->seq = seq;
+    d->obs = *obs;
+    *obs = NULL;
+    self->dec_n++;
+}
+
+/*  Takes the kept record of seq, or NULL (then the caller decodes the journal entry); kept
+    records older than seq are dropped. */
+static obs_t *
+s_decoded_take(broker_t *self, uint64_t seq)
+{
+    while (self->dec_n > 0) {
+        s_decoded_t *d = &self->decoded[self->dec_head];
+        if (d->seq > seq) {
+            return NULL;
+        }
+        obs_t *obs = d->obs;
+        d->obs = NULL;
+        self->dec_head = (self->dec_head + 1) % S_DECODED_MAX;
+        self->dec_n--;
+        if (d->seq == seq) {
+            return obs;
+        }
+        obs_destroy(&obs);
+    }
+    return NULL;
+}
+
+/*  Drops every kept record (their seqs are void after a failed commit). */
+static void
+s_decoded_clear(broker_t *self)
+{
+    while (self->dec_n > 0) {
+        obs_destroy(&self->decoded[self->dec_head].obs);
+        self->dec_head = (self->dec_head + 1) % S_DECODED_MAX;
+        self->dec_n--;
+    }
 }
 
 /*  --------------------------------------------------------------------------------------
@@ -374,6 +442,9 @@ s_on_client(broker_t *self, zmsg_t *msg)
     if (rc == 0) {
         rc = s_journal_record(self, obs, f.parts[1].data, f.parts[1].size, &seq, &fresh);
     }
+    if (rc == 0 && fresh) {
+        s_decoded_push(self, seq, &obs);
+    }
     obs_destroy(&obs);
     if (rc == 0) {
         self->duplicates += !fresh;
@@ -407,6 +478,9 @@ static int
 s_commit(broker_t *self)
 {
     int rc = broker_journal_in_batch(self->journal) ? broker_journal_commit(self->journal) : 0;
+    if (rc != 0) {
+        s_decoded_clear(self);
+    }
     /* A failed batch is gone: flush points never name its seqs. */
     self->appended = broker_journal_last(self->journal);
     for (size_t i = 0; i < self->n_acks; i++) {
@@ -509,9 +583,9 @@ s_route_entry(broker_t *self, s_batches_t *b, uint64_t seq, const char *val, siz
     memcpy(&mask, val, sizeof mask);
     const char *rec = val + sizeof mask;
     size_t rec_len = len - sizeof mask;
-    obs_t *obs = NULL;
+    obs_t *obs = s_decoded_take(self, seq);
     obs_error_t err;
-    if (wire_obs_decode(rec, rec_len, seq, &obs, &err) != 0) {
+    if (!obs && wire_obs_decode(rec, rec_len, seq, &obs, &err) != 0) {
         log_error("broker: journal entry %" PRIu64 " does not decode; skipped", seq);
         return;
     }

@@ -214,13 +214,15 @@ typedef struct {
     bool complete;    /* every upsert carried both labels */
 } s_truth_t;
 
+/*  Notes the truth labels of one input record (by its id; a delete has none). */
 static void
-s_truth_note(s_truth_t *t, const obs_t *o)
+s_truth_note_fields(s_truth_t *t, const char *id, bool is_delete, const char *campaign,
+                    const char *identity)
 {
-    if (o->op == OBS_DELETE) {
+    if (is_delete || !id) {
         return;
     }
-    uint32_t i = strtab_intern(t->ids, o->id, strlen(o->id));
+    uint32_t i = strtab_intern(t->ids, id, strlen(id));
     if (i >= t->cap) {
         size_t old = t->cap;
         size_t cap = old ? old : 1024;
@@ -231,12 +233,18 @@ s_truth_note(s_truth_t *t, const obs_t *o)
         t->ident = xrealloc(t->ident, cap * sizeof *t->ident);
         t->cap = cap;
     }
-    if (!o->truth_campaign || !o->truth_identity) {
+    if (!campaign || !identity) {
         t->complete = false;
         return;
     }
-    t->camp[i] = strtab_intern(t->labels, o->truth_campaign, strlen(o->truth_campaign));
-    t->ident[i] = strtab_intern(t->labels, o->truth_identity, strlen(o->truth_identity));
+    t->camp[i] = strtab_intern(t->labels, campaign, strlen(campaign));
+    t->ident[i] = strtab_intern(t->labels, identity, strlen(identity));
+}
+
+static void
+s_truth_note(s_truth_t *t, const obs_t *o)
+{
+    s_truth_note_fields(t, o->id, o->op == OBS_DELETE, o->truth_campaign, o->truth_identity);
 }
 
 /*  Scores the assignments file against the truth at both layers. */
@@ -314,6 +322,48 @@ s_cowrie_sink(const obs_t *obs, void *arg)
     return rc;
 }
 
+/*  One input record on its way to the broker, as MessagePack bytes. */
+typedef struct {
+    s_truth_t *truth;  /* where its truth labels go */
+    wire_buf_t buf;    /* the encoding of a JSON record */
+    const char *bytes; /* the record: the reader's message or buf (borrowed) */
+    size_t len;        /* its length */
+} s_raw_t;
+
+/*  The decode step of the corpus reader. A MessagePack record goes to the broker as it is
+    (the broker validates it and answers ERROR for a bad one), so it is only peeked at for
+    its id and truth labels: one decode per record in the whole run. A JSON record is
+    decoded (its errors named here) and encoded. */
+static int
+s_raw_decode(const char *data, size_t len, obs_format_t format, uint64_t record, void *out,
+             obs_error_t *err)
+{
+    s_raw_t *raw = out;
+    if (format == OBS_FORMAT_MSGPACK) {
+        wire_peek_t peek;
+        int rc = wire_obs_peek(data, len, record, &peek, err);
+        if (rc == 0) {
+            s_truth_note_fields(raw->truth, peek.id, peek.is_delete, peek.truth_campaign,
+                                peek.truth_identity);
+            wire_peek_clear(&peek);
+            raw->bytes = data;
+            raw->len = len;
+        }
+        return rc;
+    }
+    obs_t *obs = NULL;
+    int rc = jsonio_obs_decode(data, len, record, &obs, err);
+    if (rc == 0) {
+        s_truth_note(raw->truth, obs);
+        wire_buf_reset(&raw->buf);
+        rc = wire_obs_encode(obs, &raw->buf, err);
+        raw->bytes = raw->buf.data;
+        raw->len = raw->buf.len;
+    }
+    obs_destroy(&obs);
+    return rc;
+}
+
 /*  Feeds the corpus; returns the number of bad input records, or -1 on a transport
     failure. */
 static int64_t
@@ -331,10 +381,11 @@ s_feed(const s_opts_t *o, feeder_t *fd, s_truth_t *truth)
     int64_t bad = 0;
     bool tty = !o->quiet && isatty(fileno(stderr));
     uint64_t sent = 0;
+    s_raw_t raw = {.truth = truth};
+    wire_buf_init(&raw.buf);
     for (;;) {
-        obs_t *obs = NULL;
         obs_error_t e;
-        int got = obs_reader_next(r, &obs, &e);
+        int got = obs_reader_next_as(r, s_raw_decode, &raw, &e);
         if (got == 0) {
             break;
         }
@@ -350,9 +401,7 @@ s_feed(const s_opts_t *o, feeder_t *fd, s_truth_t *truth)
             bad = -1;
             break;
         }
-        s_truth_note(truth, obs);
-        int rc = feeder_submit(fd, obs, S_TIMEOUT_MS);
-        obs_destroy(&obs);
+        int rc = feeder_submit_raw(fd, raw.bytes, raw.len, S_TIMEOUT_MS);
         if (rc != 0) {
             fprintf(stderr, "cadre run: the engine stopped answering: %s\n", cadre_strerror(rc));
             bad = -1;
@@ -366,6 +415,7 @@ s_feed(const s_opts_t *o, feeder_t *fd, s_truth_t *truth)
     if (tty) {
         fprintf(stderr, "\r%*s\r", 60, "");
     }
+    wire_buf_free(&raw.buf);
     obs_reader_destroy(&r);
     return bad;
 }

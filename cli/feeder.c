@@ -352,13 +352,16 @@ s_has_room(const feeder_t *self)
 int
 feeder_submit(feeder_t *self, const obs_t *obs, int timeout_ms)
 {
-    int rc = s_wait(self, s_has_room, timeout_ms);
-    if (rc != 0) {
-        return rc;
-    }
     wire_buf_reset(&self->buf);
     obs_error_t err;
-    rc = wire_obs_encode(obs, &self->buf, &err);
+    int rc = wire_obs_encode(obs, &self->buf, &err);
+    return rc == 0 ? feeder_submit_raw(self, self->buf.data, self->buf.len, timeout_ms) : rc;
+}
+
+int
+feeder_submit_raw(feeder_t *self, const void *bytes, size_t len, int timeout_ms)
+{
+    int rc = s_wait(self, s_has_room, timeout_ms);
     if (rc != 0) {
         return rc;
     }
@@ -368,12 +371,12 @@ feeder_submit(feeder_t *self, const obs_t *obs, int timeout_ms)
         /* The ring is full of answered-out-of-order holes: compact it by waiting them out. */
         return -ENOBUFS;
     }
-    *p = (s_pending_t){.ref = ref, .bytes = xmalloc(self->buf.len), .len = self->buf.len};
-    memcpy(p->bytes, self->buf.data, self->buf.len);
+    *p = (s_pending_t){.ref = ref, .bytes = xmalloc(len), .len = len};
+    memcpy(p->bytes, bytes, len);
     self->pend_n++;
     zmsg_t *m = proto_msg_new(PROTO_SUBMIT);
     proto_add_u64(m, ref);
-    proto_add_body(m, &self->buf);
+    proto_add_bytes(m, bytes, len);
     if (zmsg_send(&m, self->sock) != 0) {
         /* No connection to send on (its handshake was refused): the ring keeps the
            record, and it is sent again after the next silence (s_wait). */

@@ -30,6 +30,10 @@ void feeder_destroy(feeder_t **self_p);
 /*  Submits one observation, waiting while the window is full. Returns 0, or -ETIMEDOUT when
     the broker stays silent for timeout_ms with records in flight. */
 int feeder_submit(feeder_t *self, const obs_t *obs, int timeout_ms);
+/*  Submits one observation already encoded as a MessagePack record (len bytes, copied),
+    without decoding it: the broker validates it and answers ERROR for a bad one. Returns as
+    feeder_submit. */
+int feeder_submit_raw(feeder_t *self, const void *bytes, size_t len, int timeout_ms);
 /*  Sends FLUSH and waits for every ACK and the FLUSHED; *seq gets the flushed seq.
     Returns 0 or -ETIMEDOUT. */
 int feeder_flush(feeder_t *self, int timeout_ms, uint64_t *seq);

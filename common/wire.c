@@ -909,6 +909,64 @@ wire_obs_decode(const char *data, size_t len, uint64_t record, obs_t **out, obs_
     return 0;
 }
 
+/*  A string member's copy, or NULL when it is absent or not a string. */
+static char *
+s_peek_str(const msgpack_object *o)
+{
+    return o && o->type == MSGPACK_OBJECT_STR ? xstrndup(o->via.str.ptr, o->via.str.size) : NULL;
+}
+
+int
+wire_obs_peek(const char *data, size_t len, uint64_t record, wire_peek_t *out, obs_error_t *err)
+{
+    memset(out, 0, sizeof *out);
+    obs_error_reset(err, record, NULL);
+    msgpack_unpacked up;
+    int rc = s_unpack(data, len, &up, err);
+    if (rc != 0) {
+        return rc;
+    }
+    if (up.data.type != MSGPACK_OBJECT_MAP) {
+        msgpack_unpacked_destroy(&up);
+        return obs_error_field(err, "", "a record must be a map");
+    }
+    const msgpack_object_kv *kv = up.data.via.map.ptr;
+    const msgpack_object *id = NULL, *op = NULL, *tc = NULL, *ti = NULL;
+    for (uint32_t i = 0; i < up.data.via.map.size; i++) {
+        const msgpack_object *k = &kv[i].key;
+        if (k->type != MSGPACK_OBJECT_STR) {
+            continue;
+        }
+        const char *p = k->via.str.ptr;
+        uint32_t n = k->via.str.size;
+        if (n == 2 && memcmp(p, "id", 2) == 0) {
+            id = &kv[i].val;
+        } else if (n == 2 && memcmp(p, "op", 2) == 0) {
+            op = &kv[i].val;
+        } else if (n == 14 && memcmp(p, "truth_campaign", 14) == 0) {
+            tc = &kv[i].val;
+        } else if (n == 14 && memcmp(p, "truth_identity", 14) == 0) {
+            ti = &kv[i].val;
+        }
+    }
+    out->id = s_peek_str(id);
+    out->is_delete = op && op->type == MSGPACK_OBJECT_STR && op->via.str.size == 6 &&
+                     memcmp(op->via.str.ptr, "delete", 6) == 0;
+    out->truth_campaign = s_peek_str(tc);
+    out->truth_identity = s_peek_str(ti);
+    msgpack_unpacked_destroy(&up);
+    return 0;
+}
+
+void
+wire_peek_clear(wire_peek_t *peek)
+{
+    free(peek->id);
+    free(peek->truth_campaign);
+    free(peek->truth_identity);
+    memset(peek, 0, sizeof *peek);
+}
+
 int
 wire_assign_decode(const char *data, size_t len, uint64_t record, assign_t *out, obs_error_t *err)
 {

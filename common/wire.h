@@ -24,6 +24,7 @@
 #include "obs.h"
 #include "records.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -56,6 +57,23 @@ int wire_obs_decode(const char *data, size_t len, uint64_t record, obs_t **out, 
 /*  Appends obs to buf as one message. Returns 0, or CADRE_ERECORD (err filled, record 0,
     buf unchanged) when obs breaks a rule of obs_check_record(). */
 int wire_obs_encode(const obs_t *obs, wire_buf_t *buf, obs_error_t *err);
+
+/*  What a client needs of a record it forwards without decoding it: the id, whether it is a
+    delete, and the truth labels. Strings are malloc'd copies (or NULL); wire_peek_clear
+    frees them. A plain value. */
+typedef struct {
+    char *id;             /* "id" when it is a string, else NULL */
+    bool is_delete;       /* "op" is "delete" */
+    char *truth_campaign; /* "truth_campaign" when a string, else NULL */
+    char *truth_identity; /* "truth_identity" when a string, else NULL */
+} wire_peek_t;
+/*  Reads those members of one MessagePack observation without validating the rest (the
+    broker validates it). Returns 0, or CADRE_ERECORD / CADRE_ETRUNC when data is not one
+    MessagePack map (err filled, *out cleared). */
+int wire_obs_peek(const char *data, size_t len, uint64_t record, wire_peek_t *out,
+                  obs_error_t *err);
+/*  Frees what a peek holds and zeroes it. */
+void wire_peek_clear(wire_peek_t *peek);
 
 /*  Decodes one assignment message, as jsonio_assign_decode. Returns 0 and fills *out (the
     caller clears it with assign_clear), or CADRE_ERECORD / CADRE_ETRUNC (*out zeroed). */

@@ -8,6 +8,7 @@
     files (exit 1) and usage errors (exit 2) stop the command.
 */
 #include "cmds.h"
+#include "opt.h"
 
 #include "assign.h"
 #include "err.h"
@@ -75,26 +76,13 @@ s_parse_args(int argc, char **argv, s_args_t *args)
             s_usage(stdout);
             return 1;
         }
-        int which = -1;
         const char *value = NULL;
-        for (int k = 0; k < 5; k++) {
-            size_t len = strlen(names[k]);
-            if (strncmp(arg, names[k], len) == 0 && (arg[len] == '\0' || arg[len] == '=')) {
-                which = k;
-                value = arg[len] == '=' ? arg + len + 1 : NULL;
-                break;
-            }
+        int which = opt_match(argc, argv, &i, names, 5, "eval-weak", &value);
+        if (which == -1) {
+            fprintf(stderr, "cadre eval-weak: unexpected argument '%s'\n", arg);
         }
         if (which < 0) {
-            fprintf(stderr, "cadre eval-weak: unexpected argument '%s'\n", arg);
             return -1;
-        }
-        if (!value) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "cadre eval-weak: %s needs a value\n", names[which]);
-                return -1;
-            }
-            value = argv[++i];
         }
         bool ok = true;
         switch (which) {

@@ -11,6 +11,7 @@
     integers and the whole run is linear in the size of the inputs.
 */
 #include "cmds.h"
+#include "opt.h"
 
 #include "assign.h"
 #include "err.h"
@@ -183,27 +184,14 @@ s_parse_args(int argc, char **argv, s_args_t *args)
             continue;
         }
         /*  --name value or --name=value */
-        const char *names[] = {"--level", "--layer", "--format"};
-        int which = -1;
+        static const char *const names[] = {"--level", "--layer", "--format"};
         const char *value = NULL;
-        for (int k = 0; k < 3; k++) {
-            size_t len = strlen(names[k]);
-            if (strncmp(arg, names[k], len) == 0 && (arg[len] == '\0' || arg[len] == '=')) {
-                which = k;
-                value = arg[len] == '=' ? arg + len + 1 : NULL;
-                break;
-            }
+        int which = opt_match(argc, argv, &i, names, 3, "score", &value);
+        if (which == -1) {
+            fprintf(stderr, "cadre score: unknown option '%s'\n", arg);
         }
         if (which < 0) {
-            fprintf(stderr, "cadre score: unknown option '%s'\n", arg);
             return -1;
-        }
-        if (!value) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "cadre score: %s needs a value\n", names[which]);
-                return -1;
-            }
-            value = argv[++i];
         }
         int choice = 0;
         if (which == 0) {

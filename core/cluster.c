@@ -64,6 +64,9 @@ struct cluster_t {
     size_t n_cfeats;           /* number of live identities */
     u64map_t *generic;         /* generic keys at the last reconciliation */
     cluster_stats_t stats;     /* counters */
+    uint64_t *slot_epoch;      /* per slot: epoch + 1 when changed after reconciliation epoch */
+    uint64_t epoch;            /* reconciliations completed (s_reconcile runs) */
+    uint64_t generic_print;    /* fingerprint of the generic set the cfeats were built with */
     cluster_tick_fn tick;      /* called during long reconciliations, or NULL */
     void *tick_arg;            /* its argument */
 };
@@ -151,6 +154,7 @@ cluster_destroy(cluster_t **self_p)
     }
     free(self->alive);
     free(self->changed);
+    free(self->slot_epoch);
     free(self->ch_slots);
     free(self->seq);
     free(self->hash);
@@ -190,7 +194,9 @@ s_ensure_slots(cluster_t *self, size_t n)
     self->feat = xrealloc(self->feat, cap * sizeof *self->feat);
     self->cobs = xrealloc(self->cobs, cap * sizeof *self->cobs);
     self->changed = xrealloc(self->changed, cap * sizeof *self->changed);
+    self->slot_epoch = xrealloc(self->slot_epoch, cap * sizeof *self->slot_epoch);
     for (size_t i = self->cap; i < cap; i++) {
+        self->slot_epoch[i] = 0;
         self->alive[i] = false;
         self->seq[i] = 0;
         self->changed[i] = false;
@@ -202,6 +208,7 @@ s_ensure_slots(cluster_t *self, size_t n)
 static void
 s_touch_slot(cluster_t *self, uint32_t slot)
 {
+    self->slot_epoch[slot] = self->epoch + 1;
     if (!self->changed[slot]) {
         self->changed[slot] = true;
         xgrow(&self->ch_slots, &self->ch_slots_cap, self->n_ch_slots + 1);
@@ -493,6 +500,44 @@ cluster_intern(cluster_t *self, const char *s)
     return strtab_intern(self->strings, s, strlen(s));
 }
 
+static void
+s_generic_mix(uint64_t key, uint32_t value, void *arg)
+{
+    uint64_t x = key * 0x9E3779B97F4A7C15ull ^ ((uint64_t)value + 0x632BE59BD9B4E019ull);
+    x ^= x >> 31;
+    x *= 0xBF58476D1CE4E5B9ull;
+    *(uint64_t *)arg += x ^ (x >> 29);
+}
+
+/*  An order-independent fingerprint of the generic set (its size and a sum of mixed keys):
+    campaign features are reused only while it stays the same. */
+static uint64_t
+s_generic_print(const u64map_t *generic)
+{
+    uint64_t acc = (uint64_t)u64map_count(generic) * 0xD6E8FEB86659FD93ull;
+    u64map_each(generic, s_generic_mix, &acc);
+    return acc;
+}
+
+/*  True when identity x has the same member slots, in the same order, as in old (the last
+    reconciliation's grouping), and none of them changed since that reconciliation. */
+static bool
+s_same_members(const cluster_t *self, const s_csr_t *old, size_t x, uint32_t a, uint32_t b)
+{
+    uint32_t oa = old->start[x];
+    uint32_t ob = old->start[x + 1];
+    if (ob - oa != b - a || memcmp(old->list + oa, self->comp_members.list + a,
+                                   (size_t)(b - a) * sizeof(uint32_t)) != 0) {
+        return false;
+    }
+    for (uint32_t k = a; k < b; k++) {
+        if (self->slot_epoch[self->comp_members.list[k]] > self->epoch) {
+            return false;
+        }
+    }
+    return true;
+}
+
 /*  Everything after the identity partition: lifecycle, campaign layer, events. */
 static int
 s_reconcile(cluster_t *self, const uint32_t *comp, cluster_event_fn fn, void *arg)
@@ -516,7 +561,13 @@ s_reconcile(cluster_t *self, const uint32_t *comp, cluster_event_fn fn, void *ar
     s_record_formed(&self->id_formed_seq, &self->id_formed_cap, ids_before, n_ids, self->inputs);
 
     /* Alive slots in input order, grouped by live identity and by literal identity. */
-    qsort(ord, n_alive, sizeof *ord, s_cmp_ord);
+    bool sorted = true; /* slots are numbered in arrival order: usually sorted already */
+    for (size_t i = 1; sorted && i < n_alive; i++) {
+        sorted = ord[i - 1].seq < ord[i].seq;
+    }
+    if (!sorted) {
+        qsort(ord, n_alive, sizeof *ord, s_cmp_ord);
+    }
     uint32_t *items = xcalloc(n_alive + 1, sizeof *items);
     for (size_t i = 0; i < n_alive; i++) {
         items[i] = ord[i].slot;
@@ -529,37 +580,59 @@ s_reconcile(cluster_t *self, const uint32_t *comp, cluster_event_fn fn, void *ar
             self->alive[e] ? life_resolve_element(self->life_id, (uint32_t)e) : UINT32_MAX;
         lit[e] = self->alive[e] ? life_literal(self->life_id, (uint32_t)e) : UINT32_MAX;
     }
+    s_csr_t old_members = self->comp_members; /* the last reconciliation's, for reuse */
+    memset(&self->comp_members, 0, sizeof self->comp_members);
     s_csr_build(&self->comp_members, n_ids, items, n_alive, self->slot_identity);
     s_csr_build(&self->lit_members, n_ids, items, n_alive, lit);
     free(lit);
     free(items);
     cluster_tick(self);
 
-    /* Campaign layer over live identities, in formation order. */
-    s_cfeats_free(self);
-    free(self->dense);
+    /* Campaign layer over live identities, in formation order. An identity whose members
+       are the same slots in the same order as at the last reconciliation, none of them
+       changed since, keeps its features (they depend on nothing else but the generic set). */
+    uint64_t gprint = s_generic_print(self->generic);
+    bool reuse = self->cfeats && gprint == self->generic_print;
+    camp_feat_t *old_cfeats = self->cfeats;
+    size_t old_n_cfeats = self->n_cfeats;
+    uint32_t *old_dense = self->dense;
     self->dense = xcalloc(n_ids + 1, sizeof *self->dense);
     self->cfeats = xcalloc(n_ids + 1, sizeof *self->cfeats);
+    self->n_cfeats = 0;
     const camp_obs_t **mem = NULL;
     size_t mem_cap = 0;
     for (size_t x = 0; x < n_ids; x++) {
-        self->dense[x] = UINT32_MAX;
         if (x % S_TICK_EVERY == 0) {
             cluster_tick(self);
         }
+        self->dense[x] = UINT32_MAX;
         if (!life_is_live(self->life_id, (uint32_t)x)) {
             continue;
         }
         uint32_t a = self->comp_members.start[x];
         uint32_t b = self->comp_members.start[x + 1];
+        camp_feat_t *cf = &self->cfeats[self->n_cfeats];
+        self->dense[x] = (uint32_t)self->n_cfeats++;
+        if (reuse && x < old_members.n && old_dense[x] != UINT32_MAX &&
+            s_same_members(self, &old_members, x, a, b)) {
+            *cf = old_cfeats[old_dense[x]];
+            memset(&old_cfeats[old_dense[x]], 0, sizeof *cf); /* moved */
+            continue;
+        }
         xgrow(&mem, &mem_cap, (size_t)(b - a) + 1);
         for (uint32_t k = a; k < b; k++) {
             mem[k - a] = &self->cobs[self->comp_members.list[k]];
         }
-        self->dense[x] = (uint32_t)self->n_cfeats;
-        camp_feat_build(&self->cfeats[self->n_cfeats++], mem, b - a, self->generic);
+        camp_feat_build(cf, mem, b - a, self->generic);
     }
     free(mem);
+    for (size_t j = 0; j < old_n_cfeats; j++) {
+        camp_feat_clear(&old_cfeats[j]);
+    }
+    free(old_cfeats);
+    free(old_dense);
+    s_csr_free(&old_members);
+    self->generic_print = gprint;
     uf_t *ufc = uf_new(self->n_cfeats);
     memset(&self->stats.camp_part, 0, sizeof self->stats.camp_part);
     cluster_tick(self);
@@ -608,6 +681,7 @@ s_reconcile(cluster_t *self, const uint32_t *comp, cluster_event_fn fn, void *ar
     }
     self->stats.campaigns = live_camps;
 
+    self->epoch++; /* slots changed from now on are newer than this reconciliation */
     s_emit_t em = {.self = self, .fn = fn, .arg = arg};
     s_emit_identity_events(&em, id_events);
     s_emit_campaign_events(&em, camp_events);

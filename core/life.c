@@ -246,7 +246,15 @@ life_reconcile(life_t *self, size_t n, const bool *alive, const uint32_t *comp, 
             n_alive++;
         }
     }
-    qsort(order, n_alive, sizeof *order, s_cmp_seq);
+    /* Usually in seq order already (elements are numbered in arrival order): skip the sort
+       when strictly increasing, where every sort agrees. */
+    bool sorted = true;
+    for (size_t i = 1; sorted && i < n_alive; i++) {
+        sorted = order[i - 1].seq < order[i].seq;
+    }
+    if (!sorted) {
+        qsort(order, n_alive, sizeof *order, s_cmp_seq);
+    }
     u64map_t *label = u64map_new();
     uint32_t *cidx = xcalloc(n_alive, sizeof *cidx);
     uint32_t n_comp = 0;

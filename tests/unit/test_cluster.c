@@ -371,6 +371,133 @@ test_generic_key_unmerges(void **state)
     cluster_destroy(&c);
 }
 
+/*  One random record of the incremental test: small value pools so that identities merge,
+    split and keys turn generic; two deckies and handoff phases so campaigns form. */
+typedef struct {
+    int ja3, hassh, payload, c2, phase, decky; /* pool indexes, -1 = absent */
+    double start;                              /* session start */
+} s_rnd_rec_t;
+
+static obs_t *
+s_rnd_obs(const char *id, const s_rnd_rec_t *r)
+{
+    static const ukc_phase_t phases[] = {UKC_COMMAND_AND_CONTROL, UKC_PERSISTENCE, UKC_DISCOVERY,
+                                         UKC_LATERAL_MOVEMENT, UKC_DELIVERY};
+    char buf[32];
+    obs_t *o = obs_new();
+    o->id = xstrdup(id);
+    if (r->ja3 >= 0) {
+        snprintf(buf, sizeof buf, "J%d", r->ja3);
+        o->ja3 = xstrdup(buf);
+    }
+    if (r->hassh >= 0) {
+        snprintf(buf, sizeof buf, "H%d", r->hassh);
+        o->hassh = xstrdup(buf);
+    }
+    obs_session_t *s = obs_add_session(o);
+    s->phase = phases[r->phase];
+    s->start = r->start;
+    s->duration = 60.0;
+    snprintf(buf, sizeof buf, "d%d", r->decky);
+    s->decky = xstrdup(buf);
+    if (r->payload >= 0) {
+        snprintf(buf, sizeof buf, "P%d", r->payload);
+        s->payload_hash = xstrdup(buf);
+    }
+    if (r->c2 >= 0) {
+        snprintf(buf, sizeof buf, "C%d", r->c2);
+        s->c2 = xstrdup(buf);
+    }
+    return o;
+}
+
+/*  For each of n ids, the index of the first id in the same group (identity or campaign),
+    or -1 when the id is not live: a canonical form of a partition. */
+static void
+s_groups(cluster_t *c, int n, bool campaign, int *out)
+{
+    char id[16];
+    const char *label[64];
+    for (int i = 0; i < n; i++) {
+        snprintf(id, sizeof id, "o%d", i);
+        int64_t slot = cluster_find(c, id);
+        label[i] = NULL;
+        out[i] = -1;
+        if (slot < 0 || !cluster_slot_alive(c, (size_t)slot)) {
+            continue;
+        }
+        label[i] =
+            campaign ? cluster_campaign_of(c, (size_t)slot) : cluster_identity_of(c, (size_t)slot);
+        assert_non_null(label[i]);
+        out[i] = i;
+        for (int j = 0; j < i; j++) {
+            if (label[j] && strcmp(label[j], label[i]) == 0) {
+                out[i] = out[j];
+                break;
+            }
+        }
+    }
+}
+
+/*  Reconciling every few inputs (features of unchanged identities reused between
+    reconciliations) gives, after each reconciliation, the same identity and campaign
+    partitions as a fresh engine fed only the live records. */
+static void
+test_incremental_matches_fresh(void **state)
+{
+    (void)state;
+    enum { N_IDS = 40, STEPS = 600, EVERY = 7 };
+    ccfg_t cfg;
+    ccfg_reference(&cfg);
+    cfg.generic_cutoff[KEY_HASSH] = 6; /* keys turn generic and back */
+    cfg.generic_cutoff[KEY_PAYLOAD] = 8;
+    srand(12345);
+    cluster_t *c = cluster_new(&cfg, "test");
+    s_rnd_rec_t rec[N_IDS];
+    bool live[N_IDS] = {false};
+    char id[16];
+    for (int step = 1; step <= STEPS; step++) {
+        int i = rand() % N_IDS;
+        snprintf(id, sizeof id, "o%d", i);
+        if (live[i] && rand() % 5 == 0) {
+            s_delete(c, id);
+            live[i] = false;
+        } else {
+            s_rnd_rec_t r = {rand() % 7 - 2,
+                             rand() % 6 - 1,
+                             rand() % 8 - 3,
+                             rand() % 5 - 2,
+                             rand() % 5,
+                             rand() % 2,
+                             1767225600.0 + (rand() % 48) * 3600.0};
+            rec[i] = r;
+            live[i] = true;
+            s_put(c, s_rnd_obs(id, &r));
+        }
+        if (step % EVERY != 0) {
+            continue;
+        }
+        assert_int_equal(cluster_reconcile(c, NULL, NULL), 0);
+        cluster_t *fresh = cluster_new(&cfg, "test");
+        for (int k = 0; k < N_IDS; k++) {
+            if (live[k]) {
+                snprintf(id, sizeof id, "o%d", k);
+                s_put(fresh, s_rnd_obs(id, &rec[k]));
+            }
+        }
+        assert_int_equal(cluster_reconcile(fresh, NULL, NULL), 0);
+        for (int layer = 0; layer < 2; layer++) {
+            int a[N_IDS];
+            int b[N_IDS];
+            s_groups(c, N_IDS, layer == 1, a);
+            s_groups(fresh, N_IDS, layer == 1, b);
+            assert_memory_equal(a, b, sizeof a);
+        }
+        cluster_destroy(&fresh);
+    }
+    cluster_destroy(&c);
+}
+
 /*  Same input, same order: byte-identical ids and events; the partition does not depend on
     the order (ids may). */
 static void
@@ -438,6 +565,7 @@ main(void)
         cmocka_unit_test(test_huge_formed_is_split),
         cmocka_unit_test(test_generic_key_unmerges),
         cmocka_unit_test(test_determinism_and_order),
+        cmocka_unit_test(test_incremental_matches_fresh),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -86,7 +86,8 @@ rel() { local p=$1; printf '%s' "${p#"$ROOT"/}"; }
 
 # corpus N: path of the cached noise_floor corpus with ceil(N/30) copies (N rounded up to 30).
 corpus() {
-    local n=$1 copies=$(((n + 29) / 30))
+    local n=$1 copies
+    copies=$(((n + 29) / 30))
     local f=$CORP/noise_floor-$n.msgpack
     if [ ! -s "$f" ]; then
         say "gen $f ($copies copies)"
@@ -347,7 +348,10 @@ engine_stop() {
 }
 
 # ------------------------------------------------------------------------------------------
-# (d) streaming: sustained acked ingest and ack -> identity event latency, 1 shard process
+# (d) streaming: sustained acked ingest and ack -> identity event latency, 1 shard process.
+# Two runs on fresh engines: at the highest rate the acks allow (throughput; the latency then
+# includes the queue of up to broker.max_lag inputs), then at a fixed offered rate
+# (BENCH_STREAM_LAT_RATE, default half the sustained rate of the first run, at most 100,000).
 say "streaming: $STREAM_S s, reconcile_every $RECONCILE_EVERY"
 need=$((STREAM_S * STREAM_MAX_RATE))
 sc=""
@@ -358,32 +362,45 @@ for size in $SIZES; do
     fi
 done
 [ -n "$sc" ] || sc=$(corpus "$need")
-dir=$WORK/stream
-engine_start "$dir" 1 "$RECONCILE_EVERY"
-set +e
-timeout $((STREAM_S + CAP_S)) "$B/cadre_stream_bench" --ingest "ipc://$dir/ingest" --events "ipc://$dir/events" \
-    "$sc" --seconds "$STREAM_S" --rate "$STREAM_RATE" --sent "$WORK/stream-sent.msgpack" \
-    >"$WORK/stream.json" 2>"$WORK/stream.err"
-rc=$?
-set -e
-rss=$(engine_rss_mib)
-cmd="cadre_stream_bench --ingest ipc://... --events ipc://... $(rel "$sc") --seconds $STREAM_S --rate $STREAM_RATE (broker + 1 shard + merger, reconcile_every $RECONCILE_EVERY)"
-if ((rc == 0)); then
-    "$CADRE" query --config "$dir/cadre.yaml" assignments --out "$WORK/stream-assign.jsonl"
-    ver=$(scores "$WORK/stream-sent.msgpack" "$WORK/stream-assign.jsonl")
-    j=$WORK/stream.json
-    get() { sed -n "s/.*\"$1\": \([0-9.]*\).*/\1/p" "$j"; }
-    sent=$(get acked)
-    csv_row stream_ingest "$sent" 1 "$(get seconds)" "$(get obs_per_s)" "$rss" "" \
-        "second half $(get obs_per_s_2nd_half) obs/s; final flush $(get flush_s) s; client CPU $(get client_cpu_s) s; $ver" "$cmd"
-    csv_row stream_latency_p99_ms "$sent" 1 "" "" "" "$(get lat_ms_p99)" \
-        "ack -> identity event: p50 $(get lat_ms_p50) ms, p90 $(get lat_ms_p90) ms, max $(get lat_ms_max) ms; $(get matched) matched, $(get missing) missing" "$cmd"
-    cat "$WORK/stream.err" >>"$NOTES"
-else
-    csv_row stream_ingest "" 0 "" "" "$rss" "" "FAILED: exit $rc: $(tr '\n' ' ' <"$WORK/stream.err")" "$cmd"
+# stream_run LABEL RATE: one run; rows LABEL_ingest and LABEL_latency_p99_ms; sets S_RATE to
+# the sustained rate (second half of the period).
+stream_run() {
+    local label=$1 rate=$2 dir=$WORK/stream rc rss cmd ver j sent
+    S_RATE=""
+    engine_start "$dir" 1 "$RECONCILE_EVERY"
+    set +e
+    timeout $((STREAM_S + CAP_S)) "$B/cadre_stream_bench" --ingest "ipc://$dir/ingest" --events "ipc://$dir/events" \
+        "$sc" --seconds "$STREAM_S" --rate "$rate" --sent "$WORK/stream-sent.msgpack" \
+        >"$WORK/$label.json" 2>"$WORK/$label.err"
+    rc=$?
+    set -e
+    rss=$(engine_rss_mib)
+    cmd="cadre_stream_bench --ingest ipc://... --events ipc://... $(rel "$sc") --seconds $STREAM_S --rate $rate (broker + 1 shard + merger, reconcile_every $RECONCILE_EVERY)"
+    if ((rc == 0)); then
+        "$CADRE" query --config "$dir/cadre.yaml" assignments --out "$WORK/stream-assign.jsonl"
+        ver=$(scores "$WORK/stream-sent.msgpack" "$WORK/stream-assign.jsonl")
+        j=$WORK/$label.json
+        get() { sed -n "s/.*\"$1\": \([0-9.]*\).*/\1/p" "$j"; }
+        sent=$(get acked)
+        S_RATE=$(get obs_per_s_2nd_half)
+        csv_row "${label}_ingest" "$sent" 1 "$(get seconds)" "$S_RATE" "$rss" "" \
+            "obs_per_s = acks/s over the second half; whole period $(get obs_per_s) obs/s; offered $( ((rate > 0)) && echo "$rate obs/s" || echo "as fast as acked"); final flush $(get flush_s) s; client CPU $(get client_cpu_s) s; $ver" "$cmd"
+        csv_row "${label}_latency_p99_ms" "$sent" 1 "" "" "" "$(get lat_ms_p99)" \
+            "ratio = p99 ack -> identity event in ms; p50 $(get lat_ms_p50) ms, p90 $(get lat_ms_p90) ms, max $(get lat_ms_max) ms; $(get matched) matched, $(get missing) missing; submit -> ack p99 $(get ack_ms_p99) ms" "$cmd"
+        sed "s/^/$label: /" "$WORK/$label.err" >>"$NOTES"
+    else
+        csv_row "${label}_ingest" "" 0 "" "" "$rss" "" "FAILED: exit $rc: $(tr '\n' ' ' <"$WORK/$label.err")" "$cmd"
+    fi
+    engine_stop
+    rm -rf "$dir" "$WORK/stream-sent.msgpack" "$WORK/stream-assign.jsonl"
+    say "$label done: $(cat "$WORK/$label.json" 2>/dev/null)"
+}
+stream_run stream "$STREAM_RATE"
+lat_rate=${BENCH_STREAM_LAT_RATE:-}
+if [ -z "$lat_rate" ] && [ -n "$S_RATE" ]; then
+    lat_rate=$(awk -v r="$S_RATE" 'BEGIN { r = int(r / 2); print (r > 100000 ? 100000 : (r < 1 ? 1 : r)) }')
 fi
-engine_stop
-rm -rf "$dir" "$WORK/stream-sent.msgpack"
+[ -n "$lat_rate" ] && [ "$lat_rate" != 0 ] && stream_run stream_at_rate "$lat_rate"
 
 # ------------------------------------------------------------------------------------------
 # (e) scale-out: the same corpus through 1, 2, 4 shard processes (cadre send, end to end

@@ -20,6 +20,10 @@
 #   BENCH_RECONCILE_EVERY clustering.reconcile_every of the streaming engine (default 1000)
 #   BENCH_STREAM_RATE     offered rate of the streaming client, obs/s, 0 = as fast as acks
 #                         allow (default 0)
+#   BENCH_STREAM_LAT_RATE offered rate of the second streaming run (default: half the
+#                         sustained rate of the first, at most 100000)
+#   BENCH_STREAM_FLUSH_MS the second streaming run also sends FLUSH every this many ms, one at
+#                         a time (default 10; 0 = only reconcile_every reconciles)
 #   BENCH_STREAM_MAX_RATE sizes the streaming corpus: SECONDS x this many records (default
 #                         30000); a cached batch corpus that large is reused
 #   BENCH_KEEP            1 keeps the corpora and outputs of every run (default: corpora only)
@@ -362,20 +366,20 @@ for size in $SIZES; do
     fi
 done
 [ -n "$sc" ] || sc=$(corpus "$need")
-# stream_run LABEL RATE: one run; rows LABEL_ingest and LABEL_latency_p99_ms; sets S_RATE to
+# stream_run LABEL RATE FLUSH_MS: one run; rows LABEL_ingest and LABEL_latency_p99_ms; sets S_RATE to
 # the sustained rate (second half of the period).
 stream_run() {
-    local label=$1 rate=$2 dir=$WORK/stream rc rss cmd ver j sent
+    local label=$1 rate=$2 flush_ms=$3 dir=$WORK/stream rc rss cmd ver j sent
     S_RATE=""
     engine_start "$dir" 1 "$RECONCILE_EVERY"
     set +e
     timeout $((STREAM_S + CAP_S)) "$B/cadre_stream_bench" --ingest "ipc://$dir/ingest" --events "ipc://$dir/events" \
-        "$sc" --seconds "$STREAM_S" --rate "$rate" --sent "$WORK/stream-sent.msgpack" \
+        "$sc" --seconds "$STREAM_S" --rate "$rate" --flush-ms "$flush_ms" --sent "$WORK/stream-sent.msgpack" \
         >"$WORK/$label.json" 2>"$WORK/$label.err"
     rc=$?
     set -e
     rss=$(engine_rss_mib)
-    cmd="cadre_stream_bench --ingest ipc://... --events ipc://... $(rel "$sc") --seconds $STREAM_S --rate $rate (broker + 1 shard + merger, reconcile_every $RECONCILE_EVERY)"
+    cmd="cadre_stream_bench --ingest ipc://... --events ipc://... $(rel "$sc") --seconds $STREAM_S --rate $rate --flush-ms $flush_ms (broker + 1 shard + merger, reconcile_every $RECONCILE_EVERY)"
     if ((rc == 0)); then
         "$CADRE" query --config "$dir/cadre.yaml" assignments --out "$WORK/stream-assign.jsonl"
         ver=$(scores "$WORK/stream-sent.msgpack" "$WORK/stream-assign.jsonl")
@@ -384,7 +388,7 @@ stream_run() {
         sent=$(get acked)
         S_RATE=$(get obs_per_s_2nd_half)
         csv_row "${label}_ingest" "$sent" 1 "$(get seconds)" "$S_RATE" "$rss" "" \
-            "obs_per_s = acks/s over the second half; whole period $(get obs_per_s) obs/s; offered $( ((rate > 0)) && echo "$rate obs/s" || echo "as fast as acked"); final flush $(get flush_s) s; client CPU $(get client_cpu_s) s; $ver" "$cmd"
+            "obs_per_s = acks/s over the second half; whole period $(get obs_per_s) obs/s; offered $( ((rate > 0)) && echo "$rate obs/s" || echo "as fast as acked"); FLUSH every $flush_ms ms (0: none), $(get flushes) answered; final flush $(get flush_s) s; client CPU $(get client_cpu_s) s; $ver" "$cmd"
         csv_row "${label}_latency_p99_ms" "$sent" 1 "" "" "" "$(get lat_ms_p99)" \
             "ratio = p99 ack -> identity event in ms; p50 $(get lat_ms_p50) ms, p90 $(get lat_ms_p90) ms, max $(get lat_ms_max) ms; $(get matched) matched, $(get missing) missing; submit -> ack p99 $(get ack_ms_p99) ms" "$cmd"
         sed "s/^/$label: /" "$WORK/$label.err" >>"$NOTES"
@@ -395,12 +399,12 @@ stream_run() {
     rm -rf "$dir" "$WORK/stream-sent.msgpack" "$WORK/stream-assign.jsonl"
     say "$label done: $(cat "$WORK/$label.json" 2>/dev/null)"
 }
-stream_run stream "$STREAM_RATE"
+stream_run stream "$STREAM_RATE" 0
 lat_rate=${BENCH_STREAM_LAT_RATE:-}
 if [ -z "$lat_rate" ] && [ -n "$S_RATE" ]; then
     lat_rate=$(awk -v r="$S_RATE" 'BEGIN { r = int(r / 2); print (r > 100000 ? 100000 : (r < 1 ? 1 : r)) }')
 fi
-[ -n "$lat_rate" ] && [ "$lat_rate" != 0 ] && stream_run stream_at_rate "$lat_rate"
+[ -n "$lat_rate" ] && [ "$lat_rate" != 0 ] && stream_run stream_at_rate "$lat_rate" "${BENCH_STREAM_FLUSH_MS:-10}"
 
 # ------------------------------------------------------------------------------------------
 # (e) scale-out: the same corpus through 1, 2, 4 shard processes (cadre send, end to end

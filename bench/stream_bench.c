@@ -2,7 +2,8 @@
     for `make bench` (bench/run.sh, docs/bench.md "streaming").
 
     usage: cadre_stream_bench --ingest E --events E CORPUS --seconds T
-                              [--window W] [--rate R] [--sent FILE] [--timeout-ms T]
+                              [--window W] [--rate R] [--flush-ms F] [--sent FILE]
+                              [--timeout-ms T]
 
     A DEALER sends SUBMIT (docs/protocol.md §4) for the MessagePack records of CORPUS in order,
     keeping at most W (default 1000, as `cadre send`) unacknowledged, for T seconds of wall
@@ -10,7 +11,10 @@
     arrival time is recorded against the record. A SUB socket on the merger's event PUB
     (docs/events.md) is subscribed to identity.formed and identity.observation.linked, the two
     events that give a new observation its first identity; the first such event naming an
-    observation gives its event time. After T seconds the client sends FLUSH, waits for
+    observation gives its event time. With --flush-ms F the client also sends FLUSH every F ms
+    (one at a time: the next only after the previous FLUSHED), making the last acknowledged
+    input a reconciliation point (docs/protocol.md §4), so the latency is not dominated by
+    the wait for the next clustering.reconcile_every point. After T seconds the client sends FLUSH, waits for
     FLUSHED (the engine has reconciled everything acknowledged) and listens one more second
     for events. Both sockets are serviced by one poll loop, so the two clocks are the same
     (CLOCK_MONOTONIC) and an event is stamped when the client reads it.
@@ -18,7 +22,7 @@
     Prints one JSON object on standard output:
       sent, acked, rejected, seconds (the sending period), obs_per_s (acked / seconds),
       obs_per_s_2nd_half (acks in the second half of the period / its length: the sustained
-      rate once queues filled), flush_s (FLUSH -> FLUSHED), matched (acked records that got
+      rate once queues filled), flushes (periodic FLUSHes answered), flush_s (FLUSH -> FLUSHED), matched (acked records that got
       their identity event), missing (acked records that got none), lat_ms_p50/p90/p99/max
       (ack -> identity event), ack_ms_p50/p99 (submit -> ack), client_cpu_s.
     With --sent FILE the records actually submitted are written there back to back, so the
@@ -160,6 +164,8 @@ typedef struct {
     uint64_t in_flight;
     uint64_t flush_ref;  /* ref of the FLUSH, 0 before */
     bool flushed;        /* FLUSHED received */
+    uint64_t tick_ref;   /* ref of the periodic FLUSH in flight, 0 when none */
+    uint64_t ticks;      /* periodic FLUSHes answered */
     double half_t;       /* start of the second half of the sending period */
     uint64_t acked_half; /* ACKs received after half_t */
     uint64_t events;     /* identity events read */
@@ -231,6 +237,9 @@ s_on_replies(s_client_t *c)
                 }
             } else if (f.cmd == PROTO_FLUSHED && ref == c->flush_ref) {
                 c->flushed = true;
+            } else if (f.cmd == PROTO_FLUSHED && ref == c->tick_ref) {
+                c->tick_ref = 0;
+                c->ticks++;
             } else if (f.cmd == PROTO_ERROR && ref >= 1 && ref <= c->book.n &&
                        c->book.ack_t[ref - 1] == 0) {
                 c->book.ack_t[ref - 1] = -1;
@@ -291,7 +300,7 @@ int
 main(int argc, char **argv)
 {
     const char *ingest = NULL, *events = NULL, *corpus = NULL, *sent_path = NULL;
-    double seconds = 0, rate = 0;
+    double seconds = 0, rate = 0, flush_ms = 0;
     long window = 1000, timeout_ms = 60000;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -304,6 +313,8 @@ main(int argc, char **argv)
             seconds = atof(argv[++i]);
         } else if (strcmp(a, "--rate") == 0 && more) {
             rate = atof(argv[++i]);
+        } else if (strcmp(a, "--flush-ms") == 0 && more) {
+            flush_ms = atof(argv[++i]);
         } else if (strcmp(a, "--window") == 0 && more) {
             window = atol(argv[++i]);
         } else if (strcmp(a, "--timeout-ms") == 0 && more) {
@@ -357,10 +368,21 @@ main(int argc, char **argv)
     double last_progress = t0;
     uint64_t last_answers = 0;
     bool eof = false;
+    double last_tick = t0;
+    uint64_t next_tick_ref = UINT64_C(1) << 62; /* far above any record's ref */
     while (!eof) {
         double now = s_now();
         if (now >= t_end) {
             break;
+        }
+        if (flush_ms > 0 && c.tick_ref == 0 && (now - last_tick) * 1000 >= flush_ms) {
+            c.tick_ref = next_tick_ref++;
+            zmsg_t *fm = proto_msg_new(PROTO_FLUSH);
+            proto_add_u64(fm, c.tick_ref);
+            if (zmsg_send(&fm, c.dealer) != 0) {
+                zmsg_destroy(&fm);
+            }
+            last_tick = now;
         }
         bool room = c.in_flight < (uint64_t)window;
         bool due = rate <= 0 || (double)c.book.n < rate * (now - t0);
@@ -399,7 +421,7 @@ main(int argc, char **argv)
             }
             s_pump(&c, 0);
         } else {
-            int wait_ms = room ? 1 : 100;
+            int wait_ms = room ? 1 : (flush_ms > 0 ? 1 : 100);
             s_pump(&c, wait_ms);
         }
         now = s_now();
@@ -467,12 +489,12 @@ main(int argc, char **argv)
     double half = period - seconds / 2;
     printf("{\"sent\": %zu, \"acked\": %" PRIu64 ", \"rejected\": %" PRIu64
            ", \"seconds\": %.3f, \"obs_per_s\": %.1f, \"obs_per_s_2nd_half\": %.1f, "
-           "\"flush_s\": %.3f, \"matched\": %zu, \"missing\": %zu, \"events\": %" PRIu64
+           "\"flushes\": %" PRIu64 ", \"flush_s\": %.3f, \"matched\": %zu, \"missing\": %zu, \"events\": %" PRIu64
            ", \"bad_events\": %" PRIu64 ", \"lat_ms_p50\": %.3f, \"lat_ms_p90\": %.3f, "
            "\"lat_ms_p99\": %.3f, \"lat_ms_max\": %.3f, \"ack_ms_p50\": %.3f, "
            "\"ack_ms_p99\": %.3f, \"client_cpu_s\": %.3f}\n",
            n, c.acked, c.rejected, period, period > 0 ? (double)c.acked / period : 0,
-           half > 0 ? (double)c.acked_half / half : 0, flush_s, matched, missing, c.events,
+           half > 0 ? (double)c.acked_half / half : 0, c.ticks, flush_s, matched, missing, c.events,
            c.bad_events, 1e3 * s_quantile(lat, matched, 0.50), 1e3 * s_quantile(lat, matched, 0.90),
            1e3 * s_quantile(lat, matched, 0.99), 1e3 * s_quantile(lat, matched, 1.0),
            1e3 * s_quantile(ackl, answered, 0.50), 1e3 * s_quantile(ackl, answered, 0.99), cpu);

@@ -109,14 +109,36 @@ n_of() { local f=$1; [ -s "$f.count" ] || count_records "$f" >"$f.count"; cat "$
 timed() {
     local label=$1
     shift
-    local tf=$WORK/$label.time
+    local tf=$WORK/$label.time tpid
     set +e
-    /usr/bin/time -f '%e %M' -o "$tf" timeout "$CAP_S" "$@" >"$WORK/$label.out" 2>"$WORK/$label.err"
+    /usr/bin/time -f '%e %M' -o "$tf" timeout "$CAP_S" "$@" >"$WORK/$label.out" 2>"$WORK/$label.err" &
+    tpid=$!
+    T_ANON_KIB=$(anon_sampler "$tpid")
+    wait "$tpid"
     T_RC=$?
     set -e
     read -r T_WALL T_RSS_KIB < <(tail -n1 "$tf")
     # `timeout` is the timed process: its RSS is the child's, as /usr/bin/time reports the
     # largest of the process tree's waited-for children (getrusage RUSAGE_CHILDREN).
+}
+
+# anon_sampler PID: until PID exits, samples every 0.2 s the anonymous resident memory
+# (RssAnon + RssShmem, /proc/PID/status) of PID's process tree and prints the largest sum,
+# KiB: the peak RSS without the file-backed pages, i.e. without the LMDB maps.
+anon_sampler() {
+    local root=$1 max=0 sum p pids k
+    while kill -0 "$root" 2>/dev/null; do
+        pids="$root $(pgrep -P "$root" | tr '\n' ' ')"
+        for p in $(pgrep -P "$root"); do pids+=" $(pgrep -P "$p" | tr '\n' ' ')"; done
+        sum=0
+        for p in $pids; do
+            k=$(awk '/^(RssAnon|RssShmem):/ { s += $2 } END { print s + 0 }' "/proc/$p/status" 2>/dev/null || echo 0)
+            sum=$((sum + ${k:-0}))
+        done
+        ((sum > max)) && max=$sum
+        sleep 0.2
+    done
+    echo "$max"
 }
 
 # projected PREV_N PREV_S N: linear projection (a lower bound when the cost grows faster).
@@ -127,7 +149,7 @@ projected() { awk -v a="$1" -v t="$2" -v n="$3" 'BEGIN { printf "%.0f", t * n / 
 repeat() {
     local m=$1 n=$2 proj=$3
     shift 4
-    local runs=$RUNS walls=() rss=() k
+    local runs=$RUNS walls=() rss=() anon=() k
     if [ -n "$proj" ] && ((proj * RUNS > CAP_S)); then runs=1; fi
     R_FAIL=""
     for ((k = 1; k <= runs; k++)); do
@@ -140,12 +162,14 @@ repeat() {
         fi
         walls+=("$T_WALL")
         rss+=("$T_RSS_KIB")
+        anon+=("$T_ANON_KIB")
         [ -n "${POST_RUN:-}" ] && eval "$POST_RUN"
         say "$m n=$n run $k: ${T_WALL} s, $((T_RSS_KIB / 1024)) MiB"
     done
     R_RUNS=${#walls[@]}
     R_MED=$(echo "${walls[*]:-}" | median)
     R_RSS=$(awk -v k="$(echo "${rss[*]:-}" | maxof)" 'BEGIN { if (k != "") printf "%.0f", k / 1024 }')
+    R_ANON=$(awk -v k="$(echo "${anon[*]:-}" | maxof)" 'BEGIN { if (k != "") printf "%.0f", k / 1024 }')
 }
 
 scores() { # CORPUS ASSIGNMENTS: "ARI identity X, campaign Y"
@@ -217,7 +241,8 @@ for size in $SIZES; do
     else
         ver=$(scores "$f" "$run_out")
     fi
-    csv_row batch_run "$n" "$R_RUNS" "$R_MED" "$(div "$n" "$R_MED")" "$R_RSS" "" "$ver" "$cmd"
+    csv_row batch_run "$n" "$R_RUNS" "$R_MED" "$(div "$n" "$R_MED")" "$R_RSS" "" \
+        "$ver; peak RSS without file-backed pages (LMDB maps excluded) $R_ANON MiB" "$cmd"
     csv_row batch_run_lmdb_mib "$n" 1 "" "" "$((DATA_KIB / 1024))" "" "size of the data directory after the run (not in peak RSS)" "du -sk DIR"
     prev_n_run=$n prev_t_run=$R_MED
     [ "${BENCH_KEEP:-0}" = 1 ] || rm -f "$run_out"

@@ -27,6 +27,9 @@
 #   BENCH_STREAM_MAX_RATE sizes the streaming corpus: SECONDS x this many records (default
 #                         30000); a cached batch corpus that large is reused
 #   BENCH_KEEP            1 keeps the corpora and outputs of every run (default: corpora only)
+# The whole script is one compound command, read before anything runs: editing this file
+# while a bench is running does not change the running bench.
+{
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -486,3 +489,5 @@ note "git: $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --qui
 [ "${BENCH_KEEP:-0}" = 1 ] || rm -f "$WORK"/*.jsonl "$WORK"/*.out
 say "wrote $OUT/results.md and $OUT/results.csv"
 cat "$OUT/results.md"
+exit 0
+}

@@ -44,8 +44,7 @@ s_usage(void)
 
 /*  Writes the n assignments of obs with the reference's labels; 0 or 1 on an I/O error. */
 static int
-s_write(const char *path, obs_t *const *obs, size_t n, const uint32_t *ident,
-        const uint32_t *camp)
+s_write(const char *path, obs_t *const *obs, size_t n, const uint32_t *ident, const uint32_t *camp)
 {
     FILE *f = fopen(path, "w");
     if (!f) {

@@ -14,17 +14,18 @@
     observation gives its event time. With --flush-ms F the client also sends FLUSH every F ms
     (one at a time: the next only after the previous FLUSHED), making the last acknowledged
     input a reconciliation point (docs/protocol.md §4), so the latency is not dominated by
-    the wait for the next clustering.reconcile_every point. After T seconds the client sends FLUSH, waits for
-    FLUSHED (the engine has reconciled everything acknowledged) and listens one more second
-    for events. Both sockets are serviced by one poll loop, so the two clocks are the same
-    (CLOCK_MONOTONIC) and an event is stamped when the client reads it.
+    the wait for the next clustering.reconcile_every point. After T seconds the client sends
+    FLUSH, waits for FLUSHED (the engine has reconciled everything acknowledged) and listens
+    one more second for events. Both sockets are serviced by one poll loop, so the two clocks
+    are the same (CLOCK_MONOTONIC) and an event is stamped when the client reads it.
 
     Prints one JSON object on standard output:
       sent, acked, rejected, seconds (the sending period), obs_per_s (acked / seconds),
       obs_per_s_2nd_half (acks in the second half of the period / its length: the sustained
-      rate once queues filled), flushes (periodic FLUSHes answered), flush_s (FLUSH -> FLUSHED), matched (acked records that got
-      their identity event), missing (acked records that got none), lat_ms_p50/p90/p99/max
-      (ack -> identity event), ack_ms_p50/p99 (submit -> ack), client_cpu_s.
+      rate once queues filled), flushes (periodic FLUSHes answered), flush_s (FLUSH ->
+      FLUSHED), matched (acked records that got their identity event), missing (acked
+      records that got none), lat_ms_p50/p90/p99/max (ack -> identity event), ack_ms_p50/p99
+      (submit -> ack), client_cpu_s.
     With --sent FILE the records actually submitted are written there back to back, so the
     run's assignments can be scored against exactly that corpus.
 
@@ -227,8 +228,7 @@ s_on_replies(s_client_t *c)
         uint64_t ref = 0;
         if (proto_parse(m, false, &f) == 0 && f.nparts > 0) {
             proto_get_u64(&f.parts[0], &ref);
-            if (f.cmd == PROTO_ACK && ref >= 1 && ref <= c->book.n &&
-                c->book.ack_t[ref - 1] == 0) {
+            if (f.cmd == PROTO_ACK && ref >= 1 && ref <= c->book.n && c->book.ack_t[ref - 1] == 0) {
                 c->book.ack_t[ref - 1] = t;
                 c->acked++;
                 c->in_flight--;
@@ -489,7 +489,8 @@ main(int argc, char **argv)
     double half = period - seconds / 2;
     printf("{\"sent\": %zu, \"acked\": %" PRIu64 ", \"rejected\": %" PRIu64
            ", \"seconds\": %.3f, \"obs_per_s\": %.1f, \"obs_per_s_2nd_half\": %.1f, "
-           "\"flushes\": %" PRIu64 ", \"flush_s\": %.3f, \"matched\": %zu, \"missing\": %zu, \"events\": %" PRIu64
+           "\"flushes\": %" PRIu64
+           ", \"flush_s\": %.3f, \"matched\": %zu, \"missing\": %zu, \"events\": %" PRIu64
            ", \"bad_events\": %" PRIu64 ", \"lat_ms_p50\": %.3f, \"lat_ms_p90\": %.3f, "
            "\"lat_ms_p99\": %.3f, \"lat_ms_max\": %.3f, \"ack_ms_p50\": %.3f, "
            "\"ack_ms_p99\": %.3f, \"client_cpu_s\": %.3f}\n",

@@ -10,9 +10,9 @@ CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 DEBS = build-essential cmake pkg-config git \
        libzmq3-dev libczmq-dev libmsgpack-dev liblmdb-dev libyaml-dev libcmocka-dev \
        libjansson-dev libxxhash-dev nettle-dev zlib1g-dev libsodium-dev libsystemd-dev systemd clang-format \
-       python3 python3-zmq python3-msgpack
+       python3 python3-zmq python3-msgpack time
 
-.PHONY: all deps build run test test-asan build-asan format format-check clean
+.PHONY: all deps build run test test-asan build-asan format format-check clean bench
 
 all: build
 
@@ -37,6 +37,13 @@ run: build
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+
+# The performance harness (docs/bench.md), kept out of `make test`: generates the corpora, runs
+# every measurement with its verification against the truth, and writes
+# $(BUILD)/bench/results.md and results.csv. Knobs: BENCH_SIZES, BENCH_RUNS,
+# BENCH_STREAM_SECONDS, BENCH_OUT, BENCH_CAP_S (bench/run.sh lists them all).
+bench: build
+	BUILD=$(BUILD) bash bench/run.sh
 
 build-asan: deps
 	cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DCADRE_SANITIZE=address,undefined

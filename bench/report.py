@@ -1,0 +1,166 @@
+#!/usr/bin/python3
+"""report.py CSV NOTES - derives the scaling figures from the raw rows bench/run.sh wrote
+(time per observation, the fitted exponent, the N-host model), appends them to CSV as rows,
+and prints results.md: the targets of issue 6 with their status, then every row.
+Standard library only."""
+import csv
+import math
+import sys
+
+FIELDS = ["measurement", "n", "runs", "median_s", "obs_per_s", "peak_rss_mib", "ratio",
+          "verified", "command"]
+
+
+def num(v):
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def fit_loglog(points):
+    """Least squares slope of log t over log n; None with fewer than two points."""
+    pts = [(math.log(n), math.log(t)) for n, t in points if n > 0 and t and t > 0]
+    if len(pts) < 2:
+        return None
+    mx = sum(x for x, _ in pts) / len(pts)
+    my = sum(y for _, y in pts) / len(pts)
+    sxx = sum((x - mx) ** 2 for x, _ in pts)
+    if sxx == 0:
+        return None
+    return sum((x - mx) * (y - my) for x, y in pts) / sxx
+
+
+def fit_amdahl(points):
+    """t(s) = a + b / s by least squares over (1/s, t); None with fewer than two points."""
+    if len(points) < 2:
+        return None
+    xs = [1.0 / s for s, _ in points]
+    ys = [t for _, t in points]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    sxx = sum((x - mx) ** 2 for x in xs)
+    if sxx == 0:
+        return None
+    b = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx
+    return my - b * mx, b
+
+
+def main(argv):
+    path, notes_path = argv[1], argv[2]
+    with open(path, newline="") as f:
+        rows = [r for r in csv.DictReader(f) if not r["measurement"].startswith(("fit_", "per_obs_", "model_"))]
+    derived = []
+
+    for m in ("batch_cluster", "batch_run"):
+        pts = [(int(r["n"]), num(r["median_s"])) for r in rows
+               if r["measurement"] == m and num(r["median_s"])]
+        for n, t in pts:
+            derived.append({"measurement": f"per_obs_us_{m[6:]}", "n": n, "ratio": f"{1e6 * t / n:.2f}",
+                            "verified": "microseconds per observation (median_s / n)",
+                            "command": m})
+        big = [(n, t) for n, t in pts if n >= 10000]
+        e = fit_loglog(big)
+        derived.append({"measurement": f"fit_exponent_{m[6:]}", "n": ",".join(str(n) for n, _ in big),
+                        "ratio": "" if e is None else f"{e:.3f}",
+                        "verified": "least-squares slope of log(time) on log(n) over n >= 10^4"
+                        + ("" if e is not None else " (fewer than two sizes)"),
+                        "command": m})
+
+    for prefix in ("scale_procs_shards_", "scale_embedded_shards_"):
+        one = next((num(r["median_s"]) for r in rows if r["measurement"] == prefix + "1"), None)
+        for r in rows:
+            if r["measurement"].startswith(prefix) and one and num(r["median_s"]):
+                r["ratio"] = f"{one / num(r['median_s']):.2f}"
+                if "speed-up" not in r["verified"]:
+                    r["verified"] += "; ratio = speed-up over 1 shard"
+
+    scale = [(int(r["measurement"].rsplit("_", 1)[1]), num(r["median_s"]), int(r["n"]))
+             for r in rows if r["measurement"].startswith("scale_procs_shards_") and num(r["median_s"])]
+    fit = fit_amdahl([(s, t) for s, t, _ in scale])
+    if fit and scale:
+        a, b = fit
+        n = scale[0][2]
+        for hosts in (1, 2, 4, 8, 16):
+            t = a + b / hosts
+            derived.append({"measurement": "model_hosts", "n": hosts,
+                            "median_s": f"{t:.3f}", "obs_per_s": f"{n / t:.1f}" if t > 0 else "",
+                            "verified": f"model t(N) = a + b/N fitted on the shard-process runs: "
+                                        f"a = {a:.3f} s serial (broker, merger, client), b = {b:.3f} s "
+                                        f"shard work for {n} obs; N = shard hosts, one shard each; "
+                                        f"ceiling {n / a:.0f} obs/s" if a > 0 else "serial part fitted <= 0: "
+                                        "the runs do not separate serial and parallel work",
+                            "command": "bench/report.py"})
+
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=FIELDS)
+        w.writeheader()
+        for r in rows + derived:
+            w.writerow({k: r.get(k, "") for k in FIELDS})
+
+    def find(m, n=None):
+        for r in rows + derived:
+            if r["measurement"] == m and (n is None or str(r["n"]) == str(n)):
+                return r
+        return None
+
+    def status(ok):
+        return "n/a" if ok is None else ("met" if ok else "NOT met")
+
+    out = ["# cadre benchmark results", "",
+           "Written by `make bench` (bench/run.sh, docs/bench.md). Times are wall-clock medians of "
+           "`runs` runs; peak RSS is `/usr/bin/time -f %M` (the LMDB data directory is listed "
+           "separately, `batch_run_lmdb_mib`).", "", "## Targets (issue 6)", "",
+           "| target | measured | status |", "|---|---|---|"]
+    big = find("batch_run", 10000020)
+    if big and num(big["median_s"]):
+        t, rss = num(big["median_s"]), num(big["peak_rss_mib"]) or 0
+        anon = rss
+        if "(LMDB maps excluded) " in big["verified"]:
+            anon = num(big["verified"].split("(LMDB maps excluded) ", 1)[1].split(" ", 1)[0]) or rss
+        out.append(f"| 10^7 obs batch (`cadre run`) < 60 s, RSS < 4 GiB (LMDB map excluded) | {t:.1f} s, "
+                   f"{anon:.0f} MiB without LMDB pages ({rss:.0f} MiB with) | "
+                   f"{status(t < 60 and anon < 4096)} |")
+    else:
+        out.append(f"| 10^7 obs batch (`cadre run`) < 60 s, RSS < 4 GiB | "
+                   f"{big['verified'] if big else 'not run'} | {status(False) if big else 'n/a'} |")
+    s = find("stream_ingest")
+    v = num(s["obs_per_s"]) if s else None
+    out.append(f"| sustained ingest >= 100,000 obs/s with acks (second half of the run) | {'' if v is None else f'{v:.0f} obs/s'} | "
+               f"{status(None if v is None else v >= 100000)} |")
+    for m, what in (("stream_at_rate", "at a fixed offered rate"), ("stream", "at the highest rate")):
+        s = find(m + "_latency_p99_ms")
+        v = num(s["ratio"]) if s else None
+        rate = find(m + "_ingest")
+        offered = ""
+        if rate and "offered " in rate["verified"]:
+            offered = " (" + rate["verified"].split("offered ", 1)[1].split(";", 1)[0] + ")"
+        out.append(f"| ack -> identity event p99 <= 50 ms, {what}{offered} | {'' if v is None else f'{v:.1f} ms'} | "
+                   f"{status(None if v is None else v <= 50)} |")
+    for m, what in (("ref_vs_cluster", "`cadre cluster`"), ("ref_vs_run", "`cadre run`")):
+        s = find(m)
+        v = num(s["ratio"]) if s else None
+        out.append(f"| {what} >= 1000x the all-pairs reference at {s['n'] if s else '20000'} obs | "
+                   f"{'' if v is None else f'{v:.0f}x'} | {status(None if v is None else v >= 1000)} |")
+    for m in ("fit_exponent_cluster", "fit_exponent_run"):
+        s = find(m)
+        v = num(s["ratio"]) if s else None
+        out.append(f"| near-linear: {m} (n = {s['n'] if s else ''}) <= 1.15 | {'' if v is None else f'{v:.3f}'} | "
+                   f"{status(None if v is None else v <= 1.15)} |")
+    for r in rows:
+        if r["measurement"].startswith("skew_") and num(r["ratio"]):
+            v = num(r["ratio"])
+            out.append(f"| skew not quadratic: {r['measurement']} n={r['n']} time ratio to unskewed <= 2 | "
+                       f"{v:.2f} | {status(v <= 2)} |")
+    out += ["", "## All measurements", "",
+            "| " + " | ".join(FIELDS) + " |", "|" + "---|" * len(FIELDS)]
+    for r in rows + derived:
+        out.append("| " + " | ".join(str(r.get(k, "")).replace("|", "\\|") for k in FIELDS) + " |")
+    out += ["", "## Notes", ""]
+    with open(notes_path) as f:
+        out += [f"- {line.rstrip()}" for line in f if line.strip()]
+    print("\n".join(out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,493 @@
+#!/usr/bin/env bash
+# run.sh - `make bench`: generates the corpora, runs every measurement of docs/bench.md, checks
+# every result against the truth (or against cadre cluster / the brute-force reference) in the
+# same run, and writes $BENCH_OUT/results.csv and results.md. Not part of `make test`.
+#
+# Knobs (environment):
+#   BENCH_SIZES           batch sizes (default "1000 10000 100000 1000000 10000000")
+#   BENCH_RUNS            runs per measurement, the median is reported (default 3)
+#   BENCH_STREAM_SECONDS  length of the streaming measurement (default 300)
+#   BENCH_OUT             output directory (default build/bench)
+#   BENCH_CAP_S           a measurement projected to take longer than this is skipped and
+#                         said so; every command is also killed after it (default 900)
+#   BENCH_REF_N           size of the brute-force comparison (default 20000)
+#   BENCH_SKEW_SIZES      sizes of the skewed corpora (default "100000 1000000"; only sizes
+#                         that are also in BENCH_SIZES run)
+#   BENCH_SKEW_PAYLOAD    holders of the skewed payload (default 100000)
+#   BENCH_SCALE_N         corpus size of the scale-out runs (default: the largest of
+#                         BENCH_SIZES up to 1000000)
+#   BENCH_SHARDS          shard counts of the scale-out runs (default "1 2 4")
+#   BENCH_RECONCILE_EVERY clustering.reconcile_every of the streaming engine (default 1000)
+#   BENCH_STREAM_RATE     offered rate of the streaming client, obs/s, 0 = as fast as acks
+#                         allow (default 0)
+#   BENCH_STREAM_LAT_RATE offered rate of the second streaming run (default: half the
+#                         sustained rate of the first, at most 100000)
+#   BENCH_STREAM_FLUSH_MS the second streaming run also sends FLUSH every this many ms, one at
+#                         a time (default 10; 0 = only reconcile_every reconciles)
+#   BENCH_STREAM_MAX_RATE sizes the streaming corpus: SECONDS x this many records (default
+#                         30000); a cached batch corpus that large is reused
+#   BENCH_KEEP            1 keeps the corpora and outputs of every run (default: corpora only)
+# The whole script is one compound command, read before anything runs: editing this file
+# while a bench is running does not change the running bench.
+{
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+B=${BUILD:-build}
+SIZES=${BENCH_SIZES:-1000 10000 100000 1000000 10000000}
+RUNS=${BENCH_RUNS:-3}
+STREAM_S=${BENCH_STREAM_SECONDS:-300}
+OUT=${BENCH_OUT:-$B/bench}
+CAP_S=${BENCH_CAP_S:-900}
+REF_N=${BENCH_REF_N:-20000}
+SKEW_SIZES=${BENCH_SKEW_SIZES:-100000 1000000}
+SKEW_PAYLOAD=${BENCH_SKEW_PAYLOAD:-100000}
+SHARD_COUNTS=${BENCH_SHARDS:-1 2 4}
+RECONCILE_EVERY=${BENCH_RECONCILE_EVERY:-1000}
+STREAM_RATE=${BENCH_STREAM_RATE:-0}
+STREAM_MAX_RATE=${BENCH_STREAM_MAX_RATE:-30000}
+PY=${BENCH_PYTHON:-/usr/bin/python3}
+SPEC=fixtures/campaigns/noise_floor.yaml
+CADRE=$B/cadre
+for f in "$CADRE" "$B/cadre-broker" "$B/cadre-shard" "$B/cadre-merger" "$B/cadre_ref_bench" \
+    "$B/cadre_stream_bench" /usr/bin/time; do
+    [ -x "$f" ] || { echo "bench: $f is missing (make build; apt-get install time)" >&2; exit 1; }
+done
+if [ -z "${BENCH_SCALE_N:-}" ]; then
+    BENCH_SCALE_N=0
+    for n in $SIZES; do ((n <= 1000000 && n > BENCH_SCALE_N)) && BENCH_SCALE_N=$n; done
+fi
+SCALE_N=$BENCH_SCALE_N
+
+mkdir -p "$OUT/corpora" "$OUT/work"
+OUT=$(cd "$OUT" && pwd)
+CORP=$OUT/corpora
+WORK=$OUT/work
+CSV=$OUT/results.csv
+NOTES=$OUT/notes.txt
+LOG=$OUT/bench.log
+: >"$NOTES"
+echo "measurement,n,runs,median_s,obs_per_s,peak_rss_mib,ratio,verified,command" >"$CSV"
+BENCH_T0=$SECONDS
+ENGINE_PIDS=()
+cleanup() {
+    local p
+    for p in "${ENGINE_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+
+say() { printf '[bench %5ds] %s\n' "$((SECONDS - BENCH_T0))" "$*" | tee -a "$LOG" >&2; }
+note() { printf '%s\n' "$*" >>"$NOTES"; say "note: $*"; }
+# csv_row MEASUREMENT N RUNS MEDIAN OBS_PER_S RSS_MIB RATIO VERIFIED COMMAND
+csv_row() {
+    local cmd=${9//\"/\"\"} ver=${8//\"/\"\"}
+    printf '%s,%s,%s,%s,%s,%s,%s,"%s","%s"\n' "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$ver" "$cmd" >>"$CSV"
+}
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{v[NR]=$1} END {if (NR == 0) print ""; else if (NR % 2) print v[(NR+1)/2]; else printf "%.3f\n", (v[NR/2]+v[NR/2+1])/2}'; }
+maxof() { tr ' ' '\n' | grep -v '^$' | sort -g | tail -n1; }
+div() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f", a / b; else print "" }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "" }'; }
+count_records() { "$CADRE" check "$1" 2>/dev/null | sed -n 's/^\([0-9]*\) records.*/\1/p'; }
+# Relative path for the table's command column.
+rel() { local p=$1; printf '%s' "${p#"$ROOT"/}"; }
+
+# corpus N: path of the cached noise_floor corpus with ceil(N/30) copies (N rounded up to 30).
+corpus() {
+    local n=$1 copies
+    copies=$(((n + 29) / 30))
+    local f=$CORP/noise_floor-$n.msgpack
+    if [ ! -s "$f" ]; then
+        say "gen $f ($copies copies)"
+        "$CADRE" gen "$SPEC" --replicate "$copies" --out "$f.tmp.msgpack" --summary |
+            sed -n 's/.*(\([0-9]*\) observations).*/\1/p' >"$f.count"
+        mv "$f.tmp.msgpack" "$f"
+    fi
+    printf '%s' "$f"
+}
+# n_of CORPUS: its number of observations (from gen's summary, else counted).
+n_of() { local f=$1; [ -s "$f.count" ] || count_records "$f" >"$f.count"; cat "$f.count"; }
+
+# timed LABEL CMD...: one run under /usr/bin/time and `timeout CAP_S`; sets T_WALL, T_RSS_KIB,
+# T_RC. The command's output goes to $WORK/LABEL.out / .err.
+timed() {
+    local label=$1
+    shift
+    local tf=$WORK/$label.time tpid
+    set +e
+    /usr/bin/time -f '%e %M' -o "$tf" timeout "$CAP_S" "$@" >"$WORK/$label.out" 2>"$WORK/$label.err" &
+    tpid=$!
+    T_ANON_KIB=$(anon_sampler "$tpid")
+    wait "$tpid"
+    T_RC=$?
+    set -e
+    read -r T_WALL T_RSS_KIB < <(tail -n1 "$tf")
+    # `timeout` is the timed process: its RSS is the child's, as /usr/bin/time reports the
+    # largest of the process tree's waited-for children (getrusage RUSAGE_CHILDREN).
+}
+
+# anon_sampler PID: until PID exits, samples every 0.2 s the anonymous resident memory
+# (RssAnon + RssShmem, /proc/PID/status) of PID's process tree and prints the largest sum,
+# KiB: the peak RSS without the file-backed pages, i.e. without the LMDB maps.
+anon_sampler() {
+    local root=$1 max=0 sum p pids k
+    while kill -0 "$root" 2>/dev/null; do
+        pids="$root $(pgrep -P "$root" | tr '\n' ' ')"
+        for p in $(pgrep -P "$root"); do pids+=" $(pgrep -P "$p" | tr '\n' ' ')"; done
+        sum=0
+        for p in $pids; do
+            k=$(awk '/^(RssAnon|RssShmem):/ { s += $2 } END { print s + 0 }' "/proc/$p/status" 2>/dev/null || echo 0)
+            sum=$((sum + ${k:-0}))
+        done
+        ((sum > max)) && max=$sum
+        sleep 0.2
+    done
+    echo "$max"
+}
+
+# projected PREV_N PREV_S N: linear projection (a lower bound when the cost grows faster).
+projected() { awk -v a="$1" -v t="$2" -v n="$3" 'BEGIN { printf "%.0f", t * n / a }'; }
+
+# repeat MEASUREMENT N CORPUS_FOR_RATE PROJECTED -- CMD...: runs CMD RUNS times (once when the
+# projection times RUNS exceeds the cap), sets R_MED, R_RSS (MiB, max), R_RUNS, R_FAIL.
+repeat() {
+    local m=$1 n=$2 proj=$3
+    shift 4
+    local runs=$RUNS walls=() rss=() anon=() k
+    if [ -n "$proj" ] && ((proj * RUNS > CAP_S)); then runs=1; fi
+    R_FAIL=""
+    for ((k = 1; k <= runs; k++)); do
+        [ -n "${PRE_RUN:-}" ] && eval "$PRE_RUN"
+        timed "$m-$n-$k" "$@"
+        if ((T_RC != 0)); then
+            R_FAIL="exit $T_RC$( ((T_RC == 124)) && echo " (killed after ${CAP_S} s)")"
+            say "$m n=$n run $k failed: $R_FAIL; $(tail -n2 "$WORK/$m-$n-$k.err" | tr '\n' ' ')"
+            break
+        fi
+        walls+=("$T_WALL")
+        rss+=("$T_RSS_KIB")
+        anon+=("$T_ANON_KIB")
+        [ -n "${POST_RUN:-}" ] && eval "$POST_RUN"
+        say "$m n=$n run $k: ${T_WALL} s, $((T_RSS_KIB / 1024)) MiB"
+    done
+    R_RUNS=${#walls[@]}
+    R_MED=$(echo "${walls[*]:-}" | median)
+    R_RSS=$(awk -v k="$(echo "${rss[*]:-}" | maxof)" 'BEGIN { if (k != "") printf "%.0f", k / 1024 }')
+    R_ANON=$(awk -v k="$(echo "${anon[*]:-}" | maxof)" 'BEGIN { if (k != "") printf "%.0f", k / 1024 }')
+}
+
+scores() { # CORPUS ASSIGNMENTS: "ARI identity X, campaign Y"
+    local i c
+    i=$("$CADRE" score "$1" "$2" --level identity --layer identity | sed -n 's/.*"adjusted_rand_index": \([^,]*\),.*/\1/p')
+    c=$("$CADRE" score "$1" "$2" --level campaign --layer campaign | sed -n 's/.*"adjusted_rand_index": \([^,]*\),.*/\1/p')
+    printf 'ARI identity %.4f campaign %.4f' "$i" "$c"
+}
+
+# The embedded engine's configuration: roomy LMDB maps (address space, not memory).
+RUN_CFG=$OUT/run.yaml
+cat >"$RUN_CFG" <<YAML
+log_level: warn
+broker:
+  map_size_mb: 262144
+shard:
+  map_size_mb: 65536
+merger:
+  map_size_mb: 262144
+YAML
+
+# ------------------------------------------------------------------------------------------
+# (a) batch scaling: cadre cluster and cadre run per size
+say "batch scaling: sizes $SIZES, $RUNS runs"
+prev_n_cl="" prev_t_cl="" prev_n_run="" prev_t_run=""
+for size in $SIZES; do
+    f=$(corpus "$size")
+    n=$(n_of "$f")
+    cl_out=$WORK/cluster-$size.jsonl
+    proj=""
+    [ -n "$prev_n_cl" ] && proj=$(projected "$prev_n_cl" "$prev_t_cl" "$n")
+    cl_ok=0
+    if [ -n "$proj" ] && ((proj > CAP_S)); then
+        csv_row batch_cluster "$n" 0 "" "" "" "" "skipped: projected $proj s" \
+            "cadre cluster $(rel "$f") --out ASSIGN --quiet"
+    else
+        repeat batch_cluster "$n" "$proj" -- "$CADRE" cluster "$f" --out "$cl_out" --quiet
+        if [ -n "$R_FAIL" ]; then
+            csv_row batch_cluster "$n" "$R_RUNS" "" "" "" "" "FAILED: $R_FAIL" \
+                "cadre cluster $(rel "$f") --out ASSIGN --quiet"
+        else
+            ver=$(scores "$f" "$cl_out")
+            csv_row batch_cluster "$n" "$R_RUNS" "$R_MED" "$(div "$n" "$R_MED")" "$R_RSS" "" "$ver" \
+                "cadre cluster $(rel "$f") --out ASSIGN --quiet"
+            prev_n_cl=$n prev_t_cl=$R_MED cl_ok=1
+        fi
+    fi
+    run_out=$WORK/run-$size.jsonl
+    data=$WORK/run-data
+    proj=""
+    [ -n "$prev_n_run" ] && proj=$(projected "$prev_n_run" "$prev_t_run" "$n")
+    cmd="cadre run $(rel "$f") --config $(rel "$RUN_CFG") --data-dir DIR --out ASSIGN --quiet"
+    if [ -n "$proj" ] && ((proj > CAP_S)); then
+        csv_row batch_run "$n" 0 "" "" "" "" "skipped: projected $proj s" "$cmd"
+        continue
+    fi
+    PRE_RUN='rm -rf "$data"' POST_RUN='DATA_KIB=$(du -sk "$data" | cut -f1)' \
+        repeat batch_run "$n" "$proj" -- "$CADRE" run "$f" --config "$RUN_CFG" --data-dir "$data" \
+        --out "$run_out" --quiet
+    rm -rf "$data"
+    if [ -n "$R_FAIL" ]; then
+        csv_row batch_run "$n" "$R_RUNS" "" "" "" "" "FAILED: $R_FAIL" "$cmd"
+        continue
+    fi
+    if ((cl_ok)) && cmp -s "$run_out" "$cl_out"; then
+        ver="identical to cadre cluster; $(scores "$f" "$run_out")"
+    elif ((cl_ok)); then
+        ver="DIFFERS from cadre cluster; $(scores "$f" "$run_out")"
+    else
+        ver=$(scores "$f" "$run_out")
+    fi
+    csv_row batch_run "$n" "$R_RUNS" "$R_MED" "$(div "$n" "$R_MED")" "$R_RSS" "" \
+        "$ver; peak RSS without file-backed pages (LMDB maps excluded) $R_ANON MiB" "$cmd"
+    csv_row batch_run_lmdb_mib "$n" 1 "" "" "$((DATA_KIB / 1024))" "" "size of the data directory after the run (not in peak RSS)" "du -sk DIR"
+    prev_n_run=$n prev_t_run=$R_MED
+    [ "${BENCH_KEEP:-0}" = 1 ] || rm -f "$run_out"
+done
+
+# ------------------------------------------------------------------------------------------
+# (b) brute-force reference vs cadre at REF_N observations, in the same run
+say "brute-force ratio at $REF_N"
+f=$(corpus "$REF_N")
+n=$(n_of "$f")
+repeat ref_allpairs "$n" "" -- "$B/cadre_ref_bench" "$f" --out "$WORK/ref.jsonl"
+ref_t=$R_MED ref_fail=$R_FAIL ref_rss=$R_RSS ref_runs=$R_RUNS
+repeat ref_cadre_cluster "$n" "" -- "$CADRE" cluster "$f" --out "$WORK/ref-cluster.jsonl" --quiet
+cl_t=$R_MED cl_rss=$R_RSS cl_runs=$R_RUNS
+PRE_RUN='rm -rf "$WORK/ref-data"' \
+    repeat ref_cadre_run "$n" "" -- "$CADRE" run "$f" --config "$RUN_CFG" --data-dir "$WORK/ref-data" --out "$WORK/ref-run.jsonl" --quiet
+rm -rf "$WORK/ref-data"
+run_t=$R_MED run_rss=$R_RSS run_runs=$R_RUNS
+if [ -z "$ref_fail" ]; then
+    pc=$("$PY" bench/partcmp.py "$WORK/ref.jsonl" "$WORK/ref-cluster.jsonl" || true)
+    pr=$("$PY" bench/partcmp.py "$WORK/ref.jsonl" "$WORK/ref-run.jsonl" || true)
+    csv_row ref_allpairs "$n" "$ref_runs" "$ref_t" "$(div "$n" "$ref_t")" "$ref_rss" "" "$(scores "$f" "$WORK/ref.jsonl")" \
+        "cadre_ref_bench $(rel "$f") --out ASSIGN"
+    csv_row ref_vs_cluster "$n" "$cl_runs" "$cl_t" "$(div "$n" "$cl_t")" "$cl_rss" "$(ratio "$ref_t" "$cl_t")" \
+        "partition vs reference: $pc" "cadre cluster $(rel "$f") --out ASSIGN --quiet"
+    csv_row ref_vs_run "$n" "$run_runs" "$run_t" "$(div "$n" "$run_t")" "$run_rss" "$(ratio "$ref_t" "$run_t")" \
+        "partition vs reference: $pr" "cadre run $(rel "$f") --config $(rel "$RUN_CFG") --out ASSIGN --quiet"
+else
+    csv_row ref_allpairs "$n" 0 "" "" "" "" "FAILED: $ref_fail" "cadre_ref_bench $(rel "$f")"
+fi
+
+# ------------------------------------------------------------------------------------------
+# (c) skewed corpora against the unskewed corpus of the same size
+for size in $SKEW_SIZES; do
+    case " $SIZES " in *" $size "*) ;; *) continue ;; esac
+    base=$(corpus "$size")
+    n=$(n_of "$base")
+    base_cl=$(awk -F, -v n="$n" '$1 == "batch_cluster" && $2 == n { print $4 }' "$CSV")
+    base_run=$(awk -F, -v n="$n" '$1 == "batch_run" && $2 == n { print $4 }' "$CSV")
+    k=$((SKEW_PAYLOAD < n ? SKEW_PAYLOAD : n))
+    for kind in payload hassh; do
+        sf=$CORP/skew-$kind-$size.msgpack
+        if [ ! -s "$sf" ]; then
+            say "skewed corpus $sf"
+            if [ "$kind" = payload ]; then
+                "$PY" bench/skew.py payload "$k" "$base" "$sf.tmp"
+            else
+                "$PY" bench/skew.py hassh "$base" "$sf.tmp"
+            fi
+            mv "$sf.tmp" "$sf"
+        fi
+        desc="one payload held by $k observations"
+        [ "$kind" = hassh ] && desc="one HASSH held by all $n observations"
+        repeat "skew_${kind}_cluster" "$n" "" -- "$CADRE" cluster "$sf" --out "$WORK/skew-cl.jsonl" --quiet
+        if [ -n "$R_FAIL" ]; then
+            csv_row "skew_${kind}_cluster" "$n" "$R_RUNS" "" "" "" "" "FAILED: $R_FAIL ($desc)" "cadre cluster $(rel "$sf") --quiet"
+            continue
+        fi
+        csv_row "skew_${kind}_cluster" "$n" "$R_RUNS" "$R_MED" "$(div "$n" "$R_MED")" "$R_RSS" "$(ratio "$R_MED" "$base_cl")" \
+            "$desc; ratio = skewed / unskewed time; $(scores "$sf" "$WORK/skew-cl.jsonl")" \
+            "python3 bench/skew.py $kind ...; cadre cluster $(rel "$sf") --out ASSIGN --quiet"
+        PRE_RUN='rm -rf "$WORK/skew-data"' \
+            repeat "skew_${kind}_run" "$n" "" -- "$CADRE" run "$sf" --config "$RUN_CFG" --data-dir "$WORK/skew-data" --out "$WORK/skew-run.jsonl" --quiet
+        rm -rf "$WORK/skew-data"
+        if [ -n "$R_FAIL" ]; then
+            csv_row "skew_${kind}_run" "$n" "$R_RUNS" "" "" "" "" "FAILED: $R_FAIL ($desc)" "cadre run $(rel "$sf") --quiet"
+            continue
+        fi
+        same="DIFFERS from cadre cluster"
+        cmp -s "$WORK/skew-run.jsonl" "$WORK/skew-cl.jsonl" && same="identical to cadre cluster"
+        csv_row "skew_${kind}_run" "$n" "$R_RUNS" "$R_MED" "$(div "$n" "$R_MED")" "$R_RSS" "$(ratio "$R_MED" "$base_run")" \
+            "$desc; $same" "cadre run $(rel "$sf") --config $(rel "$RUN_CFG") --out ASSIGN --quiet"
+    done
+done
+
+# ------------------------------------------------------------------------------------------
+# The multi-process engine (broker + SHARDS shards + merger over ipc://, as tests/it do).
+# engine_start DIR SHARDS RECONCILE_EVERY: writes DIR/cadre.yaml, starts the processes,
+# waits for the merger's health answer.
+engine_start() {
+    local dir=$1 shards=$2 every=$3 k
+    rm -rf "$dir"
+    mkdir -p "$dir/data"
+    cat >"$dir/cadre.yaml" <<YAML
+data_dir: $dir/data
+shards: $shards
+log_level: warn
+broker:
+  ingest: ipc://$dir/ingest
+  backend: ipc://$dir/backend
+  map_size_mb: 262144
+shard:
+  map_size_mb: 65536
+merger:
+  shards: ipc://$dir/merger-shards
+  events: ipc://$dir/events
+  query: ipc://$dir/query
+  map_size_mb: 262144
+clustering:
+  reconcile_every: $every
+YAML
+    ENGINE_PIDS=()
+    "$B/cadre-merger" --config "$dir/cadre.yaml" 2>"$dir/merger.log" &
+    ENGINE_PIDS+=($!)
+    "$B/cadre-broker" --config "$dir/cadre.yaml" 2>"$dir/broker.log" &
+    ENGINE_PIDS+=($!)
+    for ((k = 0; k < shards; k++)); do
+        "$B/cadre-shard" --config "$dir/cadre.yaml" --id "$k" 2>"$dir/shard$k.log" &
+        ENGINE_PIDS+=($!)
+    done
+    for ((k = 0; k < 300; k++)); do
+        "$CADRE" query --config "$dir/cadre.yaml" health --timeout-ms 500 >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    echo "bench: the engine in $dir did not start" >&2
+    return 1
+}
+# engine_rss_mib: the sum of the processes' peak RSS (VmHWM), MiB.
+engine_rss_mib() {
+    local p s=0 k
+    for p in "${ENGINE_PIDS[@]}"; do
+        k=$(awk '/^VmHWM:/ { print $2 }' "/proc/$p/status" 2>/dev/null || echo 0)
+        s=$((s + ${k:-0}))
+    done
+    echo $((s / 1024))
+}
+engine_stop() {
+    local p
+    for p in "${ENGINE_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+    for p in "${ENGINE_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+    ENGINE_PIDS=()
+}
+
+# ------------------------------------------------------------------------------------------
+# (d) streaming: sustained acked ingest and ack -> identity event latency, 1 shard process.
+# Two runs on fresh engines: at the highest rate the acks allow (throughput; the latency then
+# includes the queue of up to broker.max_lag inputs), then at a fixed offered rate
+# (BENCH_STREAM_LAT_RATE, default half the sustained rate of the first run, at most 100,000).
+say "streaming: $STREAM_S s, reconcile_every $RECONCILE_EVERY"
+need=$((STREAM_S * STREAM_MAX_RATE))
+sc=""
+for size in $SIZES; do
+    if [ -s "$CORP/noise_floor-$size.msgpack" ] && ((size >= need)); then
+        sc=$CORP/noise_floor-$size.msgpack
+        break
+    fi
+done
+[ -n "$sc" ] || sc=$(corpus "$need")
+# stream_run LABEL RATE FLUSH_MS: one run; rows LABEL_ingest and LABEL_latency_p99_ms; sets S_RATE to
+# the sustained rate (second half of the period).
+stream_run() {
+    local label=$1 rate=$2 flush_ms=$3 dir=$WORK/stream rc rss cmd ver j sent
+    S_RATE=""
+    engine_start "$dir" 1 "$RECONCILE_EVERY"
+    set +e
+    timeout $((STREAM_S + CAP_S)) "$B/cadre_stream_bench" --ingest "ipc://$dir/ingest" --events "ipc://$dir/events" \
+        "$sc" --seconds "$STREAM_S" --rate "$rate" --flush-ms "$flush_ms" --sent "$WORK/stream-sent.msgpack" \
+        >"$WORK/$label.json" 2>"$WORK/$label.err"
+    rc=$?
+    set -e
+    rss=$(engine_rss_mib)
+    cmd="cadre_stream_bench --ingest ipc://... --events ipc://... $(rel "$sc") --seconds $STREAM_S --rate $rate --flush-ms $flush_ms (broker + 1 shard + merger, reconcile_every $RECONCILE_EVERY)"
+    if ((rc == 0)); then
+        "$CADRE" query --config "$dir/cadre.yaml" assignments --out "$WORK/stream-assign.jsonl"
+        ver=$(scores "$WORK/stream-sent.msgpack" "$WORK/stream-assign.jsonl")
+        j=$WORK/$label.json
+        get() { sed -n "s/.*\"$1\": \([0-9.]*\).*/\1/p" "$j"; }
+        sent=$(get acked)
+        S_RATE=$(get obs_per_s_2nd_half)
+        csv_row "${label}_ingest" "$sent" 1 "$(get seconds)" "$S_RATE" "$rss" "" \
+            "obs_per_s = acks/s over the second half; whole period $(get obs_per_s) obs/s; offered $( ((rate > 0)) && echo "$rate obs/s" || echo "as fast as acked"); FLUSH every $flush_ms ms (0: none), $(get flushes) answered; final flush $(get flush_s) s; client CPU $(get client_cpu_s) s; $ver" "$cmd"
+        csv_row "${label}_latency_p99_ms" "$sent" 1 "" "" "" "$(get lat_ms_p99)" \
+            "ratio = p99 ack -> identity event in ms; p50 $(get lat_ms_p50) ms, p90 $(get lat_ms_p90) ms, max $(get lat_ms_max) ms; $(get matched) matched, $(get missing) missing; submit -> ack p99 $(get ack_ms_p99) ms" "$cmd"
+        sed "s/^/$label: /" "$WORK/$label.err" >>"$NOTES"
+    else
+        csv_row "${label}_ingest" "" 0 "" "" "$rss" "" "FAILED: exit $rc: $(tr '\n' ' ' <"$WORK/$label.err")" "$cmd"
+    fi
+    engine_stop
+    rm -rf "$dir" "$WORK/stream-sent.msgpack" "$WORK/stream-assign.jsonl"
+    say "$label done: $(cat "$WORK/$label.json" 2>/dev/null)"
+}
+stream_run stream "$STREAM_RATE" 0
+lat_rate=${BENCH_STREAM_LAT_RATE:-}
+if [ -z "$lat_rate" ] && [ -n "$S_RATE" ]; then
+    lat_rate=$(awk -v r="$S_RATE" 'BEGIN { r = int(r / 2); print (r > 100000 ? 100000 : (r < 1 ? 1 : r)) }')
+fi
+[ -n "$lat_rate" ] && [ "$lat_rate" != 0 ] && stream_run stream_at_rate "$lat_rate" "${BENCH_STREAM_FLUSH_MS:-10}"
+
+# ------------------------------------------------------------------------------------------
+# (e) scale-out: the same corpus through 1, 2, 4 shard processes (cadre send, end to end
+# including the final reconciliation) and through the embedded engine with --shards 1, 2, 4.
+if ((SCALE_N > 0)); then
+    f=$(corpus "$SCALE_N")
+    n=$(n_of "$f")
+    cl_ref=$WORK/cluster-$SCALE_N.jsonl
+    [ -s "$cl_ref" ] || "$CADRE" cluster "$f" --out "$cl_ref" --quiet
+    for s in $SHARD_COUNTS; do
+        dir=$WORK/scale
+        walls=() rss=() ver="" fail=""
+        for ((k = 1; k <= RUNS; k++)); do
+            engine_start "$dir" "$s" 0
+            timed "scale-procs-$s-$k" "$CADRE" send --config "$dir/cadre.yaml" "$f"
+            if ((T_RC != 0)); then fail="exit $T_RC"; engine_stop; break; fi
+            walls+=("$T_WALL")
+            rss+=("$(engine_rss_mib)")
+            "$CADRE" query --config "$dir/cadre.yaml" assignments --out "$WORK/scale.jsonl"
+            if cmp -s "$WORK/scale.jsonl" "$cl_ref"; then ver="identical to cadre cluster"; else ver="DIFFERS from cadre cluster"; fi
+            engine_stop
+            say "scale processes shards=$s run $k: $T_WALL s"
+        done
+        cmd="cadre send --config CFG $(rel "$f") (broker + $s shard processes + merger, ipc://)"
+        if [ -n "$fail" ]; then
+            csv_row "scale_procs_shards_$s" "$n" "${#walls[@]}" "" "" "" "" "FAILED: $fail" "$cmd"
+            continue
+        fi
+        med=$(echo "${walls[*]}" | median)
+        csv_row "scale_procs_shards_$s" "$n" "${#walls[@]}" "$med" "$(div "$n" "$med")" "$(echo "${rss[*]}" | maxof)" "" \
+            "$ver; RSS = sum of the processes' peaks" "$cmd"
+        rm -rf "$dir"
+    done
+    for s in $SHARD_COUNTS; do
+        PRE_RUN='rm -rf "$WORK/scale-data"' \
+            repeat "scale_embedded_shards_$s" "$n" "" -- "$CADRE" run "$f" --config "$RUN_CFG" --shards "$s" \
+            --data-dir "$WORK/scale-data" --out "$WORK/scale-run.jsonl" --quiet
+        rm -rf "$WORK/scale-data"
+        cmd="cadre run $(rel "$f") --config $(rel "$RUN_CFG") --shards $s --out ASSIGN --quiet"
+        if [ -n "$R_FAIL" ]; then
+            csv_row "scale_embedded_shards_$s" "$n" "$R_RUNS" "" "" "" "" "FAILED: $R_FAIL" "$cmd"
+            continue
+        fi
+        ver="DIFFERS from cadre cluster"
+        cmp -s "$WORK/scale-run.jsonl" "$cl_ref" && ver="identical to cadre cluster"
+        csv_row "scale_embedded_shards_$s" "$n" "$R_RUNS" "$R_MED" "$(div "$n" "$R_MED")" "$R_RSS" "" "$ver" "$cmd"
+    done
+fi
+
+# ------------------------------------------------------------------------------------------
+note "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo), load average at the end $(cut -d' ' -f1-3 /proc/loadavg)"
+note "git: $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet 2>/dev/null || echo ' (dirty)'); total bench time $((SECONDS - BENCH_T0)) s"
+"$PY" bench/report.py "$CSV" "$NOTES" >"$OUT/results.md"
+[ "${BENCH_KEEP:-0}" = 1 ] || rm -f "$WORK"/*.jsonl "$WORK"/*.out
+say "wrote $OUT/results.md and $OUT/results.csv"
+cat "$OUT/results.md"
+exit 0
+}

@@ -182,17 +182,8 @@ scores() { # CORPUS ASSIGNMENTS: "ARI identity X, campaign Y"
     printf 'ARI identity %.4f campaign %.4f' "$i" "$c"
 }
 
-# The embedded engine's configuration: roomy LMDB maps (address space, not memory).
-RUN_CFG=$OUT/run.yaml
-cat >"$RUN_CFG" <<YAML
-log_level: warn
-broker:
-  map_size_mb: 262144
-shard:
-  map_size_mb: 65536
-merger:
-  map_size_mb: 262144
-YAML
+# The embedded engine runs with its defaults (no --config): shards one per two cores, LMDB
+# maps of 64/16/64 GiB (address space, not memory), enough for 10^7 observations.
 
 # ------------------------------------------------------------------------------------------
 # (a) batch scaling: cadre cluster and cadre run per size
@@ -224,13 +215,13 @@ for size in $SIZES; do
     data=$WORK/run-data
     proj=""
     [ -n "$prev_n_run" ] && proj=$(projected "$prev_n_run" "$prev_t_run" "$n")
-    cmd="cadre run $(rel "$f") --config $(rel "$RUN_CFG") --data-dir DIR --out ASSIGN --quiet"
+    cmd="cadre run $(rel "$f") --data-dir DIR --out ASSIGN --quiet"
     if [ -n "$proj" ] && ((proj > CAP_S)); then
         csv_row batch_run "$n" 0 "" "" "" "" "skipped: projected $proj s" "$cmd"
         continue
     fi
     PRE_RUN='rm -rf "$data"' POST_RUN='DATA_KIB=$(du -sk "$data" | cut -f1)' \
-        repeat batch_run "$n" "$proj" -- "$CADRE" run "$f" --config "$RUN_CFG" --data-dir "$data" \
+        repeat batch_run "$n" "$proj" -- "$CADRE" run "$f" --data-dir "$data" \
         --out "$run_out" --quiet
     rm -rf "$data"
     if [ -n "$R_FAIL" ]; then
@@ -261,7 +252,7 @@ ref_t=$R_MED ref_fail=$R_FAIL ref_rss=$R_RSS ref_runs=$R_RUNS
 repeat ref_cadre_cluster "$n" "" -- "$CADRE" cluster "$f" --out "$WORK/ref-cluster.jsonl" --quiet
 cl_t=$R_MED cl_rss=$R_RSS cl_runs=$R_RUNS
 PRE_RUN='rm -rf "$WORK/ref-data"' \
-    repeat ref_cadre_run "$n" "" -- "$CADRE" run "$f" --config "$RUN_CFG" --data-dir "$WORK/ref-data" --out "$WORK/ref-run.jsonl" --quiet
+    repeat ref_cadre_run "$n" "" -- "$CADRE" run "$f" --data-dir "$WORK/ref-data" --out "$WORK/ref-run.jsonl" --quiet
 rm -rf "$WORK/ref-data"
 run_t=$R_MED run_rss=$R_RSS run_runs=$R_RUNS
 if [ -z "$ref_fail" ]; then
@@ -272,7 +263,7 @@ if [ -z "$ref_fail" ]; then
     csv_row ref_vs_cluster "$n" "$cl_runs" "$cl_t" "$(div "$n" "$cl_t")" "$cl_rss" "$(ratio "$ref_t" "$cl_t")" \
         "partition vs reference: $pc" "cadre cluster $(rel "$f") --out ASSIGN --quiet"
     csv_row ref_vs_run "$n" "$run_runs" "$run_t" "$(div "$n" "$run_t")" "$run_rss" "$(ratio "$ref_t" "$run_t")" \
-        "partition vs reference: $pr" "cadre run $(rel "$f") --config $(rel "$RUN_CFG") --out ASSIGN --quiet"
+        "partition vs reference: $pr" "cadre run $(rel "$f") --out ASSIGN --quiet"
 else
     csv_row ref_allpairs "$n" 0 "" "" "" "" "FAILED: $ref_fail" "cadre_ref_bench $(rel "$f")"
 fi
@@ -308,7 +299,7 @@ for size in $SKEW_SIZES; do
             "$desc; ratio = skewed / unskewed time; $(scores "$sf" "$WORK/skew-cl.jsonl")" \
             "python3 bench/skew.py $kind ...; cadre cluster $(rel "$sf") --out ASSIGN --quiet"
         PRE_RUN='rm -rf "$WORK/skew-data"' \
-            repeat "skew_${kind}_run" "$n" "" -- "$CADRE" run "$sf" --config "$RUN_CFG" --data-dir "$WORK/skew-data" --out "$WORK/skew-run.jsonl" --quiet
+            repeat "skew_${kind}_run" "$n" "" -- "$CADRE" run "$sf" --data-dir "$WORK/skew-data" --out "$WORK/skew-run.jsonl" --quiet
         rm -rf "$WORK/skew-data"
         if [ -n "$R_FAIL" ]; then
             csv_row "skew_${kind}_run" "$n" "$R_RUNS" "" "" "" "" "FAILED: $R_FAIL ($desc)" "cadre run $(rel "$sf") --quiet"
@@ -317,7 +308,7 @@ for size in $SKEW_SIZES; do
         same="DIFFERS from cadre cluster"
         cmp -s "$WORK/skew-run.jsonl" "$WORK/skew-cl.jsonl" && same="identical to cadre cluster"
         csv_row "skew_${kind}_run" "$n" "$R_RUNS" "$R_MED" "$(div "$n" "$R_MED")" "$R_RSS" "$(ratio "$R_MED" "$base_run")" \
-            "$desc; $same" "cadre run $(rel "$sf") --config $(rel "$RUN_CFG") --out ASSIGN --quiet"
+            "$desc; $same" "cadre run $(rel "$sf") --out ASSIGN --quiet"
     done
 done
 
@@ -468,10 +459,10 @@ if ((SCALE_N > 0)); then
     done
     for s in $SHARD_COUNTS; do
         PRE_RUN='rm -rf "$WORK/scale-data"' \
-            repeat "scale_embedded_shards_$s" "$n" "" -- "$CADRE" run "$f" --config "$RUN_CFG" --shards "$s" \
+            repeat "scale_embedded_shards_$s" "$n" "" -- "$CADRE" run "$f" --shards "$s" \
             --data-dir "$WORK/scale-data" --out "$WORK/scale-run.jsonl" --quiet
         rm -rf "$WORK/scale-data"
-        cmd="cadre run $(rel "$f") --config $(rel "$RUN_CFG") --shards $s --out ASSIGN --quiet"
+        cmd="cadre run $(rel "$f") --shards $s --out ASSIGN --quiet"
         if [ -n "$R_FAIL" ]; then
             csv_row "scale_embedded_shards_$s" "$n" "$R_RUNS" "" "" "" "" "FAILED: $R_FAIL" "$cmd"
             continue

@@ -93,6 +93,7 @@ struct broker_t {
     uint64_t rejected;         /* client records rejected */
     uint64_t duplicates;       /* identical resubmissions acknowledged without journaling */
     uint64_t appended;         /* highest seq appended, the open batch included */
+    bool stream_more;          /* the last streaming pass stopped for time, not for want */
     s_decoded_t *decoded;      /* ring of records decoded at ingest, in seq order */
     size_t dec_head;           /* index of the oldest */
     size_t dec_n;              /* records in the ring */
@@ -661,6 +662,7 @@ s_stream(broker_t *self)
         if (!cur) {
             return CADRE_ESTORE;
         }
+        int64_t until = zclock_mono() + self->cfg->heartbeat_ms / 4;
         s_batches_t b = {.keys = xcalloc(self->n_shards, sizeof(wmsg_keys_t)),
                          .keys_cap = xcalloc(self->n_shards, sizeof(size_t))};
         size_t in_batch = 0;
@@ -682,7 +684,13 @@ s_stream(broker_t *self)
             if (in_batch >= S_STREAM_BATCH) {
                 s_flush_batches(self, &b);
                 in_batch = 0;
+                /* Past max_lag, or a quarter interval spent: the loop resumes from each
+                   peer's position after it has read, committed and heartbeated. */
                 if ((int64_t)(seq - self->merger.applied) > self->cfg->broker.max_lag) {
+                    break;
+                }
+                if (zclock_mono() > until) {
+                    self->stream_more = true; /* poll without waiting, then go on */
                     break;
                 }
             }
@@ -969,7 +977,9 @@ broker_run(broker_t *self, zsock_t *pipe, sigev_t *sig)
             sig_at = n;
             items[n++] = (zmq_pollitem_t){NULL, sig_fd(sig), ZMQ_POLLIN, 0};
         }
-        if (zmq_poll(items, n, self->cfg->heartbeat_ms / 2) < 0 && zmq_errno() != EINTR) {
+        int wait_ms = self->stream_more ? 0 : self->cfg->heartbeat_ms / 2;
+        self->stream_more = false;
+        if (zmq_poll(items, n, wait_ms) < 0 && zmq_errno() != EINTR) {
             break;
         }
         bool stop = false;

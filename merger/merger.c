@@ -149,6 +149,11 @@ merger_new(const cfg_t *cfg)
         zsock_set_linger(socks[i], 1000);
         zsock_set_rcvtimeo(socks[i], 0);
     }
+    /* The broker link carries only control messages (READY, RECONCILED, HEARTBEAT), each
+       repeated or re-derived after a reconnection: a send waits at most one liveness period,
+       so a broker that is gone (or was shut down first, as in `cadre run`) never wedges the
+       merger. */
+    zsock_set_sndtimeo(self->broker, cfg->heartbeat_ms * cfg->liveness);
     zsock_set_router_mandatory(self->shards_sock, 1);
     zsock_set_router_handover(self->shards_sock, 1);
     zsock_set_identity(self->broker, "merger");
@@ -667,6 +672,9 @@ merger_run(merger_t *self, zsock_t *pipe, sigev_t *sig)
             }
             s_on_pipe(self, pipe, m, &stop);
             zmsg_destroy(&m);
+            if (stop) {
+                break; /* $TERM: stop now, peers may be gone already */
+            }
         }
         /* Read for at most a quarter of a heartbeat interval before heartbeats are due. */
         int64_t busy_until = zclock_mono() + self->cfg->heartbeat_ms / 4;

@@ -545,13 +545,18 @@ s_on_query(merger_t *self, zmsg_t *msg)
     }
     proto_get_u64(&f.parts[0], &ref);
     cluster_stats_t st = cluster_stats(merger_state_cluster(self->state));
-    char text[512];
+    merger_timings_t tm = merger_state_timings(self->state);
+    char text[1024];
     snprintf(text, sizeof text,
              "{\"role\": \"merger\", \"applied\": %" PRIu64 ", \"reconciled\": %" PRIu64
              ", \"observations\": %" PRIu64 ", \"identities\": %" PRIu64 ", \"campaigns\": %" PRIu64
-             ", \"events\": %" PRIu64 ", \"dropped\": %" PRIu64 "}",
+             ", \"events\": %" PRIu64 ", \"dropped\": %" PRIu64
+             ", \"timings\": {\"reconciliations\": %" PRIu64
+             ", \"apply_s\": %.6f, \"reconcile_s\": %.6f, \"snapshot_s\": %.6f"
+             ", \"last_reconcile_s\": %.6f, \"last_snapshot_s\": %.6f}}",
              self->applied, self->reconciled, st.observations, st.identities, st.campaigns,
-             self->published, self->dropped);
+             self->published, self->dropped, tm.reconciliations, tm.apply_s, tm.reconcile_s,
+             tm.snapshot_s, tm.last_reconcile_s, tm.last_snapshot_s);
     char err[320];
     /* applied and reconciled never decrease, so their sum changes with the state. */
     if (merger_query_answer(self->qa, merger_state_cluster(self->state),

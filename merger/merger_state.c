@@ -23,6 +23,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /*  The latest forest of one block, as pairs of slots. */
 typedef struct {
@@ -43,6 +44,7 @@ typedef struct {
 
 struct merger_state_t {
     cluster_t *cluster;    /* the engine */
+    merger_timings_t time; /* stage timings */
     u64map_t *block_idx;   /* CCFG_KEY(family, interned value) -> index into forests */
     s_forest_t *forests;   /* per block */
     size_t n_forests;      /* blocks seen */
@@ -119,8 +121,33 @@ s_keep_bytes(merger_state_t *self, size_t slot, const char *bytes, size_t len)
     }
 }
 
+static double
+s_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+merger_timings_t
+merger_state_timings(const merger_state_t *self)
+{
+    return self->time;
+}
+
+static int s_apply_record(merger_state_t *self, const char *bytes, size_t len);
+
 int
 merger_state_apply_record(merger_state_t *self, const char *bytes, size_t len)
+{
+    double t0 = s_now();
+    int rc = s_apply_record(self, bytes, len);
+    self->time.apply_s += s_now() - t0;
+    return rc;
+}
+
+static int
+s_apply_record(merger_state_t *self, const char *bytes, size_t len)
 {
     obs_t *obs = NULL;
     obs_error_t err;
@@ -360,7 +387,10 @@ merger_state_snapshot(merger_state_t *self)
         return -EBUSY;
     }
     if (self->store) {
+        double t0 = s_now();
         int rc = s_write(self);
+        self->time.last_snapshot_s = s_now() - t0;
+        self->time.snapshot_s += self->time.last_snapshot_s;
         if (rc != 0) {
             return rc;
         }
@@ -376,10 +406,14 @@ merger_state_reconcile(merger_state_t *self, uint64_t seq, cluster_event_fn fn, 
 {
     uint32_t *comp = NULL;
     part_stats_t st;
+    double t0 = s_now();
     s_partition(self, &comp, &st);
     size_t n = cluster_slots(self->cluster);
     int rc = cluster_reconcile_with(self->cluster, comp, n, self->generic, &st, fn, arg);
     free(comp);
+    self->time.reconciliations++;
+    self->time.last_reconcile_s = s_now() - t0;
+    self->time.reconcile_s += self->time.last_reconcile_s;
     /* A barrier re-run after a restart may be older than the snapshot: never go back. */
     self->reconciled = seq > self->reconciled ? seq : self->reconciled;
     self->moved = false;

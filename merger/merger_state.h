@@ -40,6 +40,18 @@ void merger_state_destroy(merger_state_t **self_p);
 /*  Applies one journaled record (its MessagePack bytes). Returns 0, or CADRE_ERECORD when the
     bytes do not decode (the broker validated them, so this means corruption; logged). */
 int merger_state_apply_record(merger_state_t *self, const char *bytes, size_t len);
+
+/*  Where the merger's time went since the process started (seconds, monotonic clock). */
+typedef struct {
+    uint64_t reconciliations; /* merger_state_reconcile calls */
+    double apply_s;           /* decoding and applying records */
+    double reconcile_s;       /* partitions, lifecycle, campaign layer and events */
+    double snapshot_s;        /* writing and committing snapshots */
+    double last_reconcile_s;  /* the last reconciliation's share of reconcile_s */
+    double last_snapshot_s;   /* the last snapshot's share of snapshot_s */
+} merger_timings_t;
+/*  The cumulative stage timings. */
+merger_timings_t merger_state_timings(const merger_state_t *self);
 /*  Replaces the forests of the blocks in body. Observation ids an edge names must have been
     applied (the merger applies every record up to a barrier before its forests); an unknown
     id makes the edge count as missing and is returned as CADRE_EPROTO after the rest. */

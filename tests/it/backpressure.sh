@@ -86,6 +86,12 @@ check "every record acknowledged once, flushed at the last one" \
 check "the merger applied exactly the journal" \
     test "$(health_field "$CFG" applied)" -eq "$TOTAL"
 check "the merger dropped nothing" test "$(health_field "$CFG" dropped)" -eq 0
+check "the health report times the stages" \
+    python3 -c 'import json, sys
+t = json.loads(sys.stdin.read())["timings"]
+assert t["reconciliations"] >= 1 and t["apply_s"] > 0 and t["reconcile_s"] > 0, t
+assert t["last_reconcile_s"] <= t["reconcile_s"] and t["snapshot_s"] >= t["last_snapshot_s"] >= 0, t' \
+    < <("$CADRE" query --config "$CFG" health)
 "$CADRE" query --config "$CFG" assignments --out "$TMP/got.jsonl"
 check "assignments equal cadre cluster's" cmp "$TMP/got.jsonl" "$TMP/expected.jsonl"
 check "every process exits 0" stop_engine "$SHARDS"

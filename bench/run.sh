@@ -8,6 +8,8 @@
 #   BENCH_RUNS            runs per measurement, the median is reported (default 3)
 #   BENCH_STREAM_SECONDS  length of the streaming measurement (default 300)
 #   BENCH_OUT             output directory (default build/bench)
+#   BENCH_MEM_MIB         skip a batch size whose projected memory exceeds this (default
+#                         90% of MemAvailable)
 #   BENCH_CAP_S           a measurement projected to take longer than this is skipped and
 #                         said so; every command is also killed after it (default 900)
 #   BENCH_REF_N           size of the brute-force comparison (default 20000)
@@ -146,6 +148,9 @@ anon_sampler() {
 
 # projected PREV_N PREV_S N: linear projection (a lower bound when the cost grows faster).
 projected() { awk -v a="$1" -v t="$2" -v n="$3" 'BEGIN { printf "%.0f", t * n / a }'; }
+# MEM_MIB: what the runs may use, 90% of MemAvailable at the start; a size whose memory
+# projects past it is skipped (it would swap or be killed, not measured).
+MEM_MIB=${BENCH_MEM_MIB:-$(awk '/^MemAvailable:/ { printf "%.0f", $2 / 1024 * 0.9 }' /proc/meminfo)}
 
 # repeat MEASUREMENT N CORPUS_FOR_RATE PROJECTED -- CMD...: runs CMD RUNS times (once when the
 # projection times RUNS exceeds the cap), sets R_MED, R_RSS (MiB, max), R_RUNS, R_FAIL.
@@ -188,7 +193,7 @@ scores() { # CORPUS ASSIGNMENTS: "ARI identity X, campaign Y"
 # ------------------------------------------------------------------------------------------
 # (a) batch scaling: cadre cluster and cadre run per size
 say "batch scaling: sizes $SIZES, $RUNS runs"
-prev_n_cl="" prev_t_cl="" prev_n_run="" prev_t_run=""
+prev_n_cl="" prev_t_cl="" prev_n_run="" prev_t_run="" prev_m_cl="" prev_m_run=""
 for size in $SIZES; do
     f=$(corpus "$size")
     n=$(n_of "$f")
@@ -196,8 +201,14 @@ for size in $SIZES; do
     proj=""
     [ -n "$prev_n_cl" ] && proj=$(projected "$prev_n_cl" "$prev_t_cl" "$n")
     cl_ok=0
+    mproj=""
+    [ -n "$prev_m_cl" ] && mproj=$(projected "$prev_n_cl" "$prev_m_cl" "$n")
     if [ -n "$proj" ] && ((proj > CAP_S)); then
         csv_row batch_cluster "$n" 0 "" "" "" "" "skipped: projected $proj s" \
+            "cadre cluster $(rel "$f") --out ASSIGN --quiet"
+    elif [ -n "$mproj" ] && ((mproj > MEM_MIB)); then
+        csv_row batch_cluster "$n" 0 "" "" "" "" \
+            "skipped: projected $mproj MiB of memory, $MEM_MIB MiB available" \
             "cadre cluster $(rel "$f") --out ASSIGN --quiet"
     else
         repeat batch_cluster "$n" "$proj" -- "$CADRE" cluster "$f" --out "$cl_out" --quiet
@@ -208,7 +219,7 @@ for size in $SIZES; do
             ver=$(scores "$f" "$cl_out")
             csv_row batch_cluster "$n" "$R_RUNS" "$R_MED" "$(div "$n" "$R_MED")" "$R_RSS" "" "$ver" \
                 "cadre cluster $(rel "$f") --out ASSIGN --quiet"
-            prev_n_cl=$n prev_t_cl=$R_MED cl_ok=1
+            prev_n_cl=$n prev_t_cl=$R_MED prev_m_cl=$R_RSS cl_ok=1
         fi
     fi
     run_out=$WORK/run-$size.jsonl
@@ -216,8 +227,15 @@ for size in $SIZES; do
     proj=""
     [ -n "$prev_n_run" ] && proj=$(projected "$prev_n_run" "$prev_t_run" "$n")
     cmd="cadre run $(rel "$f") --data-dir DIR --out ASSIGN --quiet"
+    mproj=""
+    [ -n "$prev_m_run" ] && mproj=$(projected "$prev_n_run" "$prev_m_run" "$n")
     if [ -n "$proj" ] && ((proj > CAP_S)); then
         csv_row batch_run "$n" 0 "" "" "" "" "skipped: projected $proj s" "$cmd"
+        continue
+    fi
+    if [ -n "$mproj" ] && ((mproj > MEM_MIB)); then
+        csv_row batch_run "$n" 0 "" "" "" "" \
+            "skipped: projected $mproj MiB of anonymous memory, $MEM_MIB MiB available" "$cmd"
         continue
     fi
     PRE_RUN='rm -rf "$data"' POST_RUN='DATA_KIB=$(du -sk "$data" | cut -f1)' \
@@ -238,7 +256,7 @@ for size in $SIZES; do
     csv_row batch_run "$n" "$R_RUNS" "$R_MED" "$(div "$n" "$R_MED")" "$R_RSS" "" \
         "$ver; peak RSS without file-backed pages (LMDB maps excluded) $R_ANON MiB" "$cmd"
     csv_row batch_run_lmdb_mib "$n" 1 "" "" "$((DATA_KIB / 1024))" "" "size of the data directory after the run (not in peak RSS)" "du -sk DIR"
-    prev_n_run=$n prev_t_run=$R_MED
+    prev_n_run=$n prev_t_run=$R_MED prev_m_run=${R_ANON:-$R_RSS}
     [ "${BENCH_KEEP:-0}" = 1 ] || rm -f "$run_out"
 done
 

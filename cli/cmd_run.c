@@ -508,14 +508,18 @@ s_run(const s_opts_t *opts)
         sargs[k] = (shard_args_t){&cfg, (uint32_t)k};
         shards[k] = zactor_new(shard_actor, &sargs[k]);
     }
-    zsock_t *sub = zsock_new_sub(cfg.merger.events, "");
-    zsock_set_rcvtimeo(sub, 0);
-    zsock_set_rcvhwm(sub, 0);
+    /* Events are received only to be written: without --events nobody subscribes, and the
+       merger's PUB socket drops them at no cost (the summary then counts what it published). */
+    zsock_t *sub = o.events ? zsock_new_sub(cfg.merger.events, "") : NULL;
+    if (sub) {
+        zsock_set_rcvtimeo(sub, 0);
+        zsock_set_rcvhwm(sub, 0);
+    }
     FILE *events_file = o.events ? fopen(o.events, "wb") : NULL;
     s_events_t ev = {.file = events_file,
                      .format = o.events ? obs_format_from_path(o.events) : OBS_FORMAT_JSONL};
     s_truth_t truth = {.ids = strtab_new(), .labels = strtab_new(), .complete = true};
-    feeder_t *fd = feeder_new(cfg.broker.ingest, NULL, 1000, sub, s_on_event, &ev);
+    feeder_t *fd = feeder_new(cfg.broker.ingest, NULL, 1000, sub, sub ? s_on_event : NULL, &ev);
     if (o.events && !events_file) {
         fprintf(stderr, "cadre run: cannot write %s: %s\n", o.events, strerror(errno));
         rc = 1;
@@ -525,14 +529,14 @@ s_run(const s_opts_t *opts)
         sigev_t *sig = sig_new();
         fprintf(stderr, "cadre run: listening on %s (TERM/INT to stop)\n", cfg.broker.ingest);
         while (!sig_stopping(sig)) {
-            zmq_pollitem_t it[2] = {{zsock_resolve(sub), 0, ZMQ_POLLIN, 0},
-                                    {NULL, sig_fd(sig), ZMQ_POLLIN, 0}};
-            if (zmq_poll(it, 2, 1000) > 0) {
+            zmq_pollitem_t it[2] = {{NULL, sig_fd(sig), ZMQ_POLLIN, 0},
+                                    {sub ? zsock_resolve(sub) : NULL, 0, ZMQ_POLLIN, 0}};
+            if (zmq_poll(it, sub ? 2 : 1, 1000) > 0) {
                 if (it[0].revents & ZMQ_POLLIN) {
-                    s_on_event(sub, &ev);
-                }
-                if (it[1].revents & ZMQ_POLLIN) {
                     sig_take(sig);
+                }
+                if (sub && (it[1].revents & ZMQ_POLLIN)) {
+                    s_on_event(sub, &ev);
                 }
             }
         }
@@ -552,8 +556,11 @@ s_run(const s_opts_t *opts)
         uint64_t published = count ? strtoull(count, NULL, 10) : 0;
         zstr_free(&count);
         int64_t deadline = zclock_mono() + 30000;
-        while (ev.received < published && zclock_mono() < deadline) {
+        while (sub && ev.received < published && zclock_mono() < deadline) {
             feeder_pump(fd, 100);
+        }
+        if (!sub) {
+            ev.received = published;
         }
     }
     char *tmp_assign = NULL;

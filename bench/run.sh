@@ -417,6 +417,13 @@ stream_run() {
     set -e
     rss=$(engine_rss_mib)
     cmd="cadre_stream_bench --ingest ipc://... --events ipc://... $(rel "$sc") --seconds $STREAM_S --rate $rate --flush-ms $flush_ms (broker + 1 shard + merger, reconcile_every $RECONCILE_EVERY)"
+    # Where the merger's time went (health report `timings`, docs/protocol.md §9).
+    local tm
+    tm=$("$CADRE" query --config "$dir/cadre.yaml" health 2>/dev/null | /usr/bin/python3 -c '
+import json, sys
+t = json.load(sys.stdin)["timings"]
+print("merger: %d reconciliations, apply %.1f s, reconcile %.1f s, snapshot %.1f s" % (
+    t["reconciliations"], t["apply_s"], t["reconcile_s"], t["snapshot_s"]))' 2>/dev/null || echo "merger timings unavailable")
     if ((rc == 0)); then
         "$CADRE" query --config "$dir/cadre.yaml" assignments --out "$WORK/stream-assign.jsonl"
         ver=$(scores "$WORK/stream-sent.msgpack" "$WORK/stream-assign.jsonl")
@@ -425,7 +432,7 @@ stream_run() {
         sent=$(get acked)
         S_RATE=$(get obs_per_s_2nd_half)
         csv_row "${label}_ingest" "$sent" 1 "$(get seconds)" "$S_RATE" "$rss" "" \
-            "obs_per_s = acks/s over the second half; whole period $(get obs_per_s) obs/s; offered $( ((rate > 0)) && echo "$rate obs/s" || echo "as fast as acked"); FLUSH every $flush_ms ms (0: none), $(get flushes) answered; final flush $(get flush_s) s; client CPU $(get client_cpu_s) s; $ver" "$cmd"
+            "obs_per_s = acks/s over the second half; whole period $(get obs_per_s) obs/s; offered $( ((rate > 0)) && echo "$rate obs/s" || echo "as fast as acked"); FLUSH every $flush_ms ms (0: none), $(get flushes) answered; final flush $(get flush_s) s; client CPU $(get client_cpu_s) s; $tm; $ver" "$cmd"
         csv_row "${label}_latency_p99_ms" "$sent" 1 "" "" "" "$(get lat_ms_p99)" \
             "ratio = p99 ack -> identity event in ms; p50 $(get lat_ms_p50) ms, p90 $(get lat_ms_p90) ms, max $(get lat_ms_max) ms; $(get matched) matched, $(get missing) missing; submit -> ack p99 $(get ack_ms_p99) ms" "$cmd"
         sed "s/^/$label: /" "$WORK/$label.err" >>"$NOTES"

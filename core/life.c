@@ -255,17 +255,36 @@ life_reconcile(life_t *self, size_t n, const bool *alive, const uint32_t *comp, 
     if (!sorted) {
         qsort(order, n_alive, sizeof *order, s_cmp_seq);
     }
-    u64map_t *label = u64map_new();
+    /* Components numbered in order of their oldest member. Labels below n (union-find
+       roots, as both layers pass) index an array; any other label goes through a map. */
+    bool small = true;
+    for (size_t i = 0; small && i < n_alive; i++) {
+        small = comp[order[i].e] < n;
+    }
     uint32_t *cidx = xcalloc(n_alive, sizeof *cidx);
     uint32_t n_comp = 0;
-    for (size_t i = 0; i < n_alive; i++) {
-        uint32_t k = u64map_get_or_put(label, comp[order[i].e], n_comp);
-        if (k == n_comp) {
-            n_comp++;
+    if (small) {
+        uint32_t *label = xmalloc((n + 1) * sizeof *label);
+        memset(label, 0xff, (n + 1) * sizeof *label);
+        for (size_t i = 0; i < n_alive; i++) {
+            uint32_t *k = &label[comp[order[i].e]];
+            if (*k == UINT32_MAX) {
+                *k = n_comp++;
+            }
+            cidx[i] = *k;
         }
-        cidx[i] = k;
+        free(label);
+    } else {
+        u64map_t *label = u64map_new();
+        for (size_t i = 0; i < n_alive; i++) {
+            uint32_t k = u64map_get_or_put(label, comp[order[i].e], n_comp);
+            if (k == n_comp) {
+                n_comp++;
+            }
+            cidx[i] = k;
+        }
+        u64map_destroy(&label);
     }
-    u64map_destroy(&label);
 
     /* Members of each component in seq order (counting sort by component). */
     uint32_t *start = xcalloc((size_t)n_comp + 1, sizeof *start);

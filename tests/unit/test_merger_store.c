@@ -687,6 +687,44 @@ s_listed(size_t n, uint32_t (*at)(const life_t *, size_t), const life_t *l, uint
     return false;
 }
 
+/*  Component labels are any uint32: labels below n take life.c's array path, larger ones its
+    map path; the same partition gives the same ids and events either way. */
+static void
+test_life_any_labels(void **state)
+{
+    (void)state;
+    static const uint8_t ns[16] = {4, 5, 6};
+    bool alive[6] = {true, true, true, true, true, true};
+    uint64_t seq[6] = {0, 1, 2, 3, 4, 5};
+    uint32_t small[3][6] = {{0, 0, 2, 2, 4, 5}, {0, 0, 0, 0, 4, 4}, {0, 1, 0, 3, 4, 3}};
+    life_t *a = life_new("identity", ns, s_name, NULL);
+    life_t *b = life_new("identity", ns, s_name, NULL);
+    for (int r = 0; r < 3; r++) {
+        uint32_t big[6];
+        for (int e = 0; e < 6; e++) {
+            big[e] = 4000000000u - small[r][e] * 7u; /* same groups, labels far above n */
+        }
+        const life_events_t *ea = life_reconcile(a, 6, alive, small[r], seq);
+        size_t n = ea->n;
+        life_event_t *copy = xcalloc(n + 1, sizeof *copy);
+        memcpy(copy, ea->ev, n * sizeof *copy);
+        const life_events_t *eb = life_reconcile(b, 6, alive, big, seq);
+        assert_int_equal(n, eb->n);
+        assert_true(n > 0);
+        for (size_t i = 0; i < n; i++) {
+            assert_int_equal(copy[i].kind, eb->ev[i].kind);
+            assert_string_equal(life_id_str(a, copy[i].id), life_id_str(b, eb->ev[i].id));
+        }
+        free(copy);
+        for (uint32_t e = 0; e < 6; e++) {
+            assert_string_equal(life_id_str(a, life_resolve_element(a, e)),
+                                life_id_str(b, life_resolve_element(b, e)));
+        }
+    }
+    life_destroy(&a);
+    life_destroy(&b);
+}
+
 static void
 test_life_changes_and_restore(void **state)
 {
@@ -1187,6 +1225,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_life_changes_and_restore),
+        cmocka_unit_test(test_life_any_labels),
         cmocka_unit_test(test_cluster_rebuild_fixed_point),
         cmocka_unit_test(test_open_fresh_and_deployment),
         cmocka_unit_test(test_crash_after_snapshot),

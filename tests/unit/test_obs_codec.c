@@ -13,6 +13,7 @@
 #include "obs.h"
 #include "obs_stream.h"
 #include "wire.h"
+#include "mp.h"
 #include "xalloc.h"
 
 #include <stdarg.h>
@@ -28,194 +29,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/*  --------------------------------------------------------------------------------------
-    A MessagePack byte builder (test only) */
-
-typedef struct {
-    char *data; /* bytes */
-    size_t len; /* used */
-    size_t cap; /* allocated */
-} mp_t;
-
-static void
-mp_raw(mp_t *m, const void *p, size_t n)
-{
-    xgrow(&m->data, &m->cap, m->len + n + 1);
-    memcpy(m->data + m->len, p, n);
-    m->len += n;
-}
-
-static void
-mp_byte(mp_t *m, unsigned b)
-{
-    unsigned char c = (unsigned char)b;
-    mp_raw(m, &c, 1);
-}
-
-static void
-mp_be(mp_t *m, uint64_t v, int n)
-{
-    for (int i = n - 1; i >= 0; i--) {
-        mp_byte(m, (unsigned)((v >> (8 * i)) & 0xFF));
-    }
-}
-
-static void
-mp_hdr(mp_t *m, uint32_t n, unsigned fix, unsigned fixmax, unsigned m8, unsigned m16, unsigned m32)
-{
-    if (n <= fixmax) {
-        mp_byte(m, fix | n);
-    } else if (m8 && n < 256) {
-        mp_byte(m, m8);
-        mp_be(m, n, 1);
-    } else if (n < 65536) {
-        mp_byte(m, m16);
-        mp_be(m, n, 2);
-    } else {
-        mp_byte(m, m32);
-        mp_be(m, n, 4);
-    }
-}
-
-static void
-mp_map(mp_t *m, uint32_t n)
-{
-    mp_hdr(m, n, 0x80, 15, 0, 0xDE, 0xDF);
-}
-
-static void
-mp_arr(mp_t *m, uint32_t n)
-{
-    mp_hdr(m, n, 0x90, 15, 0, 0xDC, 0xDD);
-}
-
-static void
-mp_strn(mp_t *m, const char *s, size_t n)
-{
-    mp_hdr(m, (uint32_t)n, 0xA0, 31, 0xD9, 0xDA, 0xDB);
-    mp_raw(m, s, n);
-}
-
-static void
-mp_str(mp_t *m, const char *s)
-{
-    mp_strn(m, s, strlen(s));
-}
-
-static void
-mp_bin(mp_t *m, const char *s, size_t n)
-{
-    mp_byte(m, 0xC4);
-    mp_be(m, n, 1);
-    mp_raw(m, s, n);
-}
-
-static void
-mp_nil(mp_t *m)
-{
-    mp_byte(m, 0xC0);
-}
-
-static void
-mp_uint(mp_t *m, uint64_t v)
-{
-    if (v < 128) {
-        mp_byte(m, (unsigned)v);
-    } else {
-        mp_byte(m, 0xCF);
-        mp_be(m, v, 8);
-    }
-}
-
-static void
-mp_int(mp_t *m, int64_t v)
-{
-    if (v >= 0) {
-        mp_uint(m, (uint64_t)v);
-    } else if (v >= -32) {
-        mp_byte(m, (unsigned)(v & 0xFF));
-    } else {
-        mp_byte(m, 0xD3);
-        mp_be(m, (uint64_t)v, 8);
-    }
-}
-
-static void
-mp_f64(mp_t *m, double d)
-{
-    uint64_t bits;
-    memcpy(&bits, &d, 8);
-    mp_byte(m, 0xCB);
-    mp_be(m, bits, 8);
-}
-
-static void
-mp_f32(mp_t *m, float f)
-{
-    uint32_t bits;
-    memcpy(&bits, &f, 4);
-    mp_byte(m, 0xCA);
-    mp_be(m, bits, 4);
-}
-
-/*  Packs a jansson tree (keys in the tree's order). */
-static void
-mp_json(mp_t *m, const json_t *v)
-{
-    switch (json_typeof(v)) {
-    case JSON_OBJECT: {
-        mp_map(m, (uint32_t)json_object_size(v));
-        const char *key;
-        json_t *val;
-        json_object_foreach((json_t *)v, key, val)
-        {
-            mp_str(m, key);
-            mp_json(m, val);
-        }
-        break;
-    }
-    case JSON_ARRAY:
-        mp_arr(m, (uint32_t)json_array_size(v));
-        for (size_t i = 0; i < json_array_size(v); i++) {
-            mp_json(m, json_array_get(v, i));
-        }
-        break;
-    case JSON_STRING:
-        mp_strn(m, json_string_value(v), json_string_length(v));
-        break;
-    case JSON_INTEGER:
-        mp_int(m, (int64_t)json_integer_value(v));
-        break;
-    case JSON_REAL:
-        mp_f64(m, json_real_value(v));
-        break;
-    case JSON_TRUE:
-        mp_byte(m, 0xC3);
-        break;
-    case JSON_FALSE:
-        mp_byte(m, 0xC2);
-        break;
-    case JSON_NULL:
-        mp_nil(m);
-        break;
-    }
-}
-
-/*  The MessagePack form of a JSON text (which must parse). */
-static mp_t
-mp_from_json(const char *text)
-{
-    json_error_t jerr;
-    json_t *v = json_loads(text, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
-    if (!v) {
-        fail_msg("test JSON does not parse: %s: %s", text, jerr.text);
-    }
-    mp_t m = {0};
-    mp_json(&m, v);
-    json_decref(v);
-    return m;
-}
 
 /*  --------------------------------------------------------------------------------------
     Helpers */
@@ -782,7 +595,7 @@ s_run_bad_cases(bool msgpack)
         obs_error_t err;
         int rc = 0;
         if (msgpack) {
-            mp_t m = mp_from_json(c->json);
+            mp_t m = mp_from_json(c->json, MP_INTS_WIDE);
             rc = wire_obs_decode(m.data, m.len, 42, &obs, &err);
             free(m.data);
         } else {
@@ -856,7 +669,7 @@ test_limits(void **state)
                 obs_error_t err;
                 int rc = 0;
                 if (mp) {
-                    mp_t m = mp_from_json(json);
+                    mp_t m = mp_from_json(json, MP_INTS_WIDE);
                     rc = wire_obs_decode(m.data, m.len, 1, &obs, &err);
                     free(m.data);
                 } else {
@@ -1011,21 +824,21 @@ test_msgpack_faults(void **state)
         mp_str(&m, "id");
         mp_str(&m, "nums");
         mp_str(&m, "asn");
-        mp_int(&m, -5);
+        mp_int_wide(&m, -5);
         mp_str(&m, "sessions");
         mp_arr(&m, 2);
         mp_map(&m, 3);
         mp_str(&m, "phase");
         mp_str(&m, "impact");
         mp_str(&m, "start");
-        mp_int(&m, -1767225600);
+        mp_int_wide(&m, -1767225600);
         mp_str(&m, "duration");
         mp_f32(&m, 0.5f);
         mp_map(&m, 2);
         mp_str(&m, "phase");
         mp_str(&m, "impact");
         mp_str(&m, "start");
-        mp_uint(&m, UINT64_MAX);
+        mp_uint_wide(&m, UINT64_MAX);
         assert_int_equal(wire_obs_decode(m.data, m.len, 1, &obs, &err), 0);
         assert_true(obs->has_asn && obs->asn == -5);
         assert_true(obs->sessions[0].start == -1767225600.0);
@@ -1068,7 +881,7 @@ test_msgpack_faults(void **state)
         mp_map(&m, 2);
         mp_str(&m, "id");
         mp_str(&m, "k");
-        mp_uint(&m, 1);
+        mp_uint_wide(&m, 1);
         mp_str(&m, "x");
         assert_int_equal(wire_obs_decode(m.data, m.len, 1, &obs, &err), CADRE_ERECORD);
         assert_string_equal(err.field, "");
@@ -1085,7 +898,7 @@ test_msgpack_faults(void **state)
         mp_str(&m, "phase");
         mp_str(&m, "impact");
         mp_str(&m, "start");
-        mp_uint(&m, 1);
+        mp_uint_wide(&m, 1);
         mp_nil(&m);
         mp_nil(&m);
         assert_int_equal(wire_obs_decode(m.data, m.len, 1, &obs, &err), CADRE_ERECORD);
@@ -1099,9 +912,9 @@ test_msgpack_faults(void **state)
         mp_str(&m, "id");
         mp_str(&m, "k");
         mp_str(&m, "zz");
-        mp_uint(&m, 1);
+        mp_uint_wide(&m, 1);
         mp_str(&m, "zz");
-        mp_uint(&m, 2);
+        mp_uint_wide(&m, 2);
         assert_int_equal(wire_obs_decode(m.data, m.len, 1, &obs, &err), CADRE_ERECORD);
         assert_string_equal(err.field, "zz");
         assert_non_null(strstr(err.message, "duplicate key"));
@@ -1113,7 +926,7 @@ test_msgpack_faults(void **state)
         mp_str(&m, "k");
         mp_str(&m, "extra");
         mp_map(&m, 1);
-        mp_uint(&m, 7);
+        mp_uint_wide(&m, 7);
         mp_bin(&m, "\xff", 1);
         assert_int_equal(wire_obs_decode(m.data, m.len, 1, &obs, &err), 0);
         obs_destroy(&obs);
@@ -1127,7 +940,7 @@ test_msgpack_faults(void **state)
         mp_str(&m, "id");
         mp_str(&m, "k");
         mp_str(&m, "asn");
-        mp_uint(&m, (uint64_t)INT64_MAX + 1);
+        mp_uint_wide(&m, (uint64_t)INT64_MAX + 1);
         assert_int_equal(wire_obs_decode(m.data, m.len, 1, &obs, &err), CADRE_ERECORD);
         assert_string_equal(err.field, "asn");
         free(m.data);
@@ -1137,9 +950,9 @@ test_msgpack_faults(void **state)
         mp_str(&m, "id");
         mp_str(&m, "k");
         mp_str(&m, "asn");
-        mp_int(&m, INT64_MIN);
+        mp_int_wide(&m, INT64_MIN);
         mp_str(&m, "kd_simhash");
-        mp_uint(&m, UINT64_MAX);
+        mp_uint_wide(&m, UINT64_MAX);
         assert_int_equal(wire_obs_decode(m.data, m.len, 1, &obs, &err), 0);
         assert_true(obs->asn == INT64_MIN);
         assert_true(obs->has_kd && obs->kd_simhash == UINT64_MAX);
@@ -1156,7 +969,7 @@ test_msgpack_faults(void **state)
         assert_non_null(strstr(err.message, "is an array, not a map"));
         free(m.data);
 
-        m = mp_from_json("{\"id\": \"t\", \"ip\": \"1.2.3.4\"}");
+        m = mp_from_json("{\"id\": \"t\", \"ip\": \"1.2.3.4\"}", MP_INTS_WIDE);
         for (size_t cut = 0; cut < m.len; cut++) {
             assert_int_equal(wire_obs_decode(m.data, cut, 1, &obs, &err), CADRE_ETRUNC);
         }
@@ -1213,7 +1026,7 @@ test_accepted_variants(void **state)
             obs_error_t err;
             int rc = 0;
             if (mp && i < 3) {
-                mp_t m = mp_from_json(texts[i]);
+                mp_t m = mp_from_json(texts[i], MP_INTS_WIDE);
                 rc = wire_obs_decode(m.data, m.len, 1, &obs, &err);
                 free(m.data);
             } else {
@@ -1242,7 +1055,7 @@ test_accepted_variants(void **state)
     obs_t *back = s_mp_roundtrip(obs);
     obs_destroy(&back);
     obs_destroy(&obs);
-    mp_t m = mp_from_json(del);
+    mp_t m = mp_from_json(del, MP_INTS_WIDE);
     obs_error_t err;
     assert_int_equal(wire_obs_decode(m.data, m.len, 1, &obs, &err), 0);
     assert_int_equal(obs->op, OBS_DELETE);
@@ -1589,7 +1402,7 @@ test_stream_good_bad_good(void **state)
         "{\"id\": \"d\"}"};
     mp_t m = {0};
     for (size_t i = 0; i < 7; i++) {
-        mp_t one = mp_from_json(records[i]);
+        mp_t one = mp_from_json(records[i], MP_INTS_WIDE);
         mp_raw(&m, one.data, one.len);
         free(one.data);
     }
@@ -1696,7 +1509,7 @@ test_stream_long_lines(void **state)
 static void
 s_mp_append_json(mp_t *m, const char *json)
 {
-    mp_t one = mp_from_json(json);
+    mp_t one = mp_from_json(json, MP_INTS_WIDE);
     mp_raw(m, one.data, one.len);
     free(one.data);
 }
@@ -1708,7 +1521,7 @@ test_stream_msgpack_edges(void **state)
     /*  Truncated final message: ETRUNC, then end. */
     mp_t m = {0};
     s_mp_append_json(&m, "{\"id\": \"a\"}");
-    mp_t last = mp_from_json("{\"id\": \"b\", \"ip\": \"10.0.0.1\"}");
+    mp_t last = mp_from_json("{\"id\": \"b\", \"ip\": \"10.0.0.1\"}", MP_INTS_WIDE);
     for (size_t cut = 1; cut < last.len; cut++) {
         mp_t s = {0};
         mp_raw(&s, m.data, m.len);
@@ -1957,7 +1770,7 @@ test_formats(void **state)
     obs_destroy(&obs);
     obs_reader_destroy(&r);
     fclose(in);
-    m = mp_from_json("{\"id\": \"a\"}");
+    m = mp_from_json("{\"id\": \"a\"}", MP_INTS_WIDE);
     size_t first = m.len;
     s_mp_append_json(&m, "{\"id\": \"b\"}");
     in = s_tmp(m.data, m.len);
@@ -2051,7 +1864,7 @@ test_assign(void **state)
         assert_null(w);
         /*  Append one bad record by hand, then one good. */
         if (fmt) {
-            mp_t m = mp_from_json("{\"id\": \"x\", \"identity\": 5}");
+            mp_t m = mp_from_json("{\"id\": \"x\", \"identity\": 5}", MP_INTS_WIDE);
             s_mp_append_json(&m, "{\"id\": \"att-4\", \"extra\": [1]}");
             fwrite(m.data, 1, m.len, f);
             free(m.data);
@@ -2108,7 +1921,7 @@ test_assign(void **state)
                          CADRE_ERECORD);
         assert_string_equal(err.field, bad[i].field);
         assert_null(out.id);
-        mp_t m = mp_from_json(bad[i].json);
+        mp_t m = mp_from_json(bad[i].json, MP_INTS_WIDE);
         assert_int_equal(wire_assign_decode(m.data, m.len, 1, &out, &err), CADRE_ERECORD);
         assert_string_equal(err.field, bad[i].field);
         free(m.data);

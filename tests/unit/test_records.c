@@ -13,6 +13,7 @@
 #include "rec_stream.h"
 #include "records.h"
 #include "wire.h"
+#include "mp.h"
 #include "xalloc.h"
 
 #include <stdarg.h>
@@ -28,167 +29,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/*  --------------------------------------------------------------------------------------
-    A MessagePack byte builder (test only) */
-
-typedef struct {
-    char *data; /* bytes */
-    size_t len; /* used */
-    size_t cap; /* allocated */
-} mp_t;
-
-static void
-mp_raw(mp_t *m, const void *p, size_t n)
-{
-    xgrow(&m->data, &m->cap, m->len + n + 1);
-    memcpy(m->data + m->len, p, n);
-    m->len += n;
-}
-
-static void
-mp_byte(mp_t *m, unsigned b)
-{
-    unsigned char c = (unsigned char)b;
-    mp_raw(m, &c, 1);
-}
-
-static void
-mp_be(mp_t *m, uint64_t v, int n)
-{
-    for (int i = n - 1; i >= 0; i--) {
-        mp_byte(m, (unsigned)((v >> (8 * i)) & 0xFF));
-    }
-}
-
-static void
-mp_hdr(mp_t *m, uint32_t n, unsigned fix, unsigned fixmax, unsigned m8, unsigned m16, unsigned m32)
-{
-    if (n <= fixmax) {
-        mp_byte(m, fix | n);
-    } else if (m8 && n < 256) {
-        mp_byte(m, m8);
-        mp_be(m, n, 1);
-    } else if (n < 65536) {
-        mp_byte(m, m16);
-        mp_be(m, n, 2);
-    } else {
-        mp_byte(m, m32);
-        mp_be(m, n, 4);
-    }
-}
-
-static void
-mp_map(mp_t *m, uint32_t n)
-{
-    mp_hdr(m, n, 0x80, 15, 0, 0xDE, 0xDF);
-}
-
-static void
-mp_arr(mp_t *m, uint32_t n)
-{
-    mp_hdr(m, n, 0x90, 15, 0, 0xDC, 0xDD);
-}
-
-static void
-mp_strn(mp_t *m, const char *s, size_t n)
-{
-    mp_hdr(m, (uint32_t)n, 0xA0, 31, 0xD9, 0xDA, 0xDB);
-    mp_raw(m, s, n);
-}
-
-static void
-mp_str(mp_t *m, const char *s)
-{
-    mp_strn(m, s, strlen(s));
-}
-
-/*  An unsigned integer in its smallest form, as msgpack-c packs it. */
-static void
-mp_uint(mp_t *m, uint64_t v)
-{
-    if (v < 128) {
-        mp_byte(m, (unsigned)v);
-    } else if (v < 256) {
-        mp_byte(m, 0xCC);
-        mp_be(m, v, 1);
-    } else if (v < 65536) {
-        mp_byte(m, 0xCD);
-        mp_be(m, v, 2);
-    } else if (v <= UINT32_MAX) {
-        mp_byte(m, 0xCE);
-        mp_be(m, v, 4);
-    } else {
-        mp_byte(m, 0xCF);
-        mp_be(m, v, 8);
-    }
-}
-
-static void
-mp_f64(mp_t *m, double d)
-{
-    uint64_t bits;
-    memcpy(&bits, &d, 8);
-    mp_byte(m, 0xCB);
-    mp_be(m, bits, 8);
-}
-
-/*  Packs a jansson tree (keys in the tree's order; tests use only non-negative integers). */
-static void
-mp_json(mp_t *m, const json_t *v)
-{
-    switch (json_typeof(v)) {
-    case JSON_OBJECT: {
-        mp_map(m, (uint32_t)json_object_size(v));
-        const char *key;
-        json_t *val;
-        json_object_foreach((json_t *)v, key, val)
-        {
-            mp_str(m, key);
-            mp_json(m, val);
-        }
-        break;
-    }
-    case JSON_ARRAY:
-        mp_arr(m, (uint32_t)json_array_size(v));
-        for (size_t i = 0; i < json_array_size(v); i++) {
-            mp_json(m, json_array_get(v, i));
-        }
-        break;
-    case JSON_STRING:
-        mp_strn(m, json_string_value(v), json_string_length(v));
-        break;
-    case JSON_INTEGER:
-        assert_true(json_integer_value(v) >= 0);
-        mp_uint(m, (uint64_t)json_integer_value(v));
-        break;
-    case JSON_REAL:
-        mp_f64(m, json_real_value(v));
-        break;
-    case JSON_TRUE:
-        mp_byte(m, 0xC3);
-        break;
-    case JSON_FALSE:
-        mp_byte(m, 0xC2);
-        break;
-    case JSON_NULL:
-        mp_byte(m, 0xC0);
-        break;
-    }
-}
-
-/*  The MessagePack form of a JSON text (the caller frees m->data). */
-static void
-mp_from_json(mp_t *m, const char *text)
-{
-    json_error_t jerr;
-    json_t *root = json_loads(text, JSON_DECODE_ANY, &jerr);
-    if (!root) {
-        fail_msg("test JSON does not parse: %s: %s", jerr.text, text);
-    }
-    mp_json(m, root);
-    json_decref(root);
-}
 
 /*  --------------------------------------------------------------------------------------
     Events: one case per kind, and some more */
@@ -291,8 +131,7 @@ test_event_msgpack_roundtrip(void **state)
         wire_buf_init(&buf);
         wire_buf_append(&buf, "xy", 2); /* appends after what is there */
         assert_int_equal(wire_event_encode(ev, &buf), 0);
-        mp_t want = {0};
-        mp_from_json(&want, s_cases[i].json);
+        mp_t want = mp_from_json(s_cases[i].json, MP_INTS_MINIMAL);
         assert_int_equal(buf.len - 2, want.len);
         assert_memory_equal(buf.data + 2, want.data, want.len);
 
@@ -588,16 +427,15 @@ test_event_decode_errors(void **state)
 {
     (void)state;
     for (size_t i = 0; i < sizeof s_bad_events / sizeof s_bad_events[0]; i++) {
-        mp_t m = {0};
-        mp_from_json(&m, s_bad_events[i].json);
+        mp_t m = mp_from_json(s_bad_events[i].json, MP_INTS_MINIMAL);
         s_expect_decode_error(m.data, m.len, s_bad_events[i].code, s_bad_events[i].message);
         free(m.data);
     }
 
     /*  An integer time is a number too. */
-    mp_t m = {0};
-    mp_from_json(&m, "{\"id\": \"e\", \"payload\": " S_MERGED_PAYLOAD ", \"topic\": "
-                     "\"identity.merged\", \"ts\": 5, \"type\": \"merged\", \"v\": 1}");
+    mp_t m = mp_from_json("{\"id\": \"e\", \"payload\": " S_MERGED_PAYLOAD ", \"topic\": "
+                          "\"identity.merged\", \"ts\": 5, \"type\": \"merged\", \"v\": 1}",
+                          MP_INTS_MINIMAL);
     wire_event_t *got = NULL;
     assert_int_equal(wire_event_decode(m.data, m.len, &got, NULL, 0), 0);
     assert_true(got->ts == 5.0);
@@ -619,10 +457,10 @@ test_event_decode_errors(void **state)
     mp_uint(&m, 1);
     s_expect_decode_error(m.data, m.len, CADRE_ERECORD, "field 'v': duplicate key");
     free(m.data);
-    m = (mp_t){0};
-    mp_from_json(&m, "{\"id\": \"e\", \"payload\": {\"loser_uuid\": \"I-2\", \"winner_uuid\": "
+    m = mp_from_json("{\"id\": \"e\", \"payload\": {\"loser_uuid\": \"I-2\", \"winner_uuid\": "
                      "\"I-\\u00e9\"}, \"topic\": \"identity.merged\", \"ts\": 1.0, \"type\": "
-                     "\"merged\", \"v\": 1}");
+                     "\"merged\", \"v\": 1}",
+                     MP_INTS_MINIMAL);
     char *e_acute = NULL;
     for (size_t i = 0; i + 4 <= m.len && !e_acute; i++) {
         if (memcmp(m.data + i, "I-\xc3\xa9", 4) == 0) {
@@ -684,8 +522,7 @@ s_check_identity(const rec_identity_t *rec, const char *want)
     wire_buf_t buf;
     wire_buf_init(&buf);
     assert_int_equal(wire_identity_encode(rec, &buf), 0);
-    mp_t m = {0};
-    mp_from_json(&m, want);
+    mp_t m = mp_from_json(want, MP_INTS_MINIMAL);
     assert_int_equal(buf.len, m.len);
     assert_memory_equal(buf.data, m.data, m.len);
     free(m.data);
@@ -704,8 +541,7 @@ s_check_campaign(const rec_campaign_t *rec, const char *want)
     wire_buf_t buf;
     wire_buf_init(&buf);
     assert_int_equal(wire_campaign_encode(rec, &buf), 0);
-    mp_t m = {0};
-    mp_from_json(&m, want);
+    mp_t m = mp_from_json(want, MP_INTS_MINIMAL);
     assert_int_equal(buf.len, m.len);
     assert_memory_equal(buf.data, m.data, m.len);
     free(m.data);

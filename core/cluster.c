@@ -1,10 +1,15 @@
 /*  cluster.c - the one-process clustering engine (see cluster.h).
 
-    State per observation slot: its features for both layers and its input sequence. Each
-    reconciliation recomputes the identity partition (part_identity), lets the identity
-    lifecycle assign stable ids, aggregates campaign features per live identity, recomputes
-    the campaign partition and lets the campaign lifecycle assign campaign ids. Member lists
-    (CSR arrays) from the last reconciliation answer record queries.
+    State per observation slot: its features for both layers and its input sequence. A
+    reconciliation takes the identity partition over a closed set of slots (all of them,
+    or, from the merger, the components that may have changed), lets the identity
+    lifecycle re-evaluate the ids living there (life_reconcile_some), rebuilds the member
+    lists and campaign features of the identities it touched, and recomputes the campaign
+    partition over the identities whose components may have changed: those whose features
+    changed, their candidates (through an index of the campaign blocking keys) and the
+    old campaigns of both. Everything else keeps its state, so the cost follows the change
+    since the last reconciliation, not the size of the model (docs/bench.md "Incremental
+    reconciliation"). Per-identity and per-campaign member lists answer record queries.
 */
 #include "cluster.h"
 
@@ -12,6 +17,7 @@
 #include "err.h"
 #include "life.h"
 #include "strtab.h"
+#include "ukc.h"
 #include "xalloc.h"
 
 #include <assert.h>
@@ -22,12 +28,40 @@
 #include <stdlib.h>
 #include <string.h>
 
-/*  Members grouped by an index (identity or campaign): list[start[i] .. start[i+1]). */
+#include <xxhash.h>
+
+/*  A growable list of 32-bit ids. */
 typedef struct {
-    uint32_t *start; /* n + 1 offsets */
-    uint32_t *list;  /* members */
-    size_t n;        /* number of groups */
-} s_csr_t;
+    uint32_t *v; /* items */
+    size_t n;    /* count */
+    size_t cap;  /* allocated */
+} s_vec_t;
+
+static void
+s_vec_push(s_vec_t *l, uint32_t x)
+{
+    xgrow(&l->v, &l->cap, l->n + 1);
+    l->v[l->n++] = x;
+}
+
+static void
+s_vec_free(s_vec_t *l)
+{
+    free(l->v);
+    memset(l, 0, sizeof *l);
+}
+
+/*  Removes one occurrence of x (order not kept). */
+static void
+s_vec_remove(s_vec_t *l, uint32_t x)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        if (l->v[i] == x) {
+            l->v[i] = l->v[--l->n];
+            return;
+        }
+    }
+}
 
 struct cluster_t {
     ccfg_t cfg;                /* configuration */
@@ -40,11 +74,15 @@ struct cluster_t {
     ident_feat_t *feat;        /* per slot: identity-layer features */
     camp_obs_t *cobs;          /* per slot: campaign-layer contribution */
     bool *changed;             /* per slot: listed in ch_slots */
+    uint32_t *slot_identity;   /* per slot: live identity at the last reconciliation */
+    uint32_t *comp;            /* per slot: component label of the reconciliation running */
     size_t n_slots;            /* slots in use */
     size_t cap;                /* slots allocated */
+    size_t n_alive;            /* live observations */
     uint32_t *ch_slots;        /* slots changed since cluster_clear_changes(), in order */
     size_t n_ch_slots;         /* number of changed slots */
     size_t ch_slots_cap;       /* allocated */
+    s_vec_t dirty;             /* slots changed since the last reconciliation */
     uint64_t inputs;           /* inputs applied */
     double clock;              /* latest session end seen: the stream's time */
     life_t *life_id;           /* identity lifecycle (elements = slots) */
@@ -53,20 +91,34 @@ struct cluster_t {
     size_t id_formed_cap;      /* allocated */
     uint64_t *camp_formed_seq; /* per campaign: inputs applied when it was formed */
     size_t camp_formed_cap;    /* allocated */
-    uint32_t *slot_identity;   /* per slot: live identity at the last reconciliation */
-    size_t slot_identity_cap;  /* allocated */
-    uint32_t *id_campaign;     /* per identity: live campaign (live identities only) */
-    s_csr_t comp_members;      /* per identity: slots of its component (live ids only) */
-    s_csr_t lit_members;       /* per identity: alive slots whose literal id it is */
-    s_csr_t camp_identities;   /* per campaign: its live identities */
-    uint32_t *dense;           /* per identity: index into cfeats, or UINT32_MAX */
-    camp_feat_t *cfeats;       /* campaign features of live identities */
-    size_t n_cfeats;           /* number of live identities */
+    /* Per identity id (ids_cap allocated, n_ids_seen known at the last reconciliation). */
+    s_vec_t *id_mem;      /* live identity: the slots of its component, in input order */
+    s_vec_t *id_lit;      /* alive slots whose literal id it is, in input order */
+    uint32_t *id_campaign; /* live campaign of a live identity, else UINT32_MAX */
+    camp_feat_t *cf;      /* campaign features of a live identity */
+    bool *cf_ok;          /* cf holds features */
+    bool *c_alive;        /* campaign-layer element alive: the identity is live */
+    uint32_t *c_comp;     /* campaign-layer component label */
+    uint64_t *c_seq;      /* campaign-layer ordering key: formation order */
+    uint8_t *imark;       /* scratch marks, all 0 between reconciliations */
+    size_t ids_cap;       /* allocated */
+    size_t n_ids_seen;    /* identity ids at the last reconciliation */
+    /* Per campaign id. */
+    s_vec_t *camp_mem;    /* live campaign: its live identities in formation order */
+    uint8_t *cmark;       /* scratch marks, all 0 between reconciliations */
+    size_t camps_cap;     /* allocated */
+    size_t n_camps_seen;  /* campaign ids at the last reconciliation */
+    /* Campaign candidate index: blocking key -> identities listed under it. */
+    u64map_t *ck_idx;     /* key -> index into ck_lists */
+    s_vec_t *ck_lists;    /* identities per key */
+    size_t n_ck;          /* keys */
+    size_t ck_cap;        /* allocated */
     u64map_t *generic;         /* generic keys at the last reconciliation */
     cluster_stats_t stats;     /* counters */
     uint64_t *slot_epoch;      /* per slot: epoch + 1 when changed after reconciliation epoch */
     uint64_t epoch;            /* reconciliations completed (s_reconcile runs) */
-    uint64_t generic_print;    /* fingerprint of the generic set the cfeats were built with */
+    uint64_t generic_print;    /* fingerprint of the generic payload/C2 set cf was built with */
+    bool cf_built;             /* campaign features were built once */
     cluster_tick_fn tick;      /* called during long reconciliations, or NULL */
     void *tick_arg;            /* its argument */
 };
@@ -116,26 +168,8 @@ cluster_new(const ccfg_t *cfg, const char *deployment)
     self->life_id = life_new("identity", self->ns, s_slot_name, self);
     self->life_camp = life_new("campaign", self->ns, s_identity_name, self);
     self->generic = u64map_new();
+    self->ck_idx = u64map_new();
     return self;
-}
-
-static void
-s_csr_free(s_csr_t *c)
-{
-    free(c->start);
-    free(c->list);
-    memset(c, 0, sizeof *c);
-}
-
-static void
-s_cfeats_free(cluster_t *self)
-{
-    for (size_t j = 0; j < self->n_cfeats; j++) {
-        camp_feat_clear(&self->cfeats[j]);
-    }
-    free(self->cfeats);
-    self->cfeats = NULL;
-    self->n_cfeats = 0;
 }
 
 void
@@ -152,6 +186,33 @@ cluster_destroy(cluster_t **self_p)
             camp_obs_clear(&self->cobs[i]);
         }
     }
+    for (size_t x = 0; x < self->ids_cap; x++) {
+        s_vec_free(&self->id_mem[x]);
+        s_vec_free(&self->id_lit[x]);
+        if (self->cf_ok[x]) {
+            camp_feat_clear(&self->cf[x]);
+        }
+    }
+    for (size_t c = 0; c < self->camps_cap; c++) {
+        s_vec_free(&self->camp_mem[c]);
+    }
+    for (size_t k = 0; k < self->n_ck; k++) {
+        s_vec_free(&self->ck_lists[k]);
+    }
+    free(self->id_mem);
+    free(self->id_lit);
+    free(self->cf);
+    free(self->cf_ok);
+    free(self->c_alive);
+    free(self->c_comp);
+    free(self->c_seq);
+    free(self->imark);
+    free(self->camp_mem);
+    free(self->cmark);
+    free(self->ck_lists);
+    u64map_destroy(&self->ck_idx);
+    s_vec_free(&self->dirty);
+    free(self->comp);
     free(self->alive);
     free(self->changed);
     free(self->slot_epoch);
@@ -164,11 +225,6 @@ cluster_destroy(cluster_t **self_p)
     free(self->camp_formed_seq);
     free(self->slot_identity);
     free(self->id_campaign);
-    free(self->dense);
-    s_csr_free(&self->comp_members);
-    s_csr_free(&self->lit_members);
-    s_csr_free(&self->camp_identities);
-    s_cfeats_free(self);
     u64map_destroy(&self->generic);
     life_destroy(&self->life_id);
     life_destroy(&self->life_camp);
@@ -195,8 +251,12 @@ s_ensure_slots(cluster_t *self, size_t n)
     self->cobs = xrealloc(self->cobs, cap * sizeof *self->cobs);
     self->changed = xrealloc(self->changed, cap * sizeof *self->changed);
     self->slot_epoch = xrealloc(self->slot_epoch, cap * sizeof *self->slot_epoch);
+    self->slot_identity = xrealloc(self->slot_identity, cap * sizeof *self->slot_identity);
+    self->comp = xrealloc(self->comp, cap * sizeof *self->comp);
     for (size_t i = self->cap; i < cap; i++) {
         self->slot_epoch[i] = 0;
+        self->slot_identity[i] = UINT32_MAX;
+        self->comp[i] = 0;
         self->alive[i] = false;
         self->seq[i] = 0;
         self->changed[i] = false;
@@ -208,7 +268,10 @@ s_ensure_slots(cluster_t *self, size_t n)
 static void
 s_touch_slot(cluster_t *self, uint32_t slot)
 {
-    self->slot_epoch[slot] = self->epoch + 1;
+    if (self->slot_epoch[slot] != self->epoch + 1) {
+        self->slot_epoch[slot] = self->epoch + 1;
+        s_vec_push(&self->dirty, slot);
+    }
     if (!self->changed[slot]) {
         self->changed[slot] = true;
         xgrow(&self->ch_slots, &self->ch_slots_cap, self->n_ch_slots + 1);
@@ -227,6 +290,7 @@ cluster_apply(cluster_t *self, const obs_t *obs)
             ident_feat_clear(&self->feat[slot]);
             camp_obs_clear(&self->cobs[slot]);
             self->alive[slot] = false;
+            self->n_alive--;
             life_forget(self->life_id, slot);
             s_touch_slot(self, slot);
         }
@@ -251,6 +315,7 @@ cluster_apply(cluster_t *self, const obs_t *obs)
     } else {
         self->seq[slot] = seq;
         self->alive[slot] = true;
+        self->n_alive++;
     }
     self->hash[slot] = h;
     ident_feat_build(&self->feat[slot], obs, self->strings);
@@ -263,37 +328,6 @@ cluster_apply(cluster_t *self, const obs_t *obs)
         }
     }
     return true;
-}
-
-/*  Groups n_items items by key[item] (values < n_groups, or UINT32_MAX to skip) into c,
-    keeping the items' order within each group. */
-static void
-s_csr_build(s_csr_t *c, size_t n_groups, const uint32_t *items, size_t n_items, const uint32_t *key)
-{
-    s_csr_free(c);
-    c->n = n_groups;
-    c->start = xcalloc(n_groups + 1, sizeof *c->start);
-    size_t total = 0;
-    for (size_t i = 0; i < n_items; i++) {
-        uint32_t k = key[items[i]];
-        if (k != UINT32_MAX) {
-            c->start[k + 1]++;
-            total++;
-        }
-    }
-    for (size_t g = 0; g < n_groups; g++) {
-        c->start[g + 1] += c->start[g];
-    }
-    c->list = xcalloc(total + 1, sizeof *c->list);
-    uint32_t *fill = xcalloc(n_groups + 1, sizeof *fill);
-    memcpy(fill, c->start, (n_groups + 1) * sizeof *fill);
-    for (size_t i = 0; i < n_items; i++) {
-        uint32_t k = key[items[i]];
-        if (k != UINT32_MAX) {
-            c->list[fill[k]++] = items[i];
-        }
-    }
-    free(fill);
 }
 
 /*  An alive slot and its sequence, for ordering. */
@@ -447,7 +481,8 @@ s_record_formed(uint64_t **arr, size_t *cap, size_t from, size_t to, uint64_t va
     }
 }
 
-static int s_reconcile(cluster_t *self, const uint32_t *comp, cluster_event_fn fn, void *arg);
+static int s_reconcile(cluster_t *self, const uint32_t *slots, size_t k, cluster_event_fn fn,
+                       void *arg);
 
 int
 cluster_reconcile(cluster_t *self, cluster_event_fn fn, void *arg)
@@ -457,16 +492,13 @@ cluster_reconcile(cluster_t *self, cluster_event_fn fn, void *arg)
     u64map_clear(self->generic);
     memset(&self->stats.id_part, 0, sizeof self->stats.id_part);
     part_identity(self->feat, self->alive, n, &self->cfg, uf, self->generic, &self->stats.id_part);
-    uint32_t *comp = xcalloc(n + 1, sizeof *comp);
     for (size_t e = 0; e < n; e++) {
         if (self->alive[e]) {
-            comp[e] = uf_find(uf, (uint32_t)e);
+            self->comp[e] = uf_find(uf, (uint32_t)e);
         }
     }
     uf_destroy(&uf);
-    int rc = s_reconcile(self, comp, fn, arg);
-    free(comp);
-    return rc;
+    return s_reconcile(self, NULL, 0, fn, arg);
 }
 
 static void
@@ -475,13 +507,10 @@ s_copy_generic(uint64_t key, uint32_t value, void *arg)
     u64map_put(arg, key, value);
 }
 
-int
-cluster_reconcile_with(cluster_t *self, const uint32_t *comp, size_t n, const u64map_t *generic,
-                       const part_stats_t *id_stats, cluster_event_fn fn, void *arg)
+/*  Takes the generic keys and partition statistics handed in by the merger. */
+static void
+s_take_generic(cluster_t *self, const u64map_t *generic, const part_stats_t *id_stats)
 {
-    if (n != self->n_slots) {
-        return -EINVAL;
-    }
     u64map_clear(self->generic);
     if (generic) {
         u64map_each(generic, s_copy_generic, self->generic);
@@ -491,7 +520,58 @@ cluster_reconcile_with(cluster_t *self, const uint32_t *comp, size_t n, const u6
         self->stats.id_part = *id_stats;
     }
     self->stats.id_part.generic_keys = u64map_count(self->generic);
-    return s_reconcile(self, comp, fn, arg);
+}
+
+int
+cluster_reconcile_with(cluster_t *self, const uint32_t *comp, size_t n, const u64map_t *generic,
+                       const part_stats_t *id_stats, cluster_event_fn fn, void *arg)
+{
+    if (n != self->n_slots) {
+        return -EINVAL;
+    }
+    s_take_generic(self, generic, id_stats);
+    for (size_t e = 0; e < n; e++) {
+        if (self->alive[e]) {
+            self->comp[e] = comp[e];
+        }
+    }
+    return s_reconcile(self, NULL, 0, fn, arg);
+}
+
+int
+cluster_reconcile_some(cluster_t *self, const uint32_t *slots, const uint32_t *labels, size_t k,
+                       const u64map_t *generic, const part_stats_t *id_stats, cluster_event_fn fn,
+                       void *arg)
+{
+    /* Every slot changed since the last reconciliation must be listed (its component may
+       have changed); the merger lists them, so a miss is a caller's error. */
+    int rc = 0;
+    for (size_t i = 0; i < k; i++) {
+        if (slots[i] >= self->n_slots) {
+            rc = -EINVAL;
+            break;
+        }
+        self->slot_epoch[slots[i]] |= (uint64_t)1 << 63; /* listed */
+    }
+    for (size_t i = 0; rc == 0 && i < self->dirty.n; i++) {
+        uint32_t e = self->dirty.v[i];
+        if (self->alive[e] && !(self->slot_epoch[e] >> 63)) {
+            rc = -EINVAL;
+        }
+    }
+    for (size_t i = 0; i < k; i++) {
+        if (slots[i] < self->n_slots) {
+            self->slot_epoch[slots[i]] &= ~((uint64_t)1 << 63);
+        }
+    }
+    if (rc != 0) {
+        return rc;
+    }
+    s_take_generic(self, generic, id_stats);
+    for (size_t i = 0; i < k; i++) {
+        self->comp[slots[i]] = labels[i];
+    }
+    return s_reconcile(self, slots, k, fn, arg);
 }
 
 uint32_t
@@ -503,185 +583,507 @@ cluster_intern(cluster_t *self, const char *s)
 static void
 s_generic_mix(uint64_t key, uint32_t value, void *arg)
 {
+    uint64_t family = key >> 32;
+    if (family != KEY_PAYLOAD && family != KEY_C2) {
+        return; /* campaign features read only the generic payloads and C2s */
+    }
     uint64_t x = key * 0x9E3779B97F4A7C15ull ^ ((uint64_t)value + 0x632BE59BD9B4E019ull);
     x ^= x >> 31;
     x *= 0xBF58476D1CE4E5B9ull;
     *(uint64_t *)arg += x ^ (x >> 29);
 }
 
-/*  An order-independent fingerprint of the generic set (its size and a sum of mixed keys):
-    campaign features are reused only while it stays the same. */
+/*  An order-independent fingerprint of the generic payload and C2 keys (a sum of mixed
+    keys): campaign features are reused only while it stays the same. */
 static uint64_t
 s_generic_print(const u64map_t *generic)
 {
-    uint64_t acc = (uint64_t)u64map_count(generic) * 0xD6E8FEB86659FD93ull;
+    uint64_t acc = 0xD6E8FEB86659FD93ull;
     u64map_each(generic, s_generic_mix, &acc);
     return acc;
 }
 
-/*  True when identity x has the same member slots, in the same order, as in old (the last
-    reconciliation's grouping), and none of them changed since that reconciliation. */
-static bool
-s_same_members(const cluster_t *self, const s_csr_t *old, size_t x, uint32_t a, uint32_t b)
+/*  Grows the per-identity arrays to hold n ids. */
+static void
+s_ensure_ids(cluster_t *self, size_t n)
 {
-    uint32_t oa = old->start[x];
-    uint32_t ob = old->start[x + 1];
-    if (ob - oa != b - a || memcmp(old->list + oa, self->comp_members.list + a,
-                                   (size_t)(b - a) * sizeof(uint32_t)) != 0) {
+    if (n <= self->ids_cap) {
+        return;
+    }
+    size_t cap = self->ids_cap ? self->ids_cap : 64;
+    while (cap < n) {
+        cap *= 2;
+    }
+    self->id_mem = xrealloc(self->id_mem, cap * sizeof *self->id_mem);
+    self->id_lit = xrealloc(self->id_lit, cap * sizeof *self->id_lit);
+    self->id_campaign = xrealloc(self->id_campaign, cap * sizeof *self->id_campaign);
+    self->cf = xrealloc(self->cf, cap * sizeof *self->cf);
+    self->cf_ok = xrealloc(self->cf_ok, cap * sizeof *self->cf_ok);
+    self->c_alive = xrealloc(self->c_alive, cap * sizeof *self->c_alive);
+    self->c_comp = xrealloc(self->c_comp, cap * sizeof *self->c_comp);
+    self->c_seq = xrealloc(self->c_seq, cap * sizeof *self->c_seq);
+    self->imark = xrealloc(self->imark, cap * sizeof *self->imark);
+    for (size_t x = self->ids_cap; x < cap; x++) {
+        memset(&self->id_mem[x], 0, sizeof self->id_mem[x]);
+        memset(&self->id_lit[x], 0, sizeof self->id_lit[x]);
+        memset(&self->cf[x], 0, sizeof self->cf[x]);
+        self->id_campaign[x] = UINT32_MAX;
+        self->cf_ok[x] = false;
+        self->c_alive[x] = false;
+        self->c_comp[x] = 0;
+        self->c_seq[x] = x;
+        self->imark[x] = 0;
+    }
+    self->ids_cap = cap;
+}
+
+/*  Grows the per-campaign arrays to hold n ids. */
+static void
+s_ensure_camps(cluster_t *self, size_t n)
+{
+    if (n <= self->camps_cap) {
+        return;
+    }
+    size_t cap = self->camps_cap ? self->camps_cap : 64;
+    while (cap < n) {
+        cap *= 2;
+    }
+    self->camp_mem = xrealloc(self->camp_mem, cap * sizeof *self->camp_mem);
+    self->cmark = xrealloc(self->cmark, cap * sizeof *self->cmark);
+    for (size_t c = self->camps_cap; c < cap; c++) {
+        memset(&self->camp_mem[c], 0, sizeof self->camp_mem[c]);
+        self->cmark[c] = 0;
+    }
+    self->camps_cap = cap;
+}
+
+/*  --- The campaign candidate index ---
+    Every live identity is listed under its campaign blocking keys (part.h): each infra
+    value, each handoff event as (decky, OUT or IN, time bucket of the handoff window) and
+    each keystroke band. Two identities that part_campaign() could pair share a key, or hold
+    an OUT and an IN event on one decky in the same or adjacent buckets, so the lists give
+    a superset of every identity's candidates. */
+
+#define S_CK_OUT 1  /* handoff OUT event */
+#define S_CK_IN 2   /* handoff IN event */
+#define S_CK_BAND 3 /* keystroke band */
+
+/*  A hashed key (top bit set: infra keys, CCFG_KEY(KEY_PAYLOAD, v), never have it). */
+static uint64_t
+s_ck_key(uint64_t tag, uint64_t a, int64_t b)
+{
+    uint64_t w[3] = {tag, a, (uint64_t)b};
+    return XXH3_64bits(w, sizeof w) | ((uint64_t)1 << 63);
+}
+
+static int64_t
+s_ck_bucket(const cluster_t *self, double t)
+{
+    double w = self->cfg.handoff_window > 0 ? self->cfg.handoff_window : 1.0;
+    double b = floor(t / w);
+    return b > -9e18 && b < 9e18 ? (int64_t)b : 0;
+}
+
+/*  Calls fn for every key identity features f are listed under (probe false), or every key
+    whose list may hold its candidates (probe true). */
+static void
+s_ck_keys(cluster_t *self, const camp_feat_t *f, bool probe,
+          void (*fn)(cluster_t *, uint64_t, uint32_t), uint32_t x)
+{
+    for (uint32_t i = 0; i < f->n_infra; i++) {
+        fn(self, CCFG_KEY(KEY_PAYLOAD, f->infra[i]), x);
+    }
+    for (uint32_t d = 0; d < f->n_deckies; d++) {
+        const camp_decky_t *cd = &f->deckies[d];
+        if (ukc_handoff_out(cd->last_phase)) {
+            int64_t b = s_ck_bucket(self, cd->last_seen);
+            if (probe) { /* IN events at or after it, within the window */
+                fn(self, s_ck_key(S_CK_IN, cd->decky, b), x);
+                fn(self, s_ck_key(S_CK_IN, cd->decky, b + 1), x);
+            } else {
+                fn(self, s_ck_key(S_CK_OUT, cd->decky, b), x);
+            }
+        }
+        if (ukc_handoff_in(cd->first_phase)) {
+            int64_t b = s_ck_bucket(self, cd->first_seen);
+            if (probe) { /* OUT events at or before it, within the window */
+                fn(self, s_ck_key(S_CK_OUT, cd->decky, b - 1), x);
+                fn(self, s_ck_key(S_CK_OUT, cd->decky, b), x);
+            } else {
+                fn(self, s_ck_key(S_CK_IN, cd->decky, b), x);
+            }
+        }
+    }
+    int dmax = ccfg_kd_max_distance(&self->cfg);
+    if (f->has_kd && dmax >= 0) {
+        unsigned bands = (unsigned)dmax + 1;
+        for (unsigned b = 0; b < bands; b++) {
+            unsigned lo = 64 * b / bands;
+            unsigned hi = 64 * (b + 1) / bands;
+            uint64_t width = hi - lo;
+            uint64_t mask = width >= 64 ? UINT64_MAX : (((uint64_t)1 << width) - 1);
+            fn(self, s_ck_key(S_CK_BAND, b, (int64_t)((f->kd >> lo) & mask)), x);
+        }
+    }
+}
+
+static void
+s_ck_add_key(cluster_t *self, uint64_t key, uint32_t x)
+{
+    uint32_t i = u64map_get_or_put(self->ck_idx, key, (uint32_t)self->n_ck);
+    if (i == self->n_ck) {
+        xgrow(&self->ck_lists, &self->ck_cap, self->n_ck + 1);
+        memset(&self->ck_lists[self->n_ck], 0, sizeof self->ck_lists[0]);
+        self->n_ck++;
+    }
+    s_vec_push(&self->ck_lists[i], x);
+}
+
+static void
+s_ck_remove_key(cluster_t *self, uint64_t key, uint32_t x)
+{
+    uint32_t i = u64map_get(self->ck_idx, key);
+    if (i != U64MAP_NONE) {
+        s_vec_remove(&self->ck_lists[i], x);
+    }
+}
+
+/*  Scratch of one reconciliation's campaign pass: the identities to recompute. */
+typedef struct {
+    s_vec_t u; /* identities, each once (imark) */
+    s_vec_t c; /* campaigns already expanded (cmark) */
+} s_upass_t;
+
+/*  Adds every identity of campaign c at the last reconciliation (once per pass). */
+static void
+s_u_add_campaign(cluster_t *self, s_upass_t *up, uint32_t c)
+{
+    if (c == UINT32_MAX || c >= self->camps_cap || self->cmark[c]) {
+        return;
+    }
+    self->cmark[c] = 1;
+    s_vec_push(&up->c, c);
+    const s_vec_t *m = &self->camp_mem[c];
+    for (size_t i = 0; i < m->n; i++) {
+        if (!(self->imark[m->v[i]] & 1)) {
+            self->imark[m->v[i]] |= 1;
+            s_vec_push(&up->u, m->v[i]);
+        }
+    }
+}
+
+/*  Adds identity y and every identity of its campaign at the last reconciliation. */
+static void
+s_u_add(cluster_t *self, s_upass_t *up, uint32_t y)
+{
+    if (!(self->imark[y] & 1)) {
+        self->imark[y] |= 1;
+        s_vec_push(&up->u, y);
+    }
+    s_u_add_campaign(self, up, self->id_campaign[y]);
+}
+
+/*  The pass being probed, for the key callback (which has no argument of its own). */
+static s_upass_t *s_probe_pass;
+
+static void
+s_ck_probe_key(cluster_t *self, uint64_t key, uint32_t x)
+{
+    (void)x;
+    uint32_t i = u64map_get(self->ck_idx, key);
+    if (i == U64MAP_NONE) {
+        return;
+    }
+    const s_vec_t *l = &self->ck_lists[i];
+    for (size_t j = 0; j < l->n; j++) {
+        s_u_add(self, s_probe_pass, l->v[j]);
+    }
+}
+
+static int
+s_cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a;
+    uint32_t y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/*  (Re)builds the campaign features of identity x from its member list, keeping the
+    candidate index current. */
+static void
+s_build_cf(cluster_t *self, uint32_t x, const camp_obs_t ***mem, size_t *mem_cap)
+{
+    if (self->cf_ok[x]) {
+        s_ck_keys(self, &self->cf[x], false, s_ck_remove_key, x);
+        camp_feat_clear(&self->cf[x]);
+    }
+    const s_vec_t *m = &self->id_mem[x];
+    xgrow(mem, mem_cap, m->n + 1);
+    for (size_t k = 0; k < m->n; k++) {
+        (*mem)[k] = &self->cobs[m->v[k]];
+    }
+    camp_feat_build(&self->cf[x], *mem, m->n, self->generic);
+    self->cf_ok[x] = true;
+    s_ck_keys(self, &self->cf[x], false, s_ck_add_key, x);
+}
+
+/*  Drops the campaign features of identity x (no longer live). */
+static void
+s_drop_cf(cluster_t *self, uint32_t x)
+{
+    if (self->cf_ok[x]) {
+        s_ck_keys(self, &self->cf[x], false, s_ck_remove_key, x);
+        camp_feat_clear(&self->cf[x]);
+        self->cf_ok[x] = false;
+    }
+}
+
+/*  True when a member list equals old and none of its slots changed since the last
+    reconciliation. */
+static bool
+s_same_members(const cluster_t *self, const s_vec_t *old, const s_vec_t *now)
+{
+    if (old->n != now->n || (now->n && memcmp(old->v, now->v, now->n * sizeof *now->v) != 0)) {
         return false;
     }
-    for (uint32_t k = a; k < b; k++) {
-        if (self->slot_epoch[self->comp_members.list[k]] > self->epoch) {
+    for (size_t k = 0; k < now->n; k++) {
+        if (self->slot_epoch[now->v[k]] > self->epoch) {
             return false;
         }
     }
     return true;
 }
 
-/*  Everything after the identity partition: lifecycle, campaign layer, events. */
-static int
-s_reconcile(cluster_t *self, const uint32_t *comp, cluster_event_fn fn, void *arg)
+/*  The listed alive slots (all when slots is NULL) in input order. */
+static s_vec_t
+s_listed_in_order(const cluster_t *self, const uint32_t *slots, size_t k)
 {
-    size_t n = self->n_slots;
-    self->stats.reconciliations++;
-    s_ord_t *ord = xcalloc(n + 1, sizeof *ord);
-    size_t n_alive = 0;
-    for (size_t e = 0; e < n; e++) {
+    size_t listed = slots ? k : self->n_slots;
+    s_ord_t *ord = xcalloc(listed + 1, sizeof *ord);
+    size_t n = 0;
+    for (size_t i = 0; i < listed; i++) {
+        uint32_t e = slots ? slots[i] : (uint32_t)i;
         if (self->alive[e]) {
-            ord[n_alive].seq = self->seq[e];
-            ord[n_alive].slot = (uint32_t)e;
-            n_alive++;
+            ord[n].seq = self->seq[e];
+            ord[n].slot = e;
+            n++;
         }
     }
-    size_t ids_before = life_id_count(self->life_id);
-    cluster_tick(self);
-    const life_events_t *id_events = life_reconcile(self->life_id, n, self->alive, comp, self->seq);
-    cluster_tick(self);
-    size_t n_ids = life_id_count(self->life_id);
-    s_record_formed(&self->id_formed_seq, &self->id_formed_cap, ids_before, n_ids, self->inputs);
-
-    /* Alive slots in input order, grouped by live identity and by literal identity. */
-    bool sorted = true; /* slots are numbered in arrival order: usually sorted already */
-    for (size_t i = 1; sorted && i < n_alive; i++) {
+    bool sorted = true; /* slots are numbered in arrival order: often sorted already */
+    for (size_t i = 1; sorted && i < n; i++) {
         sorted = ord[i - 1].seq < ord[i].seq;
     }
     if (!sorted) {
-        qsort(ord, n_alive, sizeof *ord, s_cmp_ord);
+        qsort(ord, n, sizeof *ord, s_cmp_ord);
     }
-    uint32_t *items = xcalloc(n_alive + 1, sizeof *items);
-    for (size_t i = 0; i < n_alive; i++) {
-        items[i] = ord[i].slot;
+    s_vec_t out = {0};
+    xgrow(&out.v, &out.cap, n + 1);
+    for (size_t i = 0; i < n; i++) {
+        out.v[i] = ord[i].slot;
     }
+    out.n = n;
     free(ord);
-    xgrow(&self->slot_identity, &self->slot_identity_cap, n + 1);
-    uint32_t *lit = xcalloc(n + 1, sizeof *lit);
-    for (size_t e = 0; e < n; e++) {
-        self->slot_identity[e] =
-            self->alive[e] ? life_resolve_element(self->life_id, (uint32_t)e) : UINT32_MAX;
-        lit[e] = self->alive[e] ? life_literal(self->life_id, (uint32_t)e) : UINT32_MAX;
-    }
-    s_csr_t old_members = self->comp_members; /* the last reconciliation's, for reuse */
-    memset(&self->comp_members, 0, sizeof self->comp_members);
-    s_csr_build(&self->comp_members, n_ids, items, n_alive, self->slot_identity);
-    s_csr_build(&self->lit_members, n_ids, items, n_alive, lit);
-    free(lit);
-    free(items);
-    cluster_tick(self);
+    return out;
+}
 
-    /* Campaign layer over live identities, in formation order. An identity whose members
-       are the same slots in the same order as at the last reconciliation, none of them
-       changed since, keeps its features (they depend on nothing else but the generic set). */
-    uint64_t gprint = s_generic_print(self->generic);
-    bool reuse = self->cfeats && gprint == self->generic_print;
-    camp_feat_t *old_cfeats = self->cfeats;
-    size_t old_n_cfeats = self->n_cfeats;
-    uint32_t *old_dense = self->dense;
-    self->dense = xcalloc(n_ids + 1, sizeof *self->dense);
-    self->cfeats = xcalloc(n_ids + 1, sizeof *self->cfeats);
-    self->n_cfeats = 0;
+/*  The identity layer after its lifecycle ran over the listed slots: the slots' live
+    identities, the member lists of every identity the lifecycle touched, and the campaign
+    features of the live ones whose members changed. Appends to a the identities whose
+    campaign features changed (built, rebuilt or dropped). */
+static void
+s_identity_pass(cluster_t *self, const uint32_t *slots, size_t k, bool rebuild_all, s_vec_t *a)
+{
+    life_t *l = self->life_id;
+    size_t listed = slots ? k : self->n_slots;
+    for (size_t i = 0; i < listed; i++) {
+        uint32_t e = slots ? slots[i] : (uint32_t)i;
+        self->slot_identity[e] = self->alive[e] ? life_resolve_element(l, e) : UINT32_MAX;
+    }
+    s_vec_t in_order = s_listed_in_order(self, slots, k);
+    size_t n_t = life_touched_count(l);
+    s_vec_t *old = xcalloc(n_t + 1, sizeof *old);
+    for (size_t i = 0; i < n_t; i++) {
+        uint32_t x = life_touched(l, i);
+        old[i] = self->id_mem[x];
+        memset(&self->id_mem[x], 0, sizeof self->id_mem[x]);
+        self->id_lit[x].n = 0;
+        self->imark[x] |= 2;
+    }
+    for (size_t i = 0; i < in_order.n; i++) {
+        uint32_t e = in_order.v[i];
+        uint32_t x = self->slot_identity[e];
+        uint32_t lx = life_literal(l, e);
+        assert((self->imark[x] & 2) && (self->imark[lx] & 2)); /* life.h: a closed list */
+        s_vec_push(&self->id_mem[x], e);
+        s_vec_push(&self->id_lit[lx], e);
+    }
+    s_vec_free(&in_order);
+    cluster_tick(self);
     const camp_obs_t **mem = NULL;
     size_t mem_cap = 0;
-    for (size_t x = 0; x < n_ids; x++) {
-        if (x % S_TICK_EVERY == 0) {
+    for (size_t i = 0; i < n_t; i++) {
+        if (i % S_TICK_EVERY == S_TICK_EVERY - 1) {
             cluster_tick(self);
         }
-        self->dense[x] = UINT32_MAX;
-        if (!life_is_live(self->life_id, (uint32_t)x)) {
-            continue;
+        uint32_t x = life_touched(l, i);
+        self->imark[x] &= (uint8_t)~2;
+        bool live = life_is_live(l, x);
+        self->c_alive[x] = live;
+        if (!live) {
+            if (self->cf_ok[x]) {
+                s_drop_cf(self, x);
+                s_vec_push(a, x);
+            }
+        } else if (rebuild_all || !self->cf_ok[x] || !s_same_members(self, &old[i], &self->id_mem[x])) {
+            s_build_cf(self, x, &mem, &mem_cap);
+            s_vec_push(a, x);
         }
-        uint32_t a = self->comp_members.start[x];
-        uint32_t b = self->comp_members.start[x + 1];
-        camp_feat_t *cf = &self->cfeats[self->n_cfeats];
-        self->dense[x] = (uint32_t)self->n_cfeats++;
-        if (reuse && x < old_members.n && old_dense[x] != UINT32_MAX &&
-            s_same_members(self, &old_members, x, a, b)) {
-            *cf = old_cfeats[old_dense[x]];
-            memset(&old_cfeats[old_dense[x]], 0, sizeof *cf); /* moved */
-            continue;
+        s_vec_free(&old[i]);
+    }
+    free(old);
+    if (rebuild_all) { /* the generic payloads or C2s changed: every live identity */
+        for (size_t i = 0; i < n_t; i++) {
+            self->imark[life_touched(l, i)] |= 2;
         }
-        xgrow(&mem, &mem_cap, (size_t)(b - a) + 1);
-        for (uint32_t k = a; k < b; k++) {
-            mem[k - a] = &self->cobs[self->comp_members.list[k]];
+        for (size_t x = 0; x < life_id_count(l); x++) {
+            if (!(self->imark[x] & 2) && self->cf_ok[x]) {
+                s_build_cf(self, (uint32_t)x, &mem, &mem_cap);
+                s_vec_push(a, (uint32_t)x);
+            }
+            if (x % S_TICK_EVERY == S_TICK_EVERY - 1) {
+                cluster_tick(self);
+            }
         }
-        camp_feat_build(cf, mem, b - a, self->generic);
+        for (size_t i = 0; i < n_t; i++) {
+            self->imark[life_touched(l, i)] &= (uint8_t)~2;
+        }
     }
     free(mem);
-    for (size_t j = 0; j < old_n_cfeats; j++) {
-        camp_feat_clear(&old_cfeats[j]);
+}
+
+/*  The campaign layer: recomputes the partition over the identities whose component may
+    have changed (u: those in a, their candidates, and the campaigns of all of them at the
+    last reconciliation), runs the campaign lifecycle over them and updates the campaign
+    member lists. Returns the lifecycle's events. */
+static const life_events_t *
+s_campaign_pass(cluster_t *self, const s_vec_t *a)
+{
+    s_upass_t up = {0};
+    const life_t *lc = self->life_camp;
+    for (size_t i = 0; i < a->n; i++) {
+        s_u_add(self, &up, a->v[i]);
+        /* An identity live again keeps its literal campaign, whose alive literal members
+           lie in that campaign's home component (the live one it resolves to): add it. */
+        uint32_t lit = life_literal(lc, a->v[i]);
+        if (lit != LIFE_NONE) {
+            s_u_add_campaign(self, &up, life_resolve(lc, lit));
+        }
     }
-    free(old_cfeats);
-    free(old_dense);
-    s_csr_free(&old_members);
-    self->generic_print = gprint;
-    uf_t *ufc = uf_new(self->n_cfeats);
+    s_probe_pass = &up;
+    for (size_t i = 0; i < a->n; i++) {
+        uint32_t x = a->v[i];
+        if (self->cf_ok[x]) {
+            s_ck_keys(self, &self->cf[x], true, s_ck_probe_key, x);
+        }
+        if (i % S_TICK_EVERY == S_TICK_EVERY - 1) {
+            cluster_tick(self);
+        }
+    }
+    s_probe_pass = NULL;
+    for (size_t i = 0; i < up.c.n; i++) {
+        self->cmark[up.c.v[i]] = 0;
+    }
+    s_vec_free(&up.c);
+    s_vec_push(&up.u, 0); /* never NULL: a NULL list would mean every element */
+    uint32_t *u = up.u.v;
+    size_t nu = --up.u.n;
+    qsort(u, nu, sizeof *u, s_cmp_u32);
+    /* Campaign partition of the live identities among them. */
+    camp_feat_t *fe = xcalloc(nu + 1, sizeof *fe);
+    uint32_t *back = xcalloc(nu + 1, sizeof *back);
+    size_t m = 0;
+    for (size_t i = 0; i < nu; i++) {
+        self->imark[u[i]] &= (uint8_t)~1;
+        if (self->c_alive[u[i]]) {
+            fe[m] = self->cf[u[i]]; /* a shallow copy, read only */
+            back[m++] = u[i];
+        }
+    }
+    uf_t *ufc = uf_new(m);
     memset(&self->stats.camp_part, 0, sizeof self->stats.camp_part);
     cluster_tick(self);
-    part_campaign(self->cfeats, self->n_cfeats, &self->cfg, ufc, &self->stats.camp_part);
+    part_campaign(fe, m, &self->cfg, ufc, &self->stats.camp_part);
     cluster_tick(self);
-    bool *alive_c = xcalloc(n_ids + 1, sizeof *alive_c);
-    uint32_t *comp_c = xcalloc(n_ids + 1, sizeof *comp_c);
-    uint64_t *seq_c = xcalloc(n_ids + 1, sizeof *seq_c);
-    for (size_t x = 0; x < n_ids; x++) {
-        alive_c[x] = self->dense[x] != UINT32_MAX;
-        comp_c[x] = alive_c[x] ? uf_find(ufc, self->dense[x]) : 0;
-        seq_c[x] = life_formed(self->life_id, (uint32_t)x);
+    for (size_t j = 0; j < m; j++) {
+        self->c_comp[back[j]] = back[uf_find(ufc, (uint32_t)j)];
     }
     uf_destroy(&ufc);
-    size_t camps_before = life_id_count(self->life_camp);
-    const life_events_t *camp_events =
-        life_reconcile(self->life_camp, n_ids, alive_c, comp_c, seq_c);
+    free(fe);
+    free(back);
+    size_t n_ids = life_id_count(self->life_id);
+    const life_events_t *ev =
+        life_reconcile_some(self->life_camp, n_ids, self->c_alive, self->c_comp, self->c_seq, u, nu);
     cluster_tick(self);
+    s_ensure_camps(self, life_id_count(lc) + 1);
+    for (size_t i = 0; i < life_touched_count(lc); i++) {
+        uint32_t c = life_touched(lc, i);
+        self->camp_mem[c].n = 0;
+        self->cmark[c] = 1;
+    }
+    for (size_t i = 0; i < nu; i++) {
+        uint32_t x = u[i];
+        self->id_campaign[x] = self->c_alive[x] ? life_resolve_element(lc, x) : UINT32_MAX;
+        if (self->c_alive[x]) {
+            assert(self->cmark[self->id_campaign[x]]); /* life.h: a closed list */
+            s_vec_push(&self->camp_mem[self->id_campaign[x]], x);
+        }
+    }
+    for (size_t i = 0; i < life_touched_count(lc); i++) {
+        self->cmark[life_touched(lc, i)] = 0;
+    }
+    s_vec_free(&up.u);
+    return ev;
+}
+
+/*  Everything after the identity partition (comp[] set for the listed alive slots, all of
+    them when slots is NULL): lifecycles, member lists, campaign layer, events. */
+static int
+s_reconcile(cluster_t *self, const uint32_t *slots, size_t k, cluster_event_fn fn, void *arg)
+{
+    size_t n = self->n_slots;
+    self->stats.reconciliations++;
+    size_t ids_before = life_id_count(self->life_id);
+    cluster_tick(self);
+    const life_events_t *id_events =
+        life_reconcile_some(self->life_id, n, self->alive, self->comp, self->seq, slots, k);
+    cluster_tick(self);
+    size_t n_ids = life_id_count(self->life_id);
+    s_record_formed(&self->id_formed_seq, &self->id_formed_cap, ids_before, n_ids, self->inputs);
+    s_ensure_ids(self, n_ids + 1);
+
+    /* Campaign features are reused while the generic payloads and C2s stay the same. */
+    uint64_t gprint = s_generic_print(self->generic);
+    bool rebuild_all = !self->cf_built || gprint != self->generic_print;
+    self->generic_print = gprint;
+    self->cf_built = true;
+    s_vec_t a = {0};
+    s_identity_pass(self, slots, k, rebuild_all, &a);
+    size_t camps_before = life_id_count(self->life_camp);
+    const life_events_t *camp_events = s_campaign_pass(self, &a);
+    s_vec_free(&a);
     size_t n_camps = life_id_count(self->life_camp);
     s_record_formed(&self->camp_formed_seq, &self->camp_formed_cap, camps_before, n_camps,
                     self->inputs);
-    free(comp_c);
-    free(seq_c);
-
-    free(self->id_campaign);
-    self->id_campaign = xcalloc(n_ids + 1, sizeof *self->id_campaign);
-    uint32_t *live_ids = xcalloc(n_ids + 1, sizeof *live_ids);
-    size_t n_live = 0;
-    for (size_t x = 0; x < n_ids; x++) {
-        self->id_campaign[x] =
-            alive_c[x] ? life_resolve_element(self->life_camp, (uint32_t)x) : UINT32_MAX;
-        if (alive_c[x]) {
-            live_ids[n_live++] = (uint32_t)x;
-        }
-    }
-    s_csr_build(&self->camp_identities, n_camps, live_ids, n_live, self->id_campaign);
-    free(live_ids);
-    free(alive_c);
+    self->n_ids_seen = n_ids;
+    self->n_camps_seen = n_camps;
 
     self->stats.inputs = self->inputs;
-    self->stats.observations = n_alive;
-    self->stats.identities = n_live;
-    size_t live_camps = 0;
-    for (size_t c = 0; c < n_camps; c++) {
-        live_camps += life_is_live(self->life_camp, (uint32_t)c);
-    }
-    self->stats.campaigns = live_camps;
+    self->stats.observations = self->n_alive;
+    self->stats.identities = life_live_count(self->life_id);
+    self->stats.campaigns = life_live_count(self->life_camp);
 
     self->epoch++; /* slots changed from now on are newer than this reconciliation */
+    self->dirty.n = 0;
     s_emit_t em = {.self = self, .fn = fn, .arg = arg};
     s_emit_identity_events(&em, id_events);
     s_emit_campaign_events(&em, camp_events);
@@ -735,8 +1137,7 @@ cluster_find(const cluster_t *self, const char *id)
 const char *
 cluster_identity_of(const cluster_t *self, size_t slot)
 {
-    if (!cluster_slot_alive(self, slot) || !self->slot_identity ||
-        slot >= self->slot_identity_cap || self->slot_identity[slot] == UINT32_MAX) {
+    if (!cluster_slot_alive(self, slot) || self->slot_identity[slot] == UINT32_MAX) {
         return NULL;
     }
     return life_id_str(self->life_id, self->slot_identity[slot]);
@@ -749,7 +1150,7 @@ cluster_campaign_of(const cluster_t *self, size_t slot)
         return NULL;
     }
     uint32_t x = self->slot_identity[slot];
-    if (x >= self->comp_members.n || self->id_campaign[x] == UINT32_MAX) {
+    if (x >= self->n_ids_seen || self->id_campaign[x] == UINT32_MAX) {
         return NULL;
     }
     return life_id_str(self->life_camp, self->id_campaign[x]);
@@ -758,13 +1159,13 @@ cluster_campaign_of(const cluster_t *self, size_t slot)
 size_t
 cluster_identity_count(const cluster_t *self)
 {
-    return self->comp_members.n;
+    return self->n_ids_seen;
 }
 
 size_t
 cluster_campaign_count(const cluster_t *self)
 {
-    return self->camp_identities.n;
+    return self->n_camps_seen;
 }
 
 /*  Collects the strings with the given interned ids as a sorted unique list. */
@@ -786,19 +1187,11 @@ s_strs_finish(const cluster_t *self, uint32_t *ids, size_t n, rec_strs_t *out)
     qsort(out->v, n, sizeof *out->v, s_cmp_str);
 }
 
-/*  Scratch id lists for one record. */
-typedef struct {
-    uint32_t *v; /* ids */
-    size_t n;    /* count */
-    size_t cap;  /* allocated */
-} s_ids_t;
-
 static void
-s_ids_add(s_ids_t *l, uint32_t id)
+s_ids_add(s_vec_t *l, uint32_t id)
 {
     if (id != IDENT_NONE) {
-        xgrow(&l->v, &l->cap, l->n + 1);
-        l->v[l->n++] = id;
+        s_vec_push(l, id);
     }
 }
 
@@ -831,13 +1224,13 @@ cluster_identity_record(const cluster_t *self, size_t i, rec_identity_t *rec)
     rec->formed_seq = self->id_formed_seq[i];
     /* A live identity speaks for its whole component; a merged-out one for its literal
        members. */
-    const s_csr_t *c = life_is_live(l, (uint32_t)i) ? &self->comp_members : &self->lit_members;
-    s_ids_t ja3 = {0}, ja4 = {0}, hassh = {0}, pay = {0}, c2 = {0};
+    const s_vec_t *c = life_is_live(l, (uint32_t)i) ? &self->id_mem[i] : &self->id_lit[i];
+    s_vec_t ja3 = {0}, ja4 = {0}, hassh = {0}, pay = {0}, c2 = {0};
     uint64_t *kds = NULL;
     size_t n_kd = 0;
     size_t kd_cap = 0;
-    for (uint32_t k = c->start[i]; k < c->start[i + 1]; k++) {
-        uint32_t slot = c->list[k];
+    for (size_t k = 0; k < c->n; k++) {
+        uint32_t slot = c->v[k];
         const ident_feat_t *f = &self->feat[slot];
         rec->observations++;
         s_ids_add(&ja3, f->ja3);
@@ -880,15 +1273,15 @@ cluster_campaign_record(const cluster_t *self, size_t i, rec_campaign_t *rec)
     uint32_t into = life_merged_into(l, (uint32_t)i);
     rec->merged_into = into == LIFE_NONE ? NULL : life_id_str(l, into);
     rec->formed_seq = self->camp_formed_seq[i];
-    s_ids_t pay = {0}, c2 = {0}, deckies = {0};
+    s_vec_t pay = {0}, c2 = {0}, deckies = {0};
     bool seen[UKC_PHASE_COUNT] = {false};
     double first[UKC_PHASE_COUNT] = {0};
-    const s_csr_t *ci = &self->camp_identities;
-    for (uint32_t k = ci->start[i]; k < ci->start[i + 1]; k++) {
-        uint32_t x = ci->list[k];
+    const s_vec_t *ci = &self->camp_mem[i];
+    for (size_t k = 0; k < ci->n; k++) {
+        uint32_t x = ci->v[k];
         rec->identities++;
-        for (uint32_t m = self->comp_members.start[x]; m < self->comp_members.start[x + 1]; m++) {
-            uint32_t slot = self->comp_members.list[m];
+        for (size_t m = 0; m < self->id_mem[x].n; m++) {
+            uint32_t slot = self->id_mem[x].v[m];
             const ident_feat_t *f = &self->feat[slot];
             const camp_obs_t *co = &self->cobs[slot];
             rec->observations++;
@@ -938,7 +1331,7 @@ cluster_camp_feat_of(const cluster_t *self, size_t slot)
         return NULL;
     }
     uint32_t x = self->slot_identity[slot];
-    return self->dense[x] == UINT32_MAX ? NULL : &self->cfeats[self->dense[x]];
+    return self->cf_ok[x] ? &self->cf[x] : NULL;
 }
 
 const strtab_t *
@@ -1021,6 +1414,7 @@ cluster_restore_slot(cluster_t *self, const char *name, bool alive, uint64_t seq
     self->n_slots = (size_t)slot + 1;
     self->alive[slot] = alive;
     self->seq[slot] = seq;
+    self->n_alive += alive;
     if (alive) {
         self->hash[slot] = obs_hash(obs);
         ident_feat_build(&self->feat[slot], obs, self->strings);

@@ -98,6 +98,18 @@ void cluster_tick(const cluster_t *self);
     not match. */
 int cluster_reconcile_with(cluster_t *self, const uint32_t *comp, size_t n, const u64map_t *generic,
                            const part_stats_t *id_stats, cluster_event_fn fn, void *arg);
+/*  Reconciles with only the part of the identity partition that may have changed since the
+    last reconciliation (the merger's incremental path): slots[0 .. k) lists distinct slots
+    with their component labels (labels[i], any values below cluster_slots(); equal labels
+    = same component). The list must hold every slot changed since the last
+    reconciliation, and be closed: every live slot of every component (now, and at the
+    last reconciliation) that holds a listed slot. Slots not listed keep their identity.
+    The cost follows k and the campaigns touched, not the model. Returns -EINVAL, changing
+    nothing, when a slot is out of range or a changed slot is missing; otherwise as
+    cluster_reconcile(). */
+int cluster_reconcile_some(cluster_t *self, const uint32_t *slots, const uint32_t *labels, size_t k,
+                           const u64map_t *generic, const part_stats_t *id_stats,
+                           cluster_event_fn fn, void *arg);
 /*  The interned id of a string in the engine's feature-string table (added if new). */
 uint32_t cluster_intern(cluster_t *self, const char *s);
 /*  Statistics (a copy). */

@@ -20,6 +20,7 @@ typedef struct {
     uint32_t home;        /* this reconciliation: component of its oldest literal member */
     bool live;            /* names a component after the last reconciliation */
     bool changed;         /* listed in changed_ids */
+    bool marked;          /* listed in touched */
 } s_id_t;
 
 struct life_t {
@@ -43,6 +44,15 @@ struct life_t {
     uint32_t *ch_ids;     /* ids changed since life_clear_changes(), first change first */
     size_t n_ch_ids;      /* number of changed ids */
     size_t ch_ids_cap;    /* allocated */
+    uint32_t *touched;    /* ids the last reconciliation re-evaluated, in formation order */
+    size_t n_touched;     /* number of them */
+    size_t touched_cap;   /* allocated */
+    uint32_t *orphans;    /* ids that lost a member to life_forget() since it */
+    size_t n_orphans;     /* number of them (may repeat) */
+    size_t orphans_cap;   /* allocated */
+    uint32_t *label;      /* scratch: component label -> index, all UINT32_MAX between calls */
+    size_t label_cap;     /* allocated */
+    size_t n_live;        /* live ids */
 };
 
 life_t *
@@ -82,6 +92,9 @@ life_destroy(life_t **self_p)
     free(self->ch_elems);
     free(self->ch_ids);
     free(self->ids);
+    free(self->touched);
+    free(self->orphans);
+    free(self->label);
     free(self);
     *self_p = NULL;
 }
@@ -133,6 +146,8 @@ void
 life_forget(life_t *self, uint32_t e)
 {
     if (e < self->n_elems && self->lit[e] != LIFE_NONE) {
+        xgrow(&self->orphans, &self->orphans_cap, self->n_orphans + 1);
+        self->orphans[self->n_orphans++] = self->lit[e];
         self->lit[e] = LIFE_NONE;
         s_touch_element(self, e);
     }
@@ -164,6 +179,7 @@ s_form(life_t *self, uint32_t founder)
     x->home = LIFE_NONE;
     x->live = false;
     x->changed = false;
+    x->marked = false;
     s_touch_id(self, id);
     s_touch_element(self, founder);
     return id;
@@ -233,15 +249,45 @@ s_sort_events(life_t *self)
 const life_events_t *
 life_reconcile(life_t *self, size_t n, const bool *alive, const uint32_t *comp, const uint64_t *seq)
 {
+    return life_reconcile_some(self, n, alive, comp, seq, NULL, 0);
+}
+
+/*  Adds id x to the ids this reconciliation re-evaluates (once). */
+static void
+s_mark(life_t *self, uint32_t x)
+{
+    if (!self->ids[x].marked) {
+        self->ids[x].marked = true;
+        xgrow(&self->touched, &self->touched_cap, self->n_touched + 1);
+        self->touched[self->n_touched++] = x;
+    }
+}
+
+static int
+s_cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a;
+    uint32_t y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+const life_events_t *
+life_reconcile_some(life_t *self, size_t n, const bool *alive, const uint32_t *comp,
+                    const uint64_t *seq, const uint32_t *elems, size_t k)
+{
     s_events_clear(self);
     s_grow_elems(self, n);
+    bool all = elems == NULL;
+    size_t listed = all ? n : k;
 
-    /* Alive elements in seq order; components numbered by their oldest member. */
-    s_elem_t *order = xcalloc(n, sizeof *order);
+    /* Listed alive elements in seq order; components numbered by their oldest member. */
+    s_elem_t *order = xcalloc(listed + 1, sizeof *order);
     size_t n_alive = 0;
-    for (size_t e = 0; e < n; e++) {
+    for (size_t i = 0; i < listed; i++) {
+        uint32_t e = all ? (uint32_t)i : elems[i];
+        assert(e < n);
         if (alive[e]) {
-            order[n_alive].e = (uint32_t)e;
+            order[n_alive].e = e;
             order[n_alive].seq = seq[e];
             n_alive++;
         }
@@ -256,32 +302,39 @@ life_reconcile(life_t *self, size_t n, const bool *alive, const uint32_t *comp, 
         qsort(order, n_alive, sizeof *order, s_cmp_seq);
     }
     /* Components numbered in order of their oldest member. Labels below n (union-find
-       roots, as both layers pass) index an array; any other label goes through a map. */
+       roots, as both layers pass) index a scratch array kept between calls (only the
+       entries used are reset); any other label goes through a map. */
     bool small = true;
     for (size_t i = 0; small && i < n_alive; i++) {
         small = comp[order[i].e] < n;
     }
-    uint32_t *cidx = xcalloc(n_alive, sizeof *cidx);
+    uint32_t *cidx = xcalloc(n_alive + 1, sizeof *cidx);
     uint32_t n_comp = 0;
     if (small) {
-        uint32_t *label = xmalloc((n + 1) * sizeof *label);
-        memset(label, 0xff, (n + 1) * sizeof *label);
-        for (size_t i = 0; i < n_alive; i++) {
-            uint32_t *k = &label[comp[order[i].e]];
-            if (*k == UINT32_MAX) {
-                *k = n_comp++;
-            }
-            cidx[i] = *k;
+        if (self->label_cap < n + 1) {
+            size_t old = self->label_cap;
+            xgrow(&self->label, &self->label_cap, n + 1);
+            memset(self->label + old, 0xff, (self->label_cap - old) * sizeof *self->label);
         }
-        free(label);
+        uint32_t *label = self->label;
+        for (size_t i = 0; i < n_alive; i++) {
+            uint32_t *slot = &label[comp[order[i].e]];
+            if (*slot == UINT32_MAX) {
+                *slot = n_comp++;
+            }
+            cidx[i] = *slot;
+        }
+        for (size_t i = 0; i < n_alive; i++) {
+            label[comp[order[i].e]] = UINT32_MAX;
+        }
     } else {
         u64map_t *label = u64map_new();
         for (size_t i = 0; i < n_alive; i++) {
-            uint32_t k = u64map_get_or_put(label, comp[order[i].e], n_comp);
-            if (k == n_comp) {
+            uint32_t c = u64map_get_or_put(label, comp[order[i].e], n_comp);
+            if (c == n_comp) {
                 n_comp++;
             }
-            cidx[i] = k;
+            cidx[i] = c;
         }
         u64map_destroy(&label);
     }
@@ -291,10 +344,10 @@ life_reconcile(life_t *self, size_t n, const bool *alive, const uint32_t *comp, 
     for (size_t i = 0; i < n_alive; i++) {
         start[cidx[i] + 1]++;
     }
-    for (uint32_t k = 0; k < n_comp; k++) {
-        start[k + 1] += start[k];
+    for (uint32_t c = 0; c < n_comp; c++) {
+        start[c + 1] += start[c];
     }
-    uint32_t *members = xcalloc(n_alive, sizeof *members);
+    uint32_t *members = xcalloc(n_alive + 1, sizeof *members);
     uint32_t *fill = xcalloc((size_t)n_comp + 1, sizeof *fill);
     memcpy(fill, start, ((size_t)n_comp + 1) * sizeof *fill);
     for (size_t i = 0; i < n_alive; i++) {
@@ -302,13 +355,33 @@ life_reconcile(life_t *self, size_t n, const bool *alive, const uint32_t *comp, 
     }
     free(fill);
 
+    /* The ids re-evaluated: every literal id of a listed element and every id that lost a
+       member to life_forget(). The rest keep their state (life.h: the list is closed). */
+    for (size_t x = 0; x < self->n_touched; x++) {
+        self->ids[self->touched[x]].marked = false;
+    }
+    self->n_touched = 0;
+    for (size_t i = 0; i < listed; i++) {
+        uint32_t e = all ? (uint32_t)i : elems[i];
+        if (self->lit[e] != LIFE_NONE) {
+            s_mark(self, self->lit[e]);
+        }
+    }
+    for (size_t i = 0; i < self->n_orphans; i++) {
+        s_mark(self, self->orphans[i]);
+    }
+    self->n_orphans = 0;
+    size_t n_known = self->n_touched;
+    qsort(self->touched, n_known, sizeof *self->touched, s_cmp_u32); /* formation order */
     /* home(x): the component of x's oldest alive literal member. Live flags are recomputed;
        the old ones are kept to list the ids whose flag changes. */
-    bool *was_live = xcalloc(self->n_ids + 1, sizeof *was_live);
-    for (size_t x = 0; x < self->n_ids; x++) {
-        was_live[x] = self->ids[x].live;
-        self->ids[x].home = LIFE_NONE;
-        self->ids[x].live = false;
+    bool *was_live = xcalloc(n_known + 1, sizeof *was_live);
+    for (size_t i = 0; i < n_known; i++) {
+        s_id_t *x = &self->ids[self->touched[i]];
+        was_live[i] = x->live;
+        self->n_live -= x->live;
+        x->home = LIFE_NONE;
+        x->live = false;
     }
     for (size_t i = 0; i < n_alive; i++) {
         uint32_t x = self->lit[order[i].e];
@@ -321,34 +394,36 @@ life_reconcile(life_t *self, size_t n, const bool *alive, const uint32_t *comp, 
 
     /* Candidates per component, each list in formation order (ids are numbered by it). */
     uint32_t *cstart = xcalloc((size_t)n_comp + 1, sizeof *cstart);
-    size_t n_known = self->n_ids;
-    for (size_t x = 0; x < n_known; x++) {
-        if (self->ids[x].home != LIFE_NONE) {
-            cstart[self->ids[x].home + 1]++;
+    for (size_t i = 0; i < n_known; i++) {
+        uint32_t home = self->ids[self->touched[i]].home;
+        if (home != LIFE_NONE) {
+            cstart[home + 1]++;
         }
     }
-    for (uint32_t k = 0; k < n_comp; k++) {
-        cstart[k + 1] += cstart[k];
+    for (uint32_t c = 0; c < n_comp; c++) {
+        cstart[c + 1] += cstart[c];
     }
     uint32_t *cands = xcalloc(cstart[n_comp] + 1, sizeof *cands);
     uint32_t *cfill = xcalloc((size_t)n_comp + 1, sizeof *cfill);
     memcpy(cfill, cstart, ((size_t)n_comp + 1) * sizeof *cfill);
-    for (size_t x = 0; x < n_known; x++) {
+    for (size_t i = 0; i < n_known; i++) {
+        uint32_t x = self->touched[i];
         if (self->ids[x].home != LIFE_NONE) {
-            cands[cfill[self->ids[x].home]++] = (uint32_t)x;
+            cands[cfill[self->ids[x].home]++] = x;
         }
     }
     free(cfill);
 
-    for (uint32_t k = 0; k < n_comp; k++) {
-        uint32_t nc = cstart[k + 1] - cstart[k];
-        const uint32_t *ck = cands + cstart[k];
-        const uint32_t *mk = members + start[k];
-        uint32_t nm = start[k + 1] - start[k];
+    for (uint32_t c = 0; c < n_comp; c++) {
+        uint32_t nc = cstart[c + 1] - cstart[c];
+        const uint32_t *ck = cands + cstart[c];
+        const uint32_t *mk = members + start[c];
+        uint32_t nm = start[c + 1] - start[c];
         uint32_t live;
         size_t formed = SIZE_MAX; /* index of this component's formed event */
         if (nc == 0) {
             live = s_form(self, mk[0]);
+            s_mark(self, live);
             s_event(self, LIFE_FORMED, live, LIFE_NONE);
             formed = self->events.n - 1;
             self->events.ev[formed].members = xcalloc(nm, sizeof(uint32_t));
@@ -356,10 +431,11 @@ life_reconcile(life_t *self, size_t n, const bool *alive, const uint32_t *comp, 
             live = ck[0]; /* ids are numbered in formation order: the oldest wins */
         }
         self->ids[live].live = true;
+        self->n_live++;
         for (uint32_t i = 0; i < nm; i++) {
             uint32_t e = mk[i];
             uint32_t x = self->lit[e];
-            if (x == live || (x != LIFE_NONE && self->ids[x].home == k)) {
+            if (x == live || (x != LIFE_NONE && self->ids[x].home == c)) {
                 continue; /* already live here, or a soft-merged member keeping its id */
             }
             self->lit[e] = live;
@@ -387,9 +463,10 @@ life_reconcile(life_t *self, size_t n, const bool *alive, const uint32_t *comp, 
             s_touch_id(self, live);
         }
     }
-    for (size_t x = 0; x < n_known; x++) {
-        if (self->ids[x].live != was_live[x]) {
-            s_touch_id(self, (uint32_t)x);
+    for (size_t i = 0; i < n_known; i++) {
+        uint32_t x = self->touched[i];
+        if (self->ids[x].live != was_live[i]) {
+            s_touch_id(self, x);
         }
     }
     free(was_live);
@@ -399,6 +476,25 @@ life_reconcile(life_t *self, size_t n, const bool *alive, const uint32_t *comp, 
     free(cands);
     s_sort_events(self);
     return &self->events;
+}
+
+size_t
+life_touched_count(const life_t *self)
+{
+    return self->n_touched;
+}
+
+uint32_t
+life_touched(const life_t *self, size_t i)
+{
+    assert(i < self->n_touched);
+    return self->touched[i];
+}
+
+size_t
+life_live_count(const life_t *self)
+{
+    return self->n_live;
 }
 
 uint32_t
@@ -522,6 +618,8 @@ life_restore_id(life_t *self, uint32_t id, const char *uuid, uint64_t formed, ui
     x->home = LIFE_NONE;
     x->live = live;
     x->changed = false;
+    x->marked = false;
+    self->n_live += live;
     return 0;
 }
 

@@ -69,6 +69,24 @@ void life_forget(life_t *self, uint32_t e);
     the campaign layer). Returns the events (borrowed until the next call). */
 const life_events_t *life_reconcile(life_t *self, size_t n, const bool *alive, const uint32_t *comp,
                                     const uint64_t *seq);
+/*  The same over part of the elements: only elems[0 .. k) (distinct, alive or not) are
+    read, and only the ids whose literal members are among them, or that lost a member to
+    life_forget() since the last reconciliation, are re-evaluated; every other id and
+    element keeps its state. The list must be closed: it holds every alive element of
+    every component that holds a listed element (in the new partition and in the one the
+    last reconciliation saw). Then the result, events included, is what life_reconcile()
+    over all elements would give, because SPEC §5's rules are local to a component and
+    every id's alive literal members lie in one component after a reconciliation.
+    elems NULL means all n elements (k is then ignored). */
+const life_events_t *life_reconcile_some(life_t *self, size_t n, const bool *alive,
+                                         const uint32_t *comp, const uint64_t *seq,
+                                         const uint32_t *elems, size_t k);
+/*  The ids the last reconciliation re-evaluated, new ones included, in formation order:
+    every id whose live flag, merged_into pointer or literal members may have changed. */
+size_t life_touched_count(const life_t *self);
+uint32_t life_touched(const life_t *self, size_t i);
+/*  Number of live ids. */
+size_t life_live_count(const life_t *self);
 /*  The literal id of element e, or LIFE_NONE. */
 uint32_t life_literal(const life_t *self, uint32_t e);
 /*  The live id of element e: its literal id resolved through merged_into, or LIFE_NONE. */

@@ -36,6 +36,19 @@ typedef struct {
     bool changed;     /* replaced since the last snapshot */
 } s_forest_t;
 
+/*  One adjacency entry: an edge to nbr in the forest of block forest. */
+typedef struct {
+    uint32_t nbr;    /* the other slot */
+    uint32_t forest; /* index into forests */
+} s_adj_t;
+
+/*  A slot's adjacency list over every forest's edges. */
+typedef struct {
+    s_adj_t *v; /* entries */
+    size_t n;   /* count */
+    size_t cap; /* allocated */
+} s_adjs_t;
+
 /*  The bytes of a record upserted since the last snapshot. */
 typedef struct {
     char *bytes; /* owned; NULL once the slot was deleted again */
@@ -62,6 +75,16 @@ struct merger_state_t {
     uint32_t *changed;     /* blocks whose forest changed since the last snapshot */
     size_t n_changed;      /* count */
     size_t changed_cap;    /* allocated */
+    /* Incremental identity partition (merger_state_reconcile). */
+    s_adjs_t *adj;         /* per slot: its edges in every forest */
+    uint8_t *mark;         /* per slot: 1 affected, 2 visited, 4 filtered (scratch) */
+    size_t slots_cap;      /* allocated per-slot entries */
+    uint32_t *affected;    /* slots whose edges or record changed since the last reconciliation */
+    size_t n_affected;     /* count */
+    size_t affected_cap;   /* allocated */
+    uint64_t blocks;       /* non-generic forests with at least two holders */
+    uint64_t largest;      /* holders of the largest of them */
+    uint64_t n_largest;    /* how many have that size; 0 = recount (largest went) */
 };
 
 merger_state_t *
@@ -92,6 +115,12 @@ merger_state_destroy(merger_state_t **self_p)
     }
     free(self->pending);
     free(self->changed);
+    for (size_t i = 0; i < self->slots_cap; i++) {
+        free(self->adj[i].v);
+    }
+    free(self->adj);
+    free(self->mark);
+    free(self->affected);
     u64map_destroy(&self->pending_idx);
     u64map_destroy(&self->block_idx);
     u64map_destroy(&self->generic);
@@ -135,6 +164,122 @@ merger_state_timings(const merger_state_t *self)
     return self->time;
 }
 
+/*  Grows the per-slot arrays to the engine's slots. */
+static void
+s_ensure_slots(merger_state_t *self)
+{
+    size_t n = cluster_slots(self->cluster);
+    if (n <= self->slots_cap) {
+        return;
+    }
+    size_t cap = self->slots_cap ? self->slots_cap : 64;
+    while (cap < n) {
+        cap *= 2;
+    }
+    self->adj = xrealloc(self->adj, cap * sizeof *self->adj);
+    self->mark = xrealloc(self->mark, cap * sizeof *self->mark);
+    memset(self->adj + self->slots_cap, 0, (cap - self->slots_cap) * sizeof *self->adj);
+    memset(self->mark + self->slots_cap, 0, cap - self->slots_cap);
+    self->slots_cap = cap;
+}
+
+/*  Lists slot as affected: its component must be recomputed at the next reconciliation. */
+static void
+s_affect(merger_state_t *self, uint32_t slot)
+{
+    if (!(self->mark[slot] & 1)) {
+        self->mark[slot] |= 1;
+        xgrow(&self->affected, &self->affected_cap, self->n_affected + 1);
+        self->affected[self->n_affected++] = slot;
+    }
+}
+
+/*  Adds forest f's edges to the adjacency lists, marking their ends affected. */
+static void
+s_adj_add(merger_state_t *self, uint32_t f)
+{
+    const s_forest_t *fo = &self->forests[f];
+    for (size_t k = 0; k < fo->n; k++) {
+        uint32_t a = fo->edges[2 * k];
+        uint32_t b = fo->edges[2 * k + 1];
+        s_adjs_t *la = &self->adj[a];
+        xgrow(&la->v, &la->cap, la->n + 1);
+        la->v[la->n++] = (s_adj_t){.nbr = b, .forest = f};
+        s_adjs_t *lb = &self->adj[b];
+        xgrow(&lb->v, &lb->cap, lb->n + 1);
+        lb->v[lb->n++] = (s_adj_t){.nbr = a, .forest = f};
+        s_affect(self, a);
+        s_affect(self, b);
+    }
+}
+
+/*  Removes forest f's edges from the adjacency lists (each end's list filtered once),
+    marking their ends affected. */
+static void
+s_adj_remove(merger_state_t *self, uint32_t f)
+{
+    const s_forest_t *fo = &self->forests[f];
+    for (size_t k = 0; k < 2 * fo->n; k++) {
+        uint32_t v = fo->edges[k];
+        if (self->mark[v] & 4) {
+            continue;
+        }
+        self->mark[v] |= 4;
+        s_adjs_t *l = &self->adj[v];
+        size_t w = 0;
+        for (size_t i = 0; i < l->n; i++) {
+            if (l->v[i].forest != f) {
+                l->v[w++] = l->v[i];
+            }
+        }
+        l->n = w;
+        s_affect(self, v);
+    }
+    for (size_t k = 0; k < 2 * fo->n; k++) {
+        self->mark[fo->edges[k]] &= (uint8_t)~4;
+    }
+}
+
+/*  Counts a forest in the block statistics (sign +1) or takes it out (-1). */
+static void
+s_count_block(merger_state_t *self, const s_forest_t *f, int sign)
+{
+    if (f->generic || f->holders < 2) {
+        return;
+    }
+    self->blocks += (uint64_t)(int64_t)sign;
+    if (sign > 0 && f->holders > self->largest) {
+        self->largest = f->holders;
+        self->n_largest = 1;
+    } else if (f->holders == self->largest) {
+        self->n_largest += (uint64_t)(int64_t)sign;
+    }
+}
+
+/*  The identity partition's statistics (recounting the largest block only when the last
+    block of that size shrank or went generic). */
+static part_stats_t
+s_block_stats(merger_state_t *self)
+{
+    if (self->n_largest == 0 && self->blocks > 0) {
+        self->largest = 0;
+        for (size_t i = 0; i < self->n_forests; i++) {
+            const s_forest_t *f = &self->forests[i];
+            if (!f->generic && f->holders >= 2) {
+                if (f->holders > self->largest) {
+                    self->largest = f->holders;
+                    self->n_largest = 0;
+                }
+                self->n_largest += f->holders == self->largest;
+            }
+        }
+    }
+    part_stats_t st = {0};
+    st.blocks = self->blocks;
+    st.largest_block = self->blocks ? self->largest : 0;
+    return st;
+}
+
 static int s_apply_record(merger_state_t *self, const char *bytes, size_t len);
 
 int
@@ -160,9 +305,11 @@ s_apply_record(merger_state_t *self, const char *bytes, size_t len)
     }
     cluster_apply(self->cluster, obs);
     self->moved = true;
-    if (self->store) {
-        int64_t slot = cluster_find(self->cluster, obs->id);
-        if (slot >= 0) {
+    int64_t slot = cluster_find(self->cluster, obs->id);
+    if (slot >= 0) {
+        s_ensure_slots(self);
+        s_affect(self, (uint32_t)slot);
+        if (self->store) {
             bool upsert = obs->op != OBS_DELETE;
             s_keep_bytes(self, (size_t)slot, upsert ? bytes : NULL, len);
         }
@@ -231,9 +378,14 @@ merger_state_apply_forests(merger_state_t *self, const wmsg_forests_t *body)
             xgrow(&self->changed, &self->changed_cap, self->n_changed + 1);
             self->changed[self->n_changed++] = (uint32_t)(f - self->forests);
         }
+        uint32_t fi = (uint32_t)(f - self->forests);
+        s_ensure_slots(self);
+        s_adj_remove(self, fi);
+        s_count_block(self, f, -1);
         f->n = 0;
         f->holders = b->holders;
         f->generic = b->generic;
+        s_count_block(self, f, +1);
         for (size_t k = 0; k < b->n_edges; k++) {
             int64_t a = cluster_find(self->cluster, b->edges[2 * k]);
             int64_t c = cluster_find(self->cluster, b->edges[2 * k + 1]);
@@ -247,6 +399,7 @@ merger_state_apply_forests(merger_state_t *self, const wmsg_forests_t *body)
             f->edges[2 * f->n + 1] = (uint32_t)c;
             f->n++;
         }
+        s_adj_add(self, fi);
         s_set_generic(self, key, b->generic, b->holders);
     }
     return rc;
@@ -259,13 +412,8 @@ s_partition(merger_state_t *self, uint32_t **comp_p, part_stats_t *st)
 {
     size_t n = cluster_slots(self->cluster);
     uf_t *uf = uf_new(n);
-    memset(st, 0, sizeof *st);
     for (size_t i = 0; i < self->n_forests; i++) {
         const s_forest_t *f = &self->forests[i];
-        if (!f->generic && f->holders >= 2) {
-            st->blocks++;
-            st->largest_block = f->holders > st->largest_block ? f->holders : st->largest_block;
-        }
         for (size_t k = 0; k < f->n; k++) {
             uf_union(uf, f->edges[2 * k], f->edges[2 * k + 1]);
         }
@@ -279,6 +427,61 @@ s_partition(merger_state_t *self, uint32_t **comp_p, part_stats_t *st)
     }
     uf_destroy(&uf);
     *comp_p = comp;
+    *st = s_block_stats(self);
+}
+
+/*  The part of the identity partition that may have changed since the last
+    reconciliation: every slot of every component (of all forests' edges) holding an
+    affected slot, found by a walk over the adjacency lists, labelled by the slot it was
+    found from. A component without an affected slot has the same edges as before, so it
+    is the same component (cluster_reconcile_some()'s closed list). The caller frees both
+    arrays; clears the affected list. */
+static size_t
+s_partition_some(merger_state_t *self, uint32_t **slots_p, uint32_t **labels_p)
+{
+    uint32_t *slots = NULL;
+    uint32_t *labels = NULL;
+    size_t n = 0;
+    size_t cap = 0;
+    size_t lcap = 0;
+    for (size_t i = 0; i < self->n_affected; i++) {
+        uint32_t root = self->affected[i];
+        if (self->mark[root] & 2) {
+            continue;
+        }
+        size_t head = n;
+        self->mark[root] |= 2;
+        xgrow(&slots, &cap, n + 1);
+        xgrow(&labels, &lcap, n + 1);
+        slots[n] = root;
+        labels[n++] = root;
+        while (head < n) {
+            const s_adjs_t *l = &self->adj[slots[head++]];
+            for (size_t k = 0; k < l->n; k++) {
+                uint32_t v = l->v[k].nbr;
+                if (!(self->mark[v] & 2)) {
+                    self->mark[v] |= 2;
+                    xgrow(&slots, &cap, n + 1);
+                    xgrow(&labels, &lcap, n + 1);
+                    slots[n] = v;
+                    labels[n++] = root;
+                }
+            }
+            if (head % 4096 == 4095) {
+                cluster_tick(self->cluster);
+            }
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        self->mark[slots[i]] &= (uint8_t)~2;
+    }
+    for (size_t i = 0; i < self->n_affected; i++) {
+        self->mark[self->affected[i]] &= (uint8_t)~1;
+    }
+    self->n_affected = 0;
+    *slots_p = slots;
+    *labels_p = labels;
+    return n;
 }
 
 /*  Forgets every change: the state as it is becomes the last snapshot's. */
@@ -404,13 +607,14 @@ merger_state_snapshot(merger_state_t *self)
 int
 merger_state_reconcile(merger_state_t *self, uint64_t seq, cluster_event_fn fn, void *arg)
 {
-    uint32_t *comp = NULL;
-    part_stats_t st;
+    uint32_t *slots = NULL;
+    uint32_t *labels = NULL;
     double t0 = s_now();
-    s_partition(self, &comp, &st);
-    size_t n = cluster_slots(self->cluster);
-    int rc = cluster_reconcile_with(self->cluster, comp, n, self->generic, &st, fn, arg);
-    free(comp);
+    size_t k = s_partition_some(self, &slots, &labels);
+    part_stats_t st = s_block_stats(self);
+    int rc = cluster_reconcile_some(self->cluster, slots, labels, k, self->generic, &st, fn, arg);
+    free(slots);
+    free(labels);
     self->time.reconciliations++;
     self->time.last_reconcile_s = s_now() - t0;
     self->time.reconcile_s += self->time.last_reconcile_s;
@@ -522,6 +726,9 @@ s_restore_forest(const merger_store_forest_t *x, void *arg)
     f->n = x->n_edges;
     f->holders = x->holders;
     f->generic = x->generic;
+    s_count_block(self, f, +1);
+    s_ensure_slots(self);
+    s_adj_add(self, (uint32_t)(f - self->forests));
     s_set_generic(self, key, x->generic, x->holders);
     return 0;
 }
@@ -550,6 +757,10 @@ s_restore(merger_state_t *self)
     if (rc != 0) {
         return rc;
     }
+    for (size_t i = 0; i < self->n_affected; i++) {
+        self->mark[self->affected[i]] &= (uint8_t)~1;
+    }
+    self->n_affected = 0; /* the rebuild saw everything */
     s_forget_changes(self);
     self->reconciled = self->saved = merger_store_reconciled(self->store);
     return 0;

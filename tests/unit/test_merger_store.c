@@ -112,7 +112,10 @@ s_logs_equal(const s_log_t *a, const s_log_t *b, const char *what)
     }
 }
 
-/*  Everything observable of an engine: assignments, records, statistics and counters. */
+/*  Everything observable of an engine: assignments, records, statistics and counters.
+    The campaign-layer work statistics (blocks seen, pairs evaluated) are left out: they
+    describe what the last reconciliation recomputed, which for a restored engine is
+    everything and for a running one only what changed. */
 static char *
 s_dump(cluster_t *c)
 {
@@ -126,13 +129,12 @@ s_dump(cluster_t *c)
     cluster_counters_t cn = cluster_counters(c);
     fprintf(f,
             "inputs %llu observations %llu identities %llu campaigns %llu reconciliations %llu "
-            "events %llu id_part %llu %llu %llu camp_part %llu %llu clock %.17g slots %zu\n",
+            "events %llu id_part %llu %llu %llu clock %.17g slots %zu\n",
             (unsigned long long)st.inputs, (unsigned long long)st.observations,
             (unsigned long long)st.identities, (unsigned long long)st.campaigns,
             (unsigned long long)st.reconciliations, (unsigned long long)st.events,
             (unsigned long long)st.id_part.blocks, (unsigned long long)st.id_part.largest_block,
-            (unsigned long long)st.id_part.generic_keys, (unsigned long long)st.camp_part.blocks,
-            (unsigned long long)st.camp_part.pairs_evaluated, cn.clock, cluster_slots(c));
+            (unsigned long long)st.id_part.generic_keys, cn.clock, cluster_slots(c));
     for (size_t s = 0; s < cluster_slots(c); s++) {
         fprintf(f, "slot %zu %s %d %llu\n", s, cluster_slot_name(c, s), cluster_slot_alive(c, s),
                 (unsigned long long)cluster_slot_seq(c, s));

@@ -92,35 +92,35 @@ struct cluster_t {
     uint64_t *camp_formed_seq; /* per campaign: inputs applied when it was formed */
     size_t camp_formed_cap;    /* allocated */
     /* Per identity id (ids_cap allocated, n_ids_seen known at the last reconciliation). */
-    s_vec_t *id_mem;      /* live identity: the slots of its component, in input order */
-    s_vec_t *id_lit;      /* alive slots whose literal id it is, in input order */
+    s_vec_t *id_mem;       /* live identity: the slots of its component, in input order */
+    s_vec_t *id_lit;       /* alive slots whose literal id it is, in input order */
     uint32_t *id_campaign; /* live campaign of a live identity, else UINT32_MAX */
-    camp_feat_t *cf;      /* campaign features of a live identity */
-    bool *cf_ok;          /* cf holds features */
-    bool *c_alive;        /* campaign-layer element alive: the identity is live */
-    uint32_t *c_comp;     /* campaign-layer component label */
-    uint64_t *c_seq;      /* campaign-layer ordering key: formation order */
-    uint8_t *imark;       /* scratch marks, all 0 between reconciliations */
-    size_t ids_cap;       /* allocated */
-    size_t n_ids_seen;    /* identity ids at the last reconciliation */
+    camp_feat_t *cf;       /* campaign features of a live identity */
+    bool *cf_ok;           /* cf holds features */
+    bool *c_alive;         /* campaign-layer element alive: the identity is live */
+    uint32_t *c_comp;      /* campaign-layer component label */
+    uint64_t *c_seq;       /* campaign-layer ordering key: formation order */
+    uint8_t *imark;        /* scratch marks, all 0 between reconciliations */
+    size_t ids_cap;        /* allocated */
+    size_t n_ids_seen;     /* identity ids at the last reconciliation */
     /* Per campaign id. */
-    s_vec_t *camp_mem;    /* live campaign: its live identities in formation order */
-    uint8_t *cmark;       /* scratch marks, all 0 between reconciliations */
-    size_t camps_cap;     /* allocated */
-    size_t n_camps_seen;  /* campaign ids at the last reconciliation */
+    s_vec_t *camp_mem;   /* live campaign: its live identities in formation order */
+    uint8_t *cmark;      /* scratch marks, all 0 between reconciliations */
+    size_t camps_cap;    /* allocated */
+    size_t n_camps_seen; /* campaign ids at the last reconciliation */
     /* Campaign candidate index: blocking key -> identities listed under it. */
-    u64map_t *ck_idx;     /* key -> index into ck_lists */
-    s_vec_t *ck_lists;    /* identities per key */
-    size_t n_ck;          /* keys */
-    size_t ck_cap;        /* allocated */
-    u64map_t *generic;         /* generic keys at the last reconciliation */
-    cluster_stats_t stats;     /* counters */
-    uint64_t *slot_epoch;      /* per slot: epoch + 1 when changed after reconciliation epoch */
-    uint64_t epoch;            /* reconciliations completed (s_reconcile runs) */
-    uint64_t generic_print;    /* fingerprint of the generic payload/C2 set cf was built with */
-    bool cf_built;             /* campaign features were built once */
-    cluster_tick_fn tick;      /* called during long reconciliations, or NULL */
-    void *tick_arg;            /* its argument */
+    u64map_t *ck_idx;       /* key -> index into ck_lists */
+    s_vec_t *ck_lists;      /* identities per key */
+    size_t n_ck;            /* keys */
+    size_t ck_cap;          /* allocated */
+    u64map_t *generic;      /* generic keys at the last reconciliation */
+    cluster_stats_t stats;  /* counters */
+    uint64_t *slot_epoch;   /* per slot: epoch + 1 when changed after reconciliation epoch */
+    uint64_t epoch;         /* reconciliations completed (s_reconcile runs) */
+    uint64_t generic_print; /* fingerprint of the generic payload/C2 set cf was built with */
+    bool cf_built;          /* campaign features were built once */
+    cluster_tick_fn tick;   /* called during long reconciliations, or NULL */
+    void *tick_arg;         /* its argument */
 };
 
 #define S_TICK_EVERY 4096 /* items between two ticks inside a phase */
@@ -934,7 +934,8 @@ s_identity_pass(cluster_t *self, const uint32_t *slots, size_t k, bool rebuild_a
                 s_drop_cf(self, x);
                 s_vec_push(a, x);
             }
-        } else if (rebuild_all || !self->cf_ok[x] || !s_same_members(self, &old[i], &self->id_mem[x])) {
+        } else if (rebuild_all || !self->cf_ok[x] ||
+                   !s_same_members(self, &old[i], &self->id_mem[x])) {
             s_build_cf(self, x, &mem, &mem_cap);
             s_vec_push(a, x);
         }
@@ -1021,8 +1022,8 @@ s_campaign_pass(cluster_t *self, const s_vec_t *a)
     free(fe);
     free(back);
     size_t n_ids = life_id_count(self->life_id);
-    const life_events_t *ev =
-        life_reconcile_some(self->life_camp, n_ids, self->c_alive, self->c_comp, self->c_seq, u, nu);
+    const life_events_t *ev = life_reconcile_some(self->life_camp, n_ids, self->c_alive,
+                                                  self->c_comp, self->c_seq, u, nu);
     cluster_tick(self);
     s_ensure_camps(self, life_id_count(lc) + 1);
     for (size_t i = 0; i < life_touched_count(lc); i++) {

@@ -76,15 +76,15 @@ struct merger_state_t {
     size_t n_changed;      /* count */
     size_t changed_cap;    /* allocated */
     /* Incremental identity partition (merger_state_reconcile). */
-    s_adjs_t *adj;         /* per slot: its edges in every forest */
-    uint8_t *mark;         /* per slot: 1 affected, 2 visited, 4 filtered (scratch) */
-    size_t slots_cap;      /* allocated per-slot entries */
-    uint32_t *affected;    /* slots whose edges or record changed since the last reconciliation */
-    size_t n_affected;     /* count */
-    size_t affected_cap;   /* allocated */
-    uint64_t blocks;       /* non-generic forests with at least two holders */
-    uint64_t largest;      /* holders of the largest of them */
-    uint64_t n_largest;    /* how many have that size; 0 = recount (largest went) */
+    s_adjs_t *adj;       /* per slot: its edges in every forest */
+    uint8_t *mark;       /* per slot: 1 affected, 2 visited, 4 filtered (scratch) */
+    size_t slots_cap;    /* allocated per-slot entries */
+    uint32_t *affected;  /* slots whose edges or record changed since the last reconciliation */
+    size_t n_affected;   /* count */
+    size_t affected_cap; /* allocated */
+    uint64_t blocks;     /* non-generic forests with at least two holders */
+    uint64_t largest;    /* holders of the largest of them */
+    uint64_t n_largest;  /* how many have that size; 0 = recount (largest went) */
 };
 
 merger_state_t *

@@ -1,8 +1,11 @@
 /*  test_cluster.c - the one-process engine: reconciliation cases of SPEC §5 (R§11 "Identity
     tick" restated), events in SPEC §6 order, generic keys, convergence and determinism. */
 #include "cluster.h"
+#include "part.h"
+#include "uf.h"
 #include "xalloc.h"
 
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -498,6 +501,189 @@ test_incremental_matches_fresh(void **state)
     cluster_destroy(&c);
 }
 
+/*  The identity partition of c's live slots, as union-find roots (comp[slot]), with the
+    generic keys into generic (cleared first). */
+static void
+s_full_partition(cluster_t *c, uint32_t *comp, u64map_t *generic)
+{
+    size_t n = cluster_slots(c);
+    ident_feat_t *feats = xcalloc(n + 1, sizeof *feats);
+    bool *alive = xcalloc(n + 1, sizeof *alive);
+    for (size_t e = 0; e < n; e++) {
+        alive[e] = cluster_slot_alive(c, e);
+        if (alive[e]) {
+            feats[e] = *cluster_ident_feat(c, e); /* shallow, read only */
+        }
+    }
+    uf_t *uf = uf_new(n);
+    u64map_clear(generic);
+    part_identity(feats, alive, n, cluster_cfg(c), uf, generic, NULL);
+    for (size_t e = 0; e < n; e++) {
+        comp[e] = alive[e] ? uf_find(uf, (uint32_t)e) : UINT32_MAX;
+    }
+    uf_destroy(&uf);
+    free(feats);
+    free(alive);
+}
+
+/*  cluster_reconcile_some() over only the components that changed (found here by
+    comparing the partition with the last one) reports the same events, byte for byte, and
+    gives the same records as cluster_reconcile() over everything, on a random stream of
+    upserts and deletes with keys turning generic and back. Leaving out a changed slot is
+    refused. */
+static void
+s_some_vs_full(int pool, unsigned seed)
+{
+    enum { N_IDS = 48, STEPS = 900, EVERY = 5 };
+    ccfg_t cfg;
+    ccfg_reference(&cfg);
+    cfg.generic_cutoff[KEY_HASSH] = 6;
+    cfg.generic_cutoff[KEY_PAYLOAD] = 8;
+    srand(seed);
+    cluster_t *full = cluster_new(&cfg, "test");
+    cluster_t *some = cluster_new(&cfg, "test");
+    u64map_t *generic = u64map_new();
+    uint32_t prev[N_IDS];   /* component label per slot at the last reconciliation */
+    bool prev_alive[N_IDS]; /* alive then */
+    bool dirty[N_IDS] = {false};
+    size_t listed_total = 0, slots_total = 0, events = 0;
+    for (int k = 0; k < N_IDS; k++) {
+        prev[k] = UINT32_MAX;
+        prev_alive[k] = false;
+    }
+    char id[16];
+    for (int step = 1; step <= STEPS; step++) {
+        int i = rand() % N_IDS;
+        snprintf(id, sizeof id, "o%d", i);
+        if (cluster_find(some, id) >= 0 &&
+            cluster_slot_alive(some, (size_t)cluster_find(some, id)) && rand() % 5 == 0) {
+            s_delete(full, id);
+            s_delete(some, id);
+        } else {
+            s_rnd_rec_t r = {rand() % (7 * pool) - 2,
+                             rand() % (6 * pool) - 1,
+                             rand() % (8 * pool) - 3,
+                             rand() % (5 * pool) - 2,
+                             rand() % 5,
+                             rand() % 2,
+                             1767225600.0 + (rand() % (48 * pool)) * 3600.0};
+            s_put(full, s_rnd_obs(id, &r));
+            s_put(some, s_rnd_obs(id, &r));
+        }
+        dirty[cluster_find(some, id)] = true;
+        if (step % EVERY != 0) {
+            continue;
+        }
+        size_t n = cluster_slots(some);
+        uint32_t comp[N_IDS];
+        s_full_partition(some, comp, generic);
+        /* A component is unchanged when none of its slots changed and it holds exactly
+           the live slots of one old component. */
+        size_t size_new[N_IDS] = {0};
+        size_t size_old[N_IDS] = {0};
+        bool changed[N_IDS] = {false};
+        uint32_t old_of[N_IDS];
+        for (size_t e = 0; e < n; e++) {
+            old_of[e] = UINT32_MAX;
+        }
+        for (size_t e = 0; e < n; e++) {
+            if (prev_alive[e]) {
+                size_old[prev[e]]++;
+            }
+            if (!cluster_slot_alive(some, e)) {
+                continue;
+            }
+            size_new[comp[e]]++;
+            uint32_t want = prev_alive[e] ? prev[e] : UINT32_MAX - 1;
+            if (dirty[e] || want == UINT32_MAX - 1 ||
+                (old_of[comp[e]] != UINT32_MAX && old_of[comp[e]] != want)) {
+                changed[comp[e]] = true;
+            }
+            old_of[comp[e]] = want;
+        }
+        for (size_t e = 0; e < n; e++) {
+            if (cluster_slot_alive(some, e) && !changed[comp[e]] &&
+                size_old[old_of[comp[e]]] != size_new[comp[e]]) {
+                changed[comp[e]] = true;
+            }
+        }
+        uint32_t slots[N_IDS];
+        uint32_t labels[N_IDS];
+        size_t k = 0;
+        for (size_t e = 0; e < n; e++) {
+            if ((cluster_slot_alive(some, e) && changed[comp[e]]) ||
+                (!cluster_slot_alive(some, e) && dirty[e])) {
+                slots[k] = (uint32_t)e;
+                labels[k++] = cluster_slot_alive(some, e) ? comp[e] : 0;
+            }
+        }
+        if (k > 0 && cluster_slot_alive(some, slots[k - 1]) && dirty[slots[k - 1]]) {
+            /* leaving out a changed slot is refused, changing nothing */
+            assert_int_equal(
+                cluster_reconcile_some(some, slots, labels, k - 1, generic, NULL, NULL, NULL),
+                -EINVAL);
+        }
+        s_log_t la = {0}, lb = {0};
+        assert_int_equal(cluster_reconcile(full, s_capture, &la), 0);
+        assert_int_equal(
+            cluster_reconcile_some(some, slots, labels, k, generic, NULL, s_capture, &lb), 0);
+        assert_int_equal(la.n, lb.n);
+        for (size_t j = 0; j < la.n; j++) {
+            assert_string_equal(la.lines[j], lb.lines[j]);
+        }
+        events += la.n;
+        s_log_free(&la);
+        s_log_free(&lb);
+        for (size_t x = 0; x < cluster_identity_count(full); x++) {
+            rec_identity_t ra, rb;
+            cluster_identity_record(full, x, &ra);
+            cluster_identity_record(some, x, &rb);
+            assert_string_equal(ra.id, rb.id);
+            assert_int_equal(ra.observations, rb.observations);
+            assert_true((ra.campaign == NULL) == (rb.campaign == NULL));
+            if (ra.campaign) {
+                assert_string_equal(ra.campaign, rb.campaign);
+            }
+            rec_identity_clear(&ra);
+            rec_identity_clear(&rb);
+        }
+        for (size_t x = 0; x < cluster_campaign_count(full); x++) {
+            rec_campaign_t ra, rb;
+            cluster_campaign_record(full, x, &ra);
+            cluster_campaign_record(some, x, &rb);
+            assert_string_equal(ra.id, rb.id);
+            assert_int_equal(ra.identities, rb.identities);
+            assert_int_equal(ra.observations, rb.observations);
+            rec_campaign_clear(&ra);
+            rec_campaign_clear(&rb);
+        }
+        assert_int_equal(cluster_identity_count(full), cluster_identity_count(some));
+        assert_int_equal(cluster_campaign_count(full), cluster_campaign_count(some));
+        listed_total += k;
+        slots_total += n;
+        for (size_t e = 0; e < n; e++) {
+            prev_alive[e] = cluster_slot_alive(some, e);
+            prev[e] = comp[e];
+            dirty[e] = false;
+        }
+    }
+    printf("[ cluster ] reconcile_some, value pools x%d: %d reconciliations, %zu events equal, "
+           "%zu of %zu slots listed\n",
+           pool, STEPS / EVERY, events, listed_total, slots_total);
+    assert_true(listed_total < slots_total); /* it skipped unchanged components */
+    u64map_destroy(&generic);
+    cluster_destroy(&full);
+    cluster_destroy(&some);
+}
+
+static void
+test_reconcile_some_matches_full(void **state)
+{
+    (void)state;
+    s_some_vs_full(1, 777); /* small pools: large components, merges and splits */
+    s_some_vs_full(6, 778); /* wide pools: small components, most left alone */
+}
+
 /*  Same input, same order: byte-identical ids and events; the partition does not depend on
     the order (ids may). */
 static void
@@ -566,6 +752,7 @@ main(void)
         cmocka_unit_test(test_generic_key_unmerges),
         cmocka_unit_test(test_determinism_and_order),
         cmocka_unit_test(test_incremental_matches_fresh),
+        cmocka_unit_test(test_reconcile_some_matches_full),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -119,6 +119,7 @@ struct cluster_t {
     uint64_t epoch;         /* reconciliations completed (s_reconcile runs) */
     uint64_t generic_print; /* fingerprint of the generic payload/C2 set cf was built with */
     bool cf_built;          /* campaign features were built once */
+    struct s_upass *probe;  /* the campaign pass running, for the index callbacks */
     cluster_tick_fn tick;   /* called during long reconciliations, or NULL */
     void *tick_arg;         /* its argument */
 };
@@ -749,7 +750,7 @@ s_ck_remove_key(cluster_t *self, uint64_t key, uint32_t x)
 }
 
 /*  Scratch of one reconciliation's campaign pass: the identities to recompute. */
-typedef struct {
+typedef struct s_upass {
     s_vec_t u; /* identities, each once (imark) */
     s_vec_t c; /* campaigns already expanded (cmark) */
 } s_upass_t;
@@ -783,9 +784,6 @@ s_u_add(cluster_t *self, s_upass_t *up, uint32_t y)
     s_u_add_campaign(self, up, self->id_campaign[y]);
 }
 
-/*  The pass being probed, for the key callback (which has no argument of its own). */
-static s_upass_t *s_probe_pass;
-
 static void
 s_ck_probe_key(cluster_t *self, uint64_t key, uint32_t x)
 {
@@ -796,7 +794,7 @@ s_ck_probe_key(cluster_t *self, uint64_t key, uint32_t x)
     }
     const s_vec_t *l = &self->ck_lists[i];
     for (size_t j = 0; j < l->n; j++) {
-        s_u_add(self, s_probe_pass, l->v[j]);
+        s_u_add(self, self->probe, l->v[j]);
     }
 }
 
@@ -980,7 +978,7 @@ s_campaign_pass(cluster_t *self, const s_vec_t *a)
             s_u_add_campaign(self, &up, life_resolve(lc, lit));
         }
     }
-    s_probe_pass = &up;
+    self->probe = &up;
     for (size_t i = 0; i < a->n; i++) {
         uint32_t x = a->v[i];
         if (self->cf_ok[x]) {
@@ -990,7 +988,7 @@ s_campaign_pass(cluster_t *self, const s_vec_t *a)
             cluster_tick(self);
         }
     }
-    s_probe_pass = NULL;
+    self->probe = NULL;
     for (size_t i = 0; i < up.c.n; i++) {
         self->cmark[up.c.v[i]] = 0;
     }

@@ -372,7 +372,9 @@ life_reconcile_some(life_t *self, size_t n, const bool *alive, const uint32_t *c
     }
     self->n_orphans = 0;
     size_t n_known = self->n_touched;
-    qsort(self->touched, n_known, sizeof *self->touched, s_cmp_u32); /* formation order */
+    if (n_known > 1) {
+        qsort(self->touched, n_known, sizeof *self->touched, s_cmp_u32); /* formation order */
+    }
     /* home(x): the component of x's oldest alive literal member. Live flags are recomputed;
        the old ones are kept to list the ids whose flag changes. */
     bool *was_live = xcalloc(n_known + 1, sizeof *was_live);

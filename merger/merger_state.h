@@ -1,8 +1,11 @@
 /*  merger_state.h - the merger's model: the one-process engine (core/cluster.h) fed with the
     journaled records, plus the latest spanning forest of every block as the shards report
-    them. At a barrier the identity partition is the connected components of all forests;
-    everything after it (lifecycle, campaign layer, events) is the engine's own code, which
-    is what makes every deployment give the same ids and events as `cadre cluster`.
+    them. At a barrier the identity partition is the connected components of all forests,
+    brought up to date incrementally: the model keeps every slot's adjacency over the
+    forests and walks it from the slots whose record or edges changed since the last
+    barrier, handing only those components to cluster_reconcile_some(). Everything after it
+    (lifecycle, campaign layer, events) is the engine's own code, which is what makes every
+    deployment give the same ids and events as `cadre cluster`.
 
     Durability (ARCHITECTURE.md "Durability and recovery", docs/storage.md "Merger
     snapshot"): a model opened on a directory keeps a snapshot of itself in a merger_store_t

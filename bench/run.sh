@@ -381,6 +381,20 @@ engine_rss_mib() {
     done
     echo $((s / 1024))
 }
+# engine_cpu: "merger 12.3 s, broker 4.5 s, shard 3.1 s": user + system CPU of each engine
+# process so far (/proc/PID/stat fields 14 and 15, in clock ticks).
+engine_cpu() {
+    local p out="" hz
+    hz=$(getconf CLK_TCK)
+    for p in "${ENGINE_PIDS[@]}"; do
+        [ -r "/proc/$p/stat" ] || continue
+        out+=$(awk -v hz="$hz" '{ sub(/^[0-9]+ \(/, ""); name = $1; sub(/\).*/, "", name);
+            sub(/^[^)]*\) /, ""); printf "%s%s %.1f s", sep, name, ($12 + $13) / hz }' \
+            "/proc/$p/stat")
+        out+=", "
+    done
+    echo "${out%, }"
+}
 engine_stop() {
     local p
     for p in "${ENGINE_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
@@ -416,6 +430,8 @@ stream_run() {
     rc=$?
     set -e
     rss=$(engine_rss_mib)
+    local cpu
+    cpu=$(engine_cpu)
     cmd="cadre_stream_bench --ingest ipc://... --events ipc://... $(rel "$sc") --seconds $STREAM_S --rate $rate --flush-ms $flush_ms (broker + 1 shard + merger, reconcile_every $RECONCILE_EVERY)"
     # Where the merger's time went (health report `timings`, docs/protocol.md §9).
     local tm
@@ -432,7 +448,7 @@ print("merger: %d reconciliations, apply %.1f s, reconcile %.1f s, snapshot %.1f
         sent=$(get acked)
         S_RATE=$(get obs_per_s_2nd_half)
         csv_row "${label}_ingest" "$sent" 1 "$(get seconds)" "$S_RATE" "$rss" "" \
-            "obs_per_s = acks/s over the second half; whole period $(get obs_per_s) obs/s; offered $( ((rate > 0)) && echo "$rate obs/s" || echo "as fast as acked"); FLUSH every $flush_ms ms (0: none), $(get flushes) answered; final flush $(get flush_s) s; client CPU $(get client_cpu_s) s; $tm; $ver" "$cmd"
+            "obs_per_s = acks/s over the second half; whole period $(get obs_per_s) obs/s; offered $( ((rate > 0)) && echo "$rate obs/s" || echo "as fast as acked"); FLUSH every $flush_ms ms (0: none), $(get flushes) answered; final flush $(get flush_s) s; client CPU $(get client_cpu_s) s; engine CPU: $cpu; $tm; $ver" "$cmd"
         csv_row "${label}_latency_p99_ms" "$sent" 1 "" "" "" "$(get lat_ms_p99)" \
             "ratio = p99 ack -> identity event in ms; p50 $(get lat_ms_p50) ms, p90 $(get lat_ms_p90) ms, max $(get lat_ms_max) ms; $(get matched) matched, $(get missing) missing; submit -> ack p99 $(get ack_ms_p99) ms" "$cmd"
         sed "s/^/$label: /" "$WORK/$label.err" >>"$NOTES"

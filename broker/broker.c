@@ -59,13 +59,18 @@ typedef struct {
     uint64_t seq;      /* the seq that record got */
 } s_current_t;
 
-/*  A record decoded at ingest, kept so streaming it right after does not decode it again. */
+/*  What routing needs of a record journaled at ingest, kept so streaming it later does not
+    decode the record again. */
 typedef struct {
-    uint64_t seq; /* its journal seq */
-    obs_t *obs;   /* the decoded record (owned) */
+    uint64_t seq;      /* its journal seq */
+    route_info_t info; /* owned */
 } s_decoded_t;
 
-#define S_DECODED_MAX 8192 /* ring size: a few streaming passes' worth */
+/*  Ring size: an input waits at most broker.max_lag inputs (plus a batch) between its
+    journaling and its streaming, so a ring that large always hits; a few hundred bytes an
+    entry, capped for very large max_lag settings. */
+#define S_DECODED_MIN 8192
+#define S_DECODED_CAP (1u << 18)
 
 struct broker_t {
     const cfg_t *cfg;          /* configuration (borrowed) */
@@ -94,7 +99,8 @@ struct broker_t {
     uint64_t duplicates;       /* identical resubmissions acknowledged without journaling */
     uint64_t appended;         /* highest seq appended, the open batch included */
     bool stream_more;          /* the last streaming pass stopped for time, not for want */
-    s_decoded_t *decoded;      /* ring of records decoded at ingest, in seq order */
+    s_decoded_t *decoded;      /* ring of records routed at ingest, in seq order */
+    size_t dec_cap;            /* ring size */
     size_t dec_head;           /* index of the oldest */
     size_t dec_n;              /* records in the ring */
 };
@@ -206,7 +212,7 @@ broker_destroy(broker_t **self_p)
     free(self->acks);
     free(self->flushes);
     for (size_t i = 0; i < self->dec_n; i++) {
-        obs_destroy(&self->decoded[(self->dec_head + i) % S_DECODED_MAX].obs);
+        route_info_clear(&self->decoded[(self->dec_head + i) % self->dec_cap].info);
     }
     free(self->decoded);
     wmsg_flips_free(&self->flips);
@@ -290,46 +296,50 @@ s_client_error(broker_t *self, zframe_t *identity, uint64_t ref, const char *cod
     wire_buf_free(&buf);
 }
 
-/*  Keeps a freshly journaled record for streaming (taking it), dropping the oldest kept one
-    when the ring is full. */
+/*  Keeps the routing information of a freshly journaled record for streaming (taking it),
+    dropping the oldest kept one when the ring is full. */
 static void
-s_decoded_push(broker_t *self, uint64_t seq, obs_t **obs)
+s_decoded_push(broker_t *self, uint64_t seq, route_info_t *info)
 {
     if (!self->decoded) {
-        self->decoded = xcalloc(S_DECODED_MAX, sizeof *self->decoded);
+        int64_t lag = self->cfg->broker.max_lag + 4096;
+        self->dec_cap = lag < S_DECODED_MIN   ? S_DECODED_MIN
+                        : lag > S_DECODED_CAP ? S_DECODED_CAP
+                                              : (size_t)lag;
+        self->decoded = xcalloc(self->dec_cap, sizeof *self->decoded);
     }
-    if (self->dec_n == S_DECODED_MAX) {
-        obs_destroy(&self->decoded[self->dec_head].obs);
-        self->dec_head = (self->dec_head + 1) % S_DECODED_MAX;
+    if (self->dec_n == self->dec_cap) {
+        route_info_clear(&self->decoded[self->dec_head].info);
+        self->dec_head = (self->dec_head + 1) % self->dec_cap;
         self->dec_n--;
     }
-    s_decoded_t *d = &self->decoded[(self->dec_head + self->dec_n) % S_DECODED_MAX];
+    s_decoded_t *d = &self->decoded[(self->dec_head + self->dec_n) % self->dec_cap];
     d->seq = seq;
-    d->obs = *obs;
-    *obs = NULL;
+    d->info = *info;
+    memset(info, 0, sizeof *info);
     self->dec_n++;
 }
 
-/*  Takes the kept record of seq, or NULL (then the caller decodes the journal entry); kept
-    records older than seq are dropped. */
-static obs_t *
-s_decoded_take(broker_t *self, uint64_t seq)
+/*  Takes the kept routing information of seq into *out (true), or false (then the caller
+    decodes the journal entry); kept records older than seq are dropped. */
+static bool
+s_decoded_take(broker_t *self, uint64_t seq, route_info_t *out)
 {
     while (self->dec_n > 0) {
         s_decoded_t *d = &self->decoded[self->dec_head];
         if (d->seq > seq) {
-            return NULL;
+            return false;
         }
-        obs_t *obs = d->obs;
-        d->obs = NULL;
-        self->dec_head = (self->dec_head + 1) % S_DECODED_MAX;
+        self->dec_head = (self->dec_head + 1) % self->dec_cap;
         self->dec_n--;
         if (d->seq == seq) {
-            return obs;
+            *out = d->info;
+            memset(&d->info, 0, sizeof d->info);
+            return true;
         }
-        obs_destroy(&obs);
+        route_info_clear(&d->info);
     }
-    return NULL;
+    return false;
 }
 
 /*  Drops every kept record (their seqs are void after a failed commit). */
@@ -337,8 +347,8 @@ static void
 s_decoded_clear(broker_t *self)
 {
     while (self->dec_n > 0) {
-        obs_destroy(&self->decoded[self->dec_head].obs);
-        self->dec_head = (self->dec_head + 1) % S_DECODED_MAX;
+        route_info_clear(&self->decoded[self->dec_head].info);
+        self->dec_head = (self->dec_head + 1) % self->dec_cap;
         self->dec_n--;
     }
 }
@@ -350,8 +360,8 @@ s_decoded_clear(broker_t *self)
     identical to the id's current record is not journaled; *seq then gets that record's seq
     and *fresh is false. */
 static int
-s_journal_record(broker_t *self, const obs_t *obs, const void *bytes, size_t len, uint64_t *seq,
-                 bool *fresh)
+s_journal_record(broker_t *self, const obs_t *obs, const route_info_t *info, const void *bytes,
+                 size_t len, uint64_t *seq, bool *fresh)
 {
     *fresh = true;
     s_current_t prev = {0};
@@ -372,11 +382,8 @@ s_journal_record(broker_t *self, const obs_t *obs, const void *bytes, size_t len
         *fresh = false;
         return 0;
     }
-    route_keys_t keys;
-    route_keys(obs, self->n_shards, &keys);
     s_current_t now = {.hash = h};
-    route_mask_of(&keys, &now.mask);
-    route_keys_clear(&keys);
+    route_mask_of(&info->keys, &now.mask);
     route_mask_t entry = now.mask;
     for (size_t i = 0; found && i < ROUTE_MAX_SHARDS / 64; i++) {
         entry.bits[i] |= prev.mask.bits[i];
@@ -440,12 +447,15 @@ s_on_client(broker_t *self, zmsg_t *msg)
     int rc = s_ensure_batch(self);
     uint64_t seq = 0;
     bool fresh = true;
+    route_info_t info;
+    route_info_make(obs, self->n_shards, &info);
     if (rc == 0) {
-        rc = s_journal_record(self, obs, f.parts[1].data, f.parts[1].size, &seq, &fresh);
+        rc = s_journal_record(self, obs, &info, f.parts[1].data, f.parts[1].size, &seq, &fresh);
     }
     if (rc == 0 && fresh) {
-        s_decoded_push(self, seq, &obs);
+        s_decoded_push(self, seq, &info);
     }
+    route_info_clear(&info);
     obs_destroy(&obs);
     if (rc == 0) {
         self->duplicates += !fresh;
@@ -584,24 +594,26 @@ s_route_entry(broker_t *self, s_batches_t *b, uint64_t seq, const char *val, siz
     memcpy(&mask, val, sizeof mask);
     const char *rec = val + sizeof mask;
     size_t rec_len = len - sizeof mask;
-    obs_t *obs = s_decoded_take(self, seq);
-    obs_error_t err;
-    if (!obs && wire_obs_decode(rec, rec_len, seq, &obs, &err) != 0) {
-        log_error("broker: journal entry %" PRIu64 " does not decode; skipped", seq);
-        return;
+    route_info_t info;
+    if (!s_decoded_take(self, seq, &info)) {
+        obs_t *obs = NULL;
+        obs_error_t err;
+        if (wire_obs_decode(rec, rec_len, seq, &obs, &err) != 0) {
+            log_error("broker: journal entry %" PRIu64 " does not decode; skipped", seq);
+            return;
+        }
+        route_info_make(obs, self->n_shards, &info);
+        obs_destroy(&obs);
     }
-    route_keys_t keys;
-    route_keys(obs, self->n_shards, &keys);
     for (uint32_t k = 0; k < self->n_shards; k++) {
         if (!route_mask_has(&mask, k) || self->shards[k].sent >= seq) {
             continue;
         }
         wmsg_keys_t *kb = &b->keys[k];
         xgrow(&kb->entries, &b->keys_cap[k], kb->n + 1);
-        route_entry(obs, seq, &keys, k, &kb->entries[kb->n++]);
+        route_entry(&info, seq, k, &kb->entries[kb->n++]);
     }
-    route_keys_clear(&keys);
-    obs_destroy(&obs);
+    route_info_clear(&info);
     if (self->merger.sent < seq) {
         xgrow(&b->records.entries, &b->records_cap, b->records.n + 1);
         char *copy = xmalloc(rec_len);

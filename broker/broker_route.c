@@ -99,14 +99,70 @@ route_mask_has(const route_mask_t *mask, uint32_t shard)
     return (mask->bits[shard / 64] >> (shard % 64)) & 1U;
 }
 
-void
-route_entry(const obs_t *obs, uint64_t seq, const route_keys_t *keys, uint32_t shard,
-            wmsg_keys_entry_t *entry)
+/*  Copies s into the block at *at (advancing it), or returns NULL for NULL. */
+static const char *
+s_put(char **at, const char *s)
 {
+    if (!s) {
+        return NULL;
+    }
+    size_t len = strlen(s) + 1;
+    memcpy(*at, s, len);
+    const char *out = *at;
+    *at += len;
+    return out;
+}
+
+void
+route_info_make(const obs_t *obs, uint32_t shards, route_info_t *out)
+{
+    memset(out, 0, sizeof *out);
+    route_keys_t keys;
+    route_keys(obs, shards, &keys);
+    bool del = obs->op == OBS_DELETE;
+    const char *triple[3] = {del ? NULL : obs->ja3, del ? NULL : obs->hassh, del ? NULL : obs->ja4};
+    /* Arrays first (aligned), then the strings. */
+    size_t arrays = keys.n * (sizeof(wmsg_key_t) + sizeof(uint32_t));
+    size_t bytes = arrays + strlen(obs->id) + 1;
+    for (size_t i = 0; i < keys.n; i++) {
+        bytes += strlen(keys.keys[i].value) + 1;
+    }
+    for (int t = 0; t < 3; t++) {
+        bytes += triple[t] ? strlen(triple[t]) + 1 : 0;
+    }
+    out->mem = xmalloc(bytes + 1);
+    out->keys.keys = (wmsg_key_t *)(void *)out->mem;
+    out->keys.owner = (uint32_t *)(void *)(out->mem + keys.n * sizeof(wmsg_key_t));
+    out->keys.n = keys.n;
+    char *at = out->mem + arrays;
+    out->id = s_put(&at, obs->id);
+    out->is_delete = del;
+    for (size_t i = 0; i < keys.n; i++) {
+        out->keys.keys[i].family = keys.keys[i].family;
+        out->keys.keys[i].value = (char *)s_put(&at, keys.keys[i].value);
+        out->keys.owner[i] = keys.owner[i];
+    }
+    for (int t = 0; t < 3; t++) {
+        out->triple[t] = s_put(&at, triple[t]);
+    }
+    route_keys_clear(&keys);
+}
+
+void
+route_info_clear(route_info_t *info)
+{
+    free(info->mem);
+    memset(info, 0, sizeof *info);
+}
+
+void
+route_entry(const route_info_t *info, uint64_t seq, uint32_t shard, wmsg_keys_entry_t *entry)
+{
+    const route_keys_t *keys = &info->keys;
     memset(entry, 0, sizeof *entry);
     entry->seq = seq;
-    entry->id = xstrdup(obs->id);
-    entry->is_delete = obs->op == OBS_DELETE;
+    entry->id = xstrdup(info->id);
+    entry->is_delete = info->is_delete;
     entry->keys = xcalloc(keys->n + 1, sizeof *entry->keys);
     for (size_t i = 0; i < keys->n; i++) {
         if (keys->owner[i] == shard) {
@@ -115,9 +171,7 @@ route_entry(const obs_t *obs, uint64_t seq, const route_keys_t *keys, uint32_t s
             entry->n_keys++;
         }
     }
-    if (!entry->is_delete) {
-        entry->triple[0] = obs->ja3 ? xstrdup(obs->ja3) : NULL;
-        entry->triple[1] = obs->hassh ? xstrdup(obs->hassh) : NULL;
-        entry->triple[2] = obs->ja4 ? xstrdup(obs->ja4) : NULL;
+    for (int t = 0; t < 3; t++) {
+        entry->triple[t] = info->triple[t] ? xstrdup(info->triple[t]) : NULL;
     }
 }

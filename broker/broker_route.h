@@ -44,9 +44,23 @@ void route_keys_clear(route_keys_t *keys);
 void route_mask_of(const route_keys_t *keys, route_mask_t *out);
 /*  True iff shard is in mask. */
 bool route_mask_has(const route_mask_t *mask, uint32_t shard);
+/*  What routing needs of one input: its id, its keys with their owners and its fingerprint
+    triple. The broker makes it when it journals the input and keeps it until the input is
+    streamed, so a record is decoded once. Every string and array lives in one allocation
+    (mem), so a kept input costs one block of a few hundred bytes. */
+typedef struct {
+    const char *id;        /* observation id */
+    bool is_delete;        /* the input was a delete */
+    route_keys_t keys;     /* its keys (route_keys), values and arrays inside mem */
+    const char *triple[3]; /* ja3, hassh, ja4, or NULL when absent */
+    char *mem;             /* the allocation */
+} route_info_t;
+/*  Makes the routing information of obs (copied: obs may go). */
+void route_info_make(const obs_t *obs, uint32_t shards, route_info_t *out);
+/*  Frees it and zeroes it. */
+void route_info_clear(route_info_t *info);
 /*  Fills entry (for shard) with the keys that shard owns and the observation's triple;
     strings are copied (release with wmsg_keys_free on the containing body). */
-void route_entry(const obs_t *obs, uint64_t seq, const route_keys_t *keys, uint32_t shard,
-                 wmsg_keys_entry_t *entry);
+void route_entry(const route_info_t *info, uint64_t seq, uint32_t shard, wmsg_keys_entry_t *entry);
 
 #endif

@@ -375,16 +375,16 @@ s_sim_input(s_sim_t *sim, uint64_t seq, const obs_t *obs)
         xgrow(&sim->masks, &sim->masks_cap, (size_t)idx + 1);
         memset(sim->masks + old, 0, (sim->masks_cap - old) * sizeof *sim->masks);
     }
-    route_keys_t keys;
-    route_keys(obs, sim->shards, &keys);
+    route_info_t info;
+    route_info_make(obs, sim->shards, &info);
     route_mask_t now;
-    route_mask_of(&keys, &now);
+    route_mask_of(&info.keys, &now);
     for (uint32_t k = 0; k < sim->shards; k++) {
         if (!route_mask_has(&now, k) && !route_mask_has(&sim->masks[idx], k)) {
             continue;
         }
         wmsg_keys_entry_t e;
-        route_entry(obs, seq, &keys, k, &e);
+        route_entry(&info, seq, k, &e);
         shard_key_t *sk = xcalloc(e.n_keys + 1, sizeof *sk);
         for (size_t i = 0; i < e.n_keys; i++) {
             sk[i].family = e.keys[i].family;
@@ -403,7 +403,7 @@ s_sim_input(s_sim_t *sim, uint64_t seq, const obs_t *obs)
         }
     }
     sim->masks[idx] = now;
-    route_keys_clear(&keys);
+    route_info_clear(&info);
     if (seq <= sim->skip) {
         return;
     }

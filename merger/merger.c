@@ -45,6 +45,7 @@ struct merger_t {
     uint64_t dropped;      /* malformed messages dropped */
     uint64_t published;    /* events published */
     merger_query_t *qa;    /* QUERY answers: paging order and id indexes */
+    wire_buf_t evbuf;      /* scratch for encoding one event, kept between events */
 };
 
 const char *
@@ -125,6 +126,7 @@ merger_new(const cfg_t *cfg)
 {
     merger_t *self = xcalloc(1, sizeof *self);
     self->cfg = cfg;
+    wire_buf_init(&self->evbuf);
     char *dir = xasprintf("%s/merger", cfg->data_dir);
     self->state = merger_state_open(&cfg->clustering, cfg->deployment, dir,
                                     (size_t)cfg->merger.map_size_mb << 20);
@@ -194,6 +196,7 @@ merger_destroy(merger_t **self_p)
         zmsg_destroy(&m);
     }
     zlist_destroy(&self->early);
+    wire_buf_free(&self->evbuf);
     for (uint32_t k = 0; k < self->n_shards; k++) {
         zframe_destroy(&self->shards[k].identity);
     }
@@ -252,21 +255,20 @@ static int
 s_publish(const ev_t *ev, void *arg)
 {
     merger_t *self = arg;
-    wire_buf_t buf;
-    wire_buf_init(&buf);
-    int rc = wire_event_encode(ev, &buf);
+    wire_buf_reset(&self->evbuf);
+    int rc = wire_event_encode(ev, &self->evbuf);
     if (rc == 0) {
-        zmsg_t *m = zmsg_new();
-        zmsg_addstr(m, ev_topic(ev->kind));
-        zmsg_addmem(m, buf.data, buf.len);
-        if (zmsg_send(&m, self->events) != 0) {
-            zmsg_destroy(&m);
+        /* Two frames (topic, body) straight from the buffers: no message objects per event,
+           the merger publishes several events per observation. */
+        void *pub = zsock_resolve(self->events);
+        const char *topic = ev_topic(ev->kind);
+        if (zmq_send(pub, topic, strlen(topic), ZMQ_SNDMORE) >= 0) {
+            zmq_send(pub, self->evbuf.data, self->evbuf.len, 0);
         }
         self->published++;
     } else {
         log_error("merger: event %s not encodable: %s", ev_topic(ev->kind), cadre_strerror(rc));
     }
-    wire_buf_free(&buf);
     return 0;
 }
 

@@ -24,8 +24,11 @@
 #                         allow (default 0)
 #   BENCH_STREAM_LAT_RATE offered rate of the second streaming run (default: half the
 #                         sustained rate of the first, at most 100000)
+#   BENCH_STREAM_RECONCILE_MS broker.reconcile_ms of the second streaming run's engine: a
+#                         reconciliation point whenever inputs have waited this long
+#                         (default 10; 0 = only reconcile_every and FLUSH reconcile)
 #   BENCH_STREAM_FLUSH_MS the second streaming run also sends FLUSH every this many ms, one at
-#                         a time (default 10; 0 = only reconcile_every reconciles)
+#                         a time (default 0: none; the engine's reconcile_ms does it)
 #   BENCH_STREAM_MAX_RATE sizes the streaming corpus: SECONDS x this many records (default
 #                         30000); a cached batch corpus that large is reused
 #   BENCH_KEEP            1 keeps the corpora and outputs of every run (default: corpora only)
@@ -332,10 +335,10 @@ done
 
 # ------------------------------------------------------------------------------------------
 # The multi-process engine (broker + SHARDS shards + merger over ipc://, as tests/it do).
-# engine_start DIR SHARDS RECONCILE_EVERY: writes DIR/cadre.yaml, starts the processes,
-# waits for the merger's health answer.
+# engine_start DIR SHARDS RECONCILE_EVERY [RECONCILE_MS]: writes DIR/cadre.yaml, starts the
+# processes, waits for the merger's health answer.
 engine_start() {
-    local dir=$1 shards=$2 every=$3 k
+    local dir=$1 shards=$2 every=$3 rms=${4:-0} k
     rm -rf "$dir"
     mkdir -p "$dir/data"
     cat >"$dir/cadre.yaml" <<YAML
@@ -346,6 +349,7 @@ broker:
   ingest: ipc://$dir/ingest
   backend: ipc://$dir/backend
   map_size_mb: 262144
+  reconcile_ms: $rms
 shard:
   map_size_mb: 65536
 merger:
@@ -420,9 +424,9 @@ done
 # stream_run LABEL RATE FLUSH_MS: one run; rows LABEL_ingest and LABEL_latency_p99_ms; sets S_RATE to
 # the sustained rate (second half of the period).
 stream_run() {
-    local label=$1 rate=$2 flush_ms=$3 dir=$WORK/stream rc rss cmd ver j sent
+    local label=$1 rate=$2 flush_ms=$3 rms=$4 dir=$WORK/stream rc rss cmd ver j sent
     S_RATE=""
-    engine_start "$dir" 1 "$RECONCILE_EVERY"
+    engine_start "$dir" 1 "$RECONCILE_EVERY" "$rms"
     set +e
     timeout $((STREAM_S + CAP_S)) "$B/cadre_stream_bench" --ingest "ipc://$dir/ingest" --events "ipc://$dir/events" \
         "$sc" --seconds "$STREAM_S" --rate "$rate" --flush-ms "$flush_ms" --sent "$WORK/stream-sent.msgpack" \
@@ -432,7 +436,7 @@ stream_run() {
     rss=$(engine_rss_mib)
     local cpu
     cpu=$(engine_cpu)
-    cmd="cadre_stream_bench --ingest ipc://... --events ipc://... $(rel "$sc") --seconds $STREAM_S --rate $rate --flush-ms $flush_ms (broker + 1 shard + merger, reconcile_every $RECONCILE_EVERY)"
+    cmd="cadre_stream_bench --ingest ipc://... --events ipc://... $(rel "$sc") --seconds $STREAM_S --rate $rate --flush-ms $flush_ms (broker + 1 shard + merger, reconcile_every $RECONCILE_EVERY, reconcile_ms $rms)"
     # Where the merger's time went (health report `timings`, docs/protocol.md §9).
     local tm
     tm=$("$CADRE" query --config "$dir/cadre.yaml" health 2>/dev/null | /usr/bin/python3 -c '
@@ -448,7 +452,7 @@ print("merger: %d reconciliations, apply %.1f s, reconcile %.1f s, snapshot %.1f
         sent=$(get acked)
         S_RATE=$(get obs_per_s_2nd_half)
         csv_row "${label}_ingest" "$sent" 1 "$(get seconds)" "$S_RATE" "$rss" "" \
-            "obs_per_s = acks/s over the second half; whole period $(get obs_per_s) obs/s; offered $( ((rate > 0)) && echo "$rate obs/s" || echo "as fast as acked"); FLUSH every $flush_ms ms (0: none), $(get flushes) answered; final flush $(get flush_s) s; client CPU $(get client_cpu_s) s; engine CPU: $cpu; $tm; $ver" "$cmd"
+            "obs_per_s = acks/s over the second half; whole period $(get obs_per_s) obs/s; offered $( ((rate > 0)) && echo "$rate obs/s" || echo "as fast as acked"); broker.reconcile_ms $rms (0: off); FLUSH every $flush_ms ms (0: none), $(get flushes) answered; final flush $(get flush_s) s; client CPU $(get client_cpu_s) s; engine CPU: $cpu; $tm; $ver" "$cmd"
         csv_row "${label}_latency_p99_ms" "$sent" 1 "" "" "" "$(get lat_ms_p99)" \
             "ratio = p99 ack -> identity event in ms; p50 $(get lat_ms_p50) ms, p90 $(get lat_ms_p90) ms, max $(get lat_ms_max) ms; $(get matched) matched, $(get missing) missing; submit -> ack p99 $(get ack_ms_p99) ms" "$cmd"
         sed "s/^/$label: /" "$WORK/$label.err" >>"$NOTES"
@@ -459,12 +463,13 @@ print("merger: %d reconciliations, apply %.1f s, reconcile %.1f s, snapshot %.1f
     rm -rf "$dir" "$WORK/stream-sent.msgpack" "$WORK/stream-assign.jsonl"
     say "$label done: $(cat "$WORK/$label.json" 2>/dev/null)"
 }
-stream_run stream "$STREAM_RATE" 0
+stream_run stream "$STREAM_RATE" 0 0
 lat_rate=${BENCH_STREAM_LAT_RATE:-}
 if [ -z "$lat_rate" ] && [ -n "$S_RATE" ]; then
     lat_rate=$(awk -v r="$S_RATE" 'BEGIN { r = int(r / 2); print (r > 100000 ? 100000 : (r < 1 ? 1 : r)) }')
 fi
-[ -n "$lat_rate" ] && [ "$lat_rate" != 0 ] && stream_run stream_at_rate "$lat_rate" "${BENCH_STREAM_FLUSH_MS:-10}"
+[ -n "$lat_rate" ] && [ "$lat_rate" != 0 ] && stream_run stream_at_rate "$lat_rate" "${BENCH_STREAM_FLUSH_MS:-0}" \
+    "${BENCH_STREAM_RECONCILE_MS:-10}"
 
 # ------------------------------------------------------------------------------------------
 # (e) scale-out: the same corpus through 1, 2, 4 shard processes (cadre send, end to end

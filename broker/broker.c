@@ -83,6 +83,7 @@ struct broker_t {
     s_peer_t merger;           /* the merger */
     bool know_passed;          /* `passed` is known (the merger said where it stands) */
     uint64_t passed;           /* last barrier the merger reconciled */
+    int64_t passed_at;         /* when it did (zclock_mono ms), for broker.reconcile_ms */
     uint64_t barrier;          /* barrier in progress (0: none) */
     bool committed;            /* COMMIT sent for the barrier in progress */
     bool *generic_in;          /* per shard: GENERIC received for the barrier */
@@ -528,13 +529,27 @@ s_all_ready(const broker_t *self)
     return true;
 }
 
+/*  Milliseconds until broker.reconcile_ms makes a reconciliation point (0: now), or -1
+    when it will not: the option is off, a barrier is running, or no input waits. */
+static int64_t
+s_time_point_in(const broker_t *self)
+{
+    int64_t ms = self->cfg->broker.reconcile_ms;
+    if (ms <= 0 || self->barrier || broker_journal_last(self->journal) <= self->passed) {
+        return -1;
+    }
+    int64_t left = self->passed_at + ms - zclock_mono();
+    return left > 0 ? left : 0;
+}
+
 /*  The next reconciliation point after `passed` that the journal has reached: the next
-    multiple of reconcile_every, or a pending flush's point; 0 when there is none yet. */
+    multiple of reconcile_every, a pending flush's point, or, when inputs have waited
+    broker.reconcile_ms since the last one, the journal's end; 0 when there is none yet. */
 static uint64_t
 s_next_barrier(const broker_t *self)
 {
     uint64_t last = broker_journal_last(self->journal);
-    uint64_t best = 0;
+    uint64_t best = s_time_point_in(self) == 0 ? last : 0;
     uint64_t every = self->cfg->clustering.reconcile_every;
     if (every) {
         uint64_t next = (self->passed / every + 1) * every;
@@ -767,6 +782,9 @@ s_on_generic(broker_t *self, uint32_t k, uint64_t seq, const proto_part_t *body)
 static void
 s_passed(broker_t *self, uint64_t seq)
 {
+    if (seq > self->passed || !self->know_passed) {
+        self->passed_at = zclock_mono();
+    }
     self->passed = seq > self->passed ? seq : self->passed;
     self->know_passed = true;
     if (self->barrier && self->barrier <= self->passed) {
@@ -990,6 +1008,10 @@ broker_run(broker_t *self, zsock_t *pipe, sigev_t *sig)
             items[n++] = (zmq_pollitem_t){NULL, sig_fd(sig), ZMQ_POLLIN, 0};
         }
         int wait_ms = self->stream_more ? 0 : self->cfg->heartbeat_ms / 2;
+        int64_t point_in = s_time_point_in(self);
+        if (point_in >= 0 && point_in < wait_ms) {
+            wait_ms = (int)point_in; /* wake up for broker.reconcile_ms */
+        }
         self->stream_more = false;
         if (zmq_poll(items, n, wait_ms) < 0 && zmq_errno() != EINTR) {
             break;

@@ -62,6 +62,7 @@ static const s_desc_t s_desc[] = {
     S_STRING("broker.backend", S_ENDPOINT, broker.backend, "inproc://cadre-backend"),
     S_NUMBER("broker.batch", S_INT, broker.batch, 1000, 1, 100000),
     S_NUMBER("broker.max_lag", S_I64, broker.max_lag, 100000, 1, 1000000000),
+    S_NUMBER("broker.reconcile_ms", S_I64, broker.reconcile_ms, 0, 0, 86400000),
     S_NUMBER("broker.map_size_mb", S_I64, broker.map_size_mb, 65536, 1, CFG_MAX_MAP_SIZE_MB),
     S_NUMBER("shard.map_size_mb", S_I64, shard.map_size_mb, 16384, 1, CFG_MAX_MAP_SIZE_MB),
     S_STRING("merger.shards", S_ENDPOINT, merger.shards, "inproc://cadre-merger-shards"),

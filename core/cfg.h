@@ -35,11 +35,12 @@ typedef struct {
     int shutdown_timeout_ms; /* drain time on TERM/INT, 0..600000 ms, 5000 */
     log_level_t log_level;   /* most verbose level logged, LOG_LEVEL_INFO */
     struct {
-        char *ingest;        /* ROUTER for clients, "inproc://cadre-ingest" */
-        char *backend;       /* ROUTER for shards and the merger, "inproc://cadre-backend" */
-        int batch;           /* most records per journal commit, 1..100000, 1000 */
-        int64_t max_lag;     /* inputs a live peer may trail before ingest pauses, 100000 */
-        int64_t map_size_mb; /* journal LMDB map size, MiB, 4096 */
+        char *ingest;         /* ROUTER for clients, "inproc://cadre-ingest" */
+        char *backend;        /* ROUTER for shards and the merger, "inproc://cadre-backend" */
+        int batch;            /* most records per journal commit, 1..100000, 1000 */
+        int64_t max_lag;      /* inputs a live peer may trail before ingest pauses, 100000 */
+        int64_t reconcile_ms; /* also reconcile when inputs wait this long, 0 = off */
+        int64_t map_size_mb;  /* journal LMDB map size, MiB, 4096 */
     } broker;
     struct {
         int64_t map_size_mb; /* each shard's LMDB map size, MiB, 1024 */

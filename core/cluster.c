@@ -134,6 +134,13 @@ cluster_set_tick(cluster_t *self, cluster_tick_fn fn, void *arg)
 }
 
 void
+cluster_get_tick(const cluster_t *self, cluster_tick_fn *fn, void **arg)
+{
+    *fn = self->tick;
+    *arg = self->tick_arg;
+}
+
+void
 cluster_tick(const cluster_t *self)
 {
     if (self->tick) {

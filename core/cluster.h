@@ -88,6 +88,8 @@ bool cluster_apply(cluster_t *self, const obs_t *obs);
 int cluster_reconcile(cluster_t *self, cluster_event_fn fn, void *arg);
 /*  Sets (fn non-NULL) or clears the tick called during reconciliations. */
 void cluster_set_tick(cluster_t *self, cluster_tick_fn fn, void *arg);
+/*  The tick set (fn and its argument; fn NULL when none). */
+void cluster_get_tick(const cluster_t *self, cluster_tick_fn *fn, void **arg);
 /*  Calls the tick, if one is set: for callers doing long work on the cluster's behalf. */
 void cluster_tick(const cluster_t *self);
 /*  Reconciles with an identity partition computed elsewhere (the merger composes it from the

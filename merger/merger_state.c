@@ -21,6 +21,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -580,6 +581,81 @@ s_write(merger_state_t *self)
     return rc;
 }
 
+/*  A snapshot written by a helper thread while the caller's thread keeps ticking. */
+typedef struct {
+    merger_state_t *self; /* the model (only the helper touches it until done) */
+    int rc;               /* s_write's result */
+    bool done;            /* the helper has finished */
+    pthread_mutex_t mu;   /* guards done */
+    pthread_cond_t cv;    /* signalled when done */
+} s_writer_t;
+
+static void *
+s_writer_main(void *arg)
+{
+    s_writer_t *w = arg;
+    int rc = s_write(w->self);
+    pthread_mutex_lock(&w->mu);
+    w->rc = rc;
+    w->done = true;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+/*  Changed slots from which a snapshot is written by a helper thread: below it the write is
+    short and stays on the caller's thread. */
+#define S_WRITER_THREAD_SLOTS 8192
+
+/*  s_write, for a large snapshot on a helper thread: the LMDB commit (an fsync of all the
+    snapshot's pages) can take seconds, and the caller's tick (the merger's heartbeats) must
+    go on meanwhile. The tick hook is taken off the engine while the helper runs, so only the
+    caller's thread ever calls it, and the caller touches nothing else until the helper is
+    done. */
+static int
+s_write_ticking(merger_state_t *self)
+{
+    cluster_tick_fn fn = NULL;
+    void *targ = NULL;
+    cluster_get_tick(self->cluster, &fn, &targ);
+    if (!fn || cluster_changed_slots(self->cluster) < S_WRITER_THREAD_SLOTS) {
+        return s_write(self);
+    }
+    s_writer_t w = {.self = self};
+    pthread_mutex_init(&w.mu, NULL);
+    pthread_cond_init(&w.cv, NULL);
+    cluster_set_tick(self->cluster, NULL, NULL);
+    pthread_t th;
+    if (pthread_create(&th, NULL, s_writer_main, &w) != 0) {
+        cluster_set_tick(self->cluster, fn, targ);
+        pthread_cond_destroy(&w.cv);
+        pthread_mutex_destroy(&w.mu);
+        return s_write(self);
+    }
+    pthread_mutex_lock(&w.mu);
+    while (!w.done) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += 50 * 1000 * 1000; /* tick every 50 ms */
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&w.cv, &w.mu, &until);
+        if (!w.done) {
+            pthread_mutex_unlock(&w.mu);
+            fn(targ);
+            pthread_mutex_lock(&w.mu);
+        }
+    }
+    pthread_mutex_unlock(&w.mu);
+    pthread_join(th, NULL);
+    cluster_set_tick(self->cluster, fn, targ);
+    pthread_cond_destroy(&w.cv);
+    pthread_mutex_destroy(&w.mu);
+    return w.rc;
+}
+
 int
 merger_state_snapshot(merger_state_t *self)
 {
@@ -591,7 +667,7 @@ merger_state_snapshot(merger_state_t *self)
     }
     if (self->store) {
         double t0 = s_now();
-        int rc = s_write(self);
+        int rc = s_write_ticking(self);
         self->time.last_snapshot_s = s_now() - t0;
         self->time.snapshot_s += self->time.last_snapshot_s;
         if (rc != 0) {

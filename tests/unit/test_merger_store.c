@@ -31,6 +31,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1143,6 +1144,76 @@ test_incremental_cost(void **state)
     free(root);
 }
 
+/*  Which threads ticked and wrote during a snapshot. */
+typedef struct {
+    pthread_t main;    /* the test's thread */
+    size_t ticks;      /* tick calls */
+    size_t ticks_off;  /* tick calls from another thread */
+    size_t writes;     /* store writes */
+    size_t writes_off; /* store writes from another thread */
+} s_threads_t;
+
+static void
+s_count_tick(void *arg)
+{
+    s_threads_t *t = arg;
+    t->ticks++;
+    t->ticks_off += !pthread_equal(pthread_self(), t->main);
+}
+
+static void
+s_count_write(uint64_t written, void *arg)
+{
+    (void)written;
+    s_threads_t *t = arg;
+    t->writes++;
+    t->writes_off += !pthread_equal(pthread_self(), t->main);
+}
+
+/*  (e) a large snapshot is written by a helper thread while the caller's thread keeps
+    ticking (the merger's heartbeats go on during a long commit); the tick never runs on the
+    helper, and the snapshot restores to the same engine. */
+static void
+test_large_snapshot_on_helper(void **state)
+{
+    (void)state;
+    ccfg_t cfg;
+    ccfg_reference(&cfg);
+    s_list_t in = {0};
+    s_noise_floor(&in, 400);
+    assert_true(in.n >= 8192); /* merger_state.c S_WRITER_THREAD_SLOTS */
+    char *root = s_tmpdir();
+    s_sim_t sim;
+    s_sim_open(&sim, root, 1, &cfg, true);
+    s_threads_t t = {.main = pthread_self()};
+    cluster_set_tick(merger_state_cluster(sim.merger), s_count_tick, &t);
+    merger_store_set_hook(merger_state_store(sim.merger), s_count_write, &t);
+    uint64_t seq = 0;
+    for (size_t i = 0; i < in.n; i++) {
+        s_sim_input(&sim, ++seq, in.v[i]);
+    }
+    s_log_t log = {0};
+    assert_int_equal(s_sim_barrier(&sim, seq, &log), 0);
+    s_log_free(&log);
+    print_message("%zu observations: %zu store writes (%zu on the helper), %zu ticks\n", in.n,
+                  t.writes, t.writes_off, t.ticks);
+    assert_true(t.writes > in.n);
+    assert_int_equal(t.writes_off, t.writes); /* the snapshot was written by the helper */
+    assert_int_equal(t.ticks_off, 0);         /* every tick on the caller's thread */
+    merger_store_set_hook(merger_state_store(sim.merger), NULL, NULL);
+    char *before = s_dump(merger_state_cluster(sim.merger));
+    s_sim_close(&sim);
+    s_sim_open(&sim, root, 1, &cfg, true);
+    char *after = s_dump(merger_state_cluster(sim.merger));
+    assert_string_equal(before, after);
+    s_sim_close(&sim);
+    free(before);
+    free(after);
+    s_list_free(&in);
+    s_rm_rf(root);
+    free(root);
+}
+
 /*  (d) a full map is an error, not a crash; the last snapshot survives. */
 static void
 test_map_full(void **state)
@@ -1234,6 +1305,7 @@ main(void)
         cmocka_unit_test(test_crash_mid_snapshot),
         cmocka_unit_test(test_incremental_cost),
         cmocka_unit_test(test_map_full),
+        cmocka_unit_test(test_large_snapshot_on_helper),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -131,6 +131,8 @@ cluster_set_tick(cluster_t *self, cluster_tick_fn fn, void *arg)
 {
     self->tick = fn;
     self->tick_arg = arg;
+    life_set_tick(self->life_id, fn, arg);
+    life_set_tick(self->life_camp, fn, arg);
 }
 
 void
@@ -904,7 +906,9 @@ s_identity_pass(cluster_t *self, const uint32_t *slots, size_t k, bool rebuild_a
         uint32_t e = slots ? slots[i] : (uint32_t)i;
         self->slot_identity[e] = self->alive[e] ? life_resolve_element(l, e) : UINT32_MAX;
     }
+    cluster_tick(self);
     s_vec_t in_order = s_listed_in_order(self, slots, k);
+    cluster_tick(self);
     size_t n_t = life_touched_count(l);
     s_vec_t *old = xcalloc(n_t + 1, sizeof *old);
     for (size_t i = 0; i < n_t; i++) {
@@ -915,6 +919,9 @@ s_identity_pass(cluster_t *self, const uint32_t *slots, size_t k, bool rebuild_a
         self->imark[x] |= 2;
     }
     for (size_t i = 0; i < in_order.n; i++) {
+        if (i % (16 * S_TICK_EVERY) == 16 * S_TICK_EVERY - 1) {
+            cluster_tick(self);
+        }
         uint32_t e = in_order.v[i];
         uint32_t x = self->slot_identity[e];
         uint32_t lx = life_literal(l, e);
@@ -977,6 +984,9 @@ s_campaign_pass(cluster_t *self, const s_vec_t *a)
     s_upass_t up = {0};
     const life_t *lc = self->life_camp;
     for (size_t i = 0; i < a->n; i++) {
+        if (i % S_TICK_EVERY == S_TICK_EVERY - 1) {
+            cluster_tick(self);
+        }
         s_u_add(self, &up, a->v[i]);
         /* An identity live again keeps its literal campaign, whose alive literal members
            lie in that campaign's home component (the live one it resolves to): add it. */
@@ -1036,7 +1046,11 @@ s_campaign_pass(cluster_t *self, const s_vec_t *a)
         self->camp_mem[c].n = 0;
         self->cmark[c] = 1;
     }
+    cluster_tick(self);
     for (size_t i = 0; i < nu; i++) {
+        if (i % (16 * S_TICK_EVERY) == 16 * S_TICK_EVERY - 1) {
+            cluster_tick(self);
+        }
         uint32_t x = u[i];
         self->id_campaign[x] = self->c_alive[x] ? life_resolve_element(lc, x) : UINT32_MAX;
         if (self->c_alive[x]) {

@@ -53,7 +53,25 @@ struct life_t {
     uint32_t *label;      /* scratch: component label -> index, all UINT32_MAX between calls */
     size_t label_cap;     /* allocated */
     size_t n_live;        /* live ids */
+    life_tick_fn tick;    /* called now and then during a long reconciliation, or NULL */
+    void *tick_arg;       /* its argument */
 };
+
+/*  Calls the tick, if one is set. */
+static void
+s_tick(const life_t *self)
+{
+    if (self->tick) {
+        self->tick(self->tick_arg);
+    }
+}
+
+void
+life_set_tick(life_t *self, life_tick_fn fn, void *arg)
+{
+    self->tick = fn;
+    self->tick_arg = arg;
+}
 
 life_t *
 life_new(const char *kind, const uint8_t ns[16], life_name_fn name, void *name_arg)
@@ -301,6 +319,7 @@ life_reconcile_some(life_t *self, size_t n, const bool *alive, const uint32_t *c
     if (!sorted) {
         qsort(order, n_alive, sizeof *order, s_cmp_seq);
     }
+    s_tick(self);
     /* Components numbered in order of their oldest member. Labels below n (union-find
        roots, as both layers pass) index a scratch array kept between calls (only the
        entries used are reset); any other label goes through a map. */
@@ -354,6 +373,7 @@ life_reconcile_some(life_t *self, size_t n, const bool *alive, const uint32_t *c
         members[fill[cidx[i]]++] = order[i].e;
     }
     free(fill);
+    s_tick(self);
 
     /* The ids re-evaluated: every literal id of a listed element and every id that lost a
        member to life_forget(). The rest keep their state (life.h: the list is closed). */
@@ -393,6 +413,7 @@ life_reconcile_some(life_t *self, size_t n, const bool *alive, const uint32_t *c
     }
     free(order);
     free(cidx);
+    s_tick(self);
 
     /* Candidates per component, each list in formation order (ids are numbered by it). */
     uint32_t *cstart = xcalloc((size_t)n_comp + 1, sizeof *cstart);
@@ -417,6 +438,9 @@ life_reconcile_some(life_t *self, size_t n, const bool *alive, const uint32_t *c
     free(cfill);
 
     for (uint32_t c = 0; c < n_comp; c++) {
+        if (c % 4096 == 4095) {
+            s_tick(self);
+        }
         uint32_t nc = cstart[c + 1] - cstart[c];
         const uint32_t *ck = cands + cstart[c];
         const uint32_t *mk = members + start[c];
@@ -476,7 +500,9 @@ life_reconcile_some(life_t *self, size_t n, const bool *alive, const uint32_t *c
     free(members);
     free(cstart);
     free(cands);
+    s_tick(self);
     s_sort_events(self);
+    s_tick(self);
     return &self->events;
 }
 

@@ -61,6 +61,11 @@ typedef const char *(*life_name_fn)(uint32_t element, void *arg);
 life_t *life_new(const char *kind, const uint8_t ns[16], life_name_fn name, void *name_arg);
 /*  Frees everything and NULLs *self_p; NULL is a no-op. */
 void life_destroy(life_t **self_p);
+/*  Called now and then during a long reconciliation (between its phases and every few
+    thousand components), so a caller with a network loop keeps its heartbeats going. */
+typedef void (*life_tick_fn)(void *arg);
+/*  Sets (fn non-NULL) or clears the tick. */
+void life_set_tick(life_t *self, life_tick_fn fn, void *arg);
 /*  Forgets element e's literal id (the element was deleted; a later upsert starts fresh). */
 void life_forget(life_t *self, uint32_t e);
 /*  Applies SPEC §5 to the partition of n elements: for alive elements, comp[e] is the

@@ -371,6 +371,9 @@ merger_state_apply_forests(merger_state_t *self, const wmsg_forests_t *body)
     int rc = 0;
     self->moved = true;
     for (size_t i = 0; i < body->n; i++) {
+        if (i % 4096 == 4095) {
+            cluster_tick(self->cluster);
+        }
         const wmsg_block_t *b = &body->blocks[i];
         uint64_t key = CCFG_KEY(b->family, cluster_intern(self->cluster, b->value));
         s_forest_t *f = s_forest(self, key);

@@ -728,6 +728,60 @@ test_life_any_labels(void **state)
     life_destroy(&b);
 }
 
+/*  Names any element "e<number>" (two buffers in turn: a comparison holds two names). */
+static const char *
+s_any_name(uint32_t e, void *arg)
+{
+    static char name[2][16];
+    static int turn;
+    (void)arg;
+    turn ^= 1;
+    snprintf(name[turn], sizeof name[turn], "e%u", e);
+    return name[turn];
+}
+
+/*  Counts tick calls (arg: size_t). */
+static void
+s_tick_count(void *arg)
+{
+    (*(size_t *)arg)++;
+}
+
+/*  A long lifecycle reconciliation ticks: between its phases and every 4,096 components, so
+    the merger's heartbeats go on (20,000 new components: 4 in the component loop plus the
+    phase boundaries); without a tick set it runs the same. */
+static void
+test_life_ticks(void **state)
+{
+    (void)state;
+    enum { N = 20000 };
+    static const uint8_t ns[16] = {7, 8, 9};
+    bool *alive = xcalloc(N, sizeof *alive);
+    uint32_t *comp = xcalloc(N, sizeof *comp);
+    uint64_t *seq = xcalloc(N, sizeof *seq);
+    for (uint32_t e = 0; e < N; e++) {
+        alive[e] = true;
+        comp[e] = e;
+        seq[e] = e;
+    }
+    life_t *l = life_new("identity", ns, s_any_name, NULL);
+    size_t ticks = 0;
+    life_set_tick(l, s_tick_count, &ticks);
+    const life_events_t *ev = life_reconcile(l, N, alive, comp, seq);
+    assert_int_equal(ev->n, N);
+    assert_true(ticks >= N / 4096 + 4);
+    life_set_tick(l, NULL, NULL);
+    size_t before = ticks;
+    comp[1] = 0; /* one merge, no tick set */
+    ev = life_reconcile(l, N, alive, comp, seq);
+    assert_true(ev->n > 0);
+    assert_int_equal(ticks, before);
+    life_destroy(&l);
+    free(alive);
+    free(comp);
+    free(seq);
+}
+
 static void
 test_life_changes_and_restore(void **state)
 {
@@ -1299,6 +1353,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_life_changes_and_restore),
         cmocka_unit_test(test_life_any_labels),
+        cmocka_unit_test(test_life_ticks),
         cmocka_unit_test(test_cluster_rebuild_fixed_point),
         cmocka_unit_test(test_open_fresh_and_deployment),
         cmocka_unit_test(test_crash_after_snapshot),

@@ -41,6 +41,14 @@
 #define S_ID_VALUE (S_UUID_LEN + 8 + 8 + 4 + 1)
 #define S_ELEM_VALUE (4 + 4)
 
+/*  The largest key of a table, so a put past it can append (fixed-size big-endian keys sort
+    as numbers). */
+typedef struct {
+    unsigned char key[16]; /* the key */
+    size_t len;            /* its length */
+    bool has;              /* the table is not empty */
+} s_last_t;
+
 struct merger_store_t {
     MDB_env *env;               /* the environment (owned) */
     MDB_dbi meta;               /* version, deployment, reconciled seq, counters */
@@ -60,6 +68,7 @@ struct merger_store_t {
     size_t buf_cap;             /* capacity of buf */
     uint32_t *edges;            /* scratch: a loaded forest's edges */
     size_t edges_cap;           /* capacity of edges */
+    s_last_t last[4];           /* open snapshot: largest key of slots, ids, elems, forests */
 };
 
 /*  --------------------------------------------------------------------------------------
@@ -308,7 +317,46 @@ merger_store_begin(merger_store_t *self)
         self->txn = NULL;
         return s_err(rc);
     }
+    MDB_dbi tables[4] = {self->slots, self->ids, self->elems, self->forests};
+    for (int i = 0; i < 4; i++) {
+        s_last_t *l = &self->last[i];
+        l->has = false;
+        MDB_cursor *cur = NULL;
+        MDB_val k, d;
+        if (mdb_cursor_open(self->txn, tables[i], &cur) == 0 &&
+            mdb_cursor_get(cur, &k, &d, MDB_LAST) == 0 && k.mv_size <= sizeof l->key) {
+            memcpy(l->key, k.mv_data, k.mv_size);
+            l->len = k.mv_size;
+            l->has = true;
+        }
+        mdb_cursor_close(cur);
+    }
     return 0;
+}
+
+/*  The largest-key record of dbi, or NULL for the meta table. */
+static s_last_t *
+s_last_of(merger_store_t *self, MDB_dbi dbi)
+{
+    MDB_dbi tables[4] = {self->slots, self->ids, self->elems, self->forests};
+    for (int i = 0; i < 4; i++) {
+        if (tables[i] == dbi) {
+            return &self->last[i];
+        }
+    }
+    return NULL;
+}
+
+/*  True when key sorts after l's key in LMDB's default order (bytes, then length). */
+static bool
+s_after(const s_last_t *l, const void *key, size_t klen)
+{
+    if (!l->has) {
+        return true;
+    }
+    size_t n = klen < l->len ? klen : l->len;
+    int c = memcmp(key, l->key, n);
+    return c > 0 || (c == 0 && klen > l->len);
 }
 
 void
@@ -332,7 +380,16 @@ s_put(merger_store_t *self, MDB_dbi dbi, const void *key, size_t klen, const voi
     assert(self->txn);
     MDB_val k = {klen, (void *)key};
     MDB_val d = {vlen, (void *)val};
-    int rc = s_err(mdb_put(self->txn, dbi, &k, &d, 0));
+    /* A key past the table's largest appends: pages fill up instead of splitting in half,
+       which halves the pages a batch's first snapshot writes. */
+    s_last_t *l = s_last_of(self, dbi);
+    bool append = l && klen <= sizeof l->key && s_after(l, key, klen);
+    int rc = s_err(mdb_put(self->txn, dbi, &k, &d, append ? MDB_APPEND : 0));
+    if (rc == 0 && append) {
+        memcpy(l->key, key, klen);
+        l->len = klen;
+        l->has = true;
+    }
     if (rc != 0) {
         mdb_txn_abort(self->txn);
         self->txn = NULL;

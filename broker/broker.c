@@ -535,8 +535,9 @@ static int64_t
 s_time_point_in(const broker_t *self)
 {
     int64_t ms = self->cfg->broker.reconcile_ms;
-    if (ms <= 0 || self->barrier || broker_journal_last(self->journal) <= self->passed) {
-        return -1;
+    if (ms <= 0 || self->barrier || !self->know_passed || !s_all_ready(self) ||
+        broker_journal_last(self->journal) <= self->passed) {
+        return -1; /* (with a peer down no barrier can start: do not spin waiting for it) */
     }
     int64_t left = self->passed_at + ms - zclock_mono();
     return left > 0 ? left : 0;

@@ -357,6 +357,7 @@ main(int argc, char **argv)
     zsock_set_linger(c.dealer, 0);
     zsock_set_rcvtimeo(c.dealer, 0);
     zsock_set_sndhwm(c.dealer, 0);
+    zsock_set_rcvhwm(c.dealer, 0);
     zsock_connect(c.dealer, "%s", ingest);
     zclock_sleep(300); /* the SUB's subscription reaches the PUB before the first event */
 

@@ -21,6 +21,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -95,7 +96,10 @@ struct broker_t {
     s_flush_t *flushes;        /* flushes waiting for RECONCILED */
     size_t n_flushes;          /* count */
     size_t flushes_cap;        /* allocated */
-    uint64_t dropped;          /* malformed backend messages dropped */
+    uint64_t dropped;          /* malformed or unauthorized backend messages dropped */
+    uint64_t unsent;           /* client replies dropped: the client does not read them */
+    int64_t unsent_logged;     /* when a dropped reply was last logged (zclock_mono) */
+    bool peer_keys;            /* CURVE on the backend: peers are bound to their keys */
     uint64_t rejected;         /* client records rejected */
     uint64_t duplicates;       /* identical resubmissions acknowledged without journaling */
     uint64_t appended;         /* highest seq appended, the open batch included */
@@ -125,21 +129,23 @@ s_apply_curve(broker_t *self)
     }
     curve_opts_t o = {.server_secret = cfg->curve.secret_key_file,
                       .server_public = cfg->curve.public_key_file,
-                      .authorized_dir = cfg->curve.authorized_keys_dir};
+                      .authorized_dir = cfg->curve.authorized_keys_dir,
+                      .peers_dir = cfg->curve.peer_keys_dir};
     char err[512];
     self->curve = curve_new(&o, err, sizeof err);
     if (!self->curve) {
         log_error("broker: CURVE: %s", err);
         return -1;
     }
-    zsock_t *socks[] = {self->ingest, self->backend};
-    const char *endpoints[] = {cfg->broker.ingest, cfg->broker.backend};
-    for (size_t i = 0; i < 2; i++) {
-        if (curve_applies(endpoints[i])) {
-            curve_serve(self->curve, socks[i]);
-        }
+    if (curve_applies(cfg->broker.ingest)) {
+        curve_serve(self->curve, self->ingest, CURVE_DOMAIN_CLIENTS);
     }
-    log_info("broker: CURVE on, clients authorized by %s", cfg->curve.authorized_keys_dir);
+    if (curve_applies(cfg->broker.backend)) {
+        curve_serve(self->curve, self->backend, CURVE_DOMAIN_PEERS);
+        self->peer_keys = true;
+    }
+    log_info("broker: CURVE on, clients authorized by %s, peers by %s",
+             cfg->curve.authorized_keys_dir, cfg->curve.peer_keys_dir);
     return 0;
 }
 
@@ -169,6 +175,13 @@ broker_new(const cfg_t *cfg)
     zsock_set_linger(self->backend, 1000);
     zsock_set_rcvtimeo(self->ingest, 0);
     zsock_set_rcvtimeo(self->backend, 0);
+    /* Clients are not trusted to read: a reply that does not fit in a client's queue is
+       dropped and counted, never waited for (docs/protocol.md §10). */
+    zsock_set_sndtimeo(self->ingest, 0);
+    zsock_set_sndhwm(self->ingest, cfg->limits.client_hwm);
+    zsock_set_rcvhwm(self->ingest, cfg->limits.client_hwm);
+    proto_set_max_message(self->ingest, (int64_t)cfg->limits.client_message_mb << 20);
+    proto_set_max_message(self->backend, (int64_t)cfg->limits.peer_message_mb << 20);
     if (s_apply_curve(self) != 0) {
         broker_destroy(&self);
         return NULL;
@@ -280,8 +293,21 @@ s_reply_client(broker_t *self, zframe_t *identity, proto_cmd_t cmd, uint64_t ref
         proto_add_body(msg, body);
     }
     if (zmsg_send(&msg, self->ingest) != 0) {
+        int e = zmq_errno();
         zmsg_destroy(&msg);
-        log_warn("broker: client vanished before its reply");
+        if (e == EAGAIN) {
+            /* Its queue is full: it sends without reading. Counted, logged once a second. */
+            self->unsent++;
+            int64_t now = zclock_mono();
+            if (now - self->unsent_logged >= 1000) {
+                log_warn("broker: a client does not read its replies; %" PRIu64
+                         " replies dropped so far",
+                         self->unsent);
+                self->unsent_logged = now;
+            }
+        } else {
+            log_warn("broker: client vanished before its reply");
+        }
     }
 }
 
@@ -757,6 +783,16 @@ s_on_generic(broker_t *self, uint32_t k, uint64_t seq, const proto_part_t *body)
         return;
     }
     for (size_t i = 0; i < got.n; i++) {
+        if (got.flips[i].family >= CCFG_GENERIC_FAMILIES) {
+            self->dropped++;
+            log_warn("broker: dropped GENERIC %" PRIu64 " from shard %u: key family %d is not "
+                     "one of the %d blocking families",
+                     seq, k, got.flips[i].family, CCFG_GENERIC_FAMILIES);
+            wmsg_flips_free(&got);
+            return;
+        }
+    }
+    for (size_t i = 0; i < got.n; i++) {
         xgrow(&self->flips.flips, &self->flips_cap, self->flips.n + 1);
         self->flips.flips[self->flips.n++] = got.flips[i];
     }
@@ -813,11 +849,40 @@ s_peer_of(broker_t *self, zframe_t *identity, uint32_t *shard)
     return NULL;
 }
 
-/*  A peer (re)joins: it is streamed from what it applied. A merger behind the barrier in
-    progress re-runs it with every shard; a shard behind it redoes its part. */
+/*  The role name a peer's certificate must carry (docs/protocol.md §10). */
 static void
-s_on_ready(broker_t *self, zframe_t *identity, const proto_part_t *body)
+s_role_name(const broker_t *self, const s_peer_t *p, char *out, size_t size)
 {
+    if (p == &self->merger) {
+        snprintf(out, size, "merger");
+    } else {
+        snprintf(out, size, "shard-%u", (unsigned)(p - self->shards));
+    }
+}
+
+/*  True when the connection msg came on may act as peer p: always without CURVE on the
+    backend, else when its key's certificate is named after p's role. */
+static bool
+s_key_holds(const broker_t *self, const s_peer_t *p, const proto_frame_t *f)
+{
+    if (!self->peer_keys) {
+        return true;
+    }
+    char role[32];
+    s_role_name(self, p, role, sizeof role);
+    return curve_user_is_peer(curve_user(f->version), role);
+}
+
+/*  A peer (re)joins: it is streamed from what it applied. A merger behind the barrier in
+    progress re-runs it with every shard; a shard behind it redoes its part. A READY is
+    refused when the connection's key does not hold the role, and when the role is alive on
+    another connection (a takeover: the live peer keeps it; once it is dead, the next READY
+    gets the role, so a displaced real peer registers again). */
+static void
+s_on_ready(broker_t *self, const proto_frame_t *f)
+{
+    zframe_t *identity = f->identity;
+    const proto_part_t *body = &f->parts[0];
     wmsg_ready_t r;
     char err[256];
     if (wmsg_ready_decode(body->data, body->size, &r, err, sizeof err) != 0) {
@@ -827,7 +892,7 @@ s_on_ready(broker_t *self, zframe_t *identity, const proto_part_t *body)
     }
     s_peer_t *p = NULL;
     bool merger = strcmp(r.role, "merger") == 0;
-    if (merger) {
+    if (merger && r.id == 0 && r.shards == self->n_shards) {
         p = &self->merger;
     } else if (strcmp(r.role, "shard") == 0 && r.id < self->n_shards &&
                r.shards == self->n_shards) {
@@ -835,8 +900,25 @@ s_on_ready(broker_t *self, zframe_t *identity, const proto_part_t *body)
     }
     if (!p) {
         self->dropped++;
-        log_warn("broker: dropped READY from %s %u (this deployment has %u shards)", r.role, r.id,
-                 self->n_shards);
+        log_warn("broker: dropped READY from %s %u configured for %u shards (this deployment "
+                 "has %u)",
+                 r.role, r.id, r.shards, self->n_shards);
+        wmsg_ready_free(&r);
+        return;
+    }
+    char role[32];
+    s_role_name(self, p, role, sizeof role);
+    if (!s_key_holds(self, p, f)) {
+        self->dropped++;
+        const char *user = curve_user(f->version);
+        log_error("broker: refused READY as %s from a connection whose key is %s", role,
+                  user ? user : "unknown");
+        wmsg_ready_free(&r);
+        return;
+    }
+    if (p->alive && p->identity && !zframe_eq(p->identity, identity)) {
+        self->dropped++;
+        log_error("broker: refused READY as %s from another connection: %s is alive", role, role);
         wmsg_ready_free(&r);
         return;
     }
@@ -881,7 +963,7 @@ s_on_backend(broker_t *self, zmsg_t *msg)
         return;
     }
     if (f.cmd == PROTO_READY) {
-        s_on_ready(self, f.identity, &f.parts[0]);
+        s_on_ready(self, &f);
         return;
     }
     uint32_t k = UINT32_MAX;
@@ -889,6 +971,16 @@ s_on_backend(broker_t *self, zmsg_t *msg)
     if (!p) {
         self->dropped++;
         log_warn("broker: dropped %s from an unknown peer", proto_cmd_name(f.cmd));
+        return;
+    }
+    if (!s_key_holds(self, p, &f)) {
+        /* Its routing id names a peer its key does not hold: not heard, not obeyed. */
+        self->dropped++;
+        char role[32];
+        s_role_name(self, p, role, sizeof role);
+        log_error("broker: dropped %s sent as %s by a connection whose key is %s",
+                  proto_cmd_name(f.cmd), role,
+                  curve_user(f.version) ? curve_user(f.version) : "unknown");
         return;
     }
     hb_heard(&p->hb, zclock_mono());
@@ -1091,8 +1183,8 @@ broker_run(broker_t *self, zsock_t *pipe, sigev_t *sig)
         }
     }
     log_info("broker: stopped at %" PRIu64 " (%" PRIu64 " records rejected, %" PRIu64
-             " messages dropped)",
-             broker_journal_last(self->journal), self->rejected, self->dropped);
+             " messages dropped, %" PRIu64 " replies to clients that did not read them dropped)",
+             broker_journal_last(self->journal), self->rejected, self->dropped, self->unsent);
     return rc;
 }
 

@@ -20,7 +20,7 @@
 #define S_TIMEOUT_MS 60000        /* default longest silence from the broker */
 #define S_PROGRESS_MS 100         /* --progress: one line at most this often */
 #define S_PROGRESS_EVERY 1000     /* --progress: and one at every this many submissions */
-#define S_MAX_WINDOW 1000000      /* largest --window */
+#define S_MAX_WINDOW 5000         /* largest --window: half the default limits.client_hwm */
 #define S_MAX_TIMEOUT_MS 86400000 /* largest --timeout-ms: a day */
 
 /*  Options of one run. */

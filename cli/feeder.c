@@ -65,6 +65,8 @@ s_connect(feeder_t *self)
     /* The window bounds what is queued; a send never blocks, so a silent broker shows as
        a timeout instead of a hang. */
     zsock_set_sndhwm(self->sock, 0);
+    /* Likewise the replies: at most a window of them is ever outstanding. */
+    zsock_set_rcvhwm(self->sock, 0);
     /* libzmq drops a connection whose handshake is refused (a CURVE key the broker does
        not authorize) for good: with no connection left a DEALER send would block. */
     zsock_set_sndtimeo(self->sock, 0);

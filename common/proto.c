@@ -145,6 +145,13 @@ s_printable(const uint8_t *data, size_t size, char *text, size_t textlen)
     text[n] = '\0';
 }
 
+void
+proto_set_max_message(zsock_t *sock, int64_t bytes)
+{
+    assert(bytes > 0);
+    zmq_setsockopt(zsock_resolve(sock), ZMQ_MAXMSGSIZE, &bytes, sizeof bytes);
+}
+
 int
 proto_parse(zmsg_t *msg, bool has_identity, proto_frame_t *out)
 {
@@ -161,6 +168,7 @@ proto_parse(zmsg_t *msg, bool has_identity, proto_frame_t *out)
     if (!frame) {
         return s_reject(out, "frame", "missing version frame");
     }
+    out->version = frame;
     const uint8_t *data = zframe_data(frame);
     size_t size = zframe_size(frame);
     if (size != PROTO_VERSION_LEN || memcmp(data, PROTO_VERSION, PROTO_VERSION_LEN) != 0) {

@@ -85,6 +85,8 @@ typedef struct {
 /*  A parsed message; a plain value filled by proto_parse(). */
 typedef struct {
     zframe_t *identity;                  /* ROUTER identity frame (borrowed), or NULL */
+    zframe_t *version;                   /* the version frame (borrowed; carries the
+                                            connection's properties, curve_user()), or NULL */
     proto_cmd_t cmd;                     /* the command (0 until its frame was read) */
     size_t nparts;                       /* parts stored below (the layout's count) */
     proto_part_t parts[PROTO_MAX_PARTS]; /* the frames after the command (borrowed) */
@@ -111,6 +113,10 @@ void proto_add_u64(zmsg_t *msg, uint64_t value);
 void proto_add_body(zmsg_t *msg, const wire_buf_t *body);
 /*  Appends size bytes at data as one frame (copied). */
 void proto_add_bytes(zmsg_t *msg, const void *data, size_t size);
+
+/*  Sets ZMQ_MAXMSGSIZE on sock: a peer that sends a larger frame is disconnected by ZeroMQ
+    before the frame is buffered (docs/protocol.md §10). bytes > 0. */
+void proto_set_max_message(zsock_t *sock, int64_t bytes);
 
 /*  Checks a received message against the contract and fills *out: the identity frame when
     has_identity (the message came from a ROUTER socket), the command, and its parts, each

@@ -221,6 +221,13 @@ s_frame(const unsigned char *p, size_t len, size_t *used)
     return 1;
 }
 
+bool
+wire_is_one_message(const void *data, size_t len)
+{
+    size_t used = 0;
+    return len > 0 && s_frame(data, len, &used) == 1 && used == len;
+}
+
 /*  The framer over a FILE. */
 struct wire_reader_t {
     FILE *file;         /* borrowed input */

@@ -84,6 +84,12 @@ int wire_assign_decode(const char *data, size_t len, uint64_t record, assign_t *
     CADRE_ERECORD (err filled) when rec breaks a rule of assign_check(). */
 int wire_assign_encode(const assign_t *rec, wire_buf_t *buf, obs_error_t *err);
 
+/*  True when data (len bytes) is exactly one complete MessagePack message. Checked by
+    walking the type headers alone: no declared count is trusted beyond the bytes present
+    (every element takes at least one byte), so a caller may hand such data to msgpack-c
+    without it allocating for elements that are not there. */
+bool wire_is_one_message(const void *data, size_t len);
+
 /*  Splits a stream of MessagePack messages read from a FILE. It reads exactly the bytes of
     each message (never ahead), so it works on pipes and leaves the FILE positioned just
     after the last message returned. */

@@ -196,6 +196,11 @@ s_fail(char *err, size_t errlen, const char *what, const char *field)
 static int
 s_open(s_doc_t *doc, const void *data, size_t len, char *err, size_t errlen)
 {
+    /* Framed first: a declared count larger than the bytes present would make msgpack-c
+       allocate for it before finding the end of the data. */
+    if (!wire_is_one_message(data, len)) {
+        return s_fail(err, errlen, "undecodable body", "");
+    }
     msgpack_zone_init(&doc->zone, 2048);
     size_t off = 0;
     msgpack_unpack_return r = msgpack_unpack(data, len, &off, &doc->zone, &doc->root);
@@ -603,7 +608,8 @@ wmsg_text_decode(const void *data, size_t len, char **out, char *err, size_t err
     msgpack_object o;
     size_t off = 0;
     int rc = 0;
-    if (msgpack_unpack(data, len, &off, &zone, &o) != MSGPACK_UNPACK_SUCCESS || off != len) {
+    if (!wire_is_one_message(data, len) ||
+        msgpack_unpack(data, len, &off, &zone, &o) != MSGPACK_UNPACK_SUCCESS || off != len) {
         rc = s_fail(err, errlen, "undecodable body", "");
     } else {
         rc = s_dup(&o, false, out, "text", err, errlen);
@@ -822,7 +828,8 @@ wmsg_reply_decode(const void *data, size_t len, wmsg_reply_t *out, char *err, si
     msgpack_object root;
     size_t off = 0;
     int rc = 0;
-    if (msgpack_unpack(data, len, &off, &zone, &root) != MSGPACK_UNPACK_SUCCESS || off != len) {
+    if (!wire_is_one_message(data, len) ||
+        msgpack_unpack(data, len, &off, &zone, &root) != MSGPACK_UNPACK_SUCCESS || off != len) {
         rc = s_fail(err, errlen, "undecodable body", "");
     } else if (root.type == MSGPACK_OBJECT_STR) {
         out->kind = WMSG_REPLY_TEXT;

@@ -12,6 +12,7 @@
 */
 #include "ydoc.h"
 
+#include "err.h"
 #include "xalloc.h"
 
 #include <assert.h>
@@ -1063,6 +1064,50 @@ s_build(builder_t *b, yaml_parser_t *parser)
 
 /* ----------------------------------------------------------------------------------------
    Public API */
+
+int
+ydoc_read_file(const char *path, size_t max, char **buf_p, size_t *len_p, char *err, size_t errlen)
+{
+    *buf_p = NULL;
+    *len_p = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        int e = errno;
+        snprintf(err, errlen, "%s: %s", path, strerror(e));
+        return -e;
+    }
+    char *buf = NULL;
+    size_t len = 0;
+    size_t cap = 0;
+    int rc = 0;
+    for (;;) {
+        xgrow(&buf, &cap, len + 8192 + 1);
+        size_t got = fread(buf + len, 1, cap - len - 1, f);
+        len += got;
+        if (len > max) {
+            snprintf(err, errlen, "%s: larger than %zu bytes, the limit of such a file", path, max);
+            rc = CADRE_ELIMIT;
+            break;
+        }
+        if (got == 0) {
+            if (ferror(f)) {
+                int e = errno ? errno : EIO;
+                snprintf(err, errlen, "%s: %s", path, strerror(e));
+                rc = -e;
+            }
+            break;
+        }
+    }
+    fclose(f);
+    if (rc != 0) {
+        free(buf);
+        return rc;
+    }
+    buf[len] = '\0';
+    *buf_p = buf;
+    *len_p = len;
+    return 0;
+}
 
 ydoc_t *
 ydoc_parse(const char *buf, size_t len, const char *name, char *err, size_t errlen)

@@ -72,6 +72,13 @@ typedef struct {
     with "name:line:column: message" written into err (errlen bytes, always terminated when
     errlen > 0; err may be NULL when errlen is 0). */
 ydoc_t *ydoc_parse(const char *buf, size_t len, const char *name, char *err, size_t errlen);
+/*  Reads the whole file at path (a configuration or spec) into a new buffer the caller
+    frees, refusing one larger than max bytes: a YAML file is read whole before it is parsed,
+    so a configuration path pointing at a huge file (or a device) would otherwise exhaust
+    memory. Returns 0 with *buf_p (NUL-terminated, *len_p bytes before it), or -errno or
+    CADRE_ELIMIT with "path: reason" in err. */
+int ydoc_read_file(const char *path, size_t max, char **buf_p, size_t *len_p, char *err,
+                   size_t errlen);
 /*  Frees the document and all of its nodes, and NULLs *self_p. NULL is a no-op. */
 void ydoc_destroy(ydoc_t **self_p);
 /*  The root node (never NULL for a parsed document); borrowed until ydoc_destroy(). */

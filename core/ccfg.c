@@ -394,24 +394,12 @@ ccfg_load_buffer(ccfg_t *cfg, const char *buf, size_t len, const char *name, cha
 int
 ccfg_load_file(ccfg_t *cfg, const char *path, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        int e = errno;
-        snprintf(err, errlen, "%s: %s", path, strerror(e));
-        return -e;
-    }
     char *buf = NULL;
     size_t len = 0;
-    size_t cap = 0;
-    char chunk[8192];
-    size_t got;
-    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        xgrow(&buf, &cap, len + got + 1);
-        memcpy(buf + len, chunk, got);
-        len += got;
+    int rc = ydoc_read_file(path, CFG_MAX_FILE_BYTES, &buf, &len, err, errlen);
+    if (rc == 0) {
+        rc = ccfg_load_buffer(cfg, buf, len, path, err, errlen);
     }
-    fclose(f);
-    int rc = ccfg_load_buffer(cfg, buf ? buf : "", len, path, err, errlen);
     free(buf);
     return rc;
 }

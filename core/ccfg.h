@@ -29,6 +29,9 @@ typedef enum {
     KEY_FAMILY_COUNT
 } key_family_t;
 
+/*  Largest configuration file (engine or clustering) read, in bytes. */
+#define CFG_MAX_FILE_BYTES (1u << 20)
+
 /*  A blocking key: (family << 32) | interned string id. */
 #define CCFG_KEY(family, id) (((uint64_t)(family) << 32) | (uint64_t)(id))
 

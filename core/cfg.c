@@ -75,6 +75,12 @@ static const s_desc_t s_desc[] = {
     S_STRING("curve.server_public_key_file", S_OPT_STR, curve.server_public_key_file, NULL),
     S_STRING("curve.client_secret_key_file", S_OPT_STR, curve.client_secret_key_file, NULL),
     S_STRING("curve.authorized_keys_dir", S_OPT_STR, curve.authorized_keys_dir, NULL),
+    S_STRING("curve.peer_keys_dir", S_OPT_STR, curve.peer_keys_dir, NULL),
+    S_NUMBER("limits.client_message_mb", S_INT, limits.client_message_mb, 64, 1, 1024),
+    S_NUMBER("limits.peer_message_mb", S_INT, limits.peer_message_mb, 1024, 1, 4096),
+    S_NUMBER("limits.client_hwm", S_INT, limits.client_hwm, 10000, 100, 1000000),
+    S_NUMBER("limits.events_hwm", S_INT, limits.events_hwm, 10000, 10, 10000000),
+    S_NUMBER("limits.max_clients", S_INT, limits.max_clients, 1000, 1, 1000000),
 };
 
 #define S_NKEYS (sizeof s_desc / sizeof s_desc[0])
@@ -561,6 +567,11 @@ cfg_check_curve(const cfg_t *cfg, bool serves, bool connects, const char *name, 
                       "CURVE needs the directory of the client certificates allowed to connect "
                       "(authentication is mandatory)");
     }
+    if (serves && !cfg->curve.peer_keys_dir) {
+        return s_fail(&ld, NULL, "curve.peer_keys_dir",
+                      "CURVE needs the directory of the peers' certificates, each named after "
+                      "its role (merger, shard-0, ...)");
+    }
     if (connects && !cfg->curve.server_public_key_file) {
         return s_fail(&ld, NULL, "curve.server_public_key_file",
                       "CURVE needs the server certificate's public file to connect");
@@ -578,30 +589,11 @@ cfg_client_cert(const cfg_t *cfg)
 int
 cfg_load_file(cfg_t *cfg, const char *path, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        int e = errno;
-        snprintf(err, errlen, "%s: %s", path, strerror(e));
-        return -e;
-    }
     char *buf = NULL;
     size_t len = 0;
-    size_t cap = 0;
-    char chunk[8192];
-    size_t got;
-    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        xgrow(&buf, &cap, len + got);
-        memcpy(buf + len, chunk, got);
-        len += got;
-    }
-    int e = ferror(f) ? (errno ? errno : EIO) : 0;
-    fclose(f);
-    int rc;
-    if (e != 0) {
-        snprintf(err, errlen, "%s: %s", path, strerror(e));
-        rc = -e;
-    } else {
-        rc = cfg_parse_buffer(cfg, buf ? buf : "", len, path, err, errlen);
+    int rc = ydoc_read_file(path, CFG_MAX_FILE_BYTES, &buf, &len, err, errlen);
+    if (rc == 0) {
+        rc = cfg_parse_buffer(cfg, buf, len, path, err, errlen);
     }
     free(buf);
     return rc;

@@ -58,7 +58,15 @@ typedef struct {
         char *server_public_key_file; /* the servers' public key, for connecting roles */
         char *client_secret_key_file; /* certificate to connect with, NULL = secret_key_file */
         char *authorized_keys_dir;    /* client public certificates the servers let in */
+        char *peer_keys_dir;          /* peer public certificates, each named after its role */
     } curve;
+    struct {
+        int client_message_mb; /* largest message frame from a client (ingest), MiB, 64 */
+        int peer_message_mb;   /* largest message frame between peers, MiB, 1024 */
+        int client_hwm;        /* messages queued per client connection each way, 10000 */
+        int events_hwm;        /* events queued per subscriber before it loses some, 10000 */
+        int max_clients;       /* client connections served at once (ingest, query, events) */
+    } limits;
     ccfg_t clustering; /* the `clustering:` section (core/ccfg.h), SPEC defaults */
 } cfg_t;
 

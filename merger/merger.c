@@ -19,11 +19,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*  Largest frame a query client (or a subscriber, subscribing) may send: a QUERY body holds
+    at most two ids. */
+#define S_QUERY_MAX_BYTES (64 << 10)
+/*  Longest wait for a subscriber's full queue to drain before events are dropped. */
+#define S_EVENT_STALL_MS 100
+
 /*  A shard as the merger sees it. */
 typedef struct {
     zframe_t *identity; /* ROUTER identity, NULL until READY */
     hb_t hb;            /* heartbeats */
     uint64_t done;      /* highest barrier it reported DONE for */
+    bool alive;         /* heard within liveness on its connection */
 } s_shard_t;
 
 struct merger_t {
@@ -31,7 +38,7 @@ struct merger_t {
     merger_state_t *state; /* records + forests -> the engine */
     zsock_t *broker;       /* DEALER to the broker's backend */
     zsock_t *shards_sock;  /* ROUTER for shards */
-    zsock_t *events;       /* PUB for events */
+    zsock_t *events;       /* XPUB for events (subscriptions read and dropped) */
     zsock_t *query;        /* ROUTER for queries */
     curve_t *curve;        /* CURVE credentials and zauth, or NULL */
     hb_t hb_broker;        /* heartbeats with the broker */
@@ -42,8 +49,13 @@ struct merger_t {
     uint64_t reconciled;   /* last reconciled barrier */
     uint64_t unsaved;      /* reconciled barrier whose snapshot failed (RECONCILED waits) */
     zlist_t *early;        /* FORESTS received before their barrier (zmsg_t *) */
-    uint64_t dropped;      /* malformed messages dropped */
+    uint64_t dropped;      /* malformed or unauthorized messages dropped */
+    uint64_t unsent;       /* query replies dropped: the client does not read them */
+    int64_t unsent_logged; /* when a dropped reply was last logged (zclock_mono) */
+    bool peer_keys;        /* CURVE on the shard socket: shards are bound to their keys */
     uint64_t published;    /* events published */
+    uint64_t ev_dropped;   /* events no subscriber got: one stopped reading */
+    bool ev_stalled;       /* this reconciliation's events found a subscriber not reading */
     merger_query_t *qa;    /* QUERY answers: paging order and id indexes */
     wire_buf_t evbuf;      /* scratch for encoding one event, kept between events */
 };
@@ -99,6 +111,7 @@ s_apply_curve(merger_t *self)
     curve_opts_t o = {.server_secret = serves ? cfg->curve.secret_key_file : NULL,
                       .server_public = cfg->curve.public_key_file,
                       .authorized_dir = cfg->curve.authorized_keys_dir,
+                      .peers_dir = cfg->curve.peer_keys_dir,
                       .client_secret = connects ? cfg_client_cert(cfg) : NULL,
                       .server_key = cfg->curve.server_public_key_file};
     char err[512];
@@ -109,13 +122,15 @@ s_apply_curve(merger_t *self)
     }
     for (size_t i = 0; i < 3; i++) {
         if (curve_applies(endpoints[i])) {
-            curve_serve(self->curve, socks[i]);
+            curve_serve(self->curve, socks[i], i == 0 ? CURVE_DOMAIN_PEERS : CURVE_DOMAIN_CLIENTS);
         }
     }
+    self->peer_keys = curve_applies(cfg->merger.shards);
     if (connects) {
         curve_connect(self->curve, self->broker);
     }
-    log_info("merger: CURVE on, clients authorized by %s", cfg->curve.authorized_keys_dir);
+    log_info("merger: CURVE on, clients authorized by %s, shards by %s",
+             cfg->curve.authorized_keys_dir, cfg->curve.peer_keys_dir);
     return 0;
 }
 
@@ -144,7 +159,7 @@ merger_new(const cfg_t *cfg)
     self->qa = merger_query_new();
     self->broker = zsock_new(ZMQ_DEALER);
     self->shards_sock = zsock_new(ZMQ_ROUTER);
-    self->events = zsock_new(ZMQ_PUB);
+    self->events = zsock_new(ZMQ_XPUB);
     self->query = zsock_new(ZMQ_ROUTER);
     zsock_t *socks[] = {self->broker, self->shards_sock, self->events, self->query};
     for (size_t i = 0; i < 4; i++) {
@@ -160,8 +175,19 @@ merger_new(const cfg_t *cfg)
     zsock_set_router_handover(self->shards_sock, 1);
     zsock_set_identity(self->broker, "merger");
     zsock_set_router_mandatory(self->query, 1);
-    /* Events are never dropped for want of buffer: subscribers that fall behind block. */
-    zsock_set_sndhwm(self->events, 0);
+    /* Query clients are not trusted to read: a reply that does not fit in a client's queue
+       is dropped and counted, never waited for. Events queue at most events_hwm per
+       subscriber (s_publish says what happens then); in `cadre run` the in-process
+       subscriber sets no limit and loses nothing. */
+    zsock_set_sndtimeo(self->query, 0);
+    zsock_set_sndhwm(self->query, cfg->limits.client_hwm);
+    zsock_set_rcvhwm(self->query, cfg->limits.client_hwm);
+    zsock_set_sndhwm(self->events, cfg->limits.events_hwm);
+    zsock_set_xpub_nodrop(self->events, 1);
+    proto_set_max_message(self->query, S_QUERY_MAX_BYTES);
+    proto_set_max_message(self->events, S_QUERY_MAX_BYTES);
+    proto_set_max_message(self->shards_sock, (int64_t)cfg->limits.peer_message_mb << 20);
+    proto_set_max_message(self->broker, (int64_t)cfg->limits.peer_message_mb << 20);
     if (s_apply_curve(self) != 0) {
         merger_destroy(&self);
         return NULL;
@@ -250,26 +276,64 @@ s_tick(void *arg)
     s_send_heartbeats(arg, zclock_mono());
 }
 
-/*  Publishes one event: the topic frame, then the MessagePack envelope. */
+/*  Sends one two-frame event on the XPUB socket, waiting up to wait_ms for room. False when
+    a subscriber's queue stayed full that long (nothing of the event was sent). */
+static bool
+s_send_event(void *pub, const char *topic, const wire_buf_t *body, int wait_ms)
+{
+    zmq_setsockopt(pub, ZMQ_SNDTIMEO, &wait_ms, sizeof wait_ms);
+    if (zmq_send(pub, topic, strlen(topic), ZMQ_SNDMORE) < 0) {
+        return false;
+    }
+    /* The second frame of a message whose first went out always fits. */
+    zmq_send(pub, body->data, body->len, 0);
+    return true;
+}
+
+/*  Publishes one event: the topic frame, then the MessagePack envelope. The events socket
+    drops nothing silently (XPUB_NODROP): when a subscriber's queue is full (limits.events_hwm)
+    the merger waits for it, at most S_EVENT_STALL_MS; a subscriber that drained nothing in
+    that time has stopped reading, and the rest of this reconciliation's events are dropped
+    for every subscriber, counted in the health report and logged. A subscriber that keeps
+    up loses nothing however large the burst; one that never reads costs the merger at most
+    S_EVENT_STALL_MS per reconciliation and events_hwm events of memory. */
 static int
 s_publish(const ev_t *ev, void *arg)
 {
     merger_t *self = arg;
     wire_buf_reset(&self->evbuf);
     int rc = wire_event_encode(ev, &self->evbuf);
-    if (rc == 0) {
-        /* Two frames (topic, body) straight from the buffers: no message objects per event,
-           the merger publishes several events per observation. */
-        void *pub = zsock_resolve(self->events);
-        const char *topic = ev_topic(ev->kind);
-        if (zmq_send(pub, topic, strlen(topic), ZMQ_SNDMORE) >= 0) {
-            zmq_send(pub, self->evbuf.data, self->evbuf.len, 0);
-        }
-        self->published++;
-    } else {
+    if (rc != 0) {
         log_error("merger: event %s not encodable: %s", ev_topic(ev->kind), cadre_strerror(rc));
+        return 0;
     }
+    /* Two frames (topic, body) straight from the buffers: no message objects per event, the
+       merger publishes several events per observation. */
+    void *pub = zsock_resolve(self->events);
+    const char *topic = ev_topic(ev->kind);
+    if (s_send_event(pub, topic, &self->evbuf, 0) ||
+        (!self->ev_stalled && s_send_event(pub, topic, &self->evbuf, S_EVENT_STALL_MS))) {
+        self->published++;
+        return 0;
+    }
+    if (!self->ev_stalled) {
+        log_warn("merger: an event subscriber has not read for %d ms; dropping the events of "
+                 "this reconciliation (%" PRIu64 " dropped before)",
+                 S_EVENT_STALL_MS, self->ev_dropped);
+    }
+    self->ev_stalled = true;
+    self->ev_dropped++;
     return 0;
+}
+
+/*  Reads (and drops) what subscribers send on the events socket: their subscriptions. */
+static void
+s_drain_subscriptions(merger_t *self)
+{
+    void *pub = zsock_resolve(self->events);
+    char buf[256];
+    for (int i = 0; i < 1000 && zmq_recv(pub, buf, sizeof buf, ZMQ_DONTWAIT) >= 0; i++) {
+    }
 }
 
 static bool
@@ -308,6 +372,7 @@ s_try_reconcile(merger_t *self)
         return;
     }
     uint64_t seq = self->barrier;
+    self->ev_stalled = false;
     int rc = merger_state_reconcile(self->state, seq, s_publish, self);
     self->reconciled = seq > self->reconciled ? seq : self->reconciled;
     self->barrier = 0;
@@ -379,12 +444,42 @@ s_on_broker(merger_t *self, zmsg_t *msg)
     }
 }
 
-static s_shard_t *
-s_shard_of(merger_t *self, zframe_t *identity)
+/*  True when the connection f came on may act as shard k: always without CURVE on the
+    shard socket, else when its key's certificate is named "shard-<k>". */
+static bool
+s_key_holds(const merger_t *self, uint32_t k, const proto_frame_t *f)
 {
+    if (!self->peer_keys) {
+        return true;
+    }
+    char role[32];
+    snprintf(role, sizeof role, "shard-%u", k);
+    return curve_user_is_peer(curve_user(f->version), role);
+}
+
+/*  True when shard s is registered on a connection other than identity and still alive. */
+static bool
+s_alive_elsewhere(const s_shard_t *s, zframe_t *identity)
+{
+    return s->identity && s->alive && !zframe_eq(s->identity, identity);
+}
+
+static void
+s_register(merger_t *self, s_shard_t *s, zframe_t *identity)
+{
+    zframe_destroy(&s->identity);
+    s->identity = zframe_dup(identity);
+    s->alive = true;
+    hb_init(&s->hb, zclock_mono(), self->cfg->heartbeat_ms, self->cfg->liveness);
+}
+
+static s_shard_t *
+s_shard_of(merger_t *self, const proto_frame_t *f)
+{
+    zframe_t *identity = f->identity;
     for (uint32_t k = 0; k < self->n_shards; k++) {
         if (self->shards[k].identity && zframe_eq(self->shards[k].identity, identity)) {
-            return &self->shards[k];
+            return s_key_holds(self, k, f) ? &self->shards[k] : NULL;
         }
     }
     /* Shards use the routing id "shard-<k>", so a restarted merger knows them before their
@@ -396,15 +491,57 @@ s_shard_of(merger_t *self, zframe_t *identity)
     if (n < sizeof name) {
         memcpy(name, zframe_data(identity), n);
         name[n] = '\0';
-        if (sscanf(name, "shard-%u%c", &k, &tail) == 1 && k < self->n_shards) {
+        if (sscanf(name, "shard-%u%c", &k, &tail) == 1 && k < self->n_shards &&
+            s_key_holds(self, k, f) && !s_alive_elsewhere(&self->shards[k], identity)) {
             s_shard_t *s = &self->shards[k];
-            zframe_destroy(&s->identity);
-            s->identity = zframe_dup(identity);
-            hb_init(&s->hb, zclock_mono(), self->cfg->heartbeat_ms, self->cfg->liveness);
+            s_register(self, s, identity);
             return s;
         }
     }
     return NULL;
+}
+
+/*  A shard announces itself. Refused when the body is bad or names another deployment,
+    when the connection's key does not hold that shard, and when the shard is alive on
+    another connection (once that one is dead, the next READY gets it). */
+static void
+s_on_ready(merger_t *self, const proto_frame_t *f)
+{
+    wmsg_ready_t r;
+    char err[256];
+    if (wmsg_ready_decode(f->parts[0].data, f->parts[0].size, &r, err, sizeof err) != 0) {
+        self->dropped++;
+        log_warn("merger: dropped bad READY from a shard: %s", err);
+        return;
+    }
+    if (strcmp(r.role, "shard") != 0 || r.id >= self->n_shards || r.shards != self->n_shards) {
+        self->dropped++;
+        log_warn("merger: dropped READY from %s %u configured for %u shards (this deployment "
+                 "has %u)",
+                 r.role, r.id, r.shards, self->n_shards);
+    } else if (!s_key_holds(self, r.id, f)) {
+        self->dropped++;
+        const char *user = curve_user(f->version);
+        log_error("merger: refused READY as shard-%u from a connection whose key is %s", r.id,
+                  user ? user : "unknown");
+    } else if (s_alive_elsewhere(&self->shards[r.id], f->identity)) {
+        self->dropped++;
+        log_error("merger: refused READY as shard-%u from another connection: shard %u is "
+                  "alive",
+                  r.id, r.id);
+    } else {
+        s_register(self, &self->shards[r.id], f->identity);
+    }
+    wmsg_ready_free(&r);
+}
+
+/*  A FORESTS or DONE seq the stream can have reached: the merger has the records up to
+    `applied`, and the broker streams at most max_lag inputs (plus a message) ahead of what
+    it applied. Later ones are not kept for later: nothing legitimate names them. */
+static bool
+s_seq_plausible(const merger_t *self, uint64_t seq)
+{
+    return seq <= self->applied + (uint64_t)self->cfg->broker.max_lag + 100000;
 }
 
 /*  Handles a shard message; FORESTS ahead of their barrier are kept for later (returns
@@ -419,34 +556,28 @@ s_on_shard(merger_t *self, zmsg_t *msg)
         return true;
     }
     if (f.cmd == PROTO_READY) {
-        wmsg_ready_t r;
-        char err[256];
-        int drc = wmsg_ready_decode(f.parts[0].data, f.parts[0].size, &r, err, sizeof err);
-        if (drc != 0 || strcmp(r.role, "shard") != 0 || r.id >= self->n_shards) {
-            self->dropped++;
-            log_warn("merger: dropped bad READY from a shard");
-        } else {
-            s_shard_t *s = &self->shards[r.id];
-            zframe_destroy(&s->identity);
-            s->identity = zframe_dup(f.identity);
-            hb_init(&s->hb, zclock_mono(), self->cfg->heartbeat_ms, self->cfg->liveness);
-        }
-        if (drc == 0) {
-            wmsg_ready_free(&r);
-        }
+        s_on_ready(self, &f);
         return true;
     }
-    s_shard_t *s = s_shard_of(self, f.identity);
+    s_shard_t *s = s_shard_of(self, &f);
     if (!s) {
         self->dropped++;
-        log_warn("merger: dropped %s from an unknown shard", proto_cmd_name(f.cmd));
+        log_warn("merger: dropped %s from an unknown or unauthorized shard", proto_cmd_name(f.cmd));
         return true;
     }
     hb_heard(&s->hb, zclock_mono());
+    s->alive = true;
     uint64_t seq = 0;
     switch (f.cmd) {
     case PROTO_FORESTS: {
         proto_get_u64(&f.parts[0], &seq);
+        if (!s_seq_plausible(self, seq)) {
+            self->dropped++;
+            log_warn("merger: dropped FORESTS %" PRIu64 " from shard %u: far past the stream "
+                     "(%" PRIu64 ")",
+                     seq, (unsigned)(s - self->shards), self->applied);
+            return true;
+        }
         if (seq > self->applied) {
             return false; /* its records are still on the way */
         }
@@ -457,6 +588,17 @@ s_on_shard(merger_t *self, zmsg_t *msg)
             log_warn("merger: dropped FORESTS: %s", err);
             return true;
         }
+        for (size_t i = 0; i < body.n; i++) {
+            if (body.blocks[i].family >= CCFG_GENERIC_FAMILIES) {
+                self->dropped++;
+                log_warn("merger: dropped FORESTS %" PRIu64 " from shard %u: key family %d is "
+                         "not one of the %d blocking families",
+                         seq, (unsigned)(s - self->shards), body.blocks[i].family,
+                         CCFG_GENERIC_FAMILIES);
+                wmsg_forests_free(&body);
+                return true;
+            }
+        }
         if (merger_state_apply_forests(self->state, &body) != 0) {
             log_error("merger: FORESTS %" PRIu64 " named unknown observations", seq);
         }
@@ -465,6 +607,12 @@ s_on_shard(merger_t *self, zmsg_t *msg)
     }
     case PROTO_DONE:
         proto_get_u64(&f.parts[0], &seq);
+        if (!s_seq_plausible(self, seq)) {
+            self->dropped++;
+            log_warn("merger: dropped DONE %" PRIu64 " from shard %u: far past the stream", seq,
+                     (unsigned)(s - self->shards));
+            return true;
+        }
         if (seq > self->applied) {
             return false;
         }
@@ -517,8 +665,20 @@ s_reply(merger_t *self, zframe_t *identity, uint64_t ref, const wire_buf_t *body
     proto_add_u64(m, ref);
     proto_add_body(m, body);
     if (zmsg_send(&m, self->query) != 0) {
+        int e = zmq_errno();
         zmsg_destroy(&m);
-        log_warn("merger: a client vanished before its reply");
+        if (e == EAGAIN) {
+            self->unsent++;
+            int64_t now = zclock_mono();
+            if (now - self->unsent_logged >= 1000) {
+                log_warn("merger: a query client does not read its replies; %" PRIu64
+                         " replies dropped so far",
+                         self->unsent);
+                self->unsent_logged = now;
+            }
+        } else {
+            log_warn("merger: a client vanished before its reply");
+        }
     }
 }
 
@@ -552,13 +712,13 @@ s_on_query(merger_t *self, zmsg_t *msg)
     snprintf(text, sizeof text,
              "{\"role\": \"merger\", \"applied\": %" PRIu64 ", \"reconciled\": %" PRIu64
              ", \"observations\": %" PRIu64 ", \"identities\": %" PRIu64 ", \"campaigns\": %" PRIu64
-             ", \"events\": %" PRIu64 ", \"dropped\": %" PRIu64
-             ", \"timings\": {\"reconciliations\": %" PRIu64
+             ", \"events\": %" PRIu64 ", \"events_dropped\": %" PRIu64 ", \"dropped\": %" PRIu64
+             ", \"replies_dropped\": %" PRIu64 ", \"timings\": {\"reconciliations\": %" PRIu64
              ", \"apply_s\": %.6f, \"reconcile_s\": %.6f, \"snapshot_s\": %.6f"
              ", \"last_reconcile_s\": %.6f, \"last_snapshot_s\": %.6f}}",
              self->applied, self->reconciled, st.observations, st.identities, st.campaigns,
-             self->published, self->dropped, tm.reconciliations, tm.apply_s, tm.reconcile_s,
-             tm.snapshot_s, tm.last_reconcile_s, tm.last_snapshot_s);
+             self->published, self->ev_dropped, self->dropped, self->unsent, tm.reconciliations,
+             tm.apply_s, tm.reconcile_s, tm.snapshot_s, tm.last_reconcile_s, tm.last_snapshot_s);
     char err[320];
     /* applied and reconciled never decrease, so their sum changes with the state. */
     if (merger_query_answer(self->qa, merger_state_cluster(self->state),
@@ -640,6 +800,7 @@ s_heartbeats(merger_t *self)
         if (s->identity && hb_dead(&s->hb, now)) {
             log_error("merger: shard %u dead (silent for %d x %d ms)", k, self->cfg->liveness,
                       self->cfg->heartbeat_ms);
+            s->alive = false;
             hb_heard(&s->hb, now);
         }
     }
@@ -722,6 +883,7 @@ merger_run(merger_t *self, zsock_t *pipe, sigev_t *sig)
             s_on_query(self, m);
             zmsg_destroy(&m);
         }
+        s_drain_subscriptions(self);
         /* Liveness first, on what was just read: a long reconciliation reads nothing, so
            checking after it would find every peer silent. */
         s_heartbeats(self);

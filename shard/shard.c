@@ -126,6 +126,8 @@ shard_new(const cfg_t *cfg, uint32_t id)
     zsock_set_linger(self->merger, 1000);
     zsock_set_rcvtimeo(self->broker, 0);
     zsock_set_rcvtimeo(self->merger, 0);
+    proto_set_max_message(self->broker, (int64_t)cfg->limits.peer_message_mb << 20);
+    proto_set_max_message(self->merger, (int64_t)cfg->limits.peer_message_mb << 20);
     /* A fixed routing id lets a restarted broker or merger recognise this shard. */
     char name[32];
     snprintf(name, sizeof name, "shard-%u", id);
@@ -175,6 +177,17 @@ s_on_keys(shard_t *self, const proto_part_t *body)
         self->dropped++;
         log_warn("shard %u: dropped KEYS: %s", self->id, err);
         return 0;
+    }
+    for (size_t i = 0; i < keys.n; i++) {
+        for (size_t k = 0; k < keys.entries[i].n_keys; k++) {
+            if (keys.entries[i].keys[k].family >= CCFG_GENERIC_FAMILIES) {
+                self->dropped++;
+                log_warn("shard %u: dropped KEYS: key family %d is not a blocking family", self->id,
+                         keys.entries[i].keys[k].family);
+                wmsg_keys_free(&keys);
+                return 0;
+            }
+        }
     }
     int rc = shard_store_begin(self->store);
     for (size_t i = 0; i < keys.n && rc == 0; i++) {
@@ -267,6 +280,16 @@ s_on_commit(shard_t *self, uint64_t seq, const proto_part_t *body)
         self->dropped++;
         log_warn("shard %u: dropped COMMIT %" PRIu64, self->id, seq);
         return 0;
+    }
+    for (size_t i = 0; i < flips.n; i++) {
+        if (flips.flips[i].family >= CCFG_GENERIC_FAMILIES) {
+            self->dropped++;
+            log_warn("shard %u: dropped COMMIT %" PRIu64 ": key family %d is not a blocking "
+                     "family",
+                     self->id, seq, flips.flips[i].family);
+            wmsg_flips_free(&flips);
+            return 0;
+        }
     }
     int rc = shard_store_begin(self->store);
     for (size_t i = 0; i < flips.n && rc == 0; i++) {

@@ -16,6 +16,7 @@ source "$(dirname "$0")/engine_lib.sh"
 SHARDS=2
 KEYS=$TMP/keys
 AUTH=$TMP/authorized
+PEERS=$TMP/peers
 DIR=$TMP/engine
 CFG=$DIR/cadre.yaml
 LOGDIR=$DIR # where spawn puts the logs (engine_lib.sh)
@@ -28,6 +29,7 @@ curve_yaml() {
     printf '  server_public_key_file: %s\n' "$1"
     printf '  client_secret_key_file: %s/client_secret\n' "$KEYS"
     printf '  authorized_keys_dir: %s\n' "$AUTH"
+    printf '  peer_keys_dir: %s\n' "$PEERS"
 }
 
 make_keys() {
@@ -35,8 +37,12 @@ make_keys() {
     for name in server other-server shard0 shard1 merger client stranger; do
         "$CADRE" keygen "$KEYS" "$name" >/dev/null || return 1
     done
-    mkdir -p "$AUTH"
-    cp "$KEYS/shard0" "$KEYS/shard1" "$KEYS/merger" "$KEYS/client" "$AUTH/"
+    mkdir -p "$AUTH" "$PEERS"
+    # Peers: each certificate named after the one role it may hold. Clients apart.
+    cp "$KEYS/shard0" "$PEERS/shard-0"
+    cp "$KEYS/shard1" "$PEERS/shard-1"
+    cp "$KEYS/merger" "$PEERS/merger"
+    cp "$KEYS/client" "$AUTH/"
     [ "$(stat -c %a "$KEYS/client_secret")" = 600 ]
 }
 

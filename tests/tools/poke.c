@@ -18,6 +18,17 @@
               <index> hex <digits>     anything else (a command byte, a ref or seq)
           Exit status: 0 sent (and, with --wait, a reply arrived), 1 no reply in time or the
           message could not be sent, 2 usage.
+          Connection options (anywhere on the line):
+              --cert SECRET --server-key PUBLIC   connect as a CURVE client with the zcert
+                                                  SECRET file, to the server PUBLIC names
+              --identity NAME   the DEALER's routing id (to pose as a peer)
+              --repeat N        send the message N times (a flood; --wait then reads the
+                                first reply only)
+              --rcvhwm N        the socket's receive high-water mark
+              --hold MS         after sending, keep the connection open MS ms without
+                                reading anything (a client that never reads)
+              --connections N   open N connections to ENDPOINT (the message goes out on
+                                the first); with --hold they stay open that long
 
       cadre_poke --sub ENDPOINT [--topic P] [--count N] [--timeout MS] [--ready FILE]
           subscribes to the merger's events (topic prefix P, default all), checks that each
@@ -61,7 +72,9 @@ static void
 s_usage(void)
 {
     fprintf(stderr,
-            "usage: cadre_poke ENDPOINT FRAME... [--wait MS]\n"
+            "usage: cadre_poke ENDPOINT FRAME... [--wait MS] [--cert SECRET --server-key PUBLIC]\n"
+            "                  [--identity NAME] [--repeat N] [--rcvhwm N] [--hold MS]\n"
+            "                  [--connections N]\n"
             "       FRAME: --text S | --hex H | --u64 N | --file PATH | --zeros N | --empty |\n"
             "              --json J, each optionally followed by --truncate N\n"
             "       cadre_poke --sub ENDPOINT [--topic P] [--count N] [--timeout MS] "
@@ -359,6 +372,86 @@ s_parse_frame(int argc, char **argv, int *i, s_frame_t *out)
     return false;
 }
 
+/*  Connection options of the raw mode. */
+typedef struct {
+    const char *cert;       /* CURVE client certificate (secret file), or NULL */
+    const char *server_key; /* the server's public certificate file, with cert */
+    const char *identity;   /* routing id, or NULL */
+    uint64_t repeat;        /* sends of the message, 1 */
+    uint64_t rcvhwm;        /* receive high-water mark, 0 = libzmq's default */
+    uint64_t hold_ms;       /* time to keep the connections open unread, 0 */
+    uint64_t connections;   /* connections to open, 1 */
+} s_conn_opts_t;
+
+/*  Parses a connection option at argv[*i]; false when argv[*i] is not one. */
+static bool
+s_parse_conn(int argc, char **argv, int *i, s_conn_opts_t *o)
+{
+    const char *opt = argv[*i];
+    const char *v = *i + 1 < argc ? argv[*i + 1] : NULL;
+    if (!v) {
+        return false;
+    }
+    bool ok = true;
+    if (strcmp(opt, "--cert") == 0) {
+        o->cert = v;
+    } else if (strcmp(opt, "--server-key") == 0) {
+        o->server_key = v;
+    } else if (strcmp(opt, "--identity") == 0) {
+        o->identity = v;
+    } else if (strcmp(opt, "--repeat") == 0) {
+        ok = s_parse_u64(v, &o->repeat) && o->repeat > 0;
+    } else if (strcmp(opt, "--rcvhwm") == 0) {
+        ok = s_parse_u64(v, &o->rcvhwm) && o->rcvhwm <= INT32_MAX;
+    } else if (strcmp(opt, "--hold") == 0) {
+        ok = s_parse_u64(v, &o->hold_ms);
+    } else if (strcmp(opt, "--connections") == 0) {
+        ok = s_parse_u64(v, &o->connections) && o->connections > 0 && o->connections <= 100000;
+    } else {
+        return false;
+    }
+    if (ok) {
+        ++*i;
+    }
+    return ok;
+}
+
+/*  A DEALER connected to endpoint with the options; NULL (printed) on failure. */
+static zsock_t *
+s_connect(const char *endpoint, const s_conn_opts_t *o)
+{
+    zsock_t *sock = zsock_new(ZMQ_DEALER);
+    zsock_set_linger(sock, S_LINGER_MS);
+    zsock_set_sndtimeo(sock, S_LINGER_MS);
+    if (o->rcvhwm) {
+        zsock_set_rcvhwm(sock, (int)o->rcvhwm);
+    }
+    if (o->identity) {
+        zsock_set_identity(sock, o->identity);
+    }
+    if (o->cert) {
+        zcert_t *mine = zcert_load(o->cert);
+        zcert_t *server = o->server_key ? zcert_load(o->server_key) : NULL;
+        if (!mine || !server) {
+            fprintf(stderr, "cadre_poke: cannot load %s / %s\n", o->cert,
+                    o->server_key ? o->server_key : "(no --server-key)");
+            zcert_destroy(&mine);
+            zcert_destroy(&server);
+            zsock_destroy(&sock);
+            return NULL;
+        }
+        zcert_apply(mine, sock);
+        zsock_set_curve_serverkey(sock, zcert_public_txt(server));
+        zcert_destroy(&mine);
+        zcert_destroy(&server);
+    }
+    if (zsock_connect(sock, "%s", endpoint) < 0) {
+        fprintf(stderr, "cadre_poke: cannot connect to %s\n", endpoint);
+        zsock_destroy(&sock);
+    }
+    return sock;
+}
+
 static int
 s_raw(int argc, char **argv)
 {
@@ -367,6 +460,7 @@ s_raw(int argc, char **argv)
     size_t n = 0;
     uint64_t wait_ms = 0;
     bool wait = false;
+    s_conn_opts_t co = {.repeat = 1, .connections = 1};
     int rc = 0;
     for (int i = 2; i < argc && rc == 0; i++) {
         const char *opt = argv[i];
@@ -378,6 +472,8 @@ s_raw(int argc, char **argv)
                    s_parse_u64(argv[i + 1], &cut) && cut <= frames[n - 1].size) {
             frames[n - 1].size -= cut;
             i++;
+        } else if (s_parse_conn(argc, argv, &i, &co)) {
+            continue;
         } else if (n < S_MAX_FRAMES && s_parse_frame(argc, argv, &i, &frames[n])) {
             n++;
         } else {
@@ -399,23 +495,31 @@ s_raw(int argc, char **argv)
         s_usage();
         return rc;
     }
-    zsock_t *sock = zsock_new(ZMQ_DEALER);
-    zsock_set_linger(sock, S_LINGER_MS);
-    zsock_set_sndtimeo(sock, S_LINGER_MS);
-    if (zsock_connect(sock, "%s", endpoint) < 0) {
-        fprintf(stderr, "cadre_poke: cannot connect to %s\n", endpoint);
-        rc = 1;
+    zsock_t **socks = xcalloc(co.connections, sizeof *socks);
+    for (uint64_t c = 0; c < co.connections && rc == 0; c++) {
+        socks[c] = s_connect(endpoint, &co);
+        rc = socks[c] ? 0 : 1;
     }
-    zmsg_t *msg = zmsg_new();
+    zsock_t *sock = socks[0];
+    for (uint64_t r = 0; r < co.repeat && rc == 0; r++) {
+        zmsg_t *msg = zmsg_new();
+        for (size_t k = 0; k < n; k++) {
+            zmsg_addmem(msg, frames[k].data, frames[k].size);
+        }
+        if (zmsg_send(&msg, sock) != 0) {
+            fprintf(stderr, "cadre_poke: send %" PRIu64 " failed: %s\n", r + 1,
+                    zmq_strerror(zmq_errno()));
+            zmsg_destroy(&msg);
+            rc = 1;
+        }
+    }
     for (size_t k = 0; k < n; k++) {
-        zmsg_addmem(msg, frames[k].data, frames[k].size);
         free(frames[k].data);
     }
-    if (rc == 0 && zmsg_send(&msg, sock) != 0) {
-        fprintf(stderr, "cadre_poke: send failed: %s\n", zmq_strerror(zmq_errno()));
-        rc = 1;
+    if (rc == 0 && co.hold_ms) {
+        /* Never reads: whatever the peer sends piles up until the high-water mark. */
+        zclock_sleep((int)(co.hold_ms > INT32_MAX ? INT32_MAX : co.hold_ms));
     }
-    zmsg_destroy(&msg);
     if (rc == 0 && wait) {
         zsock_set_rcvtimeo(sock, (int)(wait_ms > INT32_MAX ? INT32_MAX : wait_ms));
         zmsg_t *reply = zmsg_recv(sock);
@@ -430,7 +534,13 @@ s_raw(int argc, char **argv)
             zmsg_destroy(&reply);
         }
     }
-    zsock_destroy(&sock);
+    for (uint64_t c = 0; c < co.connections; c++) {
+        if (socks[c] && co.hold_ms) {
+            zsock_set_linger(socks[c], 0);
+        }
+        zsock_destroy(&socks[c]);
+    }
+    free(socks);
     return rc;
 }
 

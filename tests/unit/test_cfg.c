@@ -334,6 +334,18 @@ test_curve_role_checks(void **state)
                              "  client_secret_key_file: /c\n  authorized_keys_dir: /a\n",
                              err, sizeof err),
                      0);
+    /* Serving needs the peers' directory too: peers and clients are authorized apart. */
+    assert_int_equal(cfg_check_curve(&cfg, true, true, "t.yaml", err, sizeof err), CADRE_ECONFIG);
+    assert_non_null(strstr(err, "t.yaml: curve.peer_keys_dir: CURVE needs"));
+    assert_int_equal(cfg_check_curve(&cfg, false, true, "t.yaml", err, sizeof err), 0);
+    cfg_clear(&cfg);
+    assert_int_equal(s_parse(&cfg,
+                             "curve:\n  enabled: true\n  secret_key_file: /s\n"
+                             "  public_key_file: /p\n  server_public_key_file: /p\n"
+                             "  client_secret_key_file: /c\n  authorized_keys_dir: /a\n"
+                             "  peer_keys_dir: /peers\n",
+                             err, sizeof err),
+                     0);
     assert_int_equal(cfg_check_curve(&cfg, true, true, "t.yaml", err, sizeof err), 0);
     assert_string_equal(cfg_client_cert(&cfg), "/c");
     assert_string_equal(cfg.curve.authorized_keys_dir, "/a");
@@ -530,9 +542,25 @@ test_files(void **state)
     char want[600];
     snprintf(want, sizeof want, "%s:2:11: liveness: expected an integer from 1 to 100", path);
     assert_non_null(strstr(err, want));
-    assert_int_equal(unlink(path), 0);
+    unlink(path);
     assert_int_equal(cfg_load_file(&cfg, path, err, sizeof err), -ENOENT);
     assert_non_null(strstr(err, path));
+    /* A file past CFG_MAX_FILE_BYTES is refused before it is parsed, naming the file, and
+       so is an endless one. */
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("shards: 3\n", f);
+    for (size_t i = 0; i < CFG_MAX_FILE_BYTES / 64 + 1; i++) {
+        fputs("# a comment line of sixty-four bytes, padding out the file ....\n", f);
+    }
+    assert_int_equal(fclose(f), 0);
+    assert_int_equal(cfg_load_file(&cfg, path, err, sizeof err), CADRE_ELIMIT);
+    assert_non_null(strstr(err, path));
+    ccfg_t cc;
+    assert_int_equal(ccfg_load_file(&cc, path, err, sizeof err), CADRE_ELIMIT);
+    assert_int_equal(cfg_load_file(&cfg, "/dev/zero", err, sizeof err), CADRE_ELIMIT);
+    assert_non_null(strstr(err, "/dev/zero"));
+    assert_int_equal(unlink(path), 0);
     /* The fuzzing entry point takes any bytes, with or without a name. */
     static const char junk[] = "\xff\xfe\x00: [\x01";
     assert_int_equal(cfg_parse_buffer(&cfg, junk, sizeof junk - 1, NULL, err, sizeof err),

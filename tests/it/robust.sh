@@ -85,6 +85,15 @@ refused_frame() {
     [ "$rc" -eq 1 ] && grep -qx 'no reply' "$TMP/reply"
 }
 
+# query_error FRAME...: a QUERY whose body cannot be used is answered with REPLY {error}.
+query_error() {
+    "$POKE" "ipc://$TMP/query" "$@" --wait 10000 >"$TMP/reply" 2>&1 &&
+        grep -qx '1 hex 31' "$TMP/reply" && grep -q '"error"' "$TMP/reply" || {
+        sed 's/^/    /' "$TMP/reply" >&2
+        return 1
+    }
+}
+
 # ref_echoed REF: the last ERROR carried the client's ref.
 ref_echoed() {
     grep -qx "2 hex $(printf '%016x' "$1")" "$TMP/reply"
@@ -253,6 +262,19 @@ check "query: a SUBMIT dropped" dropped query "$M" "merger: dropped .* from a qu
     "${V[@]}" --hex 10 --u64 1 --json '{}'
 check "query: a 70 kiB frame is refused by the socket (queries are at most 64 kiB)" \
     refused_frame query "${V[@]}" --hex 30 --u64 1 --zeros 71680
+check "query: a 5-byte body claiming 2^32 elements -> {error}, nothing allocated for it" \
+    query_error "${V[@]}" --hex 30 --u64 21 --hex ddffffffff
+check "backend: READY as the merger from another connection while it is alive is refused" \
+    dropped backend "$B" "broker: refused READY as merger from another connection" \
+    --identity impostor "${V[@]}" --hex 01 \
+    --json '{"role": "merger", "id": 0, "shards": 2, "applied": 0, "barrier": 0}'
+check "... and the impostor is sent nothing" expect_exit 1 "$POKE" "ipc://$TMP/backend" \
+    --identity impostor2 "${V[@]}" --hex 01 \
+    --json '{"role": "merger", "id": 0, "shards": 2, "applied": 0, "barrier": 0}' --wait 1500
+check "merger shards: READY as shard 0 from another connection while it is alive is refused" \
+    dropped merger-shards "$M" "merger: refused READY as shard-0 from another connection" \
+    --identity impostor "${V[@]}" --hex 01 \
+    --json '{"role": "shard", "id": 0, "shards": 2, "applied": 0, "barrier": 0}'
 check "every process is up after the garbage" all_alive
 check "the merger still answers a health query" expect_exit 0 "$CADRE" query --config "$CFG" \
     health
@@ -279,6 +301,11 @@ check "a killed shard 1 is declared dead within liveness x heartbeat" wait_log "
     "broker: shard 1 dead"
 echo "  declared dead after $(($(now_ms) - t0)) ms"
 wait "$PID_shard1" 2>/dev/null || true
+check "merger shards: FORESTS naming key family 9 (there are 5) are dropped" dropped \
+    merger-shards "$M" "merger: dropped FORESTS 1 from shard 1: key family 9" \
+    --identity shard-1 "${V[@]}" --hex 01 \
+    --json '{"role": "shard", "id": 1, "shards": 2, "applied": 0, "barrier": 0}' --then \
+    "${V[@]}" --hex 25 --u64 1 --json '{"blocks": [{"family": 9, "value": "x", "generic": false, "holders": 2, "edges": ["a", "b"]}]}'
 spawn shard1 "$SHARD" --config "$CFG" --id 1
 check "the restarted shard 1 is ready again" wait_log 20000 "$B" "broker: shard 1 ready" 2
 check "the broker took it back where the stream stands" bash -c "! grep -q 'behind the stream' '$B'"

@@ -29,15 +29,19 @@
                                 reading anything (a client that never reads)
               --connections N   open N connections to ENDPOINT (the message goes out on
                                 the first); with --hold they stay open that long
+          `--then` ends one message and starts the next, sent in order on the same
+          connection (each of them --repeat times).
 
       cadre_poke --sub ENDPOINT [--topic P] [--count N] [--timeout MS] [--ready FILE]
+                 [--stuck MS]
           subscribes to the merger's events (topic prefix P, default all), checks that each
           message is two frames whose topic frame names the envelope's topic, and prints each
           event as one JSON line, exactly as `cadre cluster --events` writes it. --ready
           creates FILE once the subscription is connected (after the ZeroMQ handshake), so
           a test knows when to start publishing. Stops after N events (exit 0), or after MS
           of silence (default 10000; exit 0 without --count, 1 when fewer than N arrived).
-          A malformed event exits 1.
+          A malformed event exits 1. With --stuck, it subscribes with a one-message queue
+          and then never reads, for MS ms (a subscriber that has stopped reading).
 
     The tool never installs signal handlers (czmq's are switched off), so a test's trap ends
     it with a plain SIGTERM.
@@ -61,6 +65,8 @@
 #define S_MAX_FRAMES 64      /* most frames one message may be given */
 #define S_LINGER_MS 10000    /* time for a sent message to leave before the socket closes */
 #define S_DEFAULT_WAIT 10000 /* default silence, ms, before --sub gives up */
+static char s_then_mark;
+#define S_THEN (&s_then_mark) /* the frame list's message boundary (--then) */
 
 /*  One frame to send: owned bytes. */
 typedef struct {
@@ -474,6 +480,9 @@ s_raw(int argc, char **argv)
             i++;
         } else if (s_parse_conn(argc, argv, &i, &co)) {
             continue;
+        } else if (strcmp(argv[i], "--then") == 0 && n > 0 && n < S_MAX_FRAMES &&
+                   frames[n - 1].data != S_THEN) {
+            frames[n++] = (s_frame_t){S_THEN, 0};
         } else if (n < S_MAX_FRAMES && s_parse_frame(argc, argv, &i, &frames[n])) {
             n++;
         } else {
@@ -490,7 +499,9 @@ s_raw(int argc, char **argv)
     }
     if (rc != 0) {
         for (size_t k = 0; k < n; k++) {
-            free(frames[k].data);
+            if (frames[k].data != S_THEN) {
+                free(frames[k].data);
+            }
         }
         s_usage();
         return rc;
@@ -501,20 +512,29 @@ s_raw(int argc, char **argv)
         rc = socks[c] ? 0 : 1;
     }
     zsock_t *sock = socks[0];
-    for (uint64_t r = 0; r < co.repeat && rc == 0; r++) {
-        zmsg_t *msg = zmsg_new();
-        for (size_t k = 0; k < n; k++) {
-            zmsg_addmem(msg, frames[k].data, frames[k].size);
+    for (size_t first = 0; first < n && rc == 0;) {
+        size_t end = first;
+        while (end < n && frames[end].data != S_THEN) {
+            end++;
         }
-        if (zmsg_send(&msg, sock) != 0) {
-            fprintf(stderr, "cadre_poke: send %" PRIu64 " failed: %s\n", r + 1,
-                    zmq_strerror(zmq_errno()));
-            zmsg_destroy(&msg);
-            rc = 1;
+        for (uint64_t r = 0; r < co.repeat && rc == 0; r++) {
+            zmsg_t *msg = zmsg_new();
+            for (size_t k = first; k < end; k++) {
+                zmsg_addmem(msg, frames[k].data, frames[k].size);
+            }
+            if (zmsg_send(&msg, sock) != 0) {
+                fprintf(stderr, "cadre_poke: send %" PRIu64 " failed: %s\n", r + 1,
+                        zmq_strerror(zmq_errno()));
+                zmsg_destroy(&msg);
+                rc = 1;
+            }
         }
+        first = end + 1;
     }
     for (size_t k = 0; k < n; k++) {
-        free(frames[k].data);
+        if (frames[k].data != S_THEN) {
+            free(frames[k].data);
+        }
     }
     if (rc == 0 && co.hold_ms) {
         /* Never reads: whatever the peer sends piles up until the high-water mark. */
@@ -624,9 +644,13 @@ s_sub(int argc, char **argv)
     const char *ready = NULL;
     uint64_t count = 0;
     uint64_t timeout = S_DEFAULT_WAIT;
+    uint64_t stuck = 0;
     for (int i = 3; i < argc; i++) {
         bool v = i + 1 < argc;
-        if (strcmp(argv[i], "--topic") == 0 && v) {
+        if (strcmp(argv[i], "--stuck") == 0 && v && s_parse_u64(argv[i + 1], &stuck) &&
+            stuck <= INT32_MAX) {
+            i++;
+        } else if (strcmp(argv[i], "--topic") == 0 && v) {
             topic = argv[++i];
         } else if (strcmp(argv[i], "--ready") == 0 && v) {
             ready = argv[++i];
@@ -641,9 +665,19 @@ s_sub(int argc, char **argv)
         }
     }
     zsock_t *sub = zsock_new(ZMQ_SUB);
-    zsock_set_rcvhwm(sub, 0);
+    zsock_set_rcvhwm(sub, stuck ? 1 : 0);
+    if (stuck) {
+        zsock_set_rcvbuf(sub, 4096);
+    }
     zsock_set_subscribe(sub, topic);
     int rc = s_connect_sub(sub, endpoint, ready, (int)timeout);
+    if (rc == 0 && stuck) {
+        /* A subscriber that never reads: what the merger sends piles up. */
+        zclock_sleep((int)stuck);
+        zsock_set_linger(sub, 0);
+        zsock_destroy(&sub);
+        return 0;
+    }
     zsock_set_rcvtimeo(sub, (int)timeout);
     uint64_t got = 0;
     while (rc == 0 && (count == 0 || got < count)) {

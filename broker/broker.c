@@ -186,12 +186,14 @@ broker_new(const cfg_t *cfg)
         broker_destroy(&self);
         return NULL;
     }
-    if (zsock_bind(self->ingest, "%s", cfg->broker.ingest) < 0 ||
-        zsock_bind(self->backend, "%s", cfg->broker.backend) < 0) {
-        log_error("broker: cannot bind %s / %s: %s", cfg->broker.ingest, cfg->broker.backend,
-                  zmq_strerror(zmq_errno()));
-        broker_destroy(&self);
-        return NULL;
+    const char *eps[] = {cfg->broker.ingest, cfg->broker.backend};
+    zsock_t *socks[] = {self->ingest, self->backend};
+    for (size_t i = 0; i < 2; i++) {
+        if (proto_bind(socks[i], eps[i], cfg->ipc_group) != 0) {
+            log_error("broker: cannot bind %s: %s", eps[i], zmq_strerror(errno));
+            broker_destroy(&self);
+            return NULL;
+        }
     }
     /* Nothing is streamed until the merger says which barrier it reconciled last; every
        peer is then streamed from what it reports applied (protocol §7). */

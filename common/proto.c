@@ -9,9 +9,12 @@
 #include "err.h"
 
 #include <assert.h>
+#include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define S_U64 PROTO_PART_U64
 #define S_BODY PROTO_PART_BODY
@@ -150,6 +153,32 @@ proto_set_max_message(zsock_t *sock, int64_t bytes)
 {
     assert(bytes > 0);
     zmq_setsockopt(zsock_resolve(sock), ZMQ_MAXMSGSIZE, &bytes, sizeof bytes);
+}
+
+/*  The umask is the process's: binds of two roles in one process (cadre run --listen)
+    must not interleave their umask changes. */
+static pthread_mutex_t s_bind_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int
+proto_bind(zsock_t *sock, const char *endpoint, bool group)
+{
+    bool ipc = strncmp(endpoint, "ipc://", 6) == 0 && endpoint[6] != '@';
+    if (!ipc) {
+        return zsock_bind(sock, "%s", endpoint) < 0 ? -1 : 0;
+    }
+    mode_t mode = group ? 0660 : 0600;
+    pthread_mutex_lock(&s_bind_lock);
+    mode_t old = umask(0777 & ~mode);
+    int rc = zsock_bind(sock, "%s", endpoint) < 0 ? -1 : 0;
+    umask(old);
+    pthread_mutex_unlock(&s_bind_lock);
+    if (rc == 0 && chmod(endpoint + 6, mode) != 0) {
+        int e = errno;
+        zsock_unbind(sock, "%s", endpoint);
+        errno = e;
+        rc = -1;
+    }
+    return rc;
 }
 
 int

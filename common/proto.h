@@ -118,6 +118,12 @@ void proto_add_bytes(zmsg_t *msg, const void *data, size_t size);
     before the frame is buffered (docs/protocol.md §10). bytes > 0. */
 void proto_set_max_message(zsock_t *sock, int64_t bytes);
 
+/*  Binds sock to endpoint. An ipc:// socket file is created with mode 0600, or 0660 when
+    group is true, whatever the process's umask (the umask is narrowed around the bind, under
+    a lock, and the file chmod'ed after it). Returns 0, or -1 with zmq_errno() set (the
+    bind failed) or errno set (the chmod failed; the socket is then unbound). */
+int proto_bind(zsock_t *sock, const char *endpoint, bool group);
+
 /*  Checks a received message against the contract and fills *out: the identity frame when
     has_identity (the message came from a ROUTER socket), the command, and its parts, each
     borrowed from msg (valid until msg is destroyed). msg's frames are not modified; its

@@ -57,6 +57,7 @@ static const s_desc_t s_desc[] = {
     S_NUMBER("heartbeat_ms", S_INT, heartbeat_ms, 1000, 100, 60000),
     S_NUMBER("liveness", S_INT, liveness, 3, 1, 100),
     S_NUMBER("shutdown_timeout_ms", S_INT, shutdown_timeout_ms, 5000, 0, 600000),
+    S_NUMBER("ipc_group", S_BOOL, ipc_group, 0, 0, 1),
     S_NUMBER("log_level", S_LEVEL, log_level, LOG_LEVEL_INFO, LOG_LEVEL_ERROR, LOG_LEVEL_DEBUG),
     S_STRING("broker.ingest", S_ENDPOINT, broker.ingest, "inproc://cadre-ingest"),
     S_STRING("broker.backend", S_ENDPOINT, broker.backend, "inproc://cadre-backend"),

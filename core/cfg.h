@@ -33,6 +33,7 @@ typedef struct {
     int heartbeat_ms;        /* heartbeat interval, 100..60000 ms, 1000 */
     int liveness;            /* silent intervals before a peer is dead, 1..100, 3 */
     int shutdown_timeout_ms; /* drain time on TERM/INT, 0..600000 ms, 5000 */
+    bool ipc_group;          /* ipc:// socket files 0660 instead of 0600, false */
     log_level_t log_level;   /* most verbose level logged, LOG_LEVEL_INFO */
     struct {
         char *ingest;         /* ROUTER for clients, "inproc://cadre-ingest" */

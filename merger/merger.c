@@ -192,11 +192,18 @@ merger_new(const cfg_t *cfg)
         merger_destroy(&self);
         return NULL;
     }
-    if (zsock_bind(self->shards_sock, "%s", cfg->merger.shards) < 0 ||
-        zsock_bind(self->events, "%s", cfg->merger.events) < 0 ||
-        zsock_bind(self->query, "%s", cfg->merger.query) < 0 ||
-        zsock_connect(self->broker, "%s", cfg->broker.backend) < 0) {
-        log_error("merger: cannot bind or connect its endpoints: %s", zmq_strerror(zmq_errno()));
+    const char *eps[] = {cfg->merger.shards, cfg->merger.events, cfg->merger.query};
+    zsock_t *bound[] = {self->shards_sock, self->events, self->query};
+    for (size_t i = 0; i < 3; i++) {
+        if (proto_bind(bound[i], eps[i], cfg->ipc_group) != 0) {
+            log_error("merger: cannot bind %s: %s", eps[i], zmq_strerror(errno));
+            merger_destroy(&self);
+            return NULL;
+        }
+    }
+    if (zsock_connect(self->broker, "%s", cfg->broker.backend) < 0) {
+        log_error("merger: cannot connect to %s: %s", cfg->broker.backend,
+                  zmq_strerror(zmq_errno()));
         merger_destroy(&self);
         return NULL;
     }

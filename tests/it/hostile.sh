@@ -47,8 +47,22 @@ cat "$TMP/a.msgpack" "$TMP/b.msgpack" >"$TMP/ab.msgpack"
 # A small events queue, so the stuck subscriber fills it with a modest corpus.
 write_config "$CFG" "$TMP" "$SHARDS" "limits:
   events_hwm: 200"
+# The roles start under umask 000: their ipc:// socket files must still be 0600.
+OLD_UMASK=$(umask)
+umask 000
 start_engine "$CFG" "$SHARDS"
+umask "$OLD_UMASK"
 check "the engine starts" wait_until 30 health_answers "$CFG"
+modes_private() {
+    local f
+    for f in ingest backend merger-shards events query; do
+        [ "$(stat -c %a "$TMP/$f")" = 600 ] || {
+            echo "  $f is $(stat -c %a "$TMP/$f")" >&2
+            return 1
+        }
+    done
+}
+check "ipc:// socket files are 0600 under umask 000" modes_private
 
 # --- 1. ingest ---------------------------------------------------------------------------
 flood ingest_flood ingest "${V[@]}" --hex 77 --zeros 8

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -373,6 +375,35 @@ test_rejection_keeps_identity_and_command(void **state)
     s_pair_close(&p);
 }
 
+/*  ipc:// socket files are private (or group-shared) whatever the umask. */
+static void
+test_bind_ipc_modes(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/cadre-test-proto.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    mode_t old = umask(0);
+    for (int group = 0; group < 2; group++) {
+        char ep[128];
+        snprintf(ep, sizeof ep, "ipc://%s/sock%d", dir, group);
+        zsock_t *s = zsock_new(ZMQ_ROUTER);
+        assert_int_equal(proto_bind(s, ep, group == 1), 0);
+        struct stat st;
+        assert_int_equal(stat(ep + 6, &st), 0);
+        assert_int_equal(st.st_mode & 0777, group ? 0660 : 0600);
+        zsock_destroy(&s);
+        unlink(ep + 6);
+    }
+    umask(old);
+    /* The umask is restored after the bind. */
+    assert_int_equal(umask(old), old);
+    /* A bind that fails reports it. */
+    zsock_t *s = zsock_new(ZMQ_ROUTER);
+    assert_int_equal(proto_bind(s, "ipc:///nonexistent-dir/x/y", false), -1);
+    zsock_destroy(&s);
+    rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -383,6 +414,7 @@ main(void)
         cmocka_unit_test(test_every_command_round_trips_router),
         cmocka_unit_test(test_malformed_messages_rejected),
         cmocka_unit_test(test_rejection_keeps_identity_and_command),
+        cmocka_unit_test(test_bind_ipc_modes),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     zsys_shutdown();

@@ -2,9 +2,11 @@
     ingest cowrie`, and `--input cowrie` of `cadre run` and `cadre send`.
 
     Files are plain or gzip text ("-" is standard input), read through textin with lines of
-    at most COWRIE_MAX_LINE bytes. fatt files are read first (the join needs them before the
-    observations are built); Cowrie files are then read in the order of their first event
-    time (rotation numbers are not dates), "-" first. Bad lines are printed to stderr as
+    at most COWRIE_MAX_LINE bytes; each is opened exactly once, so pipes and FIFOs work like
+    files. fatt files are read first (the join needs them before the observations are
+    built); Cowrie files are then read in the order of their first event time (rotation
+    numbers are not dates): every Cowrie file is opened and its first lines read ahead (and
+    kept) before any is processed. Bad lines are printed to stderr as
     "<file>:<line>: <message>" (the first COWRIE_MAX_REPORTED), then one summary line.
 */
 #ifndef CADRE_CLI_COWRIE_IN_H

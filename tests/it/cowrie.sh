@@ -95,4 +95,81 @@ t_send() {
 }
 check "send --input cowrie: the fixture to a running engine" t_send
 
+# Pipes, process substitutions, FIFOs and standard input: every input is opened once, so
+# they are read whole (a second open of a pipe finds it drained, of a FIFO waits forever).
+# big.json: 3,000 lines over 300 sessions and 30 source IPs, well over textin's 64 KiB
+# chunk; early.json holds events before any of big.json's.
+python3 - "$TMP/big.json" "$TMP/early.json" <<'PY'
+import json, sys
+def event(i, day):
+    return json.dumps({"eventid": "cowrie.command.input", "src_ip": "198.51.100.%d" % (i % 30),
+                       "session": "s%d-%d" % (day, i % 300), "input": "echo %d padding-%s" % (i, "x" * 20),
+                       "timestamp": "2024-04-%02dT10:%02d:%02d.000000Z" % (day, i // 60 % 60, i % 60)})
+with open(sys.argv[1], "w") as f:
+    for i in range(3000):
+        f.write(event(i, 2) + "\n")
+with open(sys.argv[2], "w") as f:
+    for i in range(50):
+        f.write(event(i, 1) + "\n")
+PY
+gzip -c "$TMP/big.json" >"$TMP/big.json.gz"
+
+# same_as_file ARGS...: `cadre ingest cowrie ARGS...` reads all 3,000 lines of big.json and
+# writes what reading the file by name writes.
+same_as_file() {
+    ingest "$@" && err_has "3000 lines, 0 bad, 300 sessions" && cmp -s "$TMP/big.out" "$TMP/last.out"
+}
+
+t_pipes() {
+    ingest "$TMP/big.json" && cp "$TMP/last.out" "$TMP/big.out" &&
+        same_as_file <(cat "$TMP/big.json") &&
+        same_as_file <(cat "$TMP/big.json.gz") &&
+        same_as_file <(gzip -c "$TMP/big.json") &&
+        expect_exit 0 "$CADRE" ingest cowrie - <"$TMP/big.json.gz" &&
+        err_has "3000 lines, 0 bad" && cmp -s "$TMP/big.out" "$TMP/last.out" &&
+        cat "$TMP/big.json" | expect_exit 0 "$CADRE" ingest cowrie - &&
+        err_has "3000 lines, 0 bad" && cmp -s "$TMP/big.out" "$TMP/last.out"
+}
+check "ingest: pipes, process substitutions (plain, gzip) and stdin are read whole" t_pipes
+
+# fifo_ingest SOURCE ARGS...: big.json through a named FIFO that a background writer fills
+# with SOURCE; fails (rather than hangs) when the FIFO is not read to its end.
+fifo_ingest() {
+    local src=$1 rc=0
+    shift
+    rm -f "$TMP/fifo"
+    mkfifo "$TMP/fifo"
+    cat "$src" >"$TMP/fifo" &
+    local writer=$!
+    expect_exit 0 timeout 60 "$CADRE" ingest cowrie "$TMP/fifo" "$@" || rc=1
+    kill "$writer" 2>/dev/null || true
+    wait "$writer" || rc=1
+    return $rc
+}
+
+t_fifo() {
+    fifo_ingest "$TMP/big.json" && err_has "3000 lines, 0 bad" &&
+        cmp -s "$TMP/big.out" "$TMP/last.out" &&
+        fifo_ingest "$TMP/big.json.gz" && err_has "3000 lines, 0 bad" &&
+        cmp -s "$TMP/big.out" "$TMP/last.out"
+}
+check "ingest: a named FIFO (plain, gzip) is read whole" t_fifo
+
+# Several piped inputs are still read in the order of their first events.
+t_pipe_order() {
+    ingest "$TMP/early.json" "$TMP/big.json" && cp "$TMP/last.out" "$TMP/both.out" &&
+        err_has "3050 lines, 0 bad" &&
+        ingest <(gzip -c "$TMP/big.json") <(cat "$TMP/early.json") &&
+        err_has "3050 lines, 0 bad" && cmp -s "$TMP/both.out" "$TMP/last.out" &&
+        expect_exit 0 "$CADRE" ingest cowrie <(cat "$TMP/big.json") - <"$TMP/early.json" &&
+        err_has "3050 lines, 0 bad" && cmp -s "$TMP/both.out" "$TMP/last.out"
+}
+check "ingest: pipes and stdin are ordered by their first event like files" t_pipe_order
+
+t_run_pipe() {
+    expect_exit 0 "$CADRE" run --input cowrie <(gzip -c "$TMP/big.json") --out "$TMP/pipe.asg.jsonl" &&
+        err_has "3000 lines, 0 bad, 300 sessions" && [ "$(lines_of "$TMP/pipe.asg.jsonl")" -eq 30 ]
+}
+check "run --input cowrie: a process substitution is read whole" t_run_pipe
+
 finish

@@ -62,23 +62,23 @@ typedef struct {
 static void
 s_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: cadre run [CORPUS|-] [--config FILE] [--shards N] [--data-dir DIR]\n"
-            "                 [--out ASSIGNMENTS] [--events FILE] [--identities FILE]\n"
-            "                 [--campaigns FILE] [--format jsonl|msgpack] [--listen] [--quiet]\n"
-            "       cadre run --input cowrie COWRIE_LOG... [Cowrie options] [the options above]\n\n"
-            "Runs the engine embedded in one process: a broker, N shards (default one per two\n"
-            "cores, 1 to 4, or the config's `shards`) and the merger as threads over\n"
-            "inproc://, with LMDB state in --data-dir, else in the config's data_dir when\n"
-            "the file sets it, else in a fresh temporary directory removed on exit (a\n"
-            "directory you name is kept, and a later run resumes it). Streams CORPUS through\n"
-            "the broker, "
-            "flushes, writes the outputs asked for and prints a summary, with quality metrics\n"
-            "when the corpus carries truth labels. --listen serves clients on the configured\n"
-            "ingest endpoint until TERM/INT. --input cowrie (default obs) reads Cowrie logs\n"
-            "(plain or gzip, any order) through the Cowrie adapter (docs/cowrie.md) instead;\n"
-            "its bad lines are reported, not counted as unreadable records. Cowrie "
-            "options:\n" COWRIE_IN_USAGE);
+    fprintf(
+        out,
+        "usage: cadre run [CORPUS|-] [--config FILE] [--shards N] [--data-dir DIR]\n"
+        "                 [--out ASSIGNMENTS] [--events FILE] [--identities FILE]\n"
+        "                 [--campaigns FILE] [--format jsonl|msgpack] [--listen] [--quiet]\n"
+        "       cadre run --input cowrie COWRIE_LOG... [Cowrie options] [the options above]\n\n"
+        "Runs the engine embedded in one process: a broker, N shards (default one per two\n"
+        "cores, 1 to 4, or the config's `shards`) and the merger as threads over\n"
+        "inproc://, with LMDB state in --data-dir, else in the config's data_dir when\n"
+        "the file sets it, else in a fresh temporary directory removed on exit (a\n"
+        "directory you name is kept, and a later run resumes it). Streams CORPUS through\n"
+        "the broker, flushes, writes the outputs asked for and prints a summary, with\n"
+        "quality metrics when the corpus carries truth labels. --listen serves clients\n"
+        "on the configured ingest endpoint until TERM/INT. --input cowrie (default obs)\n"
+        "reads Cowrie logs (plain or gzip, any order) through the Cowrie adapter\n"
+        "(docs/cowrie.md) instead; its bad lines are reported, not counted as unreadable\n"
+        "records (but when every line is bad, run exits 65). Cowrie options:\n" COWRIE_IN_USAGE);
 }
 
 static void
@@ -368,14 +368,16 @@ s_raw_decode(const char *data, size_t len, obs_format_t format, uint64_t record,
 }
 
 /*  Feeds the corpus; returns the number of bad input records, or -1 on a transport
-    failure. */
+    failure. *all_bad is set when every line of Cowrie input was bad (they are not counted
+    as bad records). */
 static int64_t
-s_feed(const s_opts_t *o, feeder_t *fd, s_truth_t *truth)
+s_feed(const s_opts_t *o, feeder_t *fd, s_truth_t *truth, bool *all_bad)
 {
     if (o->cowrie) {
         s_cowrie_ctx_t ctx = {.fd = fd, .truth = truth};
-        return cowrie_in_run("run", o->files, o->n_files, &o->copts, s_cowrie_sink, &ctx) == 0 ? 0
-                                                                                               : -1;
+        int crc = cowrie_in_run("run", o->files, o->n_files, &o->copts, s_cowrie_sink, &ctx);
+        *all_bad = crc == CLI_EX_DATAERR;
+        return crc == 0 || *all_bad ? 0 : -1;
     }
     obs_reader_t *r = obs_reader_open(o->corpus, o->format);
     if (!r) {
@@ -547,6 +549,7 @@ s_run(const s_opts_t *opts)
         rc = 1;
     }
     int64_t bad = 0;
+    bool all_bad = false;
     if (rc == 0 && o.listen) {
         sigev_t *sig = sig_new();
         fprintf(stderr, "cadre run: listening on %s (TERM/INT to stop), state in %s\n",
@@ -571,7 +574,7 @@ s_run(const s_opts_t *opts)
         }
         sig_destroy(&sig);
     } else if (rc == 0) {
-        bad = s_feed(&o, fd, &truth);
+        bad = s_feed(&o, fd, &truth, &all_bad);
         uint64_t seq = 0;
         if (bad < 0 || feeder_flush(fd, S_TIMEOUT_MS, &seq) != 0) {
             fprintf(stderr, "cadre run: the engine did not finish\n");
@@ -658,7 +661,7 @@ s_run(const s_opts_t *opts)
         free(tmp);
     }
     cfg_clear(&cfg);
-    if (rc == 0 && (bad > 0 || rejected > 0)) {
+    if (rc == 0 && (bad > 0 || all_bad || rejected > 0)) {
         rc = CLI_EX_DATAERR;
     }
     return rc;

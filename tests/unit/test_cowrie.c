@@ -843,13 +843,14 @@ test_real_file(void **state)
     The limits: what they keep out is counted per kind, and the evidence they would lose is
     kept. The big inputs are generated here. */
 
-/*  Feeds one event made of printf-style fields: eventid, src_ip, session, the time as
-    seconds after 2020-01-01T00:00:00Z, then extra JSON members (",\"input\":..." or ""). */
+/*  Feeds one well-formed event: eventid, src_ip, session, the time as secs (< 28 days)
+    after 2020-01-01T00:00:00Z, then extra JSON members (",\"input\":..." or ""). */
 static void
 s_feed_ev(cowrie_t *cw, const char *eventid, const char *ip, const char *session, long secs,
           const char *extra, uint64_t line_no)
 {
-    char ts[32];
+    assert_true(secs >= 0 && secs < 28L * 86400);
+    char ts[96];
     snprintf(ts, sizeof ts, "2020-01-%02ldT%02ld:%02ld:%02ldZ", 1 + secs / 86400, secs / 3600 % 24,
              secs / 60 % 60, secs % 60);
     char *line = xasprintf("{\"eventid\":\"%s\",\"src_ip\":\"%s\",\"session\":\"%s\","

@@ -9,6 +9,10 @@
     events are sorted by (time, arrival) when the observation is built, which undoes the
     reordering Cowrie does within one second, and then cut into runs of one phase. fatt
     records live in an array chained per (ip, port) key until the adapter is destroyed.
+    The limits (OBS_MAX_*, COWRIE_MAX_EVENTS) are applied where an item would be kept
+    (s_session_for, s_command, s_keep, s_take, s_add_run, s_build_session), each counting
+    what it keeps out in dropped[]; past a session's event limit only evidence that is new
+    to the session (a command's C2 host, a transfer's hash or host) is still kept.
 */
 #include "cowrie.h"
 

@@ -5,8 +5,9 @@
     observation with an obs_writer as it is emitted (at the end, or with --flush-idle as
     sources go idle). Bad lines are printed to stderr as "<file>:<line>: <message>", then
     the summary "N lines, B bad, S sessions (C cadre sessions), O observations". Bad lines
-    are expected in real logs (a truncated last line) and do not change the exit status:
-    0 success, 1 a file unreadable or the output unwritable, 2 usage.
+    are expected in real logs (a truncated last line) and do not change the exit status
+    unless every line is bad: 0 success, 1 a file unreadable or the output unwritable,
+    2 usage, 65 every (non-blank) Cowrie or fatt line bad.
 */
 #include "cmds.h"
 
@@ -31,8 +32,8 @@ s_usage(FILE *out)
                  "order) into observations (docs/cowrie.md), written to --out (default standard\n"
                  "output).\n" COWRIE_IN_USAGE
                  "Prints \"N lines, B bad, S sessions (C cadre sessions), O observations\" on\n"
-                 "stderr. Exit status: 0 done (bad lines are counted, not fatal), 1 I/O error,\n"
-                 "2 usage.\n");
+                 "stderr, and what the limits kept out, per kind. Exit status: 0 done (bad\n"
+                 "lines are counted, not fatal), 1 I/O error, 2 usage, 65 every line bad.\n");
 }
 
 static int
@@ -100,10 +101,10 @@ cmd_ingest(int argc, char **argv)
         obs_writer_t *writer = obs_writer_new(out, format);
         int wrc = cowrie_in_run("ingest", files, n_files, &copts, s_sink, writer);
         obs_writer_destroy(&writer);
-        if (wrc > 1 || wrc < 0) {
+        if (wrc < 0) {
             fprintf(stderr, "cadre ingest: writing observations: %s\n", cadre_strerror(wrc));
         }
-        rc = wrc == 0 ? 0 : 1;
+        rc = wrc == 0 || wrc == CLI_EX_DATAERR ? wrc : 1;
         if (out != stdout && fclose(out) != 0) {
             fprintf(stderr, "cadre ingest: %s: %s\n", out_path, strerror(errno));
             rc = 1;

@@ -62,21 +62,23 @@ typedef struct {
 static void
 s_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: cadre run [CORPUS|-] [--config FILE] [--shards N] [--data-dir DIR]\n"
-            "                 [--out ASSIGNMENTS] [--events FILE] [--identities FILE]\n"
-            "                 [--campaigns FILE] [--format jsonl|msgpack] [--listen] [--quiet]\n"
-            "       cadre run --input cowrie COWRIE_LOG... [Cowrie options] [the options above]\n\n"
-            "Runs the engine embedded in one process: a broker, N shards (default one per two\n"
-            "cores, 1 to 4, or the config's `shards`) and the merger as threads over\n"
-            "inproc://, with LMDB state in a data directory (a fresh temporary one unless\n"
-            "--data-dir is given). Streams CORPUS through the broker,\n"
-            "flushes, writes the outputs asked for and prints a summary, with quality metrics\n"
-            "when the corpus carries truth labels. --listen serves clients on the configured\n"
-            "ingest endpoint until TERM/INT. --input cowrie (default obs) reads Cowrie logs\n"
-            "(plain or gzip, any order) through the Cowrie adapter (docs/cowrie.md) instead;\n"
-            "its bad lines are reported, not counted as unreadable records. Cowrie "
-            "options:\n" COWRIE_IN_USAGE);
+    fprintf(
+        out,
+        "usage: cadre run [CORPUS|-] [--config FILE] [--shards N] [--data-dir DIR]\n"
+        "                 [--out ASSIGNMENTS] [--events FILE] [--identities FILE]\n"
+        "                 [--campaigns FILE] [--format jsonl|msgpack] [--listen] [--quiet]\n"
+        "       cadre run --input cowrie COWRIE_LOG... [Cowrie options] [the options above]\n\n"
+        "Runs the engine embedded in one process: a broker, N shards (default one per two\n"
+        "cores, 1 to 4, or the config's `shards`) and the merger as threads over\n"
+        "inproc://, with LMDB state in --data-dir, else in the config's data_dir when\n"
+        "the file sets it, else in a fresh temporary directory removed on exit (a\n"
+        "directory you name is kept, and a later run resumes it). Streams CORPUS through\n"
+        "the broker, flushes, writes the outputs asked for and prints a summary, with\n"
+        "quality metrics when the corpus carries truth labels. --listen serves clients\n"
+        "on the configured ingest endpoint until TERM/INT. --input cowrie (default obs)\n"
+        "reads Cowrie logs (plain or gzip, any order) through the Cowrie adapter\n"
+        "(docs/cowrie.md) instead; its bad lines are reported, not counted as unreadable\n"
+        "records (but when every line is bad, run exits 65). Cowrie options:\n" COWRIE_IN_USAGE);
 }
 
 static void
@@ -366,14 +368,16 @@ s_raw_decode(const char *data, size_t len, obs_format_t format, uint64_t record,
 }
 
 /*  Feeds the corpus; returns the number of bad input records, or -1 on a transport
-    failure. */
+    failure. *all_bad is set when every line of Cowrie input was bad (they are not counted
+    as bad records). */
 static int64_t
-s_feed(const s_opts_t *o, feeder_t *fd, s_truth_t *truth)
+s_feed(const s_opts_t *o, feeder_t *fd, s_truth_t *truth, bool *all_bad)
 {
     if (o->cowrie) {
         s_cowrie_ctx_t ctx = {.fd = fd, .truth = truth};
-        return cowrie_in_run("run", o->files, o->n_files, &o->copts, s_cowrie_sink, &ctx) == 0 ? 0
-                                                                                               : -1;
+        int crc = cowrie_in_run("run", o->files, o->n_files, &o->copts, s_cowrie_sink, &ctx);
+        *all_bad = crc == CLI_EX_DATAERR;
+        return crc == 0 || *all_bad ? 0 : -1;
     }
     obs_reader_t *r = obs_reader_open(o->corpus, o->format);
     if (!r) {
@@ -477,15 +481,36 @@ s_run(const s_opts_t *opts)
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
         cfg.shards = cpus >= 8 ? 4 : cpus >= 2 ? (int)(cpus / 2) : 1;
     }
+    /* The data directory: --data-dir, else the configuration's data_dir when the file sets
+       it, else a fresh temporary one. Only that temporary one is removed at the end: a
+       directory the user named holds state that the next run (a restarted --listen) resumes. */
+    const char *named = o.data_dir ? o.data_dir : cfg.data_dir_set ? cfg.data_dir : NULL;
     char *tmp = NULL;
-    if (o.data_dir) {
+    if (named) {
+        char *dir = xstrdup(named);
         free(cfg.data_dir);
-        cfg.data_dir = xstrdup(o.data_dir);
+        cfg.data_dir = dir;
+        struct stat st;
+        int dir_err = 0;
+        if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+            dir_err = errno;
+        } else if (stat(dir, &st) != 0) {
+            dir_err = errno;
+        } else if (!S_ISDIR(st.st_mode)) {
+            dir_err = ENOTDIR;
+        }
+        if (dir_err != 0) {
+            fprintf(stderr, "cadre run: data directory %s: %s\n", dir, strerror(dir_err));
+            cfg_clear(&cfg);
+            return 1;
+        }
     } else {
-        char *tmpl = xasprintf("%s/cadre-run.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+        const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+        char *tmpl = xasprintf("%s/cadre-run.XXXXXX", base);
         tmp = mkdtemp(tmpl) ? tmpl : NULL;
         if (!tmp) {
-            fprintf(stderr, "cadre run: cannot create a data directory: %s\n", strerror(errno));
+            fprintf(stderr, "cadre run: cannot create a data directory in %s: %s\n", base,
+                    strerror(errno));
             free(tmpl);
             cfg_clear(&cfg);
             return 1;
@@ -493,7 +518,6 @@ s_run(const s_opts_t *opts)
         free(cfg.data_dir);
         cfg.data_dir = xstrdup(tmp);
     }
-    mkdir(cfg.data_dir, 0700);
     /* The roles' routine lines would drown the summary; a configuration can ask for them. */
     log_set_level(o.config ? cfg.log_level : LOG_LEVEL_WARN);
     zsys_init();
@@ -525,9 +549,17 @@ s_run(const s_opts_t *opts)
         rc = 1;
     }
     int64_t bad = 0;
+    bool all_bad = false;
     if (rc == 0 && o.listen) {
         sigev_t *sig = sig_new();
-        fprintf(stderr, "cadre run: listening on %s (TERM/INT to stop)\n", cfg.broker.ingest);
+        fprintf(stderr, "cadre run: listening on %s (TERM/INT to stop), state in %s\n",
+                cfg.broker.ingest, cfg.data_dir);
+        if (tmp) {
+            fprintf(stderr,
+                    "cadre run: %s is temporary and removed on exit; set data_dir in the "
+                    "configuration or --data-dir to keep the state\n",
+                    tmp);
+        }
         while (!sig_stopping(sig)) {
             zmq_pollitem_t it[2] = {{NULL, sig_fd(sig), ZMQ_POLLIN, 0},
                                     {sub ? zsock_resolve(sub) : NULL, 0, ZMQ_POLLIN, 0}};
@@ -542,7 +574,7 @@ s_run(const s_opts_t *opts)
         }
         sig_destroy(&sig);
     } else if (rc == 0) {
-        bad = s_feed(&o, fd, &truth);
+        bad = s_feed(&o, fd, &truth, &all_bad);
         uint64_t seq = 0;
         if (bad < 0 || feeder_flush(fd, S_TIMEOUT_MS, &seq) != 0) {
             fprintf(stderr, "cadre run: the engine did not finish\n");
@@ -567,8 +599,16 @@ s_run(const s_opts_t *opts)
     if (rc == 0) {
         const char *assignments = o.out;
         if (!assignments && truth.complete && !o.listen) {
-            tmp_assign = xasprintf("%s/assignments.jsonl", cfg.data_dir);
-            assignments = tmp_assign;
+            /* A file of its own, removed after scoring: the data directory may be the user's. */
+            tmp_assign = xasprintf("%s/run-assignments.XXXXXX", cfg.data_dir);
+            int afd = mkstemp(tmp_assign);
+            if (afd >= 0) {
+                close(afd);
+                assignments = tmp_assign;
+            } else {
+                free(tmp_assign);
+                tmp_assign = NULL;
+            }
         }
         obs_format_t fmt = o.out ? obs_format_from_path(o.out) : OBS_FORMAT_JSONL;
         zstr_sendm(merger, "DUMP");
@@ -594,7 +634,10 @@ s_run(const s_opts_t *opts)
             }
         }
     }
-    free(tmp_assign);
+    if (tmp_assign) {
+        unlink(tmp_assign);
+        free(tmp_assign);
+    }
     uint64_t rejected = feeder_rejected(fd);
     feeder_destroy(&fd);
     if (events_file && (fclose(events_file) != 0 || ev.failed != 0)) {
@@ -618,7 +661,7 @@ s_run(const s_opts_t *opts)
         free(tmp);
     }
     cfg_clear(&cfg);
-    if (rc == 0 && (bad > 0 || rejected > 0)) {
+    if (rc == 0 && (bad > 0 || all_bad || rejected > 0)) {
         rc = CLI_EX_DATAERR;
     }
     return rc;

@@ -65,7 +65,8 @@ s_usage(FILE *out)
             "65 when a record was refused or unreadable, 1 when the broker stops answering\n"
             "for T ms (default %d). --input cowrie reads Cowrie logs (plain or gzip, any\n"
             "order) through the Cowrie adapter (docs/cowrie.md); its bad lines are reported,\n"
-            "not counted as unreadable. Cowrie options:\n" COWRIE_IN_USAGE,
+            "not counted as unreadable (when every line is bad, send exits 65). Cowrie\n"
+            "options:\n" COWRIE_IN_USAGE,
             S_WINDOW, S_PROGRESS_MS, S_PROGRESS_EVERY, S_TIMEOUT_MS);
 }
 
@@ -253,12 +254,14 @@ cmd_send(int argc, char **argv)
         feeder_set_tick(fd, s_on_tick, &progress);
     }
     uint64_t bad = 0;
+    bool all_bad = false;
     if (o.cowrie) {
         s_cowrie_ctx_t ctx = {.o = &o, .fd = fd};
-        rc = cowrie_in_run("send", (const char *const *)o.corpora, (size_t)o.n_corpora, &o.copts,
-                           s_cowrie_sink, &ctx) == 0
-                 ? 0
-                 : 1;
+        int crc = cowrie_in_run("send", (const char *const *)o.corpora, (size_t)o.n_corpora,
+                                &o.copts, s_cowrie_sink, &ctx);
+        /* Every Cowrie line bad: nothing was sent, the (empty) flush still runs. */
+        all_bad = crc == CLI_EX_DATAERR;
+        rc = crc == 0 || all_bad ? 0 : 1;
     }
     for (int i = 0; i < o.n_corpora && rc == 0 && !o.cowrie; i++) {
         rc = s_send_corpus(&o, o.corpora[i], fd, &bad) == 0 ? 0 : 1;
@@ -286,7 +289,7 @@ cmd_send(int argc, char **argv)
     } else {
         printf("not flushed\n");
     }
-    if (rc == 0 && (bad > 0 || feeder_rejected(fd) > 0)) {
+    if (rc == 0 && (bad > 0 || all_bad || feeder_rejected(fd) > 0)) {
         rc = CLI_EX_DATAERR;
     }
     feeder_destroy(&fd);

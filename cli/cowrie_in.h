@@ -2,9 +2,11 @@
     ingest cowrie`, and `--input cowrie` of `cadre run` and `cadre send`.
 
     Files are plain or gzip text ("-" is standard input), read through textin with lines of
-    at most COWRIE_MAX_LINE bytes. fatt files are read first (the join needs them before the
-    observations are built); Cowrie files are then read in the order of their first event
-    time (rotation numbers are not dates), "-" first. Bad lines are printed to stderr as
+    at most COWRIE_MAX_LINE bytes; each is opened exactly once, so pipes and FIFOs work like
+    files. fatt files are read first (the join needs them before the observations are
+    built); Cowrie files are then read in the order of their first event time (rotation
+    numbers are not dates): every Cowrie file is opened and its first lines read ahead (and
+    kept) before any is processed. Bad lines are printed to stderr as
     "<file>:<line>: <message>" (the first COWRIE_MAX_REPORTED), then one summary line.
 */
 #ifndef CADRE_CLI_COWRIE_IN_H
@@ -38,8 +40,12 @@ void cowrie_in_opts_clear(cowrie_in_opts_t *o);
 
 /*  Reads the fatt files, then the Cowrie files, handing every observation to sink, and
     prints the summary "N lines, B bad, S sessions (C cadre sessions), O observations" on
-    stderr (plus the fatt counts when there were fatt files). Returns 0; 1 when a file
-    could not be opened or read (the input is abandoned); or the first nonzero code of sink. */
+    stderr (plus the fatt counts when there were fatt files, and "dropped over the limits:
+    N kind, ..." when the OBS_MAX_* limits kept anything out). A file whose every non-blank
+    line is bad is named on stderr. Returns 0; 1 when a file could not be opened or read
+    (the input is abandoned); CLI_EX_DATAERR (65) when every non-blank Cowrie line, or every
+    non-blank fatt line, of the run was bad (and there was at least one: e.g. not a Cowrie
+    log); or the first nonzero code of sink (a negative code). */
 int cowrie_in_run(const char *prog, const char *const *files, size_t n_files,
                   const cowrie_in_opts_t *o, cowrie_sink_fn sink, void *arg);
 

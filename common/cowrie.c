@@ -9,6 +9,10 @@
     events are sorted by (time, arrival) when the observation is built, which undoes the
     reordering Cowrie does within one second, and then cut into runs of one phase. fatt
     records live in an array chained per (ip, port) key until the adapter is destroyed.
+    The limits (OBS_MAX_*, COWRIE_MAX_EVENTS) are applied where an item would be kept
+    (s_session_for, s_command, s_keep, s_take, s_add_run, s_build_session), each counting
+    what it keeps out in dropped[]; past a session's event limit only evidence that is new
+    to the session (a command's C2 host, a transfer's hash or host) is still kept.
 */
 #include "cowrie.h"
 
@@ -29,8 +33,6 @@
     OBS_MAX_ID. A longer sensor is left out of the key. */
 #define S_MAX_IP 120
 #define S_MAX_SENSOR 100
-/*  Content events kept per session: enough for OBS_MAX_ITEMS commands and credentials. */
-#define S_MAX_EVENTS (2 * (size_t)OBS_MAX_ITEMS)
 /*  Words of one simple command looked at by the rule table and the C2 parser. */
 #define S_MAX_WORDS 64
 
@@ -43,16 +45,19 @@ typedef enum {
     S_EV_PUBKEY,       /* cowrie.client.fingerprint: a: username, b: "publickey:<fp>" */
     S_EV_DOWNLOAD,     /* cowrie.session.file_download(.failed): a: shasum, b: url host */
     S_EV_UPLOAD,       /* cowrie.session.file_upload: a: shasum */
-    S_EV_TUNNEL        /* cowrie.direct-tcpip.request: no strings */
+    S_EV_TUNNEL,       /* cowrie.direct-tcpip.request: no strings */
+    S_EV_C2            /* a command whose text is not kept (past the event limit, or over
+                          OBS_MAX_TEXT) naming a C2 host: b: the host, phase: its phase */
 } s_kind_t;
 
 /*  One kept event. */
 typedef struct {
-    double t;      /* event time, epoch seconds */
-    uint64_t seq;  /* arrival order, so the sort is stable */
-    s_kind_t kind; /* what it contributes */
-    char *a;       /* first string (see s_kind_t), owned, or NULL */
-    char *b;       /* second string, owned, or NULL */
+    double t;          /* event time, epoch seconds */
+    uint64_t seq;      /* arrival order, so the sort is stable */
+    s_kind_t kind;     /* what it contributes */
+    char *a;           /* first string (see s_kind_t), owned, or NULL */
+    char *b;           /* second string, owned, or NULL */
+    ukc_phase_t phase; /* S_EV_C2: the command's phase (else unused) */
 } s_event_t;
 
 /*  An open-addressing map from an owned string key to an index. */
@@ -65,15 +70,18 @@ typedef struct {
 
 /*  One Cowrie session of a source. */
 typedef struct {
-    char *id;          /* Cowrie session id, owned */
-    char *decky;       /* first sensor seen, owned, or NULL */
-    double first;      /* earliest event time */
-    double last;       /* latest event time */
-    long src_port;     /* src_port of cowrie.session.connect, -1 when not seen */
-    double connect_t;  /* time of that connect event */
-    s_event_t *events; /* content events, in arrival order */
-    size_t n_events;   /* number of events */
-    size_t cap;        /* slots in events */
+    char *id;            /* Cowrie session id, owned */
+    char *decky;         /* first sensor seen, owned, or NULL */
+    double first;        /* earliest event time */
+    double last;         /* latest event time */
+    long src_port;       /* src_port of cowrie.session.connect, -1 when not seen */
+    double connect_t;    /* time of that connect event */
+    s_event_t *events;   /* content events, in arrival order */
+    size_t n_events;     /* number of events */
+    size_t cap;          /* slots in events */
+    s_map_t over;        /* evidence kept past COWRIE_MAX_EVENTS: "h:<host>", "p:<hash>" */
+    uint64_t input_hash; /* XXH3 of the last command.input whose text was not kept */
+    bool has_input_hash; /* input_hash is set */
 } s_session_t;
 
 /*  One open source: the future observation. Allocated alone, owned by the adapter. */
@@ -91,6 +99,7 @@ typedef struct {
     size_t n_sessions;     /* number of sessions */
     size_t cap;            /* slots in sessions */
     s_map_t by_session;    /* session id -> index in sessions */
+    s_map_t dropped;       /* ids of the sessions past OBS_MAX_SESSIONS (counted once) */
 } s_source_t;
 
 /*  One kept fatt record. */
@@ -129,6 +138,7 @@ struct cowrie_t {
     uint64_t fatt_lines;                        /* fatt lines fed */
     uint64_t fatt_bad;                          /* bad fatt lines */
     uint64_t fatt_joined;                       /* cadre sessions with a fatt join */
+    uint64_t dropped[COWRIE_DROP_KINDS];        /* items kept out by the limits, by kind */
     cowrie_bad_t reported[COWRIE_MAX_REPORTED]; /* first bad lines */
     size_t n_reported;                          /* entries used in reported */
 };
@@ -265,9 +275,11 @@ s_source_free(s_source_t *src)
         free(ss->events);
         free(ss->id);
         free(ss->decky);
+        s_map_clear(&ss->over);
     }
     free(src->sessions);
     s_map_clear(&src->by_session);
+    s_map_clear(&src->dropped);
     free(src->key);
     free(src->ip);
     free(src->hassh);
@@ -398,10 +410,14 @@ s_strip_bytes_repr(const char *v)
 }
 
 /*  The host of a URL ("scheme://user@host:port/path" -> "host", "[::1]" -> "::1"), owned,
-    or NULL when there is none. */
+    or NULL when there is none; *too_long (when not NULL) says whether it was one longer than
+    OBS_MAX_SHORT. */
 static char *
-s_url_host(const char *url)
+s_url_host(const char *url, bool *too_long)
 {
+    if (too_long) {
+        *too_long = false;
+    }
     const char *p = strstr(url, "://");
     p = p ? p + 3 : url;
     size_t end = strcspn(p, "/?#");
@@ -422,6 +438,9 @@ s_url_host(const char *url)
     } else {
         const char *colon = memchr(p, ':', end);
         host_len = colon ? (size_t)(colon - p) : end;
+    }
+    if (host_len > OBS_MAX_SHORT && too_long) {
+        *too_long = true;
     }
     if (host_len == 0 || host_len > OBS_MAX_SHORT) {
         return NULL;
@@ -490,7 +509,7 @@ s_source_for(cowrie_t *self, const char *ip, const char *sensor, double t)
 }
 
 /*  The session named id of src, opened at time t if new; NULL when src is at
-    OBS_MAX_SESSIONS. */
+    OBS_MAX_SESSIONS (a session left out so is counted once). */
 static s_session_t *
 s_session_for(cowrie_t *self, s_source_t *src, const char *id, double t)
 {
@@ -499,6 +518,10 @@ s_session_for(cowrie_t *self, s_source_t *src, const char *id, double t)
         return &src->sessions[i];
     }
     if (src->n_sessions >= OBS_MAX_SESSIONS) {
+        if (s_map_get(&src->dropped, id) == SIZE_MAX) {
+            s_map_put(&src->dropped, id, 0);
+            self->dropped[COWRIE_DROP_SESSIONS]++;
+        }
         return NULL;
     }
     xgrow(&src->sessions, &src->cap, src->n_sessions + 1);
@@ -515,26 +538,119 @@ s_session_for(cowrie_t *self, s_source_t *src, const char *id, double t)
     return ss;
 }
 
-/*  Keeps an event with strings a and b (taken over; either may be NULL). */
+/*  Appends an event with strings a and b (taken over; either may be NULL), limit or not. */
+static void
+s_push(cowrie_t *self, s_session_t *ss, double t, s_kind_t kind, char *a, char *b,
+       ukc_phase_t phase)
+{
+    xgrow(&ss->events, &ss->cap, ss->n_events + 1);
+    ss->events[ss->n_events++] =
+        (s_event_t){.t = t, .seq = self->seq++, .kind = kind, .a = a, .b = b, .phase = phase};
+}
+
+/*  True when value (with its one-letter prefix, "h:" or "p:") is evidence not yet kept
+    past the session's event limit; it is then noted as kept. NULL is never new. */
+static bool
+s_new_evidence(s_session_t *ss, const char *prefix, const char *value)
+{
+    if (!value) {
+        return false;
+    }
+    char *key = xasprintf("%s%s", prefix, value);
+    bool fresh = s_map_get(&ss->over, key) == SIZE_MAX;
+    if (fresh) {
+        s_map_put(&ss->over, key, 0);
+    }
+    free(key);
+    return fresh;
+}
+
+/*  Keeps a non-command event with strings a and b (taken over; either may be NULL). Past
+    COWRIE_MAX_EVENTS only a file transfer bringing a hash or host not kept past the limit
+    yet is kept; everything else is counted as dropped. */
 static void
 s_keep(cowrie_t *self, s_session_t *ss, double t, s_kind_t kind, char *a, char *b)
 {
-    if (ss->n_events >= S_MAX_EVENTS) {
-        free(a);
-        free(b);
+    if (ss->n_events < COWRIE_MAX_EVENTS) {
+        s_push(self, ss, t, kind, a, b, UKC_NONE);
         return;
     }
-    xgrow(&ss->events, &ss->cap, ss->n_events + 1);
-    ss->events[ss->n_events++] =
-        (s_event_t){.t = t, .seq = self->seq++, .kind = kind, .a = a, .b = b};
+    if (kind == S_EV_DOWNLOAD || kind == S_EV_UPLOAD) {
+        bool fresh_hash = s_new_evidence(ss, "p:", a);
+        bool fresh_host = s_new_evidence(ss, "h:", b);
+        if (fresh_hash || fresh_host) {
+            s_push(self, ss, t, kind, a, b, UKC_NONE);
+            return;
+        }
+    }
+    bool pair = (kind == S_EV_LOGIN || kind == S_EV_PUBKEY) && a && b;
+    self->dropped[pair ? COWRIE_DROP_CREDENTIALS : COWRIE_DROP_EVENTS]++;
+    free(a);
+    free(b);
 }
 
-/*  Takes *s over when it is present and at most max bytes; else NULL (*s is left). */
+/*  True when a command.failed / .success text repeats the session's last command.input
+    (Cowrie logs a failed command on top of its input line): the last kept input among the
+    latest events, or the last one whose text was not kept. */
+static bool
+s_repeats_input(const s_session_t *ss, const char *text)
+{
+    if (ss->has_input_hash && ss->input_hash == XXH3_64bits(text, strlen(text))) {
+        return true;
+    }
+    for (size_t k = ss->n_events; k > 0 && k + 8 > ss->n_events; k--) {
+        const s_event_t *e = &ss->events[k - 1];
+        if (e->kind == S_EV_COMMAND) {
+            return strcmp(e->a, text) == 0;
+        }
+    }
+    return false;
+}
+
+/*  Keeps a command event (S_EV_COMMAND for command.input, S_EV_COMMAND_ALSO for .failed /
+    .success) of text (borrowed). Within COWRIE_MAX_EVENTS a text of at most OBS_MAX_TEXT
+    bytes is kept as it is. Otherwise the text is dropped (counted: a value when too long,
+    else a command; a .failed / .success repeating its input line is no command of its own),
+    but the C2 host the command names is kept as an S_EV_C2 event (past the limit: a host
+    not kept past the limit yet), so a cap never hides a command's evidence. */
+static void
+s_command(cowrie_t *self, s_session_t *ss, double t, s_kind_t kind, const char *text)
+{
+    bool full = ss->n_events >= COWRIE_MAX_EVENTS;
+    size_t len = strlen(text);
+    bool fits = len <= OBS_MAX_TEXT;
+    if (!full && fits) {
+        s_push(self, ss, t, kind, xstrdup(text), NULL, UKC_NONE);
+        return;
+    }
+    if (kind == S_EV_COMMAND_ALSO && s_repeats_input(ss, text)) {
+        return;
+    }
+    if (kind == S_EV_COMMAND) {
+        ss->input_hash = XXH3_64bits(text, len);
+        ss->has_input_hash = true;
+    }
+    self->dropped[fits ? COWRIE_DROP_COMMANDS : COWRIE_DROP_VALUES]++;
+    char *host = NULL;
+    ukc_phase_t phase = cowrie_command_phase(text, &host);
+    if (host && (!full || s_new_evidence(ss, "h:", host))) {
+        s_push(self, ss, t, S_EV_C2, NULL, host, phase);
+    } else {
+        free(host);
+    }
+}
+
+/*  Takes *s over when it is present and at most max bytes; else NULL (*s is left). A
+    present value over max is counted as dropped. */
 static char *
-s_take(char **s, size_t max)
+s_take(cowrie_t *self, char **s, size_t max)
 {
     char *v = *s;
-    if (!v || strlen(v) > max) {
+    if (!v) {
+        return NULL;
+    }
+    if (strlen(v) > max) {
+        self->dropped[COWRIE_DROP_VALUES]++;
         return NULL;
     }
     *s = NULL;
@@ -542,16 +658,15 @@ s_take(char **s, size_t max)
 }
 
 /*  The command text of a cowrie.command.input event: "input", or for old Cowrie versions
-    that log only a message, the text after "CMD: ". Owned, or NULL. */
-static char *
-s_command_text(jsonio_cowrie_event_t *ev)
+    that log only a message, the text after "CMD: ". Borrowed from ev, or NULL. */
+static const char *
+s_command_text(const jsonio_cowrie_event_t *ev)
 {
     if (ev->input) {
-        return s_take(&ev->input, OBS_MAX_TEXT);
+        return ev->input;
     }
-    if (ev->message && strncmp(ev->message, "CMD: ", 5) == 0 &&
-        strlen(ev->message + 5) <= OBS_MAX_TEXT) {
-        return xstrdup(ev->message + 5);
+    if (ev->message && strncmp(ev->message, "CMD: ", 5) == 0) {
+        return ev->message + 5;
     }
     return NULL;
 }
@@ -577,8 +692,8 @@ s_apply(cowrie_t *self, jsonio_cowrie_event_t *ev, double t)
     if (t > ss->last) {
         ss->last = t;
     }
-    if (!ss->decky && ev->sensor && strlen(ev->sensor) <= OBS_MAX_SHORT) {
-        ss->decky = s_take(&ev->sensor, OBS_MAX_SHORT);
+    if (!ss->decky && ev->sensor) {
+        ss->decky = s_take(self, &ev->sensor, OBS_MAX_SHORT);
     }
     const char *id = ev->eventid;
     if (strcmp(id, "cowrie.session.connect") == 0) {
@@ -587,39 +702,42 @@ s_apply(cowrie_t *self, jsonio_cowrie_event_t *ev, double t)
             ss->connect_t = t;
         }
     } else if (strcmp(id, "cowrie.command.input") == 0) {
-        char *cmd = s_command_text(ev);
+        const char *cmd = s_command_text(ev);
         if (cmd) {
-            s_keep(self, ss, t, S_EV_COMMAND, cmd, NULL);
+            s_command(self, ss, t, S_EV_COMMAND, cmd);
         }
     } else if (strcmp(id, "cowrie.command.failed") == 0 ||
                strcmp(id, "cowrie.command.success") == 0) {
-        char *cmd = s_take(&ev->input, OBS_MAX_TEXT);
-        if (cmd) {
-            s_keep(self, ss, t, S_EV_COMMAND_ALSO, cmd, NULL);
+        if (ev->input) {
+            s_command(self, ss, t, S_EV_COMMAND_ALSO, ev->input);
         }
     } else if (strcmp(id, "cowrie.login.failed") == 0 || strcmp(id, "cowrie.login.success") == 0) {
         /* A login without a username or password still counts as an attempt (for the
            phase) but contributes no credential pair. */
-        s_keep(self, ss, t, S_EV_LOGIN, s_take(&ev->username, OBS_MAX_TEXT),
-               s_take(&ev->password, OBS_MAX_TEXT));
+        char *user = s_take(self, &ev->username, OBS_MAX_TEXT);
+        s_keep(self, ss, t, S_EV_LOGIN, user, s_take(self, &ev->password, OBS_MAX_TEXT));
     } else if (strcmp(id, "cowrie.client.fingerprint") == 0) {
         /* A public-key login attempt: the key's fingerprint stands in for the password. */
-        char *pass = ev->fingerprint && strlen(ev->fingerprint) <= OBS_MAX_SHORT
-                         ? xasprintf("publickey:%s", ev->fingerprint)
-                         : NULL;
-        char *user = s_take(&ev->username, OBS_MAX_TEXT);
+        char *fp = s_take(self, &ev->fingerprint, OBS_MAX_SHORT);
+        char *pass = fp ? xasprintf("publickey:%s", fp) : NULL;
+        free(fp);
+        char *user = s_take(self, &ev->username, OBS_MAX_TEXT);
         s_keep(self, ss, t, S_EV_PUBKEY, user ? user : xstrdup(""), pass);
     } else if (strcmp(id, "cowrie.session.file_download") == 0 ||
                strcmp(id, "cowrie.session.file_download.failed") == 0) {
-        char *host = ev->url ? s_url_host(ev->url) : NULL;
-        s_keep(self, ss, t, S_EV_DOWNLOAD, s_take(&ev->shasum, OBS_MAX_SHORT), host);
+        bool too_long = false;
+        char *host = ev->url ? s_url_host(ev->url, &too_long) : NULL;
+        if (too_long) {
+            self->dropped[COWRIE_DROP_VALUES]++;
+        }
+        s_keep(self, ss, t, S_EV_DOWNLOAD, s_take(self, &ev->shasum, OBS_MAX_SHORT), host);
     } else if (strcmp(id, "cowrie.session.file_upload") == 0) {
-        s_keep(self, ss, t, S_EV_UPLOAD, s_take(&ev->shasum, OBS_MAX_SHORT), NULL);
+        s_keep(self, ss, t, S_EV_UPLOAD, s_take(self, &ev->shasum, OBS_MAX_SHORT), NULL);
     } else if (strcmp(id, "cowrie.direct-tcpip.request") == 0) {
         s_keep(self, ss, t, S_EV_TUNNEL, NULL, NULL);
     } else if (strcmp(id, "cowrie.client.kex") == 0) {
-        if (!src->hassh && ev->hassh && strlen(ev->hassh) <= OBS_MAX_FINGERPRINT) {
-            src->hassh = s_take(&ev->hassh, OBS_MAX_FINGERPRINT);
+        if (!src->hassh && ev->hassh) {
+            src->hassh = s_take(self, &ev->hassh, OBS_MAX_FINGERPRINT);
         }
     } else if (strcmp(id, "cowrie.client.version") == 0) {
         if (ev->version) {
@@ -717,8 +835,8 @@ cowrie_fatt_feed(cowrie_t *self, const char *line, size_t len, uint64_t line_no)
     if (rc != 0) {
         return s_bad(self, &self->fatt_bad, line_no, rc, err.message);
     }
-    char *hassh = s_take(&rec.hassh, OBS_MAX_FINGERPRINT);
-    char *ja3 = s_take(&rec.ja3, OBS_MAX_FINGERPRINT);
+    char *hassh = s_take(self, &rec.hassh, OBS_MAX_FINGERPRINT);
+    char *ja3 = s_take(self, &rec.ja3, OBS_MAX_FINGERPRINT);
     if (rec.src_ip && strlen(rec.src_ip) <= S_MAX_IP && rec.src_port >= 0 && (hassh || ja3)) {
         double t = NAN;
         if (rec.timestamp && cowrie_parse_time(rec.timestamp, &t) != 0) {
@@ -967,7 +1085,7 @@ s_transfer_host(const char *prog, char *const *w, size_t n)
         if (tool->url) {
             bool scheme = strstr(a, "://") != NULL;
             size_t head = strcspn(a, "/");
-            char *host = s_url_host(a);
+            char *host = s_url_host(a, NULL);
             bool ok = host && s_is_host(host) &&
                       (scheme || a[head] == '/' || strspn(host, "0123456789.:") == strlen(host));
             if (ok) {
@@ -1116,6 +1234,8 @@ s_event_phase(s_event_t *e, const s_map_t *inputs, char **host)
         return UKC_DELIVERY;
     case S_EV_TUNNEL:
         return UKC_PIVOTING;
+    case S_EV_C2:
+        return e->phase;
     case S_EV_DROPPED:
         break;
     }
@@ -1144,6 +1264,8 @@ s_add_run(cowrie_t *self, const s_session_t *ss, size_t begin, size_t end, size_
             if (out->n_commands < OBS_MAX_ITEMS) {
                 xgrow(&out->commands, &cap_cmd, out->n_commands + 1);
                 out->commands[out->n_commands++] = xstrdup(e->a);
+            } else {
+                self->dropped[COWRIE_DROP_COMMANDS]++; /* its C2 host still counts (above) */
             }
             break;
         case S_EV_LOGIN:
@@ -1153,7 +1275,12 @@ s_add_run(cowrie_t *self, const s_session_t *ss, size_t begin, size_t end, size_
                 out->creds[out->n_creds].user = xstrdup(e->a);
                 out->creds[out->n_creds].pass = xstrdup(e->b);
                 out->n_creds++;
+            } else if (e->a && e->b) {
+                self->dropped[COWRIE_DROP_CREDENTIALS]++;
             }
+            break;
+        case S_EV_C2:
+            c2 = e->b;
             break;
         case S_EV_DOWNLOAD:
         case S_EV_UPLOAD:
@@ -1174,9 +1301,11 @@ s_add_run(cowrie_t *self, const s_session_t *ss, size_t begin, size_t end, size_
 }
 
 /*  Appends the cadre sessions of ss (whose events it sorts) to obs: one per maximal run of
-    events of one phase, events without a phase joining the run they fall in. */
+    events of one phase, events without a phase joining the run they fall in, and at most
+    max_runs (>= 1) of them: past that, a run joins the one before it (counted as a split
+    dropped) and the joined run keeps the phase of its first phased event. */
 static void
-s_build_session(cowrie_t *self, s_session_t *ss, obs_t *obs)
+s_build_session(cowrie_t *self, s_session_t *ss, size_t max_runs, obs_t *obs)
 {
     size_t n = ss->n_events;
     if (n > 1) {
@@ -1195,14 +1324,22 @@ s_build_session(cowrie_t *self, s_session_t *ss, obs_t *obs)
     }
     s_map_clear(&inputs);
     size_t begin = 0, k = 0;
-    ukc_phase_t cur = UKC_NONE;
+    ukc_phase_t cur = UKC_NONE;  /* the phase of the run being built */
+    ukc_phase_t last = UKC_NONE; /* the phase of the latest phased event */
     for (size_t i = 0; i <= n; i++) {
-        if (i == n || (phases[i] != UKC_NONE && cur != UKC_NONE && phases[i] != cur)) {
+        bool boundary = i < n && phases[i] != UKC_NONE && last != UKC_NONE && phases[i] != last;
+        if (boundary && k + 1 >= max_runs) {
+            self->dropped[COWRIE_DROP_SPLITS]++;
+            boundary = false;
+        }
+        if (i == n || boundary) {
             s_add_run(self, ss, begin, i, k++, i == n, cur, hosts, obs);
             begin = i;
+            cur = UKC_NONE;
         }
         if (i < n && phases[i] != UKC_NONE) {
-            cur = phases[i];
+            last = phases[i];
+            cur = cur == UKC_NONE ? phases[i] : cur;
         }
     }
     for (size_t i = 0; i < n; i++) {
@@ -1232,8 +1369,11 @@ s_build(cowrie_t *self, s_source_t *src)
     const char *hassh = src->hassh ? src->hassh : fatt_hassh ? fatt_hassh : src->hassh_legacy;
     obs->hassh = hassh ? xstrdup(hassh) : NULL;
     obs->ja3 = ja3 ? xstrdup(ja3) : NULL;
+    /* Every Cowrie session gets at least one cadre session, and the splits fit in
+       OBS_MAX_SESSIONS: session i may make as many runs as leave one for each after it. */
     for (size_t i = 0; i < src->n_sessions; i++) {
-        s_build_session(self, &src->sessions[i], obs);
+        size_t after = src->n_sessions - i - 1;
+        s_build_session(self, &src->sessions[i], OBS_MAX_SESSIONS - obs->n_sessions - after, obs);
     }
     return obs;
 }
@@ -1376,6 +1516,23 @@ uint64_t
 cowrie_fatt_joined(const cowrie_t *self)
 {
     return self->fatt_joined;
+}
+
+uint64_t
+cowrie_dropped(const cowrie_t *self, cowrie_drop_t kind)
+{
+    return kind >= 0 && kind < COWRIE_DROP_KINDS ? self->dropped[kind] : 0;
+}
+
+const char *
+cowrie_drop_name(cowrie_drop_t kind)
+{
+    static const char *const names[COWRIE_DROP_KINDS] = {
+        [COWRIE_DROP_SESSIONS] = "sessions", [COWRIE_DROP_SPLITS] = "splits",
+        [COWRIE_DROP_COMMANDS] = "commands", [COWRIE_DROP_CREDENTIALS] = "credentials",
+        [COWRIE_DROP_EVENTS] = "events",     [COWRIE_DROP_VALUES] = "values",
+    };
+    return kind >= 0 && kind < COWRIE_DROP_KINDS ? names[kind] : NULL;
 }
 
 size_t

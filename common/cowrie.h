@@ -12,7 +12,11 @@
     cowrie_emit_idle() (sources idle for that long in event time), in first-seen order.
     fatt records (cowrie_fatt_feed) add network-side HASSH and JA3 by (src_ip, src_port).
     Bad lines are counted, never fatal; the first COWRIE_MAX_REPORTED are kept with their
-    line numbers and messages. See docs/cowrie.md for the whole mapping.
+    line numbers and messages. Whatever the OBS_MAX_* limits keep out of an observation is
+    counted per kind (cowrie_dropped), and the evidence a limit would lose is kept: the C2
+    host of a command whose text is not kept (past a session's event limit, or over
+    OBS_MAX_TEXT), and the payload hash and host of a file transfer past the event limit.
+    See docs/cowrie.md for the whole mapping.
 */
 #ifndef CADRE_COWRIE_H
 #define CADRE_COWRIE_H
@@ -66,6 +70,29 @@ typedef struct {
     const char *text;        /* substring or program name */
     const char *example;     /* a command that this row matches and no earlier row does */
 } cowrie_rule_t;
+
+/*  What the limits keep out of observations, by kind (cowrie_dropped). */
+typedef enum {
+    COWRIE_DROP_SESSIONS = 0, /* Cowrie sessions of a source past OBS_MAX_SESSIONS: none of
+                                 their events is used (and none is counted again below) */
+    COWRIE_DROP_SPLITS,       /* phase runs not split off (they join the run before them)
+                                 because the observation had OBS_MAX_SESSIONS cadre sessions */
+    COWRIE_DROP_COMMANDS,     /* commands in no command list: past a Cowrie session's event
+                                 limit, or past OBS_MAX_ITEMS in one cadre session */
+    COWRIE_DROP_CREDENTIALS,  /* credential pairs in no credential list, likewise */
+    COWRIE_DROP_EVENTS,       /* other events past a Cowrie session's event limit: login
+                                 attempts without a pair, tunnels, file transfers whose hash
+                                 and host were kept already */
+    COWRIE_DROP_VALUES,       /* values over their OBS_MAX_* size: command, username,
+                                 password (OBS_MAX_TEXT), hash, sensor, fingerprint, URL host
+                                 (OBS_MAX_SHORT), HASSH, JA3 (OBS_MAX_FINGERPRINT) */
+    COWRIE_DROP_KINDS         /* number of kinds */
+} cowrie_drop_t;
+
+/*  Content events kept per Cowrie session (commands, logins, file transfers, tunnels):
+    enough for OBS_MAX_ITEMS commands and as many credentials. Past it only new evidence
+    (C2 hosts, payload hashes) is kept. */
+#define COWRIE_MAX_EVENTS (2 * (size_t)OBS_MAX_ITEMS)
 
 /*  Receives one finished observation (borrowed: valid only during the call). Returns 0 to
     go on, or a nonzero code that stops the emitting call, which returns it. */
@@ -129,6 +156,12 @@ uint64_t cowrie_fatt_lines(const cowrie_t *self);
 uint64_t cowrie_fatt_bad(const cowrie_t *self);
 uint64_t cowrie_fatt_records(const cowrie_t *self);
 uint64_t cowrie_fatt_joined(const cowrie_t *self);
+/*  Items of one kind the limits kept out of the observations emitted so far (sessions and
+    values as they are fed; the others as observations are built). 0 for an unknown kind. */
+uint64_t cowrie_dropped(const cowrie_t *self, cowrie_drop_t kind);
+/*  The plural noun of a kind ("sessions", "splits", "commands", "credentials", "events",
+    "values"; static), or NULL for an unknown kind. */
+const char *cowrie_drop_name(cowrie_drop_t kind);
 /*  The number of recorded bad lines (at most COWRIE_MAX_REPORTED), and the i-th one
     (borrowed, valid until the adapter is destroyed). */
 size_t cowrie_bad_reported(const cowrie_t *self);

@@ -551,6 +551,7 @@ cfg_parse_buffer(cfg_t *cfg, const char *buf, size_t len, const char *name, char
         cfg_clear(&work);
         return rc;
     }
+    work.data_dir_set = ld.seen[s_find("data_dir")];
     *cfg = work;
     return 0;
 }

@@ -28,6 +28,7 @@
 /*  The engine configuration; a plain value. Strings are owned (NULL only where optional). */
 typedef struct {
     char *data_dir;          /* directory of the LMDB environments, "./cadre-data" */
+    bool data_dir_set;       /* the document set data_dir (not a key: false by default) */
     char *deployment;        /* deployment name (letters, digits, '.', '_', '-'), "default" */
     int shards;              /* number of shards, 1..CFG_MAX_SHARDS, 4 */
     int heartbeat_ms;        /* heartbeat interval, 100..60000 ms, 1000 */

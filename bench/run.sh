@@ -16,6 +16,7 @@
 #   BENCH_SKEW_SIZES      sizes of the skewed corpora (default "100000 1000000"; only sizes
 #                         that are also in BENCH_SIZES run)
 #   BENCH_SKEW_PAYLOAD    holders of the skewed payload (default 100000)
+#   BENCH_SKEW_KINDS      skewed corpora to run (default "payload hassh c2")
 #   BENCH_SCALE_N         corpus size of the scale-out runs (default: the largest of
 #                         BENCH_SIZES up to 1000000)
 #   BENCH_SHARDS          shard counts of the scale-out runs (default "1 2 4")
@@ -47,6 +48,7 @@ CAP_S=${BENCH_CAP_S:-900}
 REF_N=${BENCH_REF_N:-20000}
 SKEW_SIZES=${BENCH_SKEW_SIZES:-100000 1000000}
 SKEW_PAYLOAD=${BENCH_SKEW_PAYLOAD:-100000}
+SKEW_KINDS=${BENCH_SKEW_KINDS:-payload hassh c2}
 SHARD_COUNTS=${BENCH_SHARDS:-1 2 4}
 RECONCILE_EVERY=${BENCH_RECONCILE_EVERY:-1000}
 STREAM_RATE=${BENCH_STREAM_RATE:-0}
@@ -298,19 +300,20 @@ for size in $SKEW_SIZES; do
     base_cl=$(awk -F, -v n="$n" '$1 == "batch_cluster" && $2 == n { print $4 }' "$CSV")
     base_run=$(awk -F, -v n="$n" '$1 == "batch_run" && $2 == n { print $4 }' "$CSV")
     k=$((SKEW_PAYLOAD < n ? SKEW_PAYLOAD : n))
-    for kind in payload hassh; do
+    for kind in $SKEW_KINDS; do
         sf=$CORP/skew-$kind-$size.msgpack
         if [ ! -s "$sf" ]; then
             say "skewed corpus $sf"
             if [ "$kind" = payload ]; then
                 "$PY" bench/skew.py payload "$k" "$base" "$sf.tmp"
             else
-                "$PY" bench/skew.py hassh "$base" "$sf.tmp"
+                "$PY" bench/skew.py "$kind" "$base" "$sf.tmp"
             fi
             mv "$sf.tmp" "$sf"
         fi
         desc="one payload held by $k observations"
         [ "$kind" = hassh ] && desc="one HASSH held by all $n observations"
+        [ "$kind" = c2 ] && desc="one C2 held by all $n observations, each with its own HASSH"
         repeat "skew_${kind}_cluster" "$n" "" -- "$CADRE" cluster "$sf" --out "$WORK/skew-cl.jsonl" --quiet
         if [ -n "$R_FAIL" ]; then
             csv_row "skew_${kind}_cluster" "$n" "$R_RUNS" "" "" "" "" "FAILED: $R_FAIL ($desc)" "cadre cluster $(rel "$sf") --quiet"

@@ -50,6 +50,11 @@ typedef struct {
     file_id_t *chain;     /* the files being loaded (include chain), outermost first */
     size_t depth;         /* files in the chain */
     size_t cap_chain;     /* allocated entries in chain */
+    size_t n_loaded;      /* files read so far (DSL_MAX_FILES_LOADED) */
+    uint64_t n_obs;       /* observation rows so far, noise included (DSL_MAX_OBSERVATIONS) */
+    uint64_t n_sessions;  /* sessions so far (DSL_MAX_SESSIONS) */
+    uint64_t n_items;     /* commands and credential pairs copied into them (..._ITEMS) */
+    uint64_t n_text;      /* bytes of text copied into the records (DSL_MAX_TEXT) */
 } loader_t;
 
 /* ----------------------------------------------------------------------------------------
@@ -129,6 +134,20 @@ s_type_error(loader_t *ld, const ydoc_node_t *node, const char *what, const char
     char desc[96];
     s_describe(node, desc, sizeof desc);
     return s_fail(ld, node, "%s must be %s, not %s", what, expected, desc);
+}
+
+/*  Adds add to one of the corpus totals (*total, never above max), or fails on node:
+    "<what>: the corpus would exceed its limit of <max> <unit>". */
+static int
+s_charge(loader_t *ld, const ydoc_node_t *node, uint64_t *total, uint64_t add, uint64_t max,
+         const char *what, const char *unit)
+{
+    if (add > max - *total) {
+        return s_fail(ld, node, "%s: the corpus would exceed its limit of %" PRIu64 " %s", what,
+                      max, unit);
+    }
+    *total += add;
+    return 0;
 }
 
 /* ----------------------------------------------------------------------------------------
@@ -322,8 +341,42 @@ s_kd_simhash(loader_t *ld, const ydoc_node_t *node, const char *where, dsl_actor
     return s_type_error(ld, node, what, "16 hex digits or an integer");
 }
 
+/*  The number of observation rows actor a emits. */
+static uint64_t
+s_rows(const dsl_actor_t *a)
+{
+    return a->rotating ? (uint64_t)a->rotation_count : 1;
+}
+
+/*  Charges an actor's rows, and the text each of them copies (its ja3, hassh and id, the
+    campaign's id: label_len bytes), to the corpus totals. */
 static int
-s_actor(loader_t *ld, const ydoc_node_t *node, size_t index, dsl_actor_t *a)
+s_actor_totals(loader_t *ld, const ydoc_node_t *node, const char *where, const dsl_actor_t *a,
+               size_t label_len)
+{
+    uint64_t rows = s_rows(a);
+    char what[S_WHAT];
+    const ydoc_node_t *at = a->rotating ? s_opt(node, "rotation_count") : NULL;
+    if (at != NULL) {
+        snprintf(what, sizeof what, "%s 'rotation_count' (%" PRIu64 ")", where, rows);
+    } else {
+        snprintf(what, sizeof what, "%s", where);
+        at = node;
+    }
+    int rc = s_charge(ld, at, &ld->n_obs, rows, DSL_MAX_OBSERVATIONS, what, "observations");
+    if (rc != 0) {
+        return rc;
+    }
+    uint64_t text = (a->ja3 ? strlen(a->ja3) : 0) + (a->hassh ? strlen(a->hassh) : 0) +
+                    strlen(a->id) + label_len;
+    snprintf(what, sizeof what,
+             "%s (%" PRIu64 " rows of %" PRIu64 " bytes of ja3, hassh and ids each)", where, rows,
+             text);
+    return s_charge(ld, node, &ld->n_text, rows * text, DSL_MAX_TEXT, what, "bytes of text");
+}
+
+static int
+s_actor(loader_t *ld, const ydoc_node_t *node, size_t index, size_t label_len, dsl_actor_t *a)
 {
     char where[S_WHERE];
     snprintf(where, sizeof where, "actor[%zu]", index);
@@ -401,7 +454,8 @@ s_actor(loader_t *ld, const ydoc_node_t *node, size_t index, dsl_actor_t *a)
         return rc;
     }
     const ydoc_node_t *kd = s_opt(node, "kd_simhash");
-    return kd != NULL ? s_kd_simhash(ld, kd, where, a) : 0;
+    rc = kd != NULL ? s_kd_simhash(ld, kd, where, a) : 0;
+    return rc == 0 ? s_actor_totals(ld, node, where, a, label_len) : rc;
 }
 
 static int
@@ -676,6 +730,68 @@ s_phase(loader_t *ld, const ydoc_node_t *node, size_t index, const dsl_campaign_
     return rc;
 }
 
+/*  Charges the sessions a phase asks for (its count, when observable and positive; the
+    actor's days may leave fewer) to the corpus totals and to its actor's first row, the one
+    that gets the most of them: row[s mod rows] takes session s of every phase.
+    row0_sessions is that row's count so far. */
+static int
+s_phase_totals(loader_t *ld, const ydoc_node_t *node, const char *where, const dsl_campaign_t *c,
+               const dsl_phase_t *p, uint64_t *row0_sessions)
+{
+    if (!ukc_observable(p->phase) || p->count <= 0) {
+        return 0;
+    }
+    uint64_t n = (uint64_t)p->count;
+    const ydoc_node_t *sel = s_opt(node, "target_selector");
+    const ydoc_node_t *at = sel != NULL ? s_opt(sel, "count") : NULL;
+    char what[S_WHAT];
+    snprintf(what, sizeof what, "%s target_selector 'count' (%" PRIu64 ")", where, n);
+    int rc = s_charge(ld, at != NULL ? at : node, &ld->n_sessions, n, DSL_MAX_SESSIONS, what,
+                      "sessions");
+    if (rc != 0) {
+        return rc;
+    }
+    const dsl_actor_t *a = &c->actors[p->actor];
+    uint64_t rows = s_rows(a);
+    uint64_t row0 = *row0_sessions + (n + rows - 1) / rows;
+    if (row0 > OBS_MAX_SESSIONS) {
+        return s_fail(
+            ld, at != NULL ? at : node,
+            "%s: actor '%.80s' would have more than %d sessions in one observation row (%" PRIu64
+            ")",
+            what, a->id, OBS_MAX_SESSIONS, row0);
+    }
+    *row0_sessions = row0;
+    /* What every session copies: the commands (the phase's own or its defaults), the
+       credential pairs and the C2. */
+    size_t n_cmd = p->n_commands;
+    const char *const *cmds = (const char *const *)p->commands;
+    if (!p->has_commands) {
+        cmds = dsl_default_commands(p->phase, &n_cmd);
+    }
+    uint64_t text = p->c2 ? strlen(p->c2) : 0;
+    for (size_t i = 0; i < n_cmd; i++) {
+        text += strlen(cmds[i]);
+    }
+    for (size_t i = 0; i < p->n_creds; i++) {
+        text += strlen(p->creds[i].user) + strlen(p->creds[i].pass);
+    }
+    uint64_t items = (uint64_t)n_cmd + p->n_creds;
+    snprintf(what, sizeof what,
+             "%s (%" PRIu64 " sessions of %" PRIu64 " commands and credentials each)", where, n,
+             items);
+    rc = s_charge(ld, node, &ld->n_items, n * items, DSL_MAX_SESSION_ITEMS, what,
+                  "commands and credentials in sessions");
+    if (rc == 0) {
+        snprintf(what, sizeof what,
+                 "%s (%" PRIu64 " sessions of %" PRIu64
+                 " bytes of commands, credentials and C2 each)",
+                 where, n, text);
+        rc = s_charge(ld, node, &ld->n_text, n * text, DSL_MAX_TEXT, what, "bytes of text");
+    }
+    return rc;
+}
+
 /* ----------------------------------------------------------------------------------------
    Campaigns */
 
@@ -747,7 +863,7 @@ s_campaign(loader_t *ld, const ydoc_node_t *node)
     c->n_actors = ydoc_len(actors);
     c->actors = xcalloc(c->n_actors, sizeof *c->actors);
     for (size_t i = 0; i < c->n_actors; i++) {
-        rc = s_actor(ld, ydoc_seq_at(actors, i), i, &c->actors[i]);
+        rc = s_actor(ld, ydoc_seq_at(actors, i), i, strlen(c->id), &c->actors[i]);
         if (rc != 0) {
             return rc;
         }
@@ -764,9 +880,17 @@ s_campaign(loader_t *ld, const ydoc_node_t *node)
     }
     c->n_phases = ydoc_len(phases);
     c->phases = c->n_phases ? xcalloc(c->n_phases, sizeof *c->phases) : NULL;
+    uint64_t *row0 = xcalloc(c->n_actors, sizeof *row0); /* per actor: its first row's sessions */
     for (size_t i = 0; i < c->n_phases && rc == 0; i++) {
-        rc = s_phase(ld, ydoc_seq_at(phases, i), i, c, sorted, &c->phases[i]);
+        const ydoc_node_t *pn = ydoc_seq_at(phases, i);
+        rc = s_phase(ld, pn, i, c, sorted, &c->phases[i]);
+        if (rc == 0) {
+            char where[S_WHERE];
+            snprintf(where, sizeof where, "phase[%zu]", i);
+            rc = s_phase_totals(ld, pn, where, c, &c->phases[i], &row0[c->phases[i].actor]);
+        }
     }
+    free(row0);
     free(sorted);
     if (rc == 0) {
         rc = s_opt_int(ld, node, "duration_days", "campaign", 1, 0, DSL_MAX_DURATION_DAYS,
@@ -778,15 +902,19 @@ s_campaign(loader_t *ld, const ydoc_node_t *node)
     return rc;
 }
 
-/*  Adds n scanners to the corpus noise, guarding against overflow. */
+/*  Adds n (<= DSL_MAX_NOISE) scanners, the value of key at node, to the corpus noise; each
+    is one more observation. */
 static int
-s_add_noise(loader_t *ld, const ydoc_node_t *node, int64_t n)
+s_add_noise(loader_t *ld, const ydoc_node_t *node, const char *key, int64_t n)
 {
-    if (n > INT64_MAX - ld->corpus->noise_scanners) {
-        return s_fail(ld, node, "total noise scanner count overflows");
+    char what[S_WHAT];
+    snprintf(what, sizeof what, "%s (%" PRId64 ")", key, n);
+    int rc =
+        s_charge(ld, node, &ld->n_obs, (uint64_t)n, DSL_MAX_OBSERVATIONS, what, "observations");
+    if (rc == 0) {
+        ld->corpus->noise_scanners += n;
     }
-    ld->corpus->noise_scanners += n;
-    return 0;
+    return rc;
 }
 
 static int
@@ -816,9 +944,10 @@ s_corpus(loader_t *ld, const ydoc_node_t *node)
     }
     if (rc == 0 && noise != NULL) {
         int64_t n = 0;
-        rc = s_opt_int(ld, noise, "scanner_count", "noise", 0, 0, INT64_MAX, &n);
-        if (rc == 0) {
-            rc = s_add_noise(ld, noise, n);
+        rc = s_opt_int(ld, noise, "scanner_count", "noise", 0, 0, DSL_MAX_NOISE, &n);
+        const ydoc_node_t *at = s_opt(noise, "scanner_count");
+        if (rc == 0 && at != NULL) {
+            rc = s_add_noise(ld, at, "noise 'scanner_count'", n);
         }
     }
     return rc;
@@ -929,9 +1058,10 @@ s_includes(loader_t *ld, const ydoc_node_t *root, const ydoc_node_t *list, const
         }
     }
     int64_t extra = 0;
-    int rc = s_opt_int(ld, root, "extra_noise_scanners", "document", 0, 0, INT64_MAX, &extra);
-    if (rc == 0) {
-        rc = s_add_noise(ld, root, extra);
+    int rc = s_opt_int(ld, root, "extra_noise_scanners", "document", 0, 0, DSL_MAX_NOISE, &extra);
+    const ydoc_node_t *at = s_opt(root, "extra_noise_scanners");
+    if (rc == 0 && at != NULL) {
+        rc = s_add_noise(ld, at, "document 'extra_noise_scanners'", extra);
     }
     return rc;
 }
@@ -1023,6 +1153,14 @@ s_load_path(loader_t *ld, const char *path, const ydoc_node_t *from, size_t inde
         return s_fail(ld, from, "include_fixtures item %zu: includes nested deeper than %d", index,
                       DSL_MAX_INCLUDE_DEPTH);
     }
+    if (ld->n_loaded >= DSL_MAX_FILES_LOADED) {
+        assert(from != NULL);
+        return s_fail(ld, from,
+                      "include_fixtures item %zu: the corpus would exceed its limit of %d files "
+                      "loaded (a file counts each time it is included)",
+                      index, DSL_MAX_FILES_LOADED);
+    }
+    ld->n_loaded++;
     char *buf = NULL;
     size_t len = 0;
     int rc = s_read_file(path, &buf, &len);

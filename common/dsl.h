@@ -21,13 +21,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/*  Limits beyond DECNET's own checks (values over them are validation errors). */
+/*  Limits beyond DECNET's own checks (values over them are validation errors). Each field
+    has its own maximum, and the whole corpus (every included file counted each time it is
+    included) has maxima on what the generator will hold in memory (docs/dsl.md §8). */
 #define DSL_MAX_ROTATION_COUNT 100000  /* rows of one rotating actor */
 #define DSL_MAX_DURATION_DAYS 100000   /* duration_days */
 #define DSL_MAX_JITTER 1000000000      /* jitter_seconds */
 #define DSL_MAX_COUNT 100000           /* target_selector.count (OBS_MAX_SESSIONS) */
+#define DSL_MAX_NOISE 1000000          /* noise.scanner_count, extra_noise_scanners */
 #define DSL_MAX_INCLUDE_DEPTH 32       /* nesting of include_fixtures files */
 #define DSL_MAX_FILE_BYTES (16u << 20) /* one DSL file */
+#define DSL_MAX_FILES_LOADED 10000     /* files read for one document, includes each time */
+#define DSL_MAX_OBSERVATIONS 1000000   /* observation rows of the corpus, noise included */
+#define DSL_MAX_SESSIONS 1000000       /* sessions of the corpus (counts of observable phases) */
+#define DSL_MAX_SESSION_ITEMS 10000000 /* commands and credential pairs copied into sessions */
+#define DSL_MAX_TEXT (256u << 20)      /* bytes of DSL text copied into the records */
 
 /*  A position in a DSL file, 1-based. file is borrowed from the corpus that holds it. */
 typedef struct {

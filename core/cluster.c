@@ -51,17 +51,17 @@ s_vec_free(s_vec_t *l)
     memset(l, 0, sizeof *l);
 }
 
-/*  Removes one occurrence of x (order not kept). */
-static void
-s_vec_remove(s_vec_t *l, uint32_t x)
-{
-    for (size_t i = 0; i < l->n; i++) {
-        if (l->v[i] == x) {
-            l->v[i] = l->v[--l->n];
-            return;
-        }
-    }
-}
+/*  The identities listed under one campaign blocking key. */
+typedef struct {
+    s_vec_t held;    /* the identities, in no particular order */
+    uint64_t walked; /* the campaign pass (ck_pass) that last walked held, 0 = none */
+} s_ck_list_t;
+
+/*  An identity to take out of a candidate-index list at the next s_ck_flush(). */
+typedef struct {
+    uint32_t list; /* index into ck_lists */
+    uint32_t x;    /* the identity */
+} s_ck_gone_t;
 
 struct cluster_t {
     ccfg_t cfg;                /* configuration */
@@ -110,9 +110,14 @@ struct cluster_t {
     size_t n_camps_seen; /* campaign ids at the last reconciliation */
     /* Campaign candidate index: blocking key -> identities listed under it. */
     u64map_t *ck_idx;       /* key -> index into ck_lists */
-    s_vec_t *ck_lists;      /* identities per key */
+    s_ck_list_t *ck_lists;  /* identities per key */
     size_t n_ck;            /* keys */
     size_t ck_cap;          /* allocated */
+    uint64_t ck_pass;       /* campaign passes run (numbers s_ck_list_t.walked) */
+    s_ck_gone_t *ck_gone;   /* identities to take out of lists at the next s_ck_flush() */
+    size_t n_ck_gone;       /* their number */
+    size_t ck_gone_cap;     /* allocated */
+    uint32_t *ck_count;     /* per identity: scratch count for s_ck_flush(), 0 between */
     u64map_t *generic;      /* generic keys at the last reconciliation */
     cluster_stats_t stats;  /* counters */
     uint64_t *slot_epoch;   /* per slot: epoch + 1 when changed after reconciliation epoch */
@@ -207,7 +212,7 @@ cluster_destroy(cluster_t **self_p)
         s_vec_free(&self->camp_mem[c]);
     }
     for (size_t k = 0; k < self->n_ck; k++) {
-        s_vec_free(&self->ck_lists[k]);
+        s_vec_free(&self->ck_lists[k].held);
     }
     free(self->id_mem);
     free(self->id_lit);
@@ -220,6 +225,8 @@ cluster_destroy(cluster_t **self_p)
     free(self->camp_mem);
     free(self->cmark);
     free(self->ck_lists);
+    free(self->ck_gone);
+    free(self->ck_count);
     u64map_destroy(&self->ck_idx);
     s_vec_free(&self->dirty);
     free(self->comp);
@@ -633,6 +640,7 @@ s_ensure_ids(cluster_t *self, size_t n)
     self->c_comp = xrealloc(self->c_comp, cap * sizeof *self->c_comp);
     self->c_seq = xrealloc(self->c_seq, cap * sizeof *self->c_seq);
     self->imark = xrealloc(self->imark, cap * sizeof *self->imark);
+    self->ck_count = xrealloc(self->ck_count, cap * sizeof *self->ck_count);
     for (size_t x = self->ids_cap; x < cap; x++) {
         memset(&self->id_mem[x], 0, sizeof self->id_mem[x]);
         memset(&self->id_lit[x], 0, sizeof self->id_lit[x]);
@@ -643,6 +651,7 @@ s_ensure_ids(cluster_t *self, size_t n)
         self->c_comp[x] = 0;
         self->c_seq[x] = x;
         self->imark[x] = 0;
+        self->ck_count[x] = 0;
     }
     self->ids_cap = cap;
 }
@@ -746,16 +755,69 @@ s_ck_add_key(cluster_t *self, uint64_t key, uint32_t x)
         memset(&self->ck_lists[self->n_ck], 0, sizeof self->ck_lists[0]);
         self->n_ck++;
     }
-    s_vec_push(&self->ck_lists[i], x);
+    s_vec_push(&self->ck_lists[i].held, x);
 }
 
+/*  Takes x out of key's list at the next s_ck_flush(): one walk of a list then takes out
+    every identity leaving it, where searching the list for each would cost its length per
+    identity (quadratic when every identity holding one key is rebuilt). */
 static void
 s_ck_remove_key(cluster_t *self, uint64_t key, uint32_t x)
 {
     uint32_t i = u64map_get(self->ck_idx, key);
     if (i != U64MAP_NONE) {
-        s_vec_remove(&self->ck_lists[i], x);
+        xgrow(&self->ck_gone, &self->ck_gone_cap, self->n_ck_gone + 1);
+        self->ck_gone[self->n_ck_gone++] = (s_ck_gone_t){.list = i, .x = x};
     }
+}
+
+static int
+s_cmp_gone(const void *a, const void *b)
+{
+    const s_ck_gone_t *p = a;
+    const s_ck_gone_t *q = b;
+    if (p->list != q->list) {
+        return p->list < q->list ? -1 : 1;
+    }
+    return (p->x > q->x) - (p->x < q->x);
+}
+
+/*  Carries out the pending removals: each list with some is walked once, taking out one
+    occurrence per removal (the order of a list does not matter: its walks only collect
+    sets). */
+static void
+s_ck_flush(cluster_t *self)
+{
+    s_ck_gone_t *g = self->ck_gone;
+    size_t n = self->n_ck_gone;
+    if (n > 1) {
+        qsort(g, n, sizeof *g, s_cmp_gone);
+    }
+    for (size_t a = 0; a < n;) {
+        size_t b = a;
+        while (b < n && g[b].list == g[a].list) {
+            self->ck_count[g[b++].x]++;
+        }
+        s_vec_t *l = &self->ck_lists[g[a].list].held;
+        size_t left = b - a;
+        size_t j = 0;
+        while (left > 0 && j < l->n) {
+            self->stats.index_visits++;
+            uint32_t y = l->v[j];
+            if (self->ck_count[y] > 0) {
+                self->ck_count[y]--;
+                left--;
+                l->v[j] = l->v[--l->n];
+            } else {
+                j++;
+            }
+        }
+        assert(left == 0); /* every identity taken out was listed */
+        for (; a < b; a++) {
+            self->ck_count[g[a].x] = 0;
+        }
+    }
+    self->n_ck_gone = 0;
 }
 
 /*  Scratch of one reconciliation's campaign pass: the identities to recompute. */
@@ -793,15 +855,21 @@ s_u_add(cluster_t *self, s_upass_t *up, uint32_t y)
     s_u_add_campaign(self, up, self->id_campaign[y]);
 }
 
+/*  Adds every identity listed under key, and their campaigns, to the pass. A list is
+    walked once per pass: a second walk would find every holder (and its campaign) already
+    added, so it is skipped, and a key shared by every identity costs its length once
+    instead of once per identity probing it (quadratic; docs/bench.md, skew_c2). */
 static void
 s_ck_probe_key(cluster_t *self, uint64_t key, uint32_t x)
 {
     (void)x;
     uint32_t i = u64map_get(self->ck_idx, key);
-    if (i == U64MAP_NONE) {
+    if (i == U64MAP_NONE || self->ck_lists[i].walked == self->ck_pass) {
         return;
     }
-    const s_vec_t *l = &self->ck_lists[i];
+    self->ck_lists[i].walked = self->ck_pass;
+    const s_vec_t *l = &self->ck_lists[i].held;
+    self->stats.index_visits += l->n;
     for (size_t j = 0; j < l->n; j++) {
         s_u_add(self, self->probe, l->v[j]);
     }
@@ -972,6 +1040,7 @@ s_identity_pass(cluster_t *self, const uint32_t *slots, size_t k, bool rebuild_a
         }
     }
     free(mem);
+    s_ck_flush(self);
 }
 
 /*  The campaign layer: recomputes the partition over the identities whose component may
@@ -996,6 +1065,7 @@ s_campaign_pass(cluster_t *self, const s_vec_t *a)
         }
     }
     self->probe = &up;
+    self->ck_pass++;
     for (size_t i = 0; i < a->n; i++) {
         uint32_t x = a->v[i];
         if (self->cf_ok[x]) {
@@ -1072,6 +1142,7 @@ s_reconcile(cluster_t *self, const uint32_t *slots, size_t k, cluster_event_fn f
 {
     size_t n = self->n_slots;
     self->stats.reconciliations++;
+    self->stats.index_visits = 0;
     size_t ids_before = life_id_count(self->life_id);
     cluster_tick(self);
     const life_events_t *id_events =

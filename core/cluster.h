@@ -71,6 +71,9 @@ typedef struct {
     uint64_t events;          /* events reported so far */
     part_stats_t id_part;     /* identity partition statistics */
     part_stats_t camp_part;   /* campaign partition statistics */
+    uint64_t index_visits;    /* campaign candidate-index entries the last reconciliation
+                                 walked: each list at most once to take identities out and
+                                 once to collect candidates */
 } cluster_stats_t;
 
 /*  A new engine. cfg must have passed ccfg_check(); deployment names the id namespace

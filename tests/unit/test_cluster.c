@@ -374,6 +374,54 @@ test_generic_key_unmerges(void **state)
     cluster_destroy(&c);
 }
 
+/*  N identities held apart by distinct HASSHes and sharing one C2 form one campaign.
+    Finding the campaign candidates walks the C2's list of holders once per
+    reconciliation, not once for every identity probing it; and when every holder's
+    features are rebuilt (a payload turned generic), the list is walked once to take them
+    all out, not once per holder (N^2 entries each before; the count is the engine's own,
+    index_visits, not a time). */
+static void
+test_shared_c2_index_work(void **state)
+{
+    (void)state;
+    enum { N = 400 };
+    ccfg_t cfg;
+    ccfg_reference(&cfg);
+    cfg.generic_cutoff[KEY_PAYLOAD] = 1;
+    cluster_t *c = cluster_new(&cfg, "test");
+    char id[32];
+    char hassh[32];
+    for (int i = 0; i < N; i++) {
+        snprintf(id, sizeof id, "o%d", i);
+        snprintf(hassh, sizeof hassh, "H%d", i);
+        s_put(c, s_obs(id, NULL, hassh, NULL, "C2"));
+    }
+    assert_int_equal(cluster_reconcile(c, NULL, NULL), 0);
+    cluster_stats_t st = cluster_stats(c);
+    assert_int_equal(st.identities, N);
+    assert_int_equal(st.campaigns, 1);
+    assert_true(st.index_visits >= N && st.index_visits <= 2 * N);
+    /* One more holder, reconciled alone: the one list again, once. */
+    s_put(c, s_obs("extra", NULL, "Hx", NULL, "C2"));
+    assert_int_equal(cluster_reconcile(c, NULL, NULL), 0);
+    st = cluster_stats(c);
+    assert_int_equal(st.identities, N + 1);
+    assert_int_equal(st.campaigns, 1);
+    assert_true(st.index_visits <= 2 * (N + 1));
+    assert_string_equal(cluster_campaign_of(c, (size_t)cluster_find(c, "extra")),
+                        cluster_campaign_of(c, 0));
+    /* A payload held twice turns generic: every identity's features are rebuilt. */
+    s_put(c, s_obs("p1", NULL, "Hp1", "P", NULL));
+    s_put(c, s_obs("p2", NULL, "Hp2", "P", NULL));
+    assert_int_equal(cluster_reconcile(c, NULL, NULL), 0);
+    st = cluster_stats(c);
+    assert_int_equal(st.id_part.generic_keys, 1);
+    assert_int_equal(st.identities, N + 3);
+    assert_int_equal(st.campaigns, 3);
+    assert_true(st.index_visits >= N && st.index_visits <= 2 * (N + 3));
+    cluster_destroy(&c);
+}
+
 /*  One random record of the incremental test: small value pools so that identities merge,
     split and keys turn generic; two deckies and handoff phases so campaigns form. */
 typedef struct {
@@ -530,9 +578,10 @@ s_full_partition(cluster_t *c, uint32_t *comp, u64map_t *generic)
     comparing the partition with the last one) reports the same events, byte for byte, and
     gives the same records as cluster_reconcile() over everything, on a random stream of
     upserts and deletes with keys turning generic and back. Leaving out a changed slot is
-    refused. */
+    refused. With shared_c2, every record holds the same C2 and a HASSH of its own id: one
+    candidate-index list holds every identity (the skewed case of docs/bench.md). */
 static void
-s_some_vs_full(int pool, unsigned seed)
+s_some_vs_full(int pool, unsigned seed, bool shared_c2)
 {
     enum { N_IDS = 48, STEPS = 900, EVERY = 5 };
     ccfg_t cfg;
@@ -567,6 +616,10 @@ s_some_vs_full(int pool, unsigned seed)
                              rand() % 5,
                              rand() % 2,
                              1767225600.0 + (rand() % (48 * pool)) * 3600.0};
+            if (shared_c2) {
+                r.hassh = 100 + i;
+                r.c2 = 0;
+            }
             s_put(full, s_rnd_obs(id, &r));
             s_put(some, s_rnd_obs(id, &r));
         }
@@ -667,9 +720,10 @@ s_some_vs_full(int pool, unsigned seed)
             dirty[e] = false;
         }
     }
-    printf("[ cluster ] reconcile_some, value pools x%d: %d reconciliations, %zu events equal, "
-           "%zu of %zu slots listed\n",
-           pool, STEPS / EVERY, events, listed_total, slots_total);
+    printf("[ cluster ] reconcile_some, value pools x%d%s: %d reconciliations, %zu events "
+           "equal, %zu of %zu slots listed\n",
+           pool, shared_c2 ? ", one shared C2" : "", STEPS / EVERY, events, listed_total,
+           slots_total);
     assert_true(listed_total < slots_total); /* it skipped unchanged components */
     u64map_destroy(&generic);
     cluster_destroy(&full);
@@ -680,8 +734,9 @@ static void
 test_reconcile_some_matches_full(void **state)
 {
     (void)state;
-    s_some_vs_full(1, 777); /* small pools: large components, merges and splits */
-    s_some_vs_full(6, 778); /* wide pools: small components, most left alone */
+    s_some_vs_full(1, 777, false); /* small pools: large components, merges and splits */
+    s_some_vs_full(6, 778, false); /* wide pools: small components, most left alone */
+    s_some_vs_full(6, 779, true);  /* one C2 on every record: one giant campaign */
 }
 
 /*  Same input, same order: byte-identical ids and events; the partition does not depend on
@@ -750,6 +805,7 @@ main(void)
         cmocka_unit_test(test_oscillation_converges),
         cmocka_unit_test(test_huge_formed_is_split),
         cmocka_unit_test(test_generic_key_unmerges),
+        cmocka_unit_test(test_shared_c2_index_work),
         cmocka_unit_test(test_determinism_and_order),
         cmocka_unit_test(test_incremental_matches_fresh),
         cmocka_unit_test(test_reconcile_some_matches_full),

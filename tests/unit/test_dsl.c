@@ -1175,7 +1175,7 @@ test_dsl_shape_errors(void **state)
                "corpus 'campaigns' item 0 must be a mapping, not a string ('x')");
     s_fail_dsl("corpus: {noise: 3}\n", "corpus 'noise' must be a mapping, not an integer (3)");
     s_fail_dsl("corpus: {noise: {scanner_count: -1}}\n",
-               "t.yaml:1:33: noise 'scanner_count' must be >= 0, got -1");
+               "t.yaml:1:33: noise 'scanner_count' must be between 0 and 1000000, got -1");
     s_fail_dsl("corpus: {noise: {scanner_count: many}}\n",
                "noise 'scanner_count' must be an integer, not a string ('many')");
     s_fail_dsl("include_fixtures: 5\n",
@@ -1185,7 +1185,8 @@ test_dsl_shape_errors(void **state)
                "include_fixtures item 0 must be a string, not a sequence");
     s_fail_dsl("include_fixtures: ['']\n", "include_fixtures item 0 must not be empty");
     s_fail_dsl("include_fixtures: []\nextra_noise_scanners: -1\n",
-               "t.yaml:2:23: document 'extra_noise_scanners' must be >= 0, got -1");
+               "t.yaml:2:23: document 'extra_noise_scanners' must be between 0 and 1000000, got "
+               "-1");
     s_fail_dsl("include_fixtures: []\nextra_noise_scanners: 1.5\n",
                "document 'extra_noise_scanners' must be an integer, not a float (1.5)");
     s_fail_dsl("campaign: {id: x, actors: [{id: a}], phases: []}\nnoise: 1\ncampaign: {}\n",
@@ -1612,13 +1613,257 @@ test_dsl_limits(void **state)
     free(path);
     s_remove(dir, "big.yaml");
 
-    /* Noise counts that overflow when summed. */
-    const char *huge = "corpus: {noise: {scanner_count: 9223372036854775807}}\n";
-    s_write(dir, "huge.yaml", huge, strlen(huge));
-    const char *y = "include_fixtures: [huge.yaml]\nextra_noise_scanners: 1\n";
-    assert_int_equal(dsl_load_buffer(y, strlen(y), "m", dir, &c, err, sizeof err), CADRE_EDSL);
-    assert_string_equal(err, "m:1:1: total noise scanner count overflows");
-    s_remove(dir, "huge.yaml");
+    assert_int_equal(rmdir(dir), 0);
+}
+
+/*  A growing NUL-terminated text. */
+typedef struct {
+    char *s;    /* text */
+    size_t n;   /* length */
+    size_t cap; /* allocated */
+} s_buf_t;
+
+static void
+s_buf_add(s_buf_t *b, const char *text)
+{
+    size_t len = strlen(text);
+    xgrow(&b->s, &b->cap, b->n + len + 1);
+    memcpy(b->s + b->n, text, len + 1);
+    b->n += len;
+}
+
+/*  Loads yaml (named "m", includes resolved in dir) expecting CADRE_EDSL with exactly want. */
+static void
+s_limit_fail(const char *yaml, const char *dir, const char *want)
+{
+    dsl_corpus_t *c = NULL;
+    char err[512];
+    int rc = dsl_load_buffer(yaml, strlen(yaml), "m", dir, &c, err, sizeof err);
+    if (rc != CADRE_EDSL || strcmp(err, want) != 0) {
+        print_error("rc %d, message \"%s\" (want \"%s\")\n", rc, err, want);
+    }
+    assert_int_equal(rc, CADRE_EDSL);
+    assert_null(c);
+    assert_string_equal(err, want);
+}
+
+/*  A campaign "c" whose actors and phases are each the given line repeated: actor k gets
+    id a<k>, phases all belong to a0 unless the phase line names an actor. */
+static char *
+s_big_campaign(const char *actor_line, size_t n_actors, const char *phase_line, size_t n_phases)
+{
+    s_buf_t b = {0};
+    s_buf_add(&b, "campaign:\n  id: c\n  actors:\n");
+    for (size_t k = 0; k < n_actors; k++) {
+        char *line = xasprintf("    - {id: a%zu%s}\n", k, actor_line);
+        s_buf_add(&b, line);
+        free(line);
+    }
+    s_buf_add(&b, "  phases:\n");
+    for (size_t k = 0; k < n_phases; k++) {
+        s_buf_add(&b, phase_line);
+    }
+    if (n_phases == 0) {
+        s_buf_add(&b, "    []\n");
+    }
+    return b.s;
+}
+
+/*  Every count of a document is bounded, on its own (a per-field maximum) and over the whole
+    corpus with its includes (observations, sessions, the commands, credentials and text the
+    sessions and rows copy, files loaded), so no document makes the generator hold more than
+    about a gigabyte; each limit is reported with the field that crosses it and its mark. */
+static void
+test_dsl_count_limits(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/cadre-test-dsl-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    dsl_corpus_t *c = NULL;
+
+    /* noise.scanner_count and extra_noise_scanners: at most DSL_MAX_NOISE each. */
+    c = s_load_ok("corpus: {noise: {scanner_count: 1000000}}\n");
+    assert_int_equal(c->noise_scanners, DSL_MAX_NOISE);
+    dsl_corpus_destroy(&c);
+    s_limit_fail("corpus: {noise: {scanner_count: 9223372036854775807}}\n", NULL,
+                 "m:1:33: noise 'scanner_count' must be between 0 and 1000000, got "
+                 "9223372036854775807");
+    s_limit_fail("corpus: {noise: {scanner_count: 1000001}}\n", NULL,
+                 "m:1:33: noise 'scanner_count' must be between 0 and 1000000, got 1000001");
+    s_limit_fail("include_fixtures: []\nextra_noise_scanners: 1000001\n", NULL,
+                 "m:2:23: document 'extra_noise_scanners' must be between 0 and 1000000, got "
+                 "1000001");
+
+    /* Observations: noise and rows summed over the corpus and its includes. */
+    const char *noise = "corpus: {noise: {scanner_count: 1000000}}\n";
+    s_write(dir, "noise.yaml", noise, strlen(noise));
+    const char *one = "campaign: {id: x, actors: [{id: a}], phases: []}\n";
+    s_write(dir, "one.yaml", one, strlen(one));
+    s_limit_fail("include_fixtures: [noise.yaml]\nextra_noise_scanners: 1\n", dir,
+                 "m:2:23: document 'extra_noise_scanners' (1): the corpus would exceed its limit "
+                 "of 1000000 observations");
+    char *want = xasprintf("%s/one.yaml:1:28: actor[0]: the corpus would exceed its limit of "
+                           "1000000 observations",
+                           dir);
+    s_limit_fail("include_fixtures: [noise.yaml, one.yaml]\n", dir, want);
+    free(want);
+    s_limit_fail("corpus:\n  campaigns: [{campaign: {id: x, actors: [{id: a}], phases: []}}]\n"
+                 "  noise: {scanner_count: 1000000}\n",
+                 NULL,
+                 "m:3:26: noise 'scanner_count' (1000000): the corpus would exceed its limit of "
+                 "1000000 observations");
+    /* Ten actors of 100000 rows are the limit; an eleventh crosses it at its rotation_count. */
+    char *y = s_big_campaign(", ip_pool: rotating, rotation_count: 100000", 10, "", 0);
+    c = s_load_ok(y);
+    assert_int_equal(c->campaigns[0].n_actors, 10);
+    dsl_corpus_destroy(&c);
+    free(y);
+    y = s_big_campaign(", ip_pool: rotating, rotation_count: 100000", 11, "", 0);
+    s_limit_fail(y, NULL,
+                 "m:14:52: actor[10] 'rotation_count' (100000): the corpus would exceed its "
+                 "limit of 1000000 observations");
+    free(y);
+
+    /* Sessions: ten phases of 100000 are the limit (on 100 rows, so no row holds too many). */
+    const char *ph = "    - {name: delivery, target_selector: {count: 100000}}\n";
+    y = s_big_campaign(", ip_pool: rotating, rotation_count: 100", 1, ph, 10);
+    c = s_load_ok(y);
+    dsl_corpus_destroy(&c);
+    free(y);
+    y = s_big_campaign(", ip_pool: rotating, rotation_count: 100", 1, ph, 11);
+    s_limit_fail(y, NULL,
+                 "m:16:49: phase[10] target_selector 'count' (100000): the corpus would exceed "
+                 "its limit of 1000000 sessions");
+    free(y);
+    /* Counts of unobservable phases or <= 0 emit nothing and count nothing. */
+    y = s_big_campaign("", 1, "    - {name: reconnaissance, target_selector: {count: 100000}}\n",
+                       11);
+    c = s_load_ok(y);
+    dsl_corpus_destroy(&c);
+    free(y);
+
+    /* Sessions of one observation row: an actor's first row takes session s mod rows of every
+       phase, so two phases of 100000 fit on two rows, not on one (OBS_MAX_SESSIONS). */
+    y = s_big_campaign(", ip_pool: rotating, rotation_count: 2", 1, ph, 2);
+    c = s_load_ok(y);
+    dsl_corpus_destroy(&c);
+    free(y);
+    y = s_big_campaign("", 1, ph, 2);
+    s_limit_fail(y, NULL,
+                 "m:7:49: phase[1] target_selector 'count' (100000): actor 'a0' would have more "
+                 "than 100000 sessions in one observation row (200000)");
+    free(y);
+
+    /* Commands and credentials copied into sessions: 100000 sessions of 100 are the limit. */
+    s_buf_t cmds = {0};
+    for (int k = 0; k < 100; k++) {
+        s_buf_add(&cmds, k ? ", c" : "c");
+    }
+    char *p100 = xasprintf("    - {name: delivery, target_selector: {count: 100000}, "
+                           "tool_signature: {commands: [%s]}}\n",
+                           cmds.s);
+    char *p101 = xasprintf("    - {name: delivery, target_selector: {count: 100000}, "
+                           "tool_signature: {commands: [%s], credentials: [[u, p]]}}\n",
+                           cmds.s);
+    y = s_big_campaign(", ip_pool: rotating, rotation_count: 100", 1, p100, 1);
+    c = s_load_ok(y);
+    dsl_corpus_destroy(&c);
+    free(y);
+    y = s_big_campaign(", ip_pool: rotating, rotation_count: 100", 1, p101, 1);
+    s_limit_fail(y, NULL,
+                 "m:6:7: phase[0] (100000 sessions of 101 commands and credentials each): the "
+                 "corpus would exceed its limit of 10000000 commands and credentials in "
+                 "sessions");
+    free(y);
+    free(p100);
+    free(p101);
+    free(cmds.s);
+    /* The defaults count too: nine phases of 100000 sessions of 11 are 9.9 million, and
+       discovery's six default commands in 100000 more sessions cross the limit. */
+    s_buf_t phs = {0};
+    for (int k = 0; k < 9; k++) {
+        s_buf_add(&phs, "    - {name: delivery, target_selector: {count: 100000}, tool_signature: "
+                        "{commands: [c, c, c, c, c, c, c, c, c, c], credentials: [[u, p]]}}\n");
+    }
+    y = s_big_campaign(", ip_pool: rotating, rotation_count: 100", 1, phs.s, 1);
+    c = s_load_ok(y);
+    dsl_corpus_destroy(&c);
+    free(y);
+    s_buf_add(&phs, "    - {name: discovery, target_selector: {count: 100000}}\n");
+    y = s_big_campaign(", ip_pool: rotating, rotation_count: 100", 1, phs.s, 1);
+    s_limit_fail(y, NULL,
+                 "m:15:7: phase[9] (100000 sessions of 6 commands and credentials each): the "
+                 "corpus would exceed its limit of 10000000 commands and credentials in "
+                 "sessions");
+    free(y);
+    free(phs.s);
+
+    /* Text copied into sessions: 100000 sessions of a 3000-byte command are over 256 MiB. */
+    char *big = xmalloc(3001);
+    memset(big, 'x', 3000);
+    big[3000] = '\0';
+    char *pt = xasprintf("    - {name: delivery, target_selector: {count: 100000}, "
+                         "tool_signature: {commands: [%s]}}\n",
+                         big);
+    y = s_big_campaign(", ip_pool: rotating, rotation_count: 100", 1, pt, 1);
+    s_limit_fail(y, NULL,
+                 "m:6:7: phase[0] (100000 sessions of 3000 bytes of commands, credentials and C2 "
+                 "each): the corpus would exceed its limit of 268435456 bytes of text");
+    free(y);
+    free(pt);
+    /* Text copied into rows: 100000 rows of a 3000-byte ja3. */
+    char *at = xasprintf(", ip_pool: rotating, rotation_count: 100000, ja3: %s", big);
+    y = s_big_campaign(at, 1, "", 0);
+    s_limit_fail(y, NULL,
+                 "m:4:7: actor[0] (100000 rows of 3003 bytes of ja3, hassh and ids each): the "
+                 "corpus would exceed its limit of 268435456 bytes of text");
+    free(y);
+    free(at);
+    free(big);
+
+    /* Files loaded (the document in memory is not one): 100 files each including 100 are
+       10100 loads, and the 10001st, mid.yaml's first item in the 100th mid.yaml, fails. */
+    const char *leaf = "include_fixtures: []\n";
+    s_write(dir, "leaf.yaml", leaf, strlen(leaf));
+    s_buf_t inc = {0};
+    s_buf_add(&inc, "include_fixtures: [leaf.yaml");
+    for (int k = 1; k < 100; k++) {
+        s_buf_add(&inc, ", leaf.yaml");
+    }
+    s_buf_add(&inc, "]\n");
+    s_write(dir, "mid.yaml", inc.s, strlen(inc.s));
+    free(inc.s);
+    inc = (s_buf_t){0};
+    s_buf_add(&inc, "include_fixtures: [mid.yaml");
+    for (int k = 1; k < 100; k++) {
+        s_buf_add(&inc, ", mid.yaml");
+    }
+    s_buf_add(&inc, "]\n");
+    c = NULL;
+    char err[512];
+    assert_int_equal(dsl_load_buffer(inc.s, strlen(inc.s), "m", dir, &c, err, sizeof err),
+                     CADRE_EDSL);
+    want = xasprintf("%s/mid.yaml:1:20: include_fixtures item 0: the corpus would exceed its "
+                     "limit of 10000 files loaded (a file counts each time it is included)",
+                     dir);
+    assert_string_equal(err, want);
+    free(want);
+    free(inc.s);
+    /* 99 x 101 loads fit. */
+    inc = (s_buf_t){0};
+    s_buf_add(&inc, "include_fixtures: [mid.yaml");
+    for (int k = 1; k < 99; k++) {
+        s_buf_add(&inc, ", mid.yaml");
+    }
+    s_buf_add(&inc, "]\n");
+    assert_int_equal(dsl_load_buffer(inc.s, strlen(inc.s), "m", dir, &c, err, sizeof err), 0);
+    dsl_corpus_destroy(&c);
+    free(inc.s);
+
+    s_remove(dir, "noise.yaml");
+    s_remove(dir, "one.yaml");
+    s_remove(dir, "leaf.yaml");
+    s_remove(dir, "mid.yaml");
     assert_int_equal(rmdir(dir), 0);
 }
 
@@ -1654,6 +1899,7 @@ main(void)
         cmocka_unit_test(test_dsl_includes),
         cmocka_unit_test(test_dsl_include_errors),
         cmocka_unit_test(test_dsl_limits),
+        cmocka_unit_test(test_dsl_count_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

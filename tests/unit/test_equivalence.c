@@ -18,6 +18,8 @@
       generator at random seeds.
     - s_random_stream: upserts that change fingerprints, deletes and re-upserts, reconciled
       every k inputs.
+    - s_skewed_corpus: random observations, most with a HASSH of their own and one more
+      session carrying a C2 shared by nearly all of them (the candidate index's worst case).
 */
 #include "cluster.h"
 #include "dsl.h"
@@ -50,6 +52,8 @@
 #define N_SHIFT 400      /* test 4: random corpora shifted by 90 days */
 #define N_STREAMS 200    /* test 5: incremental streams */
 #define N_DETERM 60      /* test 6: streams run twice */
+#define N_SKEW 40        /* test 7: corpora sharing one C2 */
+#define MAX_SKEW 240     /* largest of them */
 #define MAX_OBS 80       /* largest random observation set */
 #define T0 GEN_T0        /* 2026-01-01T00:00:00Z */
 #define DAY 86400.0      /* one day, also the handoff window */
@@ -1650,6 +1654,71 @@ test_determinism(void **state)
            streams, events);
 }
 
+/*  --------------------------------------------------------------------------------------
+    7. Skew: one C2 shared by nearly every identity */
+
+/*  MAX_SKEW / 2 .. MAX_SKEW random observations; 90% get a HASSH of their own (the
+    identity layer keeps them apart) and 85% one more random session carrying the C2
+    "shared", so the campaign layer sees one key held by most identities next to the
+    corpus's other payloads, C2s, handoffs and keystrokes. */
+static void
+s_skewed_corpus(pyrand_t *r, s_corpus_t *c)
+{
+    s_knobs_t k;
+    s_random_knobs(r, &k);
+    size_t n = MAX_SKEW / 2 + (size_t)pyrand_below(r, MAX_SKEW / 2 + 1);
+    for (size_t i = 0; i < n; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "o%zu", i);
+        obs_t *o = s_random_obs(r, &k, id);
+        if (s_chance(r, 90)) {
+            char hassh[32];
+            snprintf(hassh, sizeof hassh, "h%zu", i);
+            free(o->hassh);
+            o->hassh = xstrdup(hassh);
+        }
+        if (s_chance(r, 85)) {
+            obs_session_t *sess = obs_add_session(o);
+            s_random_session(r, &k, sess);
+            free(sess->c2);
+            sess->c2 = xstrdup("shared");
+        }
+        s_corpus_push(c, o);
+    }
+}
+
+/*  The campaign pass walks each candidate-index list once per reconciliation instead of
+    once per identity probing it; the partition must stay the reference's. */
+static void
+test_shared_c2_skew(void **state)
+{
+    (void)state;
+    size_t observations = 0, multi = 0;
+    for (uint64_t seed = 1; seed <= N_SKEW; seed++) {
+        pyrand_t r;
+        pyrand_seed(&r, 7000000 + seed);
+        s_corpus_t c = {0};
+        s_skewed_corpus(&r, &c);
+        s_part_t p;
+        s_part_init(&p, c.n);
+        s_prod_part(s_view(&c), c.n, NULL, &p);
+        size_t joined = 0; /* observations whose campaign holds an earlier one */
+        for (size_t i = 0; i < c.n; i++) {
+            joined += p.camp[i] != i;
+        }
+        multi += joined > c.n / 4;
+        s_part_free(&p);
+        bool ok = s_check_equiv("one shared C2", 7000000 + seed, s_view(&c), c.n);
+        observations += c.n;
+        s_corpus_free(&c);
+        assert_true(ok);
+    }
+    printf("[ equivalence ] one shared C2: %d corpora, %zu observations, production = "
+           "reference at both layers; %zu corpora with large joined campaigns\n",
+           N_SKEW, observations, multi);
+    assert_true(multi > N_SKEW / 4); /* the shared C2 does join identities */
+}
+
 int
 main(void)
 {
@@ -1664,6 +1733,7 @@ main(void)
         cmocka_unit_test(test_shift_90_days),
         cmocka_unit_test(test_convergence),
         cmocka_unit_test(test_determinism),
+        cmocka_unit_test(test_shared_c2_skew),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

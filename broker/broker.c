@@ -12,6 +12,7 @@
 #include "broker_route.h"
 #include "curve.h"
 #include "err.h"
+#include "gate.h"
 #include "hb.h"
 #include "log.h"
 #include "proto.h"
@@ -78,7 +79,8 @@ struct broker_t {
     broker_journal_t *journal; /* durable input log */
     zsock_t *ingest;           /* ROUTER for clients */
     zsock_t *backend;          /* ROUTER for shards and the merger */
-    curve_t *curve;            /* CURVE server credentials and zauth, or NULL */
+    curve_t *curve;            /* CURVE server credentials, or NULL */
+    gate_t *gate;              /* who may connect, how many (ipc:// and tcp://), or NULL */
     uint32_t n_shards;         /* shard count */
     s_peer_t *shards;          /* per shard */
     s_peer_t merger;           /* the merger */
@@ -116,9 +118,8 @@ broker_role_name(void)
     return "broker";
 }
 
-/*  With curve.enabled, makes both sockets CURVE servers (not on inproc://) and starts the
-    zauth actor that lets in only the authorized client keys. -1 (logged) when the keys
-    cannot be loaded. */
+/*  With curve.enabled, makes both sockets CURVE servers (not on inproc://). -1 (logged)
+    when the keys cannot be loaded. */
 static int
 s_apply_curve(broker_t *self)
 {
@@ -138,14 +139,44 @@ s_apply_curve(broker_t *self)
         return -1;
     }
     if (curve_applies(cfg->broker.ingest)) {
-        curve_serve(self->curve, self->ingest, CURVE_DOMAIN_CLIENTS);
+        curve_serve(self->curve, self->ingest);
     }
     if (curve_applies(cfg->broker.backend)) {
-        curve_serve(self->curve, self->backend, CURVE_DOMAIN_PEERS);
+        curve_serve(self->curve, self->backend);
         self->peer_keys = true;
     }
     log_info("broker: CURVE on, clients authorized by %s, peers by %s",
              cfg->curve.authorized_keys_dir, cfg->curve.peer_keys_dir);
+    return 0;
+}
+
+/*  Puts the sockets that bind ipc:// or tcp:// under the process's gate: the keys each
+    may let in, and how many connections (docs/protocol.md §10). -1 (logged) on failure. */
+static int
+s_apply_gate(broker_t *self)
+{
+    const cfg_t *cfg = self->cfg;
+    bool ingest = curve_applies(cfg->broker.ingest);
+    bool backend = curve_applies(cfg->broker.backend);
+    if (!ingest && !backend) {
+        return 0;
+    }
+    uint64_t limit = gate_raise_nofile();
+    uint32_t peers = 4 * (self->n_shards + 1) + 16;
+    gate_opts_t o = {.peers_dir = cfg->curve.enabled ? cfg->curve.peer_keys_dir : NULL,
+                     .clients_dir = cfg->curve.enabled ? cfg->curve.authorized_keys_dir : NULL,
+                     .max_clients =
+                         gate_client_cap((uint32_t)cfg->limits.max_clients, limit, peers),
+                     .max_peers = peers};
+    char err[256];
+    self->gate = gate_new(&o, err, sizeof err);
+    if (!self->gate || (ingest && gate_watch(self->gate, self->ingest, GATE_CLIENTS) != 0) ||
+        (backend && gate_watch(self->gate, self->backend, GATE_PEERS) != 0)) {
+        log_error("broker: %s", self->gate ? "cannot watch its sockets' connections" : err);
+        return -1;
+    }
+    log_info("broker: at most %u client connections (open-file limit %" PRIu64 ")", o.max_clients,
+             limit);
     return 0;
 }
 
@@ -182,7 +213,7 @@ broker_new(const cfg_t *cfg)
     zsock_set_rcvhwm(self->ingest, cfg->limits.client_hwm);
     proto_set_max_message(self->ingest, (int64_t)cfg->limits.client_message_mb << 20);
     proto_set_max_message(self->backend, (int64_t)cfg->limits.peer_message_mb << 20);
-    if (s_apply_curve(self) != 0) {
+    if (s_apply_curve(self) != 0 || s_apply_gate(self) != 0) {
         broker_destroy(&self);
         return NULL;
     }
@@ -236,6 +267,7 @@ broker_destroy(broker_t **self_p)
     free(self->generic_in);
     zsock_destroy(&self->ingest);
     zsock_destroy(&self->backend);
+    gate_destroy(&self->gate);
     curve_destroy(&self->curve);
     broker_journal_destroy(&self->journal);
     free(self);
@@ -872,7 +904,7 @@ s_key_holds(const broker_t *self, const s_peer_t *p, const proto_frame_t *f)
     }
     char role[32];
     s_role_name(self, p, role, sizeof role);
-    return curve_user_is_peer(curve_user(f->version), role);
+    return gate_user_is_peer(gate_user(f->version), role);
 }
 
 /*  A peer (re)joins: it is streamed from what it applied. A merger behind the barrier in
@@ -912,7 +944,7 @@ s_on_ready(broker_t *self, const proto_frame_t *f)
     s_role_name(self, p, role, sizeof role);
     if (!s_key_holds(self, p, f)) {
         self->dropped++;
-        const char *user = curve_user(f->version);
+        const char *user = gate_user(f->version);
         log_error("broker: refused READY as %s from a connection whose key is %s", role,
                   user ? user : "unknown");
         wmsg_ready_free(&r);
@@ -982,7 +1014,7 @@ s_on_backend(broker_t *self, zmsg_t *msg)
         s_role_name(self, p, role, sizeof role);
         log_error("broker: dropped %s sent as %s by a connection whose key is %s",
                   proto_cmd_name(f.cmd), role,
-                  curve_user(f.version) ? curve_user(f.version) : "unknown");
+                  gate_user(f.version) ? gate_user(f.version) : "unknown");
         return;
     }
     hb_heard(&p->hb, zclock_mono());

@@ -3,6 +3,7 @@
 
 #include "curve.h"
 #include "err.h"
+#include "gate.h"
 #include "hb.h"
 #include "log.h"
 #include "merger_query.h"
@@ -40,7 +41,8 @@ struct merger_t {
     zsock_t *shards_sock;  /* ROUTER for shards */
     zsock_t *events;       /* XPUB for events (subscriptions read and dropped) */
     zsock_t *query;        /* ROUTER for queries */
-    curve_t *curve;        /* CURVE credentials and zauth, or NULL */
+    curve_t *curve;        /* CURVE credentials, or NULL */
+    gate_t *gate;          /* who may connect, how many (ipc:// and tcp://), or NULL */
     hb_t hb_broker;        /* heartbeats with the broker */
     uint32_t n_shards;     /* shard count */
     s_shard_t *shards;     /* per shard */
@@ -122,7 +124,7 @@ s_apply_curve(merger_t *self)
     }
     for (size_t i = 0; i < 3; i++) {
         if (curve_applies(endpoints[i])) {
-            curve_serve(self->curve, socks[i], i == 0 ? CURVE_DOMAIN_PEERS : CURVE_DOMAIN_CLIENTS);
+            curve_serve(self->curve, socks[i]);
         }
     }
     self->peer_keys = curve_applies(cfg->merger.shards);
@@ -131,6 +133,46 @@ s_apply_curve(merger_t *self)
     }
     log_info("merger: CURVE on, clients authorized by %s, shards by %s",
              cfg->curve.authorized_keys_dir, cfg->curve.peer_keys_dir);
+    return 0;
+}
+
+/*  Puts the sockets that bind ipc:// or tcp:// under the process's gate: the keys each
+    may let in, and how many connections (docs/protocol.md §10). -1 (logged) on failure. */
+static int
+s_apply_gate(merger_t *self)
+{
+    const cfg_t *cfg = self->cfg;
+    zsock_t *socks[] = {self->shards_sock, self->events, self->query};
+    const char *endpoints[] = {cfg->merger.shards, cfg->merger.events, cfg->merger.query};
+    bool any = false;
+    for (size_t i = 0; i < 3; i++) {
+        any = any || curve_applies(endpoints[i]);
+    }
+    if (!any) {
+        return 0;
+    }
+    uint64_t limit = gate_raise_nofile();
+    uint32_t peers = 4 * (self->n_shards + 1) + 16;
+    gate_opts_t o = {.peers_dir = cfg->curve.enabled ? cfg->curve.peer_keys_dir : NULL,
+                     .clients_dir = cfg->curve.enabled ? cfg->curve.authorized_keys_dir : NULL,
+                     .max_clients =
+                         gate_client_cap((uint32_t)cfg->limits.max_clients, limit, peers),
+                     .max_peers = peers};
+    char err[256];
+    self->gate = gate_new(&o, err, sizeof err);
+    if (!self->gate) {
+        log_error("merger: %s", err);
+        return -1;
+    }
+    for (size_t i = 0; i < 3; i++) {
+        if (curve_applies(endpoints[i]) &&
+            gate_watch(self->gate, socks[i], i == 0 ? GATE_PEERS : GATE_CLIENTS) != 0) {
+            log_error("merger: cannot watch the connections of %s", endpoints[i]);
+            return -1;
+        }
+    }
+    log_info("merger: at most %u client connections (open-file limit %" PRIu64 ")", o.max_clients,
+             limit);
     return 0;
 }
 
@@ -188,7 +230,7 @@ merger_new(const cfg_t *cfg)
     proto_set_max_message(self->events, S_QUERY_MAX_BYTES);
     proto_set_max_message(self->shards_sock, (int64_t)cfg->limits.peer_message_mb << 20);
     proto_set_max_message(self->broker, (int64_t)cfg->limits.peer_message_mb << 20);
-    if (s_apply_curve(self) != 0) {
+    if (s_apply_curve(self) != 0 || s_apply_gate(self) != 0) {
         merger_destroy(&self);
         return NULL;
     }
@@ -238,6 +280,7 @@ merger_destroy(merger_t **self_p)
     zsock_destroy(&self->shards_sock);
     zsock_destroy(&self->events);
     zsock_destroy(&self->query);
+    gate_destroy(&self->gate);
     curve_destroy(&self->curve);
     merger_state_destroy(&self->state);
     merger_query_destroy(&self->qa);
@@ -461,7 +504,7 @@ s_key_holds(const merger_t *self, uint32_t k, const proto_frame_t *f)
     }
     char role[32];
     snprintf(role, sizeof role, "shard-%u", k);
-    return curve_user_is_peer(curve_user(f->version), role);
+    return gate_user_is_peer(gate_user(f->version), role);
 }
 
 /*  True when shard s is registered on a connection other than identity and still alive. */
@@ -528,7 +571,7 @@ s_on_ready(merger_t *self, const proto_frame_t *f)
                  r.role, r.id, r.shards, self->n_shards);
     } else if (!s_key_holds(self, r.id, f)) {
         self->dropped++;
-        const char *user = curve_user(f->version);
+        const char *user = gate_user(f->version);
         log_error("merger: refused READY as shard-%u from a connection whose key is %s", r.id,
                   user ? user : "unknown");
     } else if (s_alive_elsewhere(&self->shards[r.id], f->identity)) {

@@ -143,6 +143,10 @@ s_apply_curve(broker_t *self)
     }
     if (curve_applies(cfg->broker.backend)) {
         curve_serve(self->curve, self->backend);
+        /* Routing ids are claimed, not proven: with keys checked, a connection may not take
+           over the id of a live one (a restarted peer gets it once the old connection is
+           closed, by the peer or by the link heartbeats). */
+        zsock_set_router_handover(self->backend, 0);
         self->peer_keys = true;
     }
     log_info("broker: CURVE on, clients authorized by %s, peers by %s",
@@ -213,6 +217,7 @@ broker_new(const cfg_t *cfg)
     zsock_set_rcvhwm(self->ingest, cfg->limits.client_hwm);
     proto_set_max_message(self->ingest, (int64_t)cfg->limits.client_message_mb << 20);
     proto_set_max_message(self->backend, (int64_t)cfg->limits.peer_message_mb << 20);
+    proto_set_link_heartbeats(self->backend, cfg->heartbeat_ms, cfg->heartbeat_ms * cfg->liveness);
     if (s_apply_curve(self) != 0 || s_apply_gate(self) != 0) {
         broker_destroy(&self);
         return NULL;

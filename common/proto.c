@@ -155,6 +155,14 @@ proto_set_max_message(zsock_t *sock, int64_t bytes)
     zmq_setsockopt(zsock_resolve(sock), ZMQ_MAXMSGSIZE, &bytes, sizeof bytes);
 }
 
+void
+proto_set_link_heartbeats(zsock_t *sock, int interval_ms, int timeout_ms)
+{
+    zsock_set_heartbeat_ivl(sock, interval_ms);
+    zsock_set_heartbeat_timeout(sock, timeout_ms);
+    zsock_set_heartbeat_ttl(sock, timeout_ms);
+}
+
 /*  The umask is the process's: binds of two roles in one process (cadre run --listen)
     must not interleave their umask changes. */
 static pthread_mutex_t s_bind_lock = PTHREAD_MUTEX_INITIALIZER;

@@ -118,6 +118,11 @@ void proto_add_bytes(zmsg_t *msg, const void *data, size_t size);
     before the frame is buffered (docs/protocol.md §10). bytes > 0. */
 void proto_set_max_message(zsock_t *sock, int64_t bytes);
 
+/*  Turns on ZeroMQ's own connection heartbeats (ZMTP PING/PONG) on a peer link: a
+    connection silent for timeout_ms is closed, so a peer lost without a word (a host gone,
+    a network cut) frees its routing id and its descriptor, and the other side reconnects. */
+void proto_set_link_heartbeats(zsock_t *sock, int interval_ms, int timeout_ms);
+
 /*  Binds sock to endpoint. An ipc:// socket file is created with mode 0600, or 0660 when
     group is true, whatever the process's umask (the umask is narrowed around the bind, under
     a lock, and the file chmod'ed after it). Returns 0, or -1 with zmq_errno() set (the

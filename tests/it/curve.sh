@@ -12,7 +12,7 @@
 #   - every process stops cleanly.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/engine_lib.sh"
-: "${FIXTURES_DIR:?}"
+: "${FIXTURES_DIR:?}" "${POKE:?}"
 SHARDS=2
 KEYS=$TMP/keys
 AUTH=$TMP/authorized
@@ -125,9 +125,56 @@ stranger_query_refused() {
         --timeout-ms 1000
 }
 
-# no_dropped: the merger counted no malformed message (nothing got through half-way).
-no_dropped() {
-    [ "$(health_field "$CFG" dropped)" = 0 ]
+# Impostors (docs/protocol.md §10): keys bound to roles.
+READY_MERGER='{"role": "merger", "id": 0, "shards": 2, "applied": 0, "barrier": 0}'
+READY_SHARD0='{"role": "shard", "id": 0, "shards": 2, "applied": 0, "barrier": 0}'
+client_as_merger() {
+    local before ready
+    before=$(grep -c 'gate: refused a connection .* cadre-peers' "$DIR/broker.log") || before=0
+    ready=$(grep -c 'merger 0 ready' "$DIR/broker.log")
+    expect_exit 1 "$POKE" "ipc://$DIR/backend" --cert "$KEYS/client_secret" \
+        --server-key "$KEYS/server" --identity merger --text CADRE01 --hex 01 \
+        --json "$READY_MERGER" --wait 1500 &&
+        wait_until 10 bash -c "[ \$(grep -c 'gate: refused a connection .* cadre-peers' \
+            '$DIR/broker.log') -gt $before ]" &&
+        [ "$(grep -c 'merger 0 ready' "$DIR/broker.log")" -eq "$ready" ]
+}
+client_as_shard() {
+    expect_exit 1 "$POKE" "ipc://$DIR/merger-shards" --cert "$KEYS/client_secret" \
+        --server-key "$KEYS/server" --identity shard-0 --text CADRE01 --hex 01 \
+        --json "$READY_SHARD0" --wait 1500 &&
+        wait_until 10 grep -q 'gate: refused a connection .* cadre-peers' "$DIR/merger.log"
+}
+shard_as_other_broker() {
+    # Taking over shard 0's routing id is refused by ZeroMQ itself (no handover with keys):
+    # nothing is delivered either way.
+    expect_exit 1 "$POKE" "ipc://$DIR/backend" --cert "$KEYS/shard1_secret" \
+        --server-key "$KEYS/server" --identity shard-0 --text CADRE01 --hex 01 \
+        --json "$READY_SHARD0" --wait 1500 &&
+        expect_exit 1 "$POKE" "ipc://$DIR/backend" --cert "$KEYS/shard1_secret" \
+            --server-key "$KEYS/server" --identity impostor --text CADRE01 --hex 01 \
+            --json "$READY_SHARD0" --wait 1500 &&
+        wait_until 10 grep -q 'broker: refused READY as shard-0 from a connection whose key is peer:shard-1' \
+            "$DIR/broker.log"
+}
+shard_as_other_merger() {
+    local forests='{"blocks": [{"family": 2, "value": "x", "generic": false, "holders": 2, "edges": ["a", "b"]}]}'
+    "$POKE" "ipc://$DIR/merger-shards" --cert "$KEYS/shard1_secret" \
+        --server-key "$KEYS/server" --identity impostor --text CADRE01 --hex 01 \
+        --json "$READY_SHARD0" --then --text CADRE01 --hex 25 --u64 1 --json "$forests" &&
+        wait_until 10 grep -q 'merger: refused READY as shard-0 from a connection whose key is peer:shard-1' \
+            "$DIR/merger.log" &&
+        wait_until 10 grep -q 'merger: dropped FORESTS from an unknown or unauthorized shard' \
+            "$DIR/merger.log" &&
+        "$POKE" "ipc://$DIR/merger-shards" --cert "$KEYS/shard1_secret" \
+            --server-key "$KEYS/server" --identity shard-0 --text CADRE01 --hex 25 --u64 1 \
+            --json "$forests"
+}
+
+# impostor_dropped: the merger counted exactly the impostor's two messages (its READY and
+# its FORESTS), nothing else (nothing got through half-way).
+impostor_dropped() {
+    [ "$(health_field "$CFG" dropped)" = 2 ]
 }
 
 "$CADRE" gen "$FIXTURES_DIR/campaigns/noise_floor.yaml" --replicate 20 --out "$TMP/a.jsonl" \
@@ -152,10 +199,14 @@ check "a client holding the wrong server key times out" \
     refused wrongkey --config "$DIR/wrong-server.yaml"
 check "a client without CURVE times out" refused plain --endpoint "ipc://$DIR/ingest"
 check "the stranger gets no query answer" stranger_query_refused
+check "a client key cannot connect to the backend as the merger" client_as_merger
+check "... nor to the merger's shard socket as a shard" client_as_shard
+check "shard 1's key cannot take shard 0's place at the broker" shard_as_other_broker
+check "... nor at the merger, nor send FORESTS as shard 0" shard_as_other_merger
 check "the allowed client's corpus is acknowledged, nothing else was journaled" allowed_send
 check "assignments = cadre cluster" same_as_cluster
 check "the allowed subscriber received every event" wait_until 30 events_arrived
-check "the merger dropped nothing" no_dropped
+check "the merger dropped the impostor's two messages and nothing else" impostor_dropped
 check "the subscriber stops cleanly" stop_pid sub
 check "every process stops cleanly" stop_engine "$SHARDS"
 finish

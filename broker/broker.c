@@ -217,7 +217,7 @@ broker_new(const cfg_t *cfg)
     zsock_set_rcvhwm(self->ingest, cfg->limits.client_hwm);
     proto_set_max_message(self->ingest, (int64_t)cfg->limits.client_message_mb << 20);
     proto_set_max_message(self->backend, (int64_t)cfg->limits.peer_message_mb << 20);
-    proto_set_link_heartbeats(self->backend, cfg->heartbeat_ms, cfg->heartbeat_ms * cfg->liveness);
+    proto_set_link_keepalive(self->backend, PROTO_KEEPALIVE_S(cfg->heartbeat_ms, cfg->liveness));
     if (s_apply_curve(self) != 0 || s_apply_gate(self) != 0) {
         broker_destroy(&self);
         return NULL;
@@ -947,6 +947,14 @@ s_on_ready(broker_t *self, const proto_frame_t *f)
     }
     char role[32];
     s_role_name(self, p, role, sizeof role);
+    if (r.applied > self->appended || r.barrier > self->appended) {
+        self->dropped++;
+        log_error("broker: dropped READY as %s: applied %" PRIu64 " / barrier %" PRIu64
+                  " past the journal (%" PRIu64 "); a peer of another deployment?",
+                  role, r.applied, r.barrier, self->appended);
+        wmsg_ready_free(&r);
+        return;
+    }
     if (!s_key_holds(self, p, f)) {
         self->dropped++;
         const char *user = gate_user(f->version);
@@ -1041,6 +1049,15 @@ s_on_backend(broker_t *self, zmsg_t *msg)
         break;
     case PROTO_APPLIED:
         proto_get_u64(&f.parts[0], &seq);
+        if (seq > self->appended) {
+            /* No peer can have applied what was never journaled: it would stall
+               back-pressure (max_lag) and streaming. */
+            self->dropped++;
+            log_warn("broker: dropped APPLIED %" PRIu64 " from a backend peer: past the journal "
+                     "(%" PRIu64 ")",
+                     seq, self->appended);
+            break;
+        }
         p->applied = seq > p->applied ? seq : p->applied;
         break;
     case PROTO_GENERIC:
@@ -1053,7 +1070,7 @@ s_on_backend(broker_t *self, zmsg_t *msg)
         break;
     case PROTO_RECONCILED:
         proto_get_u64(&f.parts[0], &seq);
-        if (k != UINT32_MAX || (self->barrier && seq != self->barrier)) {
+        if (k != UINT32_MAX || (self->barrier && seq != self->barrier) || seq > self->appended) {
             self->dropped++;
             log_warn("broker: dropped unexpected RECONCILED %" PRIu64 " from a backend peer", seq);
             break;

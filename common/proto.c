@@ -156,11 +156,12 @@ proto_set_max_message(zsock_t *sock, int64_t bytes)
 }
 
 void
-proto_set_link_heartbeats(zsock_t *sock, int interval_ms, int timeout_ms)
+proto_set_link_keepalive(zsock_t *sock, int idle_s)
 {
-    zsock_set_heartbeat_ivl(sock, interval_ms);
-    zsock_set_heartbeat_timeout(sock, timeout_ms);
-    zsock_set_heartbeat_ttl(sock, timeout_ms);
+    zsock_set_tcp_keepalive(sock, 1);
+    zsock_set_tcp_keepalive_idle(sock, idle_s > 0 ? idle_s : 1);
+    zsock_set_tcp_keepalive_intvl(sock, 1);
+    zsock_set_tcp_keepalive_cnt(sock, 3);
 }
 
 /*  The umask is the process's: binds of two roles in one process (cadre run --listen)

@@ -118,10 +118,15 @@ void proto_add_bytes(zmsg_t *msg, const void *data, size_t size);
     before the frame is buffered (docs/protocol.md §10). bytes > 0. */
 void proto_set_max_message(zsock_t *sock, int64_t bytes);
 
-/*  Turns on ZeroMQ's own connection heartbeats (ZMTP PING/PONG) on a peer link: a
-    connection silent for timeout_ms is closed, so a peer lost without a word (a host gone,
-    a network cut) frees its routing id and its descriptor, and the other side reconnects. */
-void proto_set_link_heartbeats(zsock_t *sock, int interval_ms, int timeout_ms);
+/*  Turns on TCP keepalive on a peer link (tcp:// only; ipc:// and inproc:// connections
+    end with their process): a connection whose other end is gone without a word (a host
+    down, a network cut) is closed after idle_s seconds of silence and three unanswered
+    probes a second apart, so it frees its routing id and its descriptor and the peer
+    reconnects. Not ZeroMQ's own heartbeats: those close a connection that takes longer
+    than their timeout to carry one large frame. */
+void proto_set_link_keepalive(zsock_t *sock, int idle_s);
+/*  The idle time of a peer link's keepalive: the liveness period, in whole seconds. */
+#define PROTO_KEEPALIVE_S(heartbeat_ms, liveness) (((heartbeat_ms) * (liveness) + 999) / 1000)
 
 /*  Binds sock to endpoint. An ipc:// socket file is created with mode 0600, or 0660 when
     group is true, whatever the process's umask (the umask is narrowed around the bind, under

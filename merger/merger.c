@@ -234,9 +234,9 @@ merger_new(const cfg_t *cfg)
     proto_set_max_message(self->events, S_QUERY_MAX_BYTES);
     proto_set_max_message(self->shards_sock, (int64_t)cfg->limits.peer_message_mb << 20);
     proto_set_max_message(self->broker, (int64_t)cfg->limits.peer_message_mb << 20);
-    proto_set_link_heartbeats(self->shards_sock, cfg->heartbeat_ms,
-                              cfg->heartbeat_ms * cfg->liveness);
-    proto_set_link_heartbeats(self->broker, cfg->heartbeat_ms, cfg->heartbeat_ms * cfg->liveness);
+    proto_set_link_keepalive(self->shards_sock,
+                             PROTO_KEEPALIVE_S(cfg->heartbeat_ms, cfg->liveness));
+    proto_set_link_keepalive(self->broker, PROTO_KEEPALIVE_S(cfg->heartbeat_ms, cfg->liveness));
     if (s_apply_curve(self) != 0 || s_apply_gate(self) != 0) {
         merger_destroy(&self);
         return NULL;

@@ -128,8 +128,8 @@ shard_new(const cfg_t *cfg, uint32_t id)
     zsock_set_rcvtimeo(self->merger, 0);
     proto_set_max_message(self->broker, (int64_t)cfg->limits.peer_message_mb << 20);
     proto_set_max_message(self->merger, (int64_t)cfg->limits.peer_message_mb << 20);
-    proto_set_link_heartbeats(self->broker, cfg->heartbeat_ms, cfg->heartbeat_ms * cfg->liveness);
-    proto_set_link_heartbeats(self->merger, cfg->heartbeat_ms, cfg->heartbeat_ms * cfg->liveness);
+    proto_set_link_keepalive(self->broker, PROTO_KEEPALIVE_S(cfg->heartbeat_ms, cfg->liveness));
+    proto_set_link_keepalive(self->merger, PROTO_KEEPALIVE_S(cfg->heartbeat_ms, cfg->liveness));
     /* A fixed routing id lets a restarted broker or merger recognise this shard. */
     char name[32];
     snprintf(name, sizeof name, "shard-%u", id);

@@ -306,6 +306,15 @@ check "merger shards: FORESTS naming key family 9 (there are 5) are dropped" dro
     --identity shard-1 "${V[@]}" --hex 01 \
     --json '{"role": "shard", "id": 1, "shards": 2, "applied": 0, "barrier": 0}' --then \
     "${V[@]}" --hex 25 --u64 1 --json '{"blocks": [{"family": 9, "value": "x", "generic": false, "holders": 2, "edges": ["a", "b"]}]}'
+check "backend: APPLIED past the journal from a registered peer is dropped" dropped backend "$B" \
+    "broker: dropped APPLIED 999999999 from a backend peer: past the journal" \
+    --identity shard-1 "${V[@]}" --hex 01 \
+    --json '{"role": "shard", "id": 1, "shards": 2, "applied": 0, "barrier": 0}' --then \
+    "${V[@]}" --hex 28 --u64 999999999
+check "backend: READY claiming inputs past the journal is dropped" dropped backend "$B" \
+    "broker: dropped READY as shard-1: applied 999999999" \
+    --identity shard-1 "${V[@]}" --hex 01 \
+    --json '{"role": "shard", "id": 1, "shards": 2, "applied": 999999999, "barrier": 0}'
 spawn shard1 "$SHARD" --config "$CFG" --id 1
 check "the restarted shard 1 is ready again" wait_log 20000 "$B" "broker: shard 1 ready" 2
 check "the broker took it back where the stream stands" bash -c "! grep -q 'behind the stream' '$B'"

@@ -158,6 +158,10 @@ merger_new(const cfg_t *cfg)
     zsock_set_sndtimeo(self->broker, cfg->heartbeat_ms * cfg->liveness);
     zsock_set_router_mandatory(self->shards_sock, 1);
     zsock_set_router_handover(self->shards_sock, 1);
+    /* The merger sends shards nothing but heartbeats: one that cannot be queued because the
+       shard has read nothing for long (cut off, stopped) is dropped, instead of stopping
+       this loop until the shard is back (docs/protocol.md §10). */
+    zsock_set_sndtimeo(self->shards_sock, 0);
     zsock_set_identity(self->broker, "merger");
     zsock_set_router_mandatory(self->query, 1);
     /* Events are never dropped for want of buffer: subscribers that fall behind block. */

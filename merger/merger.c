@@ -412,9 +412,12 @@ s_shard_of(merger_t *self, zframe_t *identity)
 }
 
 /*  Handles a shard message; FORESTS ahead of their barrier are kept for later (returns
-    false then and the caller keeps msg). */
+    false then and the caller keeps msg). fresh: msg was just received, so the shard was
+    heard from; a message retried from the early list says nothing about the shard now (it
+    may have been cut off since, and the records its FORESTS wait for may only come after
+    it is back). */
 static bool
-s_on_shard(merger_t *self, zmsg_t *msg)
+s_on_shard(merger_t *self, zmsg_t *msg, bool fresh)
 {
     proto_frame_t f;
     if (proto_parse(msg, true, &f) != 0) {
@@ -446,7 +449,9 @@ s_on_shard(merger_t *self, zmsg_t *msg)
         log_warn("merger: dropped %s from an unknown shard", proto_cmd_name(f.cmd));
         return true;
     }
-    hb_heard(&s->hb, zclock_mono());
+    if (fresh) {
+        hb_heard(&s->hb, zclock_mono());
+    }
     uint64_t seq = 0;
     switch (f.cmd) {
     case PROTO_FORESTS: {
@@ -490,7 +495,7 @@ s_retry_early(merger_t *self)
     size_t n = zlist_size(self->early);
     for (size_t i = 0; i < n; i++) {
         zmsg_t *m = zlist_pop(self->early);
-        if (s_on_shard(self, m)) {
+        if (s_on_shard(self, m, false)) {
             zmsg_destroy(&m);
         } else {
             zlist_append(self->early, m);
@@ -710,7 +715,7 @@ merger_run(merger_t *self, zsock_t *pipe, sigev_t *sig)
             if (!m) {
                 break;
             }
-            if (s_on_shard(self, m)) {
+            if (s_on_shard(self, m, true)) {
                 zmsg_destroy(&m);
             } else {
                 zlist_append(self->early, m);

@@ -7,7 +7,11 @@
     wait there: the merger's loop would stop with them, and the broker would declare the
     merger dead too (docs/protocol.md §7, §10). The queues are made 4 messages long here
     (zsys_set_sndhwm/rcvhwm; an inproc pipe holds both ends' worth), so the shard's fills
-    within a second instead of after 1000 heartbeats. */
+    within a second instead of after 1000 heartbeats.
+
+    Also: FORESTS that arrived before the records they name wait in the merger (the early
+    list) and are retried on every turn of its loop; a retry is not news from the shard, so
+    a shard cut off after sending them is still declared dead. */
 #include "cfg.h"
 #include "merger.h"
 #include "proto.h"
@@ -16,12 +20,14 @@
 #include "xalloc.h"
 
 #include <czmq.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -44,6 +50,103 @@ s_count_for(zsock_t *sock, int ms)
     return n;
 }
 
+/*  A cfg for one merger and one shard over inproc:// names made from tag, with its data in
+    dir and 100 ms heartbeats. Clear it with cfg_clear(). */
+static void
+s_cfg(cfg_t *cfg, const char *dir, const char *tag)
+{
+    cfg_defaults(cfg);
+    free(cfg->data_dir);
+    free(cfg->broker.backend);
+    free(cfg->merger.shards);
+    free(cfg->merger.events);
+    free(cfg->merger.query);
+    cfg->data_dir = xstrdup(dir);
+    cfg->broker.backend = xasprintf("inproc://%s-backend", tag);
+    cfg->merger.shards = xasprintf("inproc://%s-shards", tag);
+    cfg->merger.events = xasprintf("inproc://%s-events", tag);
+    cfg->merger.query = xasprintf("inproc://%s-query", tag);
+    cfg->shards = 1;
+    cfg->heartbeat_ms = 100;
+    cfg->liveness = 3;
+    cfg->merger.map_size_mb = 16;
+}
+
+/*  A DEALER playing shard 0 towards the merger of cfg; it has sent READY. */
+static zsock_t *
+s_shard_new(const cfg_t *cfg)
+{
+    zsock_t *shard = zsock_new(ZMQ_DEALER);
+    zsock_set_identity(shard, "shard-0");
+    assert_int_equal(zsock_connect(shard, "%s", cfg->merger.shards), 0);
+    wmsg_ready_t r = {.role = "shard", .id = 0, .shards = 1, .applied = 0, .barrier = 0};
+    wire_buf_t buf;
+    wire_buf_init(&buf);
+    wmsg_ready_encode(&r, &buf);
+    zmsg_t *m = proto_msg_new(PROTO_READY);
+    proto_add_body(m, &buf);
+    wire_buf_free(&buf);
+    assert_int_equal(zmsg_send(&m, shard), 0);
+    return shard;
+}
+
+static void
+s_remove_dir(const char *dir)
+{
+    char *cmd = xasprintf("rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+    free(cmd);
+}
+
+/*  Shard 0 sends FORESTS for barrier 500, ahead of the records (the broker, played by the
+    test, streams nothing), and then nothing: after liveness × heartbeat_ms the merger
+    declares it dead, however often it retries the waiting FORESTS. The merger's log (its
+    stderr) is read back. */
+static void
+test_waiting_forests_are_not_heartbeats(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/cadre-test-merger.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    cfg_t cfg;
+    s_cfg(&cfg, dir, "test-merger-early");
+    char *log_path = xasprintf("%s/stderr", dir);
+    fflush(stderr);
+    int saved = dup(STDERR_FILENO);
+    int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(saved >= 0 && fd >= 0);
+    dup2(fd, STDERR_FILENO);
+    close(fd);
+
+    zsock_t *broker = zsock_new_router("@inproc://test-merger-early-backend");
+    zactor_t *merger = zactor_new(merger_actor, &cfg);
+    zsock_t *shard = s_shard_new(&cfg);
+    wmsg_forests_t none = {0};
+    wire_buf_t buf;
+    wire_buf_init(&buf);
+    wmsg_forests_encode(&none, &buf);
+    zmsg_t *m = proto_msg_new(PROTO_FORESTS);
+    proto_add_u64(m, 500);
+    proto_add_body(m, &buf);
+    wire_buf_free(&buf);
+    assert_int_equal(zmsg_send(&m, shard), 0);
+    s_count_for(broker, 1500); /* five liveness periods of silence from the shard */
+    zactor_destroy(&merger);
+    zsock_destroy(&shard);
+    zsock_destroy(&broker);
+
+    fflush(stderr);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    char *cmd = xasprintf("grep -q 'merger: shard 0 dead (silent' '%s'", log_path);
+    int found = system(cmd);
+    free(cmd);
+    free(log_path);
+    s_remove_dir(dir);
+    cfg_clear(&cfg);
+    assert_int_equal(found, 0);
+}
+
 /*  Shard 0 announces itself and then reads nothing: the merger keeps heartbeating the
     broker (played and read by the test) long after its queue towards the shard is full. */
 static void
@@ -53,39 +156,15 @@ test_stalled_shard_never_blocks(void **state)
     char dir[] = "/tmp/cadre-test-merger.XXXXXX";
     assert_non_null(mkdtemp(dir));
     cfg_t cfg;
-    cfg_defaults(&cfg);
-    free(cfg.data_dir);
-    free(cfg.broker.backend);
-    free(cfg.merger.shards);
-    free(cfg.merger.events);
-    free(cfg.merger.query);
-    cfg.data_dir = xstrdup(dir);
-    cfg.broker.backend = xstrdup("inproc://test-merger-backend");
-    cfg.merger.shards = xstrdup("inproc://test-merger-shards");
-    cfg.merger.events = xstrdup("inproc://test-merger-events");
-    cfg.merger.query = xstrdup("inproc://test-merger-query");
-    cfg.shards = 1;
-    cfg.heartbeat_ms = 100;
-    cfg.liveness = 3;
-    cfg.merger.map_size_mb = 16;
+    s_cfg(&cfg, dir, "test-merger-stalled");
 
     zsys_set_sndhwm(S_HWM);
     zsys_set_rcvhwm(S_HWM);
-    zsock_t *broker = zsock_new_router("@inproc://test-merger-backend");
+    zsock_t *broker = zsock_new_router("@inproc://test-merger-stalled-backend");
     assert_non_null(broker);
     zactor_t *merger = zactor_new(merger_actor, &cfg);
     assert_non_null(merger);
-    zsock_t *shard = zsock_new(ZMQ_DEALER);
-    zsock_set_identity(shard, "shard-0");
-    assert_int_equal(zsock_connect(shard, "%s", cfg.merger.shards), 0);
-    wmsg_ready_t r = {.role = "shard", .id = 0, .shards = 1, .applied = 0, .barrier = 0};
-    wire_buf_t buf;
-    wire_buf_init(&buf);
-    wmsg_ready_encode(&r, &buf);
-    zmsg_t *m = proto_msg_new(PROTO_READY);
-    proto_add_body(m, &buf);
-    wire_buf_free(&buf);
-    assert_int_equal(zmsg_send(&m, shard), 0);
+    zsock_t *shard = s_shard_new(&cfg);
 
     /* 100 ms heartbeats fill the shard's queue (both ends: 8) within a second; the broker
        must still hear the merger in the second after that. */
@@ -103,9 +182,7 @@ test_stalled_shard_never_blocks(void **state)
     zsys_set_sndhwm(1000);
     zsys_set_rcvhwm(1000);
 
-    char *cmd = xasprintf("rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
-    free(cmd);
+    s_remove_dir(dir);
     cfg_clear(&cfg);
 
     /* About 10 heartbeats and 3 READYs a second; at least 5 allows for a loaded machine. */
@@ -119,6 +196,7 @@ main(void)
     zsys_handler_set(NULL);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stalled_shard_never_blocks),
+        cmocka_unit_test(test_waiting_forests_are_not_heartbeats),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,6 +24,9 @@
 # root, no iproute2, or `ip netns add` refused. Namespaces, processes and the temporary
 # directory are removed on every exit path; namespaces that a killed run left behind
 # (named after a pid that is gone) are removed at the start.
+# PARTITION_CUT_MS and PARTITION_HB_MS override the cuts' length and heartbeat_ms for a run
+# by hand: PARTITION_CUT_MS=150000 PARTITION_HB_MS=100 fills the queues towards the cut-off
+# peer (docs/protocol.md §10) and takes about six minutes.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/engine_lib.sh"
 : "${FIXTURES_DIR:?}"
@@ -32,11 +35,11 @@ SHARDS=2
 EVERY=500
 WINDOW=200 # cadre send --window
 TOTAL=5000
-CUT_MS=2000    # how long a link stays down at least
-HB_MS=200      # heartbeat_ms
-LIVENESS=3     # liveness: a peer is dead after 600 ms of silence
-NET=10.231.0   # the /24 inside the test's own namespaces
-PREFIX=cpt$$   # namespace names: unique to this run
+CUT_MS=${PARTITION_CUT_MS:-2000} # how long a link stays down at least
+HB_MS=${PARTITION_HB_MS:-200}    # heartbeat_ms
+LIVENESS=3                       # liveness: dead after 3 x 200 ms of silence
+NET=10.231.0                     # the /24 inside the test's own namespaces
+PREFIX=cpt$$                     # namespace names: unique to this run
 HOSTS=(hub broker merger shard0 shard1 client)
 declare -A ADDR=([broker]=$NET.1 [merger]=$NET.2 [shard0]=$NET.10 [shard1]=$NET.11
     [client]=$NET.100)
@@ -320,7 +323,9 @@ restore_after() {
     local host=$1 who=$2 since=$3
     hold_until $((T_CUT + CUT_MS))
     restore "$host"
-    check "... link restored: the broker hears $who again" wait_until 20 bash -c "
+    # TCP resends after a back-off that grows with the cut, up to two minutes.
+    check "... link restored: the broker hears $who again" \
+        wait_until $((20 + CUT_MS / 1000 < 140 ? 20 + CUT_MS / 1000 : 140)) bash -c "
         tail -n +$((since + 1)) '$TMP/broker.log' | grep -q 'broker: $who \(heard again\|ready\)'"
 }
 

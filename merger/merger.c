@@ -219,6 +219,10 @@ merger_new(const cfg_t *cfg)
     zsock_set_sndtimeo(self->broker, cfg->heartbeat_ms * cfg->liveness);
     zsock_set_router_mandatory(self->shards_sock, 1);
     zsock_set_router_handover(self->shards_sock, 1);
+    /* The merger sends shards nothing but heartbeats: one that cannot be queued because the
+       shard has read nothing for long (cut off, stopped) is dropped, instead of stopping
+       this loop until the shard is back (docs/protocol.md §10). */
+    zsock_set_sndtimeo(self->shards_sock, 0);
     zsock_set_identity(self->broker, "merger");
     zsock_set_router_mandatory(self->query, 1);
     /* Query clients are not trusted to read: a reply that does not fit in a client's queue
@@ -602,9 +606,12 @@ s_seq_plausible(const merger_t *self, uint64_t seq)
 }
 
 /*  Handles a shard message; FORESTS ahead of their barrier are kept for later (returns
-    false then and the caller keeps msg). */
+    false then and the caller keeps msg). fresh: msg was just received, so the shard was
+    heard from; a message retried from the early list says nothing about the shard now (it
+    may have been cut off since, and the records its FORESTS wait for may only come after
+    it is back). */
 static bool
-s_on_shard(merger_t *self, zmsg_t *msg)
+s_on_shard(merger_t *self, zmsg_t *msg, bool fresh)
 {
     proto_frame_t f;
     if (proto_parse(msg, true, &f) != 0) {
@@ -622,8 +629,10 @@ s_on_shard(merger_t *self, zmsg_t *msg)
         log_warn("merger: dropped %s from an unknown or unauthorized shard", proto_cmd_name(f.cmd));
         return true;
     }
-    hb_heard(&s->hb, zclock_mono());
-    s->alive = true;
+    if (fresh) {
+        hb_heard(&s->hb, zclock_mono());
+        s->alive = true;
+    }
     uint64_t seq = 0;
     switch (f.cmd) {
     case PROTO_FORESTS: {
@@ -691,7 +700,7 @@ s_retry_early(merger_t *self)
     size_t n = zlist_size(self->early);
     for (size_t i = 0; i < n; i++) {
         zmsg_t *m = zlist_pop(self->early);
-        if (s_on_shard(self, m)) {
+        if (s_on_shard(self, m, false)) {
             zmsg_destroy(&m);
         } else {
             zlist_append(self->early, m);
@@ -924,7 +933,7 @@ merger_run(merger_t *self, zsock_t *pipe, sigev_t *sig)
             if (!m) {
                 break;
             }
-            if (s_on_shard(self, m)) {
+            if (s_on_shard(self, m, true)) {
                 zmsg_destroy(&m);
             } else {
                 zlist_append(self->early, m);

@@ -48,6 +48,24 @@ s_send(shard_t *self, zsock_t *sock, hb_t *hb, zmsg_t **msg)
     hb_sent(hb, zclock_mono());
 }
 
+/*  Sends a message the shard repeats anyway (HEARTBEAT, the READY of a silent peer) without
+    waiting. A peer that stays unreachable (its host cut off, its process stopped) reads
+    nothing, and once its queue is full (ZMQ_SNDHWM) a send waits until it is back: this loop
+    would stop with it, and the other peer would hear nothing either. What is queued already
+    says the same, so the message is dropped then (docs/protocol.md §10). */
+static void
+s_send_repeated(shard_t *self, zsock_t *sock, hb_t *hb, zmsg_t **msg)
+{
+    zsock_set_sndtimeo(sock, 0);
+    if (zmsg_send(msg, sock) != 0) {
+        zmsg_destroy(msg);
+        log_debug("shard %u: queue full, %s not sent", self->id,
+                  sock == self->broker ? "to the broker" : "to the merger");
+    }
+    zsock_set_sndtimeo(sock, -1);
+    hb_sent(hb, zclock_mono());
+}
+
 /*  How far this shard has followed the input stream: the last KEYS entry it applied, or
     the last barrier it completed when that is later (every input up to a barrier reached
     the shard before the barrier did, including the many routed to other shards). READY
@@ -60,7 +78,8 @@ s_position(const shard_t *self)
     return applied > barrier ? applied : barrier;
 }
 
-/*  Announces this shard to one peer: who it is, what it applied, its last barrier. */
+/*  Announces this shard to one peer: who it is, what it applied, its last barrier. Sent at
+    start and again once per liveness window while the peer is silent. */
 static void
 s_ready_to(shard_t *self, zsock_t *sock, hb_t *hb)
 {
@@ -74,7 +93,7 @@ s_ready_to(shard_t *self, zsock_t *sock, hb_t *hb)
     wmsg_ready_encode(&r, &buf);
     zmsg_t *m = proto_msg_new(PROTO_READY);
     proto_add_body(m, &buf);
-    s_send(self, sock, hb, &m);
+    s_send_repeated(self, sock, hb, &m);
     wire_buf_free(&buf);
 }
 
@@ -371,7 +390,7 @@ s_heartbeat(shard_t *self, zsock_t *sock, hb_t *hb, const char *peer)
     int64_t now = zclock_mono();
     if (hb_should_send(hb, now)) {
         zmsg_t *m = proto_msg_new(PROTO_HEARTBEAT);
-        s_send(self, sock, hb, &m);
+        s_send_repeated(self, sock, hb, &m);
     }
     if (hb_dead(hb, now)) {
         /* The peer may have restarted and not know this shard: announce it again, once per

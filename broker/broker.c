@@ -270,6 +270,10 @@ broker_destroy(broker_t **self_p)
     wmsg_flips_free(&self->flips);
     free(self->shards);
     free(self->generic_in);
+    if (self->gate) {
+        gate_unwatch(self->gate, self->ingest);
+        gate_unwatch(self->gate, self->backend);
+    }
     zsock_destroy(&self->ingest);
     zsock_destroy(&self->backend);
     gate_destroy(&self->gate);

@@ -23,6 +23,7 @@
 #include "endpoint.h"
 #include "err.h"
 #include "feeder.h"
+#include "jsonio.h"
 #include "log.h"
 #include "ship_file.h"
 #include "ship_in.h"
@@ -62,6 +63,7 @@ typedef struct {
     const char *config;    /* --config, or NULL */
     const char *cert;      /* --cert, or NULL */
     const char *state;     /* --state DIR, or NULL */
+    const char *tee;       /* --tee FILE, or NULL */
     bool once;             /* --once */
     const ship_in_t *kind; /* --input */
     ship_in_opts_t in;     /* input options */
@@ -122,6 +124,7 @@ typedef struct {
     sigev_t *sig;           /* signals */
     bool stop;              /* TERM or INT received */
     ship_state_t *state;    /* the state directory, or NULL */
+    FILE *tee;              /* --tee: every observation sent, as JSON Lines, or NULL */
     s_unit_t **units;       /* every unit */
     size_t n_units;         /* number */
     size_t cap_units;       /* slots */
@@ -146,7 +149,8 @@ s_usage(FILE *out)
             "                  [--input %s] [--decky NAME] FILE...\n"
             "                  [--group ip|ip-sensor] [--op append|upsert] [--cert FILE]\n"
             "                  [--window N] [--poll-ms N] [--idle-ms N] [--max-delay-ms N]\n"
-            "                  [--max-batch N] [--rotate-wait-ms N] [--timeout-ms T]\n\n"
+            "                  [--max-batch N] [--rotate-wait-ms N] [--timeout-ms T]\n"
+            "                  [--tee FILE]\n\n"
             "Follows log files like `tail -F` and feeds a running engine with what they gain,\n"
             "as appends (docs/ship.md). --input cowrie (default): Cowrie JSON logs through the\n"
             "Cowrie adapter; obs: cadre observations (JSON Lines or MessagePack), sent as they\n"
@@ -158,7 +162,9 @@ s_usage(FILE *out)
             "--idle-ms (%d), its oldest unsent record has waited --max-delay-ms (%d), or\n"
             "--max-batch (%d) records are waiting. --once reads every file to its end,\n"
             "flushes and exits (exit 1 when the broker stays silent for --timeout-ms, %d).\n"
-            "TERM or INT stops it: what is in flight is waited for (5 s), the state saved.\n",
+            "TERM or INT stops it: what is in flight is waited for (5 s), the state saved.\n"
+            "--tee FILE appends every observation sent to FILE as JSON Lines (an audit\n"
+            "trail; a part sent again after a restart is written again).\n",
             ship_in_names(), S_IDLE_MS, S_MAX_DELAY_MS, S_MAX_BATCH, S_TIMEOUT_MS);
 }
 
@@ -232,6 +238,8 @@ s_parse(int argc, char **argv, s_opts_t *o)
             o->cert = argv[++i];
         } else if (strcmp(a, "--state") == 0 && v) {
             o->state = argv[++i];
+        } else if (strcmp(a, "--tee") == 0 && v) {
+            o->tee = argv[++i];
         } else if (strcmp(a, "--decky") == 0 && v) {
             decky = argv[++i];
         } else if (strcmp(a, "--once") == 0) {
@@ -398,6 +406,7 @@ s_unit_add(s_ship_t *sh, ship_rec_t *rec, ship_file_t *file)
     }
     xgrow(&sh->units, &sh->cap_units, sh->n_units + 1);
     sh->units[sh->n_units++] = u;
+    sh->dirty = true;
     return u;
 }
 
@@ -498,6 +507,16 @@ s_find_moved(s_ship_t *sh, const ship_rec_t *rec, bool skip_path)
 static int
 s_submit(s_ship_t *sh, const obs_t *obs)
 {
+    if (sh->tee) {
+        char *line = NULL;
+        size_t len = 0;
+        obs_error_t e;
+        if (jsonio_obs_encode(obs, &line, &len, &e) == 0) {
+            fwrite(line, 1, len, sh->tee);
+            fputc('\n', sh->tee);
+        }
+        free(line);
+    }
     for (;;) {
         int rc = feeder_submit(sh->fd, obs, 1000);
         if (rc == 0) {
@@ -551,6 +570,9 @@ s_emit_cut(s_ship_t *sh, s_unit_t *u, size_t i)
         sh->cutting = u;
         rc = sh->o->kind->cut(u->in, tag, s_emit, sh);
         sh->cutting = NULL;
+    }
+    if (sh->tee) {
+        fflush(sh->tee); /* before any commit that counts on this part */
     }
     c->last_ref = feeder_last_ref(sh->fd);
     c->sent = rc == 0;
@@ -668,6 +690,9 @@ s_read(s_ship_t *sh, s_unit_t *u, int64_t now)
     if (got > 0) {
         u->last_data = now;
         s_fix_fp(u);
+    }
+    if (sh->tee) {
+        fflush(sh->tee);
     }
     if (!k->parts && u->fed > u->seg) {
         /* Records were sent as they were fed: the cut only marks their position. */
@@ -1102,6 +1127,17 @@ cmd_ship(int argc, char **argv)
         log_warn("no --state: what was sent is not remembered, a restart reads every file "
                  "from its start");
     }
+    if (o.tee) {
+        sh.tee = fopen(o.tee, "a");
+        if (!sh.tee) {
+            fprintf(stderr, "cadre ship: %s: %s\n", o.tee, strerror(errno));
+            ship_state_destroy(&sh.state);
+            curve_destroy(&curve);
+            free(endpoint);
+            free(o.paths);
+            return 1;
+        }
+    }
     sh.sig = sig_new();
     zsys_init();
     zsys_handler_set(NULL);
@@ -1152,6 +1188,9 @@ cmd_ship(int argc, char **argv)
     free(sh.follows);
     feeder_destroy(&sh.fd);
     ship_state_destroy(&sh.state);
+    if (sh.tee) {
+        fclose(sh.tee);
+    }
     sig_destroy(&sh.sig);
     curve_destroy(&curve);
     free(endpoint);

@@ -389,8 +389,12 @@ s_unit_add(s_ship_t *sh, ship_rec_t *rec, ship_file_t *file)
     if (u->file) {
         u->gz = ship_file_gz(file);
         u->final = u->gz;
-        u->rec.dev = ship_file_dev(file);
-        u->rec.ino = ship_file_ino(file);
+        if (u->rec.dev == 0 && u->rec.ino == 0) {
+            /* A new file. A record read on from a copy keeps the original's identity, so
+               that the original, while it exists, is still known as itself. */
+            u->rec.dev = ship_file_dev(file);
+            u->rec.ino = ship_file_ino(file);
+        }
         s_frame_known(sh, u);
         int rc = ship_file_seek(file, u->rec.commit);
         if (rc != 0) {
@@ -905,50 +909,74 @@ s_attach(s_ship_t *sh)
         ship_state_take(sh->state, &recs, &n);
     }
     bool *used = xcalloc(n + 1, sizeof *used);
-    sh->follows = xcalloc((size_t)sh->o->n_paths + 1, sizeof *sh->follows);
-    for (int p = 0; p < sh->o->n_paths; p++) {
+    size_t np = (size_t)sh->o->n_paths;
+    sh->follows = xcalloc(np + 1, sizeof *sh->follows);
+    ship_file_t **files = xcalloc(np + 1, sizeof *files);
+    size_t *hit = xcalloc(np + 1, sizeof *hit);
+    for (size_t p = 0; p < np; p++) {
         const char *path = sh->o->paths[p];
-        ship_file_t *file = s_open(sh, path);
-        bool follow = !file || !ship_file_gz(file);
+        files[p] = s_open(sh, path);
+        hit[p] = n;
+        if (!files[p] && (errno != ENOENT || sh->o->once)) {
+            log_warn("%s: %s", path, strerror(errno));
+        }
+        for (size_t q = 0; q < p && files[p]; q++) {
+            if (files[q] && ship_file_dev(files[q]) == ship_file_dev(files[p]) &&
+                ship_file_ino(files[q]) == ship_file_ino(files[p])) {
+                ship_file_destroy(&files[p]); /* named twice */
+                hit[p] = SIZE_MAX;
+            }
+        }
+    }
+    /* Pass 0: the file a record was read from (its inode, its first bytes). Pass 1: a file
+       with a record's first bytes elsewhere (a copy, a compressed rotation); when that
+       record is taken already, the file is a second copy of what is read anyway: skipped. */
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t p = 0; p < np; p++) {
+            ship_file_t *f = files[p];
+            if (!f || hit[p] != n) {
+                continue;
+            }
+            int64_t size = ship_file_size(f);
+            for (size_t i = 0; i < n && hit[p] == n; i++) {
+                bool inode = recs[i].dev == ship_file_dev(f) && recs[i].ino == ship_file_ino(f);
+                bool grown = size < 0 || (uint64_t)size >= recs[i].commit;
+                bool fp = (pass == 0 ? inode : recs[i].fp_len > 0) && s_fp_matches(f, &recs[i]);
+                if (fp && grown && !used[i]) {
+                    hit[p] = i;
+                    used[i] = true;
+                } else if (fp && pass == 1) {
+                    log_info("%s: holds what %s held, read already: skipped", sh->o->paths[p],
+                             recs[i].path);
+                    ship_file_destroy(&files[p]);
+                    hit[p] = SIZE_MAX;
+                }
+            }
+        }
+    }
+    for (size_t p = 0; p < np; p++) {
+        const char *path = sh->o->paths[p];
+        ship_file_t *file = files[p];
+        bool follow = hit[p] != SIZE_MAX && (!file || !ship_file_gz(file));
         if (follow && !sh->o->once) {
             sh->follows[sh->n_follows++] = (s_follow_t){.path = path};
         }
         if (!file) {
-            if (errno != ENOENT || sh->o->once) {
-                log_warn("%s: %s", path, strerror(errno));
-            }
-            continue;
-        }
-        if (s_unit_by_inode(sh, ship_file_dev(file), ship_file_ino(file))) {
-            ship_file_destroy(&file); /* named twice */
             continue;
         }
         int64_t size = ship_file_size(file);
-        size_t hit = n;
-        for (int pass = 0; pass < 2 && hit == n; pass++) {
-            for (size_t i = 0; i < n && hit == n; i++) {
-                bool inode =
-                    recs[i].dev == ship_file_dev(file) && recs[i].ino == ship_file_ino(file);
-                bool grown = size < 0 || (uint64_t)size >= recs[i].commit;
-                bool fp = pass == 0 ? inode && s_fp_matches(file, &recs[i])
-                                    : recs[i].fp_len > 0 && s_fp_matches(file, &recs[i]);
-                if (!used[i] && fp && grown) {
-                    hit = i;
-                }
-            }
-        }
         ship_rec_t rec = {.path = xstrdup(path)};
-        if (hit < n) {
-            used[hit] = true;
+        if (hit[p] < n) {
             free(rec.path);
-            rec = recs[hit];
-            memset(&recs[hit], 0, sizeof recs[hit]);
+            rec = recs[hit[p]];
+            memset(&recs[hit[p]], 0, sizeof recs[hit[p]]);
             if (strcmp(rec.path, path) != 0 && follow) {
                 free(rec.path);
                 rec.path = xstrdup(path);
             }
-            if (rec.done && size >= 0 && (uint64_t)size > rec.commit) {
-                rec.done = false; /* it has grown since */
+            if (rec.done &&
+                ((size >= 0 && (uint64_t)size > rec.commit) || (follow && !sh->o->once))) {
+                rec.done = false; /* it has grown since, or is followed: it may grow */
             }
         }
         s_unit_t *u = s_unit_add(sh, &rec, file);
@@ -960,6 +988,8 @@ s_attach(s_ship_t *sh)
                      u->rec.done ? " (read to its end before)" : "");
         }
     }
+    free(files);
+    free(hit);
     for (size_t i = 0; i < n; i++) {
         if (used[i]) {
             continue;

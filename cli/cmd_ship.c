@@ -25,6 +25,7 @@
 #include "feeder.h"
 #include "jsonio.h"
 #include "log.h"
+#include "sdnotify.h"
 #include "ship_file.h"
 #include "ship_in.h"
 #include "ship_state.h"
@@ -1175,6 +1176,7 @@ cmd_ship(int argc, char **argv)
     s_attach(&sh);
     int64_t now = zclock_mono();
     s_save(&sh, now);
+    sdnotify_ready("following");
     rc = 0;
     while (!sh.stop) {
         now = zclock_mono();
@@ -1201,6 +1203,9 @@ cmd_ship(int argc, char **argv)
         if (sh.dirty && now - sh.saved_at >= S_SAVE_MS) {
             s_save(&sh, now);
         }
+    }
+    if (sh.stop) {
+        sdnotify_stopping();
     }
     s_drain(&sh, o.once && rc == 0 ? 0 : S_DRAIN_MS);
     s_save(&sh, zclock_mono());

@@ -176,5 +176,31 @@ t_state_errors() {
 }
 check "a state directory held, of another input kind, or damaged is refused" t_state_errors
 
+# Type=notify (deploy/cadre-ship.service): READY=1 once started, STOPPING=1 on TERM, exit 0.
+t_notify() {
+    "$PYTHON" - "$TMP/notify.sock" "$CADRE" "$CFG" "$TMP/notify-state" "$TMP/none.json" <<'PYEOF'
+import os, socket, subprocess, sys
+path, cadre, cfg, state, log = sys.argv[1:6]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(path)
+s.settimeout(20)
+env = dict(os.environ, NOTIFY_SOCKET=path)
+p = subprocess.Popen([cadre, "ship", "--config", cfg, "--state", state, log], env=env,
+                     stderr=subprocess.DEVNULL)
+try:
+    msgs = []
+    while not any(b"READY=1" in m for m in msgs):
+        msgs.append(s.recv(4096))
+    p.terminate()
+    p.wait(timeout=20)
+    msgs.append(s.recv(4096))
+    sys.exit(0 if any(b"STOPPING=1" in m for m in msgs) and p.returncode == 0 else 1)
+finally:
+    if p.poll() is None:
+        p.kill()
+PYEOF
+}
+check "READY=1 when started, STOPPING=1 and exit 0 on TERM (Type=notify)" t_notify
+
 stop_engine 1 || FAIL=$((FAIL + 1))
 finish

@@ -140,6 +140,7 @@ typedef struct {
     uint64_t emitted;       /* observations sent */
     uint64_t local_refused; /* observations that could not be encoded */
     bool silent_told;       /* "the broker does not answer" was said */
+    bool failed;            /* --once: the broker stopped answering */
 } s_ship_t;
 
 static void
@@ -522,6 +523,7 @@ s_submit(s_ship_t *sh, const obs_t *obs)
         }
         free(line);
     }
+    int64_t since = zclock_mono();
     for (;;) {
         int rc = feeder_submit(sh->fd, obs, 1000);
         if (rc == 0) {
@@ -536,7 +538,13 @@ s_submit(s_ship_t *sh, const obs_t *obs)
                      sh->cutting ? sh->cutting->rec.path : "?", obs->id, cadre_strerror(rc));
             return 0;
         }
-        if (!sh->silent_told) {
+        if (sh->o->once && zclock_mono() - since >= sh->o->timeout_ms) {
+            fprintf(stderr, "cadre ship: the broker stopped answering\n");
+            sh->failed = true;
+            sh->stop = true;
+            return -ETIMEDOUT;
+        }
+        if (!sh->silent_told && !sh->o->once) {
             sh->silent_told = true;
             log_warn("the broker does not answer; waiting (nothing is dropped)");
         }
@@ -833,12 +841,42 @@ s_truncated(s_ship_t *sh, s_follow_t *f, s_unit_t *u, int64_t now)
     f->cur = NULL;
 }
 
+/*  Forgets the units read to their end whose files are gone (no sibling has their first
+    bytes any more): nothing can bring them back to be read again. */
+static void
+s_prune(s_ship_t *sh)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < sh->n_units; i++) {
+        s_unit_t *u = sh->units[i];
+        bool gone = false;
+        if (u->rec.done && !u->file && !u->in) {
+            ship_file_t *f = s_find_moved(sh, &u->rec, false);
+            gone = f == NULL;
+            ship_file_destroy(&f);
+        }
+        if (!gone) {
+            sh->units[k++] = u;
+            continue;
+        }
+        for (size_t j = 0; j < sh->n_follows; j++) {
+            if (sh->follows[j].cur == u) {
+                sh->follows[j].cur = NULL;
+            }
+        }
+        s_unit_free(u);
+        sh->dirty = true;
+    }
+    sh->n_units = k;
+}
+
 /*  Checks a followed path: a new file there (rename rotation, or the first appearance),
     or its file truncated in place. */
 static void
 s_check_follow(s_ship_t *sh, s_follow_t *f, int64_t now)
 {
     s_unit_t *u = f->cur;
+    s_unit_t *was = u;
     struct stat st;
     if (stat(f->path, &st) != 0) {
         if (u && !u->rotated_at) {
@@ -889,8 +927,10 @@ s_check_follow(s_ship_t *sh, s_follow_t *f, int64_t now)
     ship_rec_t rec = {.path = xstrdup(f->path)};
     f->cur = s_unit_add(sh, &rec, file);
     f->told = false;
-    if (!u) {
+    if (!was) {
         log_info("%s: following from its start", f->path);
+    } else {
+        s_prune(sh); /* a rotation: older rotations may have been deleted */
     }
 }
 
@@ -1206,6 +1246,9 @@ cmd_ship(int argc, char **argv)
     }
     if (sh.stop) {
         sdnotify_stopping();
+    }
+    if (sh.failed) {
+        rc = 1;
     }
     s_drain(&sh, o.once && rc == 0 ? 0 : S_DRAIN_MS);
     s_save(&sh, zclock_mono());

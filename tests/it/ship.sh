@@ -139,13 +139,27 @@ t_follow() {
     truncate -s 0 "$d/cowrie.json"
     sed -n '12,13p' "$d/src.json" >>"$d/cowrie.json"
     wait_until 20 has_obs $((before + 3)) || return 1
+    # The first rotation, read to its end, is deleted; at the next rotation it is forgotten.
+    wait_until 20 finished_units "$d/state/offsets" 2 || return 1
+    rm "$d/cowrie.json.2024-04-01"
+    mv "$d/cowrie.json" "$d/cowrie.json.2"
+    sed -n '14p' "$d/src.json" >"$d/cowrie.json"
+    wait_until 20 has_obs $((before + 4)) || return 1
     stop_pid follow || return 1
     grep -q "rotated; the old file is read to its end" "$TMP/follow.log" &&
         grep -q "truncated in place (copytruncate)" "$TMP/follow.log" &&
         [ "$(grep -c '^unit ' "$d/state/offsets")" -eq 3 ] &&
         grep -q '"ip": "198.18.0.12"' "$d/tee.jsonl"
 }
-check "follows a file created late, renamed away, truncated in place; TERM saves the state" t_follow
+finished_units() { [ "$(grep -c '^unit .* d ' "$1" 2>/dev/null)" -ge "$2" ]; }
+check "follows a file created late, renamed away, truncated in place; forgets deleted rotations; TERM saves the state" t_follow
+
+t_once_silent() {
+    local t0=$SECONDS
+    expect_exit 1 "$CADRE" ship --endpoint "ipc://$TMP/nobody" --once --timeout-ms 500 "$SMALL" &&
+        err_has "the broker stopped answering" && ((SECONDS - t0 < 20))
+}
+check "--once: a broker that never answers ends the run with exit 1" t_once_silent
 
 t_usage() {
     expect_exit 2 "$CADRE" ship --config "$CFG" &&

@@ -296,7 +296,7 @@ main(int argc, char **argv)
     char *buf = NULL;
     size_t len = 0, cap = 0;
     /* The session being written: its ip, id, actor, next line. */
-    char ip[64] = "", sid[32] = "";
+    char ip[32] = "", sid[32] = "";
     int actor = 0, line_k = S_LINES_PER_SESSION;
     bool fresh = false;
     double wall0 = (double)time(NULL);
@@ -310,7 +310,7 @@ main(int argc, char **argv)
         }
         uint64_t due = (uint64_t)(rate * (now - t0));
         len = 0;
-        char first_ip[64][64];
+        char first_ip[64][48];
         int n_first = 0;
         while (lines < due) {
             if (line_k == S_LINES_PER_SESSION) {
@@ -323,7 +323,7 @@ main(int argc, char **argv)
                          (unsigned)(ipn >> 8 & 255), (unsigned)(ipn & 255));
                 snprintf(sid, sizeof sid, "b%010" PRIu64, sessions);
                 if (fresh && n_first < 64) {
-                    snprintf(first_ip[n_first++], 64, "cowrie:%s", ip);
+                    snprintf(first_ip[n_first++], sizeof first_ip[0], "cowrie:%s", ip);
                 } else if (fresh) {
                     fresh = false; /* more than 64 new sources in one write: not timed */
                 }

@@ -846,16 +846,21 @@ s_truncated(s_ship_t *sh, s_follow_t *f, s_unit_t *u, int64_t now)
 static void
 s_prune(s_ship_t *sh)
 {
+    /* First every unit is looked for (the search skips files other units read, so none
+       may be freed yet), then the gone ones are freed. */
+    bool *gone = xcalloc(sh->n_units + 1, sizeof *gone);
+    for (size_t i = 0; i < sh->n_units; i++) {
+        s_unit_t *u = sh->units[i];
+        if (u->rec.done && !u->file && !u->in) {
+            ship_file_t *f = s_find_moved(sh, &u->rec, false);
+            gone[i] = f == NULL;
+            ship_file_destroy(&f);
+        }
+    }
     size_t k = 0;
     for (size_t i = 0; i < sh->n_units; i++) {
         s_unit_t *u = sh->units[i];
-        bool gone = false;
-        if (u->rec.done && !u->file && !u->in) {
-            ship_file_t *f = s_find_moved(sh, &u->rec, false);
-            gone = f == NULL;
-            ship_file_destroy(&f);
-        }
-        if (!gone) {
+        if (!gone[i]) {
             sh->units[k++] = u;
             continue;
         }
@@ -868,6 +873,7 @@ s_prune(s_ship_t *sh)
         sh->dirty = true;
     }
     sh->n_units = k;
+    free(gone);
 }
 
 /*  Checks a followed path: a new file there (rename rotation, or the first appearance),

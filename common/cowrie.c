@@ -1467,7 +1467,7 @@ void
 cowrie_set_part(cowrie_t *self, const char *tag)
 {
     free(self->part);
-    self->part = tag ? xstrndup(tag, COWRIE_MAX_PART_TAG) : NULL;
+    self->part = tag ? xstrndup(tag, strnlen(tag, COWRIE_MAX_PART_TAG)) : NULL;
 }
 
 int

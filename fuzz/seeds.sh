@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Rebuilds the seed corpora of fuzz/corpus/ (docs/fuzzing.md): the text seeds from the test
+# fixtures, the docs and a few lines of the shared Cowrie data (sweetie-2020, MIT licence; the
+# radec73 set may not be redistributed), then the binary seeds with fuzz_seed_gen (made with
+# cadre's encoders from the observation seeds). Run it from anywhere after a build:
+#   bash fuzz/seeds.sh [BUILD_DIR]      (default: build)
+# and commit what changed. Not part of any test; the committed corpora are what CI replays.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$root/build}
+case $build in /*) ;; *) build=$PWD/$build ;; esac
+corpus=$root/fuzz/corpus
+shared=${SHARED_DIR:-$root/../shared}
+sweetie=$shared/realdata/sweetie-2020/cowrie
+cd "$root"
+
+# One file per line of a file: DIR PREFIX FILE (blank lines skipped).
+split_lines() {
+    local dir=$1 prefix=$2 file=$3 n=0
+    mkdir -p "$dir"
+    while IFS= read -r line || [ -n "$line" ]; do
+        [ -z "$line" ] && continue
+        n=$((n + 1))
+        printf '%s' "$line" >"$dir/$(printf '%s-%02d' "$prefix" "$n")"
+    done <"$file"
+}
+
+rm -rf "$corpus"
+mkdir -p "$corpus"
+
+# obs_json: the mixed fixture (good and malformed records), generated records with every
+# field, an assignment, and edge cases of the number and string rules.
+split_lines "$corpus/obs_json" mixed tests/fixtures/records/mixed.jsonl
+"$build/cadre" gen fixtures/campaigns/keystroke_overlap.yaml --seed 0 --out /dev/stdout 2>/dev/null |
+    sed -n 1,3p >"$corpus/gen.jsonl.tmp"
+split_lines "$corpus/obs_json" gen "$corpus/gen.jsonl.tmp"
+rm -f "$corpus/gen.jsonl.tmp"
+printf '%s' '{"id": "att-1", "identity": "i-1", "campaign": null}' >"$corpus/obs_json/assign"
+printf '%s' '{"id": "e\u00e9\ud83d\ude00", "asn": -9223372036854775808, "kd_simhash": "00000000000000FF", "sessions": [{"phase": "recon", "start": -0.0, "duration": 5e-324, "credentials": [["", ""]], "commands": ["\u0001"]}], "truth": {"actor": null, "campaign": "c"}}' \
+    >"$corpus/obs_json/edges"
+printf '%s' '{"id": "att-2", "op": "delete"}' >"$corpus/obs_json/delete"
+
+# obs_stream: whole streams, LF and CRLF.
+mkdir -p "$corpus/obs_stream"
+cp tests/fixtures/records/mixed.jsonl "$corpus/obs_stream/mixed.jsonl"
+sed 's/$/\r/' tests/fixtures/records/mixed.jsonl >"$corpus/obs_stream/mixed-crlf.jsonl"
+
+# cowrie: the adapter's fixture and real sessions: telnet with commands, wget with a
+# download, public-key logins, and the truncated tail of cowrie.json.3.
+mkdir -p "$corpus/cowrie"
+cp tests/fixtures/cowrie/small.jsonl "$corpus/cowrie/small.jsonl"
+grep -h '"session":"f399de283f0f"' "$sweetie/cowrie.json.2019-12-08" >"$corpus/cowrie/telnet.jsonl"
+grep -h -m 12 '"session":"76bc054f6066"' "$sweetie/cowrie.json.1" >"$corpus/cowrie/wget.jsonl"
+grep -h '"session":"55489694e384"' "$sweetie"/cowrie.json.* >"$corpus/cowrie/pubkey.jsonl"
+tail -c 1500 "$sweetie/cowrie.json.3" | tail -n +2 >"$corpus/cowrie/truncated.jsonl"
+
+# fatt: fatt records, "--", then the Cowrie sessions they join.
+mkdir -p "$corpus/fatt"
+{ cat tests/fixtures/cowrie/fatt.jsonl; echo '--'; cat tests/fixtures/cowrie/fatt_sessions.jsonl; } \
+    >"$corpus/fatt/joined.jsonl"
+cp tests/fixtures/cowrie/fatt.jsonl "$corpus/fatt/fatt-only.jsonl"
+
+# dsl: the DSL fixtures (good, bad, warnings), the smaller scenarios, and includes of
+# fuzz/dsl_include/.
+mkdir -p "$corpus/dsl"
+for f in tests/fixtures/dsl/*.yaml; do cp "$f" "$corpus/dsl/$(basename "$f")"; done
+for f in lone_wolf handoff_only paused_campaign keystroke_overlap; do
+    cp "fixtures/campaigns/$f.yaml" "$corpus/dsl/$f.yaml"
+done
+for f in middle self broken missing; do
+    printf 'include_fixtures:\n  - %s.yaml\nextra_noise_scanners: 1\n' "$f" >"$corpus/dsl/include-$f.yaml"
+done
+
+# cfg_yaml: the deployment example and docs/config.md's; ccfg_yaml: docs/config.md's.
+mkdir -p "$corpus/cfg_yaml" "$corpus/ccfg_yaml"
+cp deploy/cadre.example.yaml "$corpus/cfg_yaml/example.yaml"
+awk '/^```yaml/{n++; on=1; next} /^```/{on=0} on{print > (dir "/config-" n ".yaml")}' \
+    dir="$corpus/cfg_yaml" docs/config.md
+mv "$corpus/cfg_yaml/config-1.yaml" "$corpus/ccfg_yaml/clustering.yaml"
+printf 'curve:\n  enabled: true\n  secret_key_file: /etc/cadre/keys/server_secret\n  public_key_file: /etc/cadre/keys/server\n  authorized_keys_dir: /etc/cadre/authorized\nlog_level: debug\n' \
+    >"$corpus/cfg_yaml/curve.yaml"
+printf 'identity: {threshold: 0.5}\ncampaign: {weights: {keystroke: 0.9}}\n' >"$corpus/ccfg_yaml/refused.yaml"
+
+# The binary seeds.
+"$build/fuzz/fuzz_seed_gen" "$corpus"
+find "$corpus" -type f | wc -l | xargs echo "seed files:"
+du -sh "$corpus"

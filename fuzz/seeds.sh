@@ -60,6 +60,21 @@ mkdir -p "$corpus/fatt"
     >"$corpus/fatt/joined.jsonl"
 cp tests/fixtures/cowrie/fatt.jsonl "$corpus/fatt/fatt-only.jsonl"
 
+# textin: plain and gzip text (whole, and cut short), lines longer than the target's limit.
+mkdir -p "$corpus/textin"
+cp tests/fixtures/cowrie/small.jsonl "$corpus/textin/plain.jsonl"
+gzip -9 -n -c tests/fixtures/cowrie/small.jsonl >"$corpus/textin/small.jsonl.gz"
+head -c 300 "$corpus/textin/small.jsonl.gz" >"$corpus/textin/cut.jsonl.gz"
+printf 'a\r\n\nb\0c\nlast-without-newline' >"$corpus/textin/short-lines"
+
+# weak_labels: a hand-made labels file in the shape of the shared labels_weak.tsv (C-labels,
+# a generic G-label, several labels on one line), and malformed lines.
+mkdir -p "$corpus/weak_labels"
+printf 'session\tsrc_ip\tfirst_ts\tlabels\ns1\t203.0.113.1\t2019-12-03T04:04:45.992378Z\tC1_mdrfckr_authorized_keys\ns2\t203.0.113.2\t2019-12-03T04:50:24.932913Z\tC1b_cred_nproc_nproc,C2_echo321_var03522123\ns3\t203.0.113.3\t2019-12-03T05:17:24.780138Z\tG1_telnet_prompt_walk_generic\ns4\t203.0.113.1\t2019-12-03T05:18:00Z\tC4_mikrotik_ip_cloud_print,,\n' \
+    >"$corpus/weak_labels/labels.tsv"
+printf 'session\tsrc_ip\tfirst_ts\tlabels\r\ns1\t\tx\tC1\r\nonly\ttwo\n\ns5\t203.0.113.9\tt\tC12ab_x\textra\n' \
+    >"$corpus/weak_labels/malformed.tsv"
+
 # dsl: the DSL fixtures (good, bad, warnings), the smaller scenarios, and includes of
 # fuzz/dsl_include/.
 mkdir -p "$corpus/dsl"

@@ -40,6 +40,24 @@ printf '%s' '{"id": "e\u00e9\ud83d\ude00", "asn": -9223372036854775808, "kd_simh
     >"$corpus/obs_json/edges"
 printf '%s' '{"id": "att-2", "op": "delete"}' >"$corpus/obs_json/delete"
 
+printf '%s' '{"id": "a", "op": "append", "fingerprints": {"jarm": "x", "ssh_client": null}, "append_at": {"ja3": 1.5, "fingerprints.jarm": null}, "sessions": []}' \
+    >"$corpus/obs_json/append"
+
+# append: streams of appends to one id (sessions with and without ids, disagreeing fields,
+# fingerprints), and an upsert among them.
+mkdir -p "$corpus/append"
+cat >"$corpus/append/fleet.jsonl" <<'EOF'
+{"id": "a", "op": "append", "ip": "203.0.113.1", "ja3": "771,4865", "sessions": [{"id": "s1", "phase": "reconnaissance", "start": 100.0}]}
+{"id": "a", "op": "append", "ip": "203.0.113.2", "hassh": "h1", "fingerprints": {"jarm": "j1"}, "sessions": [{"id": "s2", "phase": "delivery", "start": 50.0, "commands": ["wget x"]}]}
+{"id": "a", "op": "append", "asn": 64512, "truth": {"campaign": "c1"}, "fingerprints": {"jarm": "j0", "tcp_syn": "t"}, "sessions": [{"phase": "exploitation", "start": 75.5, "credentials": [["root", "toor"]]}]}
+{"id": "a", "op": "append", "sessions": [{"id": "s1", "phase": "reconnaissance", "start": 100.0, "duration": 3.0}]}
+{"id": "a", "kd_simhash": "0123456789abcdef", "sessions": [{"phase": "exploitation", "start": 75.5, "credentials": [["root", "toor"]]}]}
+EOF
+cat >"$corpus/append/no-sessions.jsonl" <<'EOF'
+{"id": "b", "op": "append", "ja4": "t13d", "fingerprints": {"ja4h": "z"}}
+{"id": "b", "op": "append", "ja4": "t12d", "append_at": {"ja4": 1.0}}
+EOF
+
 # obs_stream: whole streams, LF and CRLF.
 mkdir -p "$corpus/obs_stream"
 cp tests/fixtures/records/mixed.jsonl "$corpus/obs_stream/mixed.jsonl"

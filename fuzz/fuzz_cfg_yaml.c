@@ -1,7 +1,8 @@
 /*  fuzz_cfg_yaml.c - the engine configuration (cfg_parse_buffer in core/cfg.c, with the
     `clustering:` keys of core/ccfg.c and common/ydoc.c), as every role loads its --config.
     Properties: a refusal says why and leaves the cfg untouched; an accepted configuration,
-    written by cfg_print() (what --check-config prints), parses back to the same cfg. */
+    written by cfg_print() (what --check-config prints), parses back to the same cfg (every
+    key; data_dir_set is not a key: a printed configuration always sets data_dir). */
 #include "fuzz.h"
 
 #include "cfg.h"
@@ -13,7 +14,7 @@ s_same(const cfg_t *a, const cfg_t *b)
     FUZZ_CHECK(fuzz_streq(a->data_dir, b->data_dir) && fuzz_streq(a->deployment, b->deployment) &&
                    a->shards == b->shards && a->heartbeat_ms == b->heartbeat_ms &&
                    a->liveness == b->liveness && a->shutdown_timeout_ms == b->shutdown_timeout_ms &&
-                   a->log_level == b->log_level,
+                   a->log_level == b->log_level && a->ipc_group == b->ipc_group,
                "round trip changed a top-level key");
     FUZZ_CHECK(fuzz_streq(a->broker.ingest, b->broker.ingest) &&
                    fuzz_streq(a->broker.backend, b->broker.backend) &&
@@ -32,8 +33,11 @@ s_same(const cfg_t *a, const cfg_t *b)
                    fuzz_streq(a->curve.public_key_file, b->curve.public_key_file) &&
                    fuzz_streq(a->curve.server_public_key_file, b->curve.server_public_key_file) &&
                    fuzz_streq(a->curve.client_secret_key_file, b->curve.client_secret_key_file) &&
-                   fuzz_streq(a->curve.authorized_keys_dir, b->curve.authorized_keys_dir),
+                   fuzz_streq(a->curve.authorized_keys_dir, b->curve.authorized_keys_dir) &&
+                   fuzz_streq(a->curve.peer_keys_dir, b->curve.peer_keys_dir),
                "round trip changed a curve key");
+    FUZZ_CHECK(memcmp(&a->limits, &b->limits, sizeof a->limits) == 0,
+               "round trip changed a limits key");
     FUZZ_CHECK(memcmp(&a->clustering, &b->clustering, sizeof a->clustering) == 0,
                "round trip changed a clustering key");
 }

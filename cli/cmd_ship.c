@@ -120,27 +120,28 @@ typedef struct {
 
 /*  The shipper. */
 typedef struct {
-    s_opts_t *o;            /* options */
-    feeder_t *fd;           /* the broker client */
-    sigev_t *sig;           /* signals */
-    bool stop;              /* TERM or INT received */
-    ship_state_t *state;    /* the state directory, or NULL */
-    FILE *tee;              /* --tee: every observation sent, as JSON Lines, or NULL */
-    s_unit_t **units;       /* every unit */
-    size_t n_units;         /* number */
-    size_t cap_units;       /* slots */
-    s_follow_t *follows;    /* followed paths */
-    size_t n_follows;       /* number */
-    bool dirty;             /* commits moved since the last save */
-    int64_t saved_at;       /* time of the last save */
-    bool sent;              /* records sent since the last FLUSH */
-    s_unit_t *cutting;      /* the unit whose part is being emitted */
-    uint64_t records;       /* records read */
-    uint64_t bad;           /* bad records */
-    uint64_t emitted;       /* observations sent */
-    uint64_t local_refused; /* observations that could not be encoded */
-    bool silent_told;       /* "the broker does not answer" was said */
-    bool failed;            /* --once: the broker stopped answering */
+    s_opts_t *o;                       /* options */
+    feeder_t *fd;                      /* the broker client */
+    sigev_t *sig;                      /* signals */
+    bool stop;                         /* TERM or INT received */
+    ship_state_t *state;               /* the state directory, or NULL */
+    FILE *tee;                         /* --tee: every observation sent, as JSON Lines, or NULL */
+    s_unit_t **units;                  /* every unit */
+    size_t n_units;                    /* number */
+    size_t cap_units;                  /* slots */
+    s_follow_t *follows;               /* followed paths */
+    size_t n_follows;                  /* number */
+    bool dirty;                        /* commits moved since the last save */
+    int64_t saved_at;                  /* time of the last save */
+    bool sent;                         /* records sent since the last FLUSH */
+    s_unit_t *cutting;                 /* the unit whose part is being emitted */
+    char tag[COWRIE_MAX_PART_TAG + 1]; /* the name of the part being emitted, or "" */
+    uint64_t records;                  /* records read */
+    uint64_t bad;                      /* bad records */
+    uint64_t emitted;                  /* observations sent */
+    uint64_t local_refused;            /* observations that could not be encoded */
+    bool silent_told;                  /* "the broker does not answer" was said */
+    bool failed;                       /* --once: the broker stopped answering */
 } s_ship_t;
 
 static void
@@ -556,8 +557,9 @@ s_submit(s_ship_t *sh, const obs_t *obs)
     }
 }
 
-/*  The emit function of the inputs: appends for the log adapters, the record as it is for
-    obs; session ids suffixed with the part's tag for kinds whose ids repeat. */
+/*  The emit function of the inputs: the record as it is for obs; for the log adapters an
+    append whose sessions without a decky get --decky, and whose session ids are suffixed
+    with the part's tag ("<id>@<tag>") when the kind's ids repeat across parts. */
 static int
 s_emit(const obs_t *obs, void *arg)
 {
@@ -567,7 +569,36 @@ s_emit(const obs_t *obs, void *arg)
     }
     obs_t rec = *obs;
     rec.op = OBS_APPEND;
-    return s_submit(sh, &rec);
+    bool rename = !sh->o->kind->unique_ids && sh->tag[0];
+    bool decky = false;
+    for (size_t i = 0; i < obs->n_sessions && !decky; i++) {
+        decky = !obs->sessions[i].decky;
+    }
+    if (!rename && !decky) {
+        return s_submit(sh, &rec);
+    }
+    /* Shallow copies of the sessions with their own id and decky strings. */
+    obs_session_t *ss = xcalloc(obs->n_sessions + 1, sizeof *ss);
+    char **ids = xcalloc(obs->n_sessions + 1, sizeof *ids);
+    for (size_t i = 0; i < obs->n_sessions; i++) {
+        ss[i] = obs->sessions[i];
+        if (rename) {
+            ids[i] = xasprintf("%s@%s", ss[i].id ? ss[i].id : "", sh->tag);
+            ss[i].id = ids[i];
+        }
+        if (!ss[i].decky) {
+            ss[i].decky = sh->o->decky;
+        }
+    }
+    rec.sessions = ss;
+    rec.sessions_cap = 0;
+    int rc = s_submit(sh, &rec);
+    for (size_t i = 0; i < obs->n_sessions; i++) {
+        free(ids[i]);
+    }
+    free(ids);
+    free(ss);
+    return rc;
 }
 
 /*  Emits the unit's cut c (cuts[i]): everything fed since the last cut, as one part
@@ -581,8 +612,10 @@ s_emit_cut(s_ship_t *sh, s_unit_t *u, size_t i)
         char tag[COWRIE_MAX_PART_TAG + 1];
         snprintf(tag, sizeof tag, "%08" PRIx32 ":%" PRIu64, (uint32_t)u->rec.fp, u->seg);
         sh->cutting = u;
+        snprintf(sh->tag, sizeof sh->tag, "%s", tag);
         rc = sh->o->kind->cut(u->in, tag, s_emit, sh);
         sh->cutting = NULL;
+        sh->tag[0] = '\0';
     }
     if (sh->tee) {
         fflush(sh->tee); /* before any commit that counts on this part */

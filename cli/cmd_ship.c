@@ -142,6 +142,7 @@ typedef struct {
     uint64_t local_refused;            /* observations that could not be encoded */
     bool silent_told;                  /* "the broker does not answer" was said */
     bool failed;                       /* --once: the broker stopped answering */
+    bool busy;                         /* a file has more to read at once (a backlog) */
 } s_ship_t;
 
 static void
@@ -670,6 +671,7 @@ s_read(s_ship_t *sh, s_unit_t *u, int64_t now)
         size_t r = s_next_replay(u);
         bool replaying = r < u->n_cuts;
         if (!replaying && u->pending >= sh->o->max_batch) {
+            sh->busy = true; /* more to read: the loop does not wait */
             break;
         }
         ship_piece_t p;
@@ -752,7 +754,7 @@ s_read(s_ship_t *sh, s_unit_t *u, int64_t now)
     if (u->eof && s_next_replay(u) < u->n_cuts) {
         log_warn("%s: ends before byte %" PRIu64 ", where a part was cut before: its parts are "
                  "cut anew",
-                 ship_file_path(u->file), u->cuts[s_next_replay(u)].pos);
+                 u->rec.path, u->cuts[s_next_replay(u)].pos);
         u->n_cuts = s_next_replay(u);
     }
     return 0;
@@ -1272,7 +1274,8 @@ cmd_ship(int argc, char **argv)
             }
             break;
         }
-        feeder_poll(sh.fd, o.poll_ms);
+        feeder_poll(sh.fd, sh.busy ? 0 : o.poll_ms);
+        sh.busy = false;
         int s = sig_take(sh.sig);
         if (s == SIGTERM || s == SIGINT) {
             sh.stop = true;

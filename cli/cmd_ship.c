@@ -440,14 +440,15 @@ s_unit_by_inode(s_ship_t *sh, uint64_t dev, uint64_t ino)
     return NULL;
 }
 
-/*  The unit that read file before (the same inode and first bytes), or NULL. */
+/*  The unit that read file before (the same inode and first bytes), or NULL. A unit that
+    never read a byte (no fingerprint) knows no file: its inode may be another file's now. */
 static s_unit_t *
 s_known(s_ship_t *sh, ship_file_t *file)
 {
     for (size_t i = 0; i < sh->n_units; i++) {
         s_unit_t *u = sh->units[i];
-        if (u->rec.dev == ship_file_dev(file) && u->rec.ino == ship_file_ino(file) &&
-            s_fp_matches(file, &u->rec)) {
+        if (u->rec.fp_len > 0 && u->rec.dev == ship_file_dev(file) &&
+            u->rec.ino == ship_file_ino(file) && s_fp_matches(file, &u->rec)) {
             return u;
         }
     }

@@ -10,7 +10,7 @@ CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 DEBS = build-essential cmake pkg-config git \
        libzmq3-dev libczmq-dev libmsgpack-dev liblmdb-dev libyaml-dev libcmocka-dev \
        libjansson-dev libxxhash-dev nettle-dev zlib1g-dev libsodium-dev libsystemd-dev systemd clang-format \
-       python3 python3-zmq python3-msgpack time iproute2 kmod
+       python3 python3-zmq python3-msgpack time iproute2 kmod libssl-dev openssl
 
 .PHONY: all deps build run test test-asan build-asan format format-check clean bench
 

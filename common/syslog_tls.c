@@ -49,13 +49,24 @@
 #define S_ACCEPT_BUDGET 64        /* connections accepted per round */
 #define S_READ_CHUNK 16384        /* one TLS record's plaintext at most */
 #define S_READ_BUDGET (4 * 16384) /* TLS plaintext read per connection per round */
-#define S_LOG_PER_SECOND 20       /* connection notes logged per second at most */
+#define S_LOG_PER_SECOND 100      /* connection notes logged per second and kind at most */
 #define S_ACCEPT_PAUSE_MS 100     /* listener pause after accept() runs out of descriptors */
 #define S_MAX_TIMEOUT_MS 86400000 /* longest idle_ms / handshake_ms: a day */
 #define S_KEEPALIVE_IDLE_S 60     /* TCP keepalive: first probe after this much silence */
 #define S_KEEPALIVE_INTVL_S 10    /* ... then a probe every this many seconds */
 #define S_KEEPALIVE_CNT 6         /* ... and the peer is gone after this many unanswered */
 #define S_ADDR_LEN (INET6_ADDRSTRLEN + 10) /* "[addr]:port" */
+
+/*  Whom a note is about: a worker (through its handshake, CN known) or anyone else. Each kind
+    has its own rate limit, so a flood of strangers never hides what the workers do. */
+typedef enum { S_STRANGERS = 0, S_WORKERS, S_KINDS } s_kind_t;
+
+/*  The rate limit of one kind of note. */
+typedef struct {
+    int64_t window;   /* start of the current second */
+    int count;        /* notes logged in it */
+    uint64_t dropped; /* notes left out since the last one logged */
+} s_limit_t;
 
 /*  One connection. */
 typedef struct {
@@ -93,9 +104,7 @@ struct syslog_tls_t {
     int64_t listen_paused_until; /* accept() ran out of descriptors: resume then, or 0 */
     bool again;                  /* OpenSSL holds unread plaintext: run again at once */
     uint64_t round;              /* rounds run (syslog_tls_run() calls) */
-    int64_t log_window;          /* start of the current logging second */
-    int log_count;               /* notes logged in it */
-    uint64_t log_dropped;        /* notes left out since the last one logged */
+    s_limit_t limits[S_KINDS];   /* logging rate limits */
     syslog_tls_stats_t stats;    /* counters */
     uint8_t buf[S_READ_CHUNK];   /* SSL_read() target, shared by the connections */
     s_conn_t *current;           /* the connection whose frames are being delivered */
@@ -113,32 +122,33 @@ s_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/*  Logs one note about a connection at level, at most S_LOG_PER_SECOND a second; the first
+/*  Logs one note of a kind at level, at most S_LOG_PER_SECOND a second per kind; the first
     note of a later second says how many were left out. */
-static void s_note(syslog_tls_t *self, log_level_t level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+static void s_note(syslog_tls_t *self, s_kind_t kind, log_level_t level, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 static void
-s_note(syslog_tls_t *self, log_level_t level, const char *fmt, ...)
+s_note(syslog_tls_t *self, s_kind_t kind, log_level_t level, const char *fmt, ...)
 {
     if (!log_enabled(level)) {
         return;
     }
+    s_limit_t *lim = &self->limits[kind];
     int64_t now = s_now_ms();
-    if (now - self->log_window >= 1000) {
-        if (self->log_dropped) {
-            log_write(LOG_LEVEL_WARN, "syslog-tls: %" PRIu64 " connection notes not logged",
-                      self->log_dropped);
+    if (now - lim->window >= 1000) {
+        if (lim->dropped) {
+            log_write(LOG_LEVEL_WARN, "syslog-tls: %" PRIu64 " notes about %s not logged",
+                      lim->dropped, kind == S_WORKERS ? "workers" : "other connections");
         }
-        self->log_window = now;
-        self->log_count = 0;
-        self->log_dropped = 0;
+        lim->window = now;
+        lim->count = 0;
+        lim->dropped = 0;
     }
-    if (self->log_count >= S_LOG_PER_SECOND) {
-        self->log_dropped++;
+    if (lim->count >= S_LOG_PER_SECOND) {
+        lim->dropped++;
         return;
     }
-    self->log_count++;
+    lim->count++;
     char line[512];
     va_list ap;
     va_start(ap, fmt);
@@ -342,48 +352,50 @@ s_close(syslog_tls_t *self, s_conn_t *c, s_why_t why, const char *reason)
     syslog_tls_stats_t *st = &self->stats;
     bool partial = c->frames && syslog_frame_partial(c->frames);
     const char *who = c->ready ? c->worker : "(no worker yet)";
+    s_kind_t kind = c->ready ? S_WORKERS : S_STRANGERS;
     switch (why) {
     case S_REFUSED_TLS:
         st->refused_tls++;
-        s_note(self, LOG_LEVEL_WARN, "refused %s: TLS handshake failed: %s", c->peer, reason);
+        s_note(self, kind, LOG_LEVEL_WARN, "refused %s: TLS handshake failed: %s", c->peer, reason);
         break;
     case S_REFUSED_CN:
         st->refused_cn++;
-        s_note(self, LOG_LEVEL_WARN, "refused %s: %s", c->peer, reason);
+        s_note(self, kind, LOG_LEVEL_WARN, "refused %s: %s", c->peer, reason);
         break;
     case S_CLOSED_FRAME:
         st->closed_frame++;
-        s_note(self, LOG_LEVEL_WARN, "closed %s (%s): bad frame: %s", who, c->peer, reason);
+        s_note(self, kind, LOG_LEVEL_WARN, "closed %s (%s): bad frame: %s", who, c->peer, reason);
         break;
     case S_CLOSED_OVERSIZE:
         st->closed_oversize++;
-        s_note(self, LOG_LEVEL_WARN, "closed %s (%s): frame too large: %s", who, c->peer, reason);
+        s_note(self, kind, LOG_LEVEL_WARN, "closed %s (%s): frame too large: %s", who, c->peer,
+               reason);
         break;
     case S_CLOSED_IDLE:
         st->closed_idle++;
-        s_note(self, LOG_LEVEL_INFO, "closed %s (%s): silent for %d ms", who, c->peer,
+        s_note(self, kind, LOG_LEVEL_INFO, "closed %s (%s): silent for %d ms", who, c->peer,
                self->idle_ms);
         break;
     case S_CLOSED_HANDSHAKE:
         st->closed_handshake++;
-        s_note(self, LOG_LEVEL_WARN, "closed %s: no TLS handshake within %d ms", c->peer,
+        s_note(self, kind, LOG_LEVEL_WARN, "closed %s: no TLS handshake within %d ms", c->peer,
                self->handshake_ms);
         break;
     case S_CLOSED_ERROR:
         st->closed_error++;
-        s_note(self, LOG_LEVEL_WARN, "closed %s (%s): %s", who, c->peer, reason);
+        s_note(self, kind, LOG_LEVEL_WARN, "closed %s (%s): %s", who, c->peer, reason);
         break;
     case S_CLOSED_BY_PEER:
         st->closed_by_peer++;
-        s_note(self, LOG_LEVEL_INFO, "%s (%s) disconnected", who, c->peer);
+        s_note(self, kind, LOG_LEVEL_INFO, "%s (%s) disconnected", who, c->peer);
         break;
     case S_CLOSED_SHUTDOWN:
         break;
     }
     if (partial) {
         st->truncated++;
-        s_note(self, LOG_LEVEL_WARN, "%s (%s): connection ended inside a frame, which is lost", who,
-               c->peer);
+        s_note(self, kind, LOG_LEVEL_WARN,
+               "%s (%s): connection ended inside a frame, which is lost", who, c->peer);
     }
     /* A close_notify where the TLS state still allows one, so the worker sees a clean end. */
     if (c->ready && why != S_CLOSED_ERROR && why != S_CLOSED_BY_PEER) {
@@ -571,7 +583,7 @@ s_handshake(syslog_tls_t *self, s_conn_t *c, int64_t now)
     c->frames = syslog_frame_new(self->max_frame);
     c->deadline = self->idle_ms >= 0 ? now + self->idle_ms : 0;
     self->stats.workers++;
-    s_note(self, LOG_LEVEL_INFO, "%s connected from %s (%s, %s)", c->worker, c->peer,
+    s_note(self, S_WORKERS, LOG_LEVEL_INFO, "%s connected from %s (%s, %s)", c->worker, c->peer,
            SSL_get_version(c->ssl), SSL_get_cipher_name(c->ssl));
     return true;
 }
@@ -608,8 +620,8 @@ s_accept(syslog_tls_t *self, int64_t now)
             /* Out of descriptors (or memory): the listener stays readable, so stop watching
                it for a moment instead of spinning. */
             self->stats.accept_errors++;
-            s_note(self, LOG_LEVEL_WARN, "accept failed: %s; pausing for %d ms", strerror(errno),
-                   S_ACCEPT_PAUSE_MS);
+            s_note(self, S_STRANGERS, LOG_LEVEL_WARN, "accept failed: %s; pausing for %d ms",
+                   strerror(errno), S_ACCEPT_PAUSE_MS);
             struct epoll_event ev = {.events = 0, .data.ptr = &self->listen_fd};
             epoll_ctl(self->epoll_fd, EPOLL_CTL_MOD, self->listen_fd, &ev);
             self->listen_paused_until = now + S_ACCEPT_PAUSE_MS;
@@ -620,8 +632,8 @@ s_accept(syslog_tls_t *self, int64_t now)
         s_format_addr((struct sockaddr *)&ss, sl, peer, sizeof peer);
         if (self->n_conns >= self->max_conns) {
             self->stats.refused_cap++;
-            s_note(self, LOG_LEVEL_WARN, "refused %s: %u connections open (the cap)", peer,
-                   self->max_conns);
+            s_note(self, S_STRANGERS, LOG_LEVEL_WARN, "refused %s: %u connections open (the cap)",
+                   peer, self->max_conns);
             close(fd);
             continue;
         }
@@ -633,7 +645,7 @@ s_accept(syslog_tls_t *self, int64_t now)
         setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
         SSL *ssl = SSL_new(self->ctx);
         if (!ssl || SSL_set_fd(ssl, fd) != 1) {
-            s_note(self, LOG_LEVEL_WARN, "refused %s: %s", peer, s_ssl_reason());
+            s_note(self, S_STRANGERS, LOG_LEVEL_WARN, "refused %s: %s", peer, s_ssl_reason());
             SSL_free(ssl);
             close(fd);
             self->stats.refused_tls++;

@@ -11,11 +11,12 @@
     (`cadre syslog-recv` writes it to a file; `cadre ship` feeds the engine). Nothing is ever
     written back to a worker beyond TLS itself: RFC 5425 has no acknowledgement.
 
-    A connection is closed, counted and logged (at most 20 lines a second, then a count of the
-    lines left out) when its framing breaks or a frame exceeds max_frame, when it stays silent
-    for idle_ms, when its handshake takes longer than handshake_ms, when the worker closes it,
-    or when TLS fails. Other connections are not affected. A connection over max_conns is
-    accepted and closed at once (counted). Per connection the receiver holds the TLS state
+    A connection is closed, counted and logged (at most 100 lines a second about workers and
+    100 about other connections, then a count of the lines left out) when its framing breaks or a
+   frame exceeds max_frame, when it stays silent for idle_ms, when its handshake takes longer than
+   handshake_ms, when the worker closes it, or when TLS fails. Other connections are not affected. A
+   connection over max_conns is accepted and closed at once (counted). Per connection the receiver
+   holds the TLS state
     (~40 KiB with OpenSSL's buffers while in use) and at most max_frame bytes of one split
     frame; TCP keepalive (60 s, then every 10 s, 6 probes) finds peers that vanished.
 

@@ -7,7 +7,7 @@ PKI_DIR holds ca.crt and <name>.crt/<name>.key pairs (made by syslog_tls.sh). OU
 what `cadre syslog-recv --out` writes: one `WORKER TAB MSG` line per message, MSG escaped
 (backslash, LF, CR, TAB). Each scenario sends, then waits (against a deadline, polling the
 output) for what must arrive, or for the receiver to close a connection it must close, and
-exits 0 when everything held, 1 with the reasons otherwise. Every message carries
+exits 0 when everything held, 1 with the first reason otherwise. Every message carries
 scn="<scenario>" so the shell can also check afterwards that a refused one never arrived.
 """
 import os
@@ -16,18 +16,20 @@ import ssl
 import sys
 import time
 
-DEADLINE_S = 30.0  # the longest any wait may take (the receiver answers in milliseconds)
+DEADLINE_S = 20.0  # the longest any wait may take (the receiver answers in milliseconds)
 MAX_FRAME = 32768  # the receiver's --max-frame in the main instance
 
 ADDR, PKI, OUT, SCENARIO = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 HOST, PORT = ADDR.rsplit(":", 1)
 PORT = int(PORT)
-FAILURES = []
+
+
+class Failed(Exception):
+    """A scenario's expectation did not hold; the scenario stops there."""
 
 
 def fail(msg):
-    FAILURES.append(msg)
-    print("  " + msg, file=sys.stderr)
+    raise Failed(msg)
 
 
 def context(name=None, maximum=None):
@@ -78,8 +80,9 @@ def received(worker, scn):
             if ln.startswith(prefix) and tag in ln]
 
 
-def wait_for(worker, scn, want):
-    """Waits until the receiver wrote exactly the messages want (raw) for worker, in order."""
+def wait_for(worker, scn, want, ordered=True):
+    """Waits until the receiver wrote exactly the messages want (raw) for worker: in order
+    (the messages of one connection), or in any order (those of several connections)."""
     want = [escape(m) for m in want]
     deadline = time.monotonic() + DEADLINE_S
     got = []
@@ -88,13 +91,12 @@ def wait_for(worker, scn, want):
         if len(got) >= len(want):
             break
         time.sleep(0.02)
+    if not ordered:
+        got, want = sorted(got), sorted(want)
     if got != want:
-        missing = len(want) - len(got)
         first = next((i for i, (a, b) in enumerate(zip(got, want)) if a != b), None)
         fail("%s/%s: %d messages wanted, %d written (first difference at %s)"
              % (scn, worker, len(want), len(got), first))
-        return False
-    return True
 
 
 def closed_by_receiver(sock):
@@ -111,24 +113,23 @@ def closed_by_receiver(sock):
 
 
 def refused(name, scn, maximum=None):
-    """A client the receiver must refuse: True when its handshake fails or the connection is
-    closed right after it, and what it sent never counts."""
+    """A client the receiver must refuse: its handshake fails, or the connection is closed
+    right after it (the shell checks that what it sent never arrived)."""
     try:
         s = connect(name, maximum)
     except (ssl.SSLError, ConnectionError, OSError) as e:
         print("  %s: handshake refused (%s)" % (scn, e))
-        return True
-    # TLS 1.3: the client's handshake ends before the receiver has checked its certificate,
-    # so the refusal arrives as an alert or an EOF on the next read.
+        return
+    # TLS 1.3: the client's handshake may end before the receiver has checked its
+    # certificate, so the refusal arrives as an alert or an EOF on the next read.
     try:
         s.sendall(frame(line(scn, 0)))
     except (ssl.SSLError, ConnectionError, OSError):
-        return True
+        return
     ok = closed_by_receiver(s)
     s.close()
     if not ok:
         fail("%s: the receiver kept the connection open" % scn)
-    return ok
 
 
 # ------------------------------------------------------------------------------------------
@@ -242,9 +243,8 @@ def sc_cap():
         s = connect("worker-a")
         s.sendall(frame(line("cap", i)))
         held.append(s)
-    wait_for("worker-a", "cap", [line("cap", i) for i in range(4)])
-    if not refused("worker-a", "cap_refused"):
-        return
+    wait_for("worker-a", "cap", [line("cap", i) for i in range(4)], ordered=False)
+    refused("worker-a", "cap_refused")
     held.pop().close()
     deadline = time.monotonic() + DEADLINE_S
     while True:  # the receiver notices the close within a round; until then it refuses
@@ -255,21 +255,25 @@ def sc_cap():
         except (ssl.SSLError, ConnectionError, OSError):
             if time.monotonic() > deadline:
                 fail("cap: no connection got in after one closed")
-                return
             time.sleep(0.02)
-    wait_for("worker-a", "cap", [line("cap", i) for i in range(5)])
+    wait_for("worker-a", "cap", [line("cap", i) for i in range(5)], ordered=False)
     held.append(s)
     for s in held:
         s.close()
 
 
 def sc_idle():
-    """(--idle-ms 300) A worker silent after its first frame is closed."""
+    """(--idle-ms 300) A worker silent after its first frame is closed, and so is one silent
+    from its handshake on."""
     s = connect("worker-a")
     s.sendall(frame(line("idle", 0)))
     wait_for("worker-a", "idle", [line("idle", 0)])
     if not closed_by_receiver(s):
-        fail("idle: a silent connection was not closed")
+        fail("idle: a worker silent after a frame was not closed")
+    s.close()
+    s = connect("worker-b")
+    if not closed_by_receiver(s):
+        fail("idle: a worker silent after its handshake was not closed")
     s.close()
 
 
@@ -287,12 +291,66 @@ def sc_handshake():
     s.close()
 
 
+def bio_connect(name):
+    """A TLS connection whose bytes the test handles itself (ssl.MemoryBIO over a plain
+    socket), so a TLS record can be cut anywhere: returns (socket, SSLObject, outgoing BIO)."""
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = context(name).wrap_bio(incoming, outgoing)
+    sock = socket.create_connection((HOST, PORT), timeout=DEADLINE_S)
+    while True:
+        try:
+            tls.do_handshake()
+            break
+        except ssl.SSLWantReadError:
+            sock.sendall(outgoing.read())
+            data = sock.recv(65536)
+            if not data:
+                fail("stall: the receiver closed during the handshake")
+            incoming.write(data)
+    sock.sendall(outgoing.read())
+    return sock, tls, outgoing
+
+
+def sc_stall():
+    """A worker that stops in the middle of a TLS record, and a client that stops in the
+    middle of its ClientHello, hold up nobody: another worker's frames arrive meanwhile; the
+    stalled record's frame arrives once the rest of it does."""
+    sock, tls, outgoing = bio_connect("worker-b")
+    stalled = line("stall", 0, b"cut inside its TLS record")
+    tls.write(frame(stalled))
+    record = outgoing.read()
+    sock.sendall(record[:len(record) // 2])
+    hello_ctx = context("worker-a")
+    hello_in, hello_out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    hello = hello_ctx.wrap_bio(hello_in, hello_out)
+    try:
+        hello.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    client_hello = hello_out.read()
+    raw = socket.create_connection((HOST, PORT), timeout=DEADLINE_S)
+    raw.sendall(client_hello[:len(client_hello) // 2])
+    flowing = [line("stall_other", i) for i in range(3)]
+    a = connect("worker-a")
+    for m in flowing:
+        a.sendall(frame(m))
+        wait_for("worker-a", "stall_other", flowing[:flowing.index(m) + 1])
+    wait_for("worker-b", "stall", [])
+    sock.sendall(record[len(record) // 2:])
+    wait_for("worker-b", "stall", [stalled])
+    for s in (a, sock, raw):
+        s.close()
+
+
 SCENARIOS = {
     "lines": sc_lines, "unknown_ca": sc_unknown_ca, "no_cert": sc_no_cert, "no_cn": sc_no_cn,
     "bad_length": sc_bad_length, "oversize": sc_oversize, "truncated": sc_truncated,
-    "cap": sc_cap, "idle": sc_idle, "handshake": sc_handshake,
+    "cap": sc_cap, "idle": sc_idle, "handshake": sc_handshake, "stall": sc_stall,
 }
 
 if __name__ == "__main__":
-    SCENARIOS[SCENARIO]()
-    sys.exit(1 if FAILURES else 0)
+    try:
+        SCENARIOS[SCENARIO]()
+    except Failed as e:
+        print("  %s: %s" % (SCENARIO, e), file=sys.stderr)
+        sys.exit(1)

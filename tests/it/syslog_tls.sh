@@ -9,8 +9,9 @@
 # CN are refused and logged; a bad length, an LF-framed line and an 11-digit length close only
 # their connection while another worker keeps going; an oversized frame is refused at its
 # header; a connection over the cap is refused and a slot frees when one closes; silent and
-# handshake-less connections are closed; the counters say all of it; bad options and files
-# are refused at start.
+# handshake-less connections are closed; a connection stalled inside a TLS record or its
+# ClientHello holds up no other; the counters say all of it; bad options and files are
+# refused at start.
 # shellcheck source=tests/it/lib.sh
 source "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/it/engine_lib.sh
@@ -130,11 +131,12 @@ check "a bad length closes only its connection" fwd main bad_length
 check "a frame over the cap is refused at its header" fwd main oversize
 check "a connection ending inside a frame" fwd main truncated
 check "a connection over the cap is refused, a freed slot is taken" fwd main cap
+check "a connection stalled inside a TLS record holds up nobody" fwd main stall
 check "main receiver stops on TERM" stop_pid main
 
-# Exact counters: 2 (lines) + 3 (bad_length) + 5 (cap) + 1 (truncated) workers' connections
-# with the CN, each message once.
-want_msgs=$((403 * 2 + 10 + 3 + 1 + 5))
+# Exact counters, each message once: lines 2 x 403, bad_length 10 + 3, truncated 1, cap 5,
+# stall 1 + 3.
+want_msgs=$((403 * 2 + 10 + 3 + 1 + 5 + 4))
 check "every message counted once" stat_is main messages -eq "$want_msgs"
 check "the output holds every message once" \
     [ "$(wc -l <"$TMP/main.out" | tr -d ' ')" -eq "$want_msgs" ]
@@ -160,10 +162,10 @@ done
 
 # --- timeouts: a receiver closing silent connections after 300 ms -----------------------
 check "timeout receiver starts" start_recv short --idle-ms 300 --handshake-ms 300
-check "a silent worker is closed" fwd short idle
+check "silent workers are closed" fwd short idle
 check "a connection without a handshake is closed" fwd short handshake
 check "timeout receiver stops on TERM" stop_pid short
-check "idle close counted" stat_is short closed_idle -eq 1
+check "idle closes counted" stat_is short closed_idle -eq 2
 check "handshake timeout counted" stat_is short closed_handshake -eq 1
 check "idle close logged" logged short 'closed worker-a \(127\.0\.0\.1:[0-9]+\): silent for 300 ms'
 check "handshake timeout logged" logged short 'closed 127\.0\.0\.1:[0-9]+: no TLS handshake within 300 ms'

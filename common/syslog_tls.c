@@ -184,8 +184,8 @@ s_format_addr(const struct sockaddr *sa, socklen_t len, char *out, size_t outlen
     snprintf(out, outlen, sa->sa_family == AF_INET6 ? "[%s]:%s" : "%s:%s", host, serv);
 }
 
-/*  Splits "HOST:PORT" / "[HOST]:PORT" into host (NULL for "", "*") and port; false when it
-    does not parse. */
+/*  Splits "HOST:PORT" / "[HOST]:PORT" into host ("" for ":PORT") and port; false when it does
+    not parse. */
 static bool
 s_split_listen(const char *addr, char *host, size_t hostlen, char *port, size_t portlen)
 {
@@ -234,7 +234,7 @@ s_listen(syslog_tls_t *self, const char *addr)
                              .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
     struct addrinfo *res = NULL;
-    int gai = getaddrinfo(any ? NULL : host, port, &hints, &res);
+    int gai = getaddrinfo(any ? "0.0.0.0" : host, port, &hints, &res);
     if (gai != 0) {
         log_error("syslog-tls: listen address '%s': %s", addr, gai_strerror(gai));
         return -1;

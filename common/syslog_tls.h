@@ -23,9 +23,10 @@
     Threading model: none of its own. The receiver is a poll-driven state machine that the
     caller's single-threaded loop drives, and it never blocks beyond the timeout it is given:
       - standalone, call syslog_tls_run(self, timeout_ms) in a loop;
-      - inside another loop (zpoller, zmq_poll, poll), add syslog_tls_fd() to it and call
-        syslog_tls_run(self, 0) whenever that descriptor is readable. That is all: the
-        descriptor (an epoll set) also becomes readable when a timeout is due.
+      - inside another loop (zmq_poll with a pollitem's fd, zpoller_add() of a pointer to an
+        int holding it, poll), add syslog_tls_fd() to it and call syslog_tls_run(self, 0)
+        whenever that descriptor is readable. That is all: the descriptor (an epoll set) also
+        becomes readable when a timeout is due.
     One call does bounded work: at most 64 new connections, and at most 64 KiB of TLS records
     read from each ready connection, so a busy worker cannot starve the caller's other duties
     and memory stays bounded whatever the workers send. Back-pressure: a caller that cannot
@@ -56,7 +57,8 @@ typedef struct syslog_tls_t syslog_tls_t;
 /*  How a receiver listens; the strings are borrowed for syslog_tls_new() only. Zero values
     take the defaults. */
 typedef struct {
-    const char *listen;    /* "HOST:PORT" or "[IPv6]:PORT"; PORT 0 takes a free port */
+    const char *listen;    /* "HOST:PORT", "[IPv6]:PORT" ("[::]:P": IPv6 and IPv4), ":PORT" or
+                              "*:PORT" (every IPv4 address); PORT 0 takes a free port */
     const char *ca_file;   /* PEM: the CA(s) client certificates must chain to (ca.crt) */
     const char *cert_file; /* PEM: the receiver's certificate, then any intermediates */
     const char *key_file;  /* PEM: cert_file's private key */

@@ -1,0 +1,1466 @@
+/*  decnet.c - the DECNET adapter (see decnet.h and docs/decnet.md).
+
+    Addresses, decky names, HOSTNAMEs and service names are interned once (strtab) and
+    events refer to them by id. Each address id points at its open source, if any; open
+    sources are also kept in a list, with a first-seen serial that orders emission. A source
+    owns its events (small fixed records plus copies of the strings a cadre session keeps:
+    commands, credentials, hashes), its first fingerprint value per kind, its truth labels
+    and, for generated input, the session ids of cadre's extension element. Nothing is
+    grouped while lines arrive: when an observation is built, its events are sorted by
+    (time, arrival), walked once to assign sessions (by carried id, or by (decky, service)
+    within the session gap), and each session is cut into runs of one phase, as
+    cowrie.c does. Limits are applied where items are kept (s_push, s_take) and where
+    sessions are built, each counting what it keeps out in dropped[].
+*/
+#include "decnet.h"
+
+#include "cmdrule.h"
+#include "decnet_line.h"
+#include "err.h"
+#include "jsonio.h"
+#include "strtab.h"
+#include "xalloc.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_NONE UINT32_MAX
+#define S_MAX_SESSION_ID 200 /* longest carried session id used (room for "#N") */
+#define S_FP_JA3 DECNET_FP_KINDS
+#define S_FP_JA4 (DECNET_FP_KINDS + 1)
+
+/*  What a kept event contributes. */
+typedef enum {
+    S_EV_PLAIN = 0, /* nothing but its time, decky, service and phase */
+    S_EV_COMMAND,   /* a shell command: a */
+    S_EV_CRED,      /* a credential: a user, b stored secret */
+    S_EV_PAYLOAD,   /* a dropped file or stored message: a its hash */
+    S_EV_C2         /* a command whose text is not kept naming a C2 host: b, with phase */
+} s_kind_t;
+
+/*  One kept event. */
+typedef struct {
+    int64_t t;        /* event time, UTC microseconds */
+    int64_t t0;       /* start of the span it covers (session_recorded: t - duration_s) */
+    char *a;          /* first string (see s_kind_t), owned, or NULL */
+    char *b;          /* second string, owned, or NULL */
+    uint32_t seq;     /* arrival order in the source, so the sort is stable */
+    uint32_t decky;   /* decky id, or S_NONE */
+    uint32_t service; /* service id */
+    uint32_t session; /* carried session index, or S_NONE */
+    uint8_t kind;     /* s_kind_t */
+    int8_t phase;     /* the event's own phase, or UKC_NONE */
+    int8_t forced;    /* the phase of cadre's extension element, or UKC_NONE */
+    bool closes;      /* ends its session (disconnect, session_recorded) */
+} s_event_t;
+
+/*  The first value of one fingerprint kind. */
+typedef struct {
+    int64_t t;     /* time of the line it came from */
+    uint32_t seq;  /* its arrival order */
+    uint32_t kind; /* decnet_fp_kind_t, S_FP_JA3 or S_FP_JA4 */
+    char *v;       /* the value, owned */
+} s_fp_t;
+
+/*  One open source: the future observation. */
+typedef struct {
+    uint32_t ip;        /* address id */
+    uint32_t instance;  /* 1 for an address's first observation, 2, 3... after idle flushes */
+    uint64_t serial;    /* first-seen order among all sources ever opened */
+    int64_t last;       /* latest event time */
+    bool closed;        /* idle, then returned: no longer by_ip's source of its address */
+    uint32_t seq;       /* events and fingerprints fed so far */
+    s_event_t *ev;      /* kept events, in arrival order */
+    size_t n_ev;        /* number of events */
+    size_t cap_ev;      /* slots in ev */
+    s_fp_t *fp;         /* first value per fingerprint kind */
+    size_t n_fp;        /* number of kinds with a value */
+    size_t cap_fp;      /* slots in fp */
+    char *truth[3];     /* campaign, identity, actor of cadre's extension element, owned */
+    strtab_t *sessions; /* carried session ids (index = id), or NULL */
+    strtab_t *over;     /* evidence kept past DECNET_MAX_EVENTS ("h:host", "p:hash"), or NULL */
+} s_source_t;
+
+/*  Per-decky knowledge from the state file. */
+enum { S_SHELL_UNKNOWN = 0, S_SHELL_SSH, S_SHELL_TELNET };
+
+struct decnet_t {
+    decnet_opts_t opts;                         /* options, copied */
+    int64_t gap;                                /* session gap, microseconds */
+    decnet_parser_t *parser;                    /* the line parser */
+    strtab_t *ips;                              /* addresses ever seen */
+    s_source_t **by_ip;                         /* open source per address id, or NULL */
+    uint32_t *instances;                        /* observations begun per address id */
+    size_t cap_ip;                              /* slots in by_ip and instances */
+    s_source_t **open;                          /* open sources (closed ones included) */
+    size_t n_open;                              /* number of them */
+    size_t cap_open;                            /* slots in open */
+    strtab_t *deckies;                          /* decky names */
+    uint8_t *shell;                             /* S_SHELL_* per decky id */
+    size_t cap_shell;                           /* slots in shell */
+    strtab_t *hosts;                            /* HOSTNAMEs seen or declared */
+    uint32_t *host_decky;                       /* decky id per host id, or S_NONE */
+    size_t cap_host;                            /* slots in host_decky */
+    strtab_t *services;                         /* service names */
+    uint64_t serial;                            /* sources opened so far */
+    int64_t now;                                /* latest event time fed */
+    int64_t scanned;                            /* now at the last idle scan */
+    size_t open_peak;                           /* most sources open at once */
+    uint64_t lines;                             /* lines fed */
+    uint64_t bad;                               /* bad lines */
+    uint64_t native;                            /* native lines */
+    uint64_t no_ip;                             /* events without an attacker address */
+    uint64_t ignored;                           /* events with nothing to keep */
+    uint64_t cadre_sessions;                    /* cadre sessions emitted */
+    uint64_t observations;                      /* observations emitted */
+    char *noip_name[DECNET_MAX_NOIP_KINDS];     /* "APP/MSGID" of address-less events, owned */
+    uint64_t noip_count[DECNET_MAX_NOIP_KINDS]; /* their counts */
+    size_t n_noip;                              /* kinds used */
+    uint64_t dropped[DECNET_DROP_KINDS];        /* items kept out by the limits, by kind */
+    decnet_bad_t reported[DECNET_MAX_REPORTED]; /* first bad lines */
+    size_t n_reported;                          /* entries used in reported */
+};
+
+/* -------------------------------------------------------------------------------------------
+    Lifecycle */
+
+decnet_t *
+decnet_new(const decnet_opts_t *opts)
+{
+    decnet_t *self = xcalloc(1, sizeof *self);
+    if (opts) {
+        self->opts = *opts;
+    }
+    double gap = self->opts.session_gap > 0 ? self->opts.session_gap : DECNET_SESSION_GAP;
+    self->gap = (int64_t)llround(gap * 1e6);
+    self->parser = decnet_parser_new();
+    self->ips = strtab_new();
+    self->deckies = strtab_new();
+    self->hosts = strtab_new();
+    self->services = strtab_new();
+    self->now = INT64_MIN;
+    self->scanned = INT64_MIN;
+    return self;
+}
+
+static void
+s_source_free(s_source_t *src)
+{
+    for (size_t i = 0; i < src->n_ev; i++) {
+        free(src->ev[i].a);
+        free(src->ev[i].b);
+    }
+    free(src->ev);
+    for (size_t i = 0; i < src->n_fp; i++) {
+        free(src->fp[i].v);
+    }
+    free(src->fp);
+    for (int i = 0; i < 3; i++) {
+        free(src->truth[i]);
+    }
+    strtab_destroy(&src->sessions);
+    strtab_destroy(&src->over);
+    free(src);
+}
+
+void
+decnet_destroy(decnet_t **self_p)
+{
+    decnet_t *self = *self_p;
+    if (!self) {
+        return;
+    }
+    for (size_t i = 0; i < self->n_open; i++) {
+        s_source_free(self->open[i]);
+    }
+    free(self->open);
+    free(self->by_ip);
+    free(self->instances);
+    free(self->shell);
+    free(self->host_decky);
+    for (size_t i = 0; i < self->n_noip; i++) {
+        free(self->noip_name[i]);
+    }
+    decnet_parser_destroy(&self->parser);
+    strtab_destroy(&self->ips);
+    strtab_destroy(&self->deckies);
+    strtab_destroy(&self->hosts);
+    strtab_destroy(&self->services);
+    free(self);
+    *self_p = NULL;
+}
+
+/* -------------------------------------------------------------------------------------------
+    Deckies, hosts and services */
+
+static uint32_t
+s_intern(strtab_t *t, const char *s, size_t n)
+{
+    uint32_t id = strtab_intern(t, s, n);
+    assert(id != STRTAB_NONE);
+    return id;
+}
+
+static uint32_t
+s_decky_id(decnet_t *self, const char *name, size_t n)
+{
+    uint32_t id = s_intern(self->deckies, name, n);
+    size_t have = self->cap_shell;
+    xgrow(&self->shell, &self->cap_shell, (size_t)id + 1);
+    if (self->cap_shell > have) {
+        memset(self->shell + have, 0, self->cap_shell - have);
+    }
+    return id;
+}
+
+/*  Sets host's decky (S_NONE: none). */
+static void
+s_host_set(decnet_t *self, const char *host, size_t n, uint32_t decky)
+{
+    uint32_t h = s_intern(self->hosts, host, n);
+    size_t have = self->cap_host;
+    xgrow(&self->host_decky, &self->cap_host, (size_t)h + 1);
+    for (size_t i = have; i < self->cap_host; i++) {
+        self->host_decky[i] = S_NONE;
+    }
+    self->host_decky[h] = decky;
+}
+
+void
+decnet_add_decky(decnet_t *self, const char *name, const char *hostname, const char *services)
+{
+    uint32_t d = s_decky_id(self, name, strlen(name));
+    s_host_set(self, name, strlen(name), d);
+    if (hostname && hostname[0]) {
+        s_host_set(self, hostname, strlen(hostname), d);
+    }
+    if (services) {
+        bool ssh = false, telnet = false;
+        for (const char *s = services; *s;) {
+            size_t k = strcspn(s, ",");
+            ssh |= k == 3 && memcmp(s, "ssh", 3) == 0;
+            telnet |= k == 6 && memcmp(s, "telnet", 6) == 0;
+            s += k + (s[k] == ',');
+        }
+        self->shell[d] = telnet && !ssh ? S_SHELL_TELNET : ssh ? S_SHELL_SSH : S_SHELL_UNKNOWN;
+    }
+}
+
+int
+decnet_load_state(decnet_t *self, const char *text, size_t len, obs_error_t *err)
+{
+    jsonio_decky_t *d = NULL;
+    size_t n = 0;
+    int rc = jsonio_decnet_state(text, len, &d, &n, err);
+    if (rc != 0) {
+        return rc;
+    }
+    for (size_t i = 0; i < n; i++) {
+        decnet_add_decky(self, d[i].name, d[i].hostname, d[i].services);
+    }
+    jsonio_decnet_state_clear(d, n);
+    return (int)n;
+}
+
+/*  The decky a HOSTNAME names: its declared decky, else the HOSTNAME itself as a decky
+    name; none for "-" and DECNET's host-side components ("decnet-prober", ...). */
+static uint32_t
+s_decky_of_host(decnet_t *self, decnet_span_t host)
+{
+    uint32_t h = strtab_find(self->hosts, host.p, host.n);
+    if (h != STRTAB_NONE) {
+        return self->host_decky[h];
+    }
+    bool none = decnet_span_is(host, "-") || (host.n >= 7 && memcmp(host.p, "decnet-", 7) == 0);
+    uint32_t d = none ? S_NONE : s_decky_id(self, host.p, host.n);
+    s_host_set(self, host.p, host.n, d);
+    return d;
+}
+
+/* -------------------------------------------------------------------------------------------
+    Small helpers */
+
+static int
+s_bad(decnet_t *self, uint64_t line_no, const char *message)
+{
+    self->bad++;
+    if (self->n_reported < DECNET_MAX_REPORTED) {
+        decnet_bad_t *b = &self->reported[self->n_reported++];
+        b->line_no = line_no;
+        snprintf(b->message, sizeof b->message, "%s", message);
+    }
+    return CADRE_ERECORD;
+}
+
+/*  A copy of n bytes at s as valid UTF-8 without NUL bytes: every byte that does not start
+    a valid character (and every NUL) becomes U+FFFD. Owned. */
+static char *
+s_clean(const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n && (unsigned char)s[i] < 0x80 && s[i] != '\0') {
+        i++;
+    }
+    if (i == n) {
+        return xstrndup(s, n);
+    }
+    char *out = xmalloc(n * 3 + 1);
+    memcpy(out, s, i);
+    size_t o = i;
+    while (i < n) {
+        uint32_t cp;
+        size_t k = s[i] == '\0' ? 0 : obs_utf8_next(s + i, n - i, &cp);
+        if (k == 0) {
+            memcpy(out + o, "\xEF\xBF\xBD", 3);
+            o += 3;
+            i++;
+        } else {
+            memcpy(out + o, s + i, k);
+            o += k;
+            i += k;
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/*  A clean copy of a value of at most max bytes (counted as dropped when longer), or NULL. */
+static char *
+s_take(decnet_t *self, const char *s, size_t n, size_t max)
+{
+    char *v = s_clean(s, n);
+    if (strlen(v) > max) {
+        self->dropped[DECNET_DROP_VALUES]++;
+        free(v);
+        return NULL;
+    }
+    return v;
+}
+
+static const decnet_param_t *
+s_param(const decnet_line_t *l, const char *name)
+{
+    return decnet_param_find(l->params, l->n_params, name);
+}
+
+/*  Decodes standard base64 (padding optional) into a new buffer (*out, *n, NUL-terminated).
+    False when s is not base64. */
+static bool
+s_b64_decode(const char *s, size_t len, char **out, size_t *n)
+{
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    while (len > 0 && s[len - 1] == '=') {
+        len--;
+    }
+    if (len % 4 == 1) {
+        return false;
+    }
+    char *buf = xmalloc(len * 3 / 4 + 1);
+    size_t o = 0;
+    uint32_t acc = 0;
+    int bits = 0;
+    for (size_t i = 0; i < len; i++) {
+        const char *c = s[i] ? strchr(alphabet, s[i]) : NULL;
+        if (!c) {
+            free(buf);
+            return false;
+        }
+        acc = acc << 6 | (uint32_t)(c - alphabet);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            buf[o++] = (char)(acc >> bits & 0xff);
+        }
+    }
+    buf[o] = '\0';
+    *out = buf;
+    *n = o;
+    return true;
+}
+
+/*  True when n bytes at s are valid UTF-8 without NUL bytes. */
+static bool
+s_utf8(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        size_t k = s[i] == '\0' ? 0 : obs_utf8_next(s + i, n - i, &cp);
+        if (k == 0) {
+            return false;
+        }
+        i += k;
+    }
+    return true;
+}
+
+char *
+decnet_credential_secret(const char *kind, const char *secret)
+{
+    if (!kind || !kind[0] || strcmp(kind, "plaintext") == 0) {
+        return xstrdup(secret);
+    }
+    return xasprintf("%s:%s", kind, secret);
+}
+
+/*  A decimal number of seconds ("12", "0.25") in microseconds; -1 when it is none. */
+static int64_t
+s_decimal_us(const char *s)
+{
+    int64_t whole = 0, frac = 0, scale = 100000;
+    size_t i = 0;
+    if (!s[0]) {
+        return -1;
+    }
+    for (; s[i] >= '0' && s[i] <= '9'; i++) {
+        if (whole > INT64_MAX / 10 / 1000000 - 1) {
+            return -1;
+        }
+        whole = whole * 10 + (s[i] - '0');
+    }
+    if (s[i] == '.') {
+        for (i++; s[i] >= '0' && s[i] <= '9'; i++) {
+            frac += (s[i] - '0') * scale;
+            scale /= 10;
+        }
+    }
+    return s[i] == '\0' ? whole * 1000000 + frac : -1;
+}
+
+/* -------------------------------------------------------------------------------------------
+    Sources */
+
+/*  The open source of address ip (canonical text) for an event at time t, opened if new.
+    With flush_idle, a source idle for longer than that before t is closed (decnet_emit_idle
+    emits it) and a new instance opened. */
+static s_source_t *
+s_source_for(decnet_t *self, const char *ip, size_t n, int64_t t)
+{
+    uint32_t id = s_intern(self->ips, ip, n);
+    if ((size_t)id >= self->cap_ip) {
+        size_t have = self->cap_ip;
+        xgrow(&self->by_ip, &self->cap_ip, (size_t)id + 1);
+        size_t cap = have;
+        xgrow(&self->instances, &cap, self->cap_ip);
+        memset(self->by_ip + have, 0, (self->cap_ip - have) * sizeof *self->by_ip);
+        memset(self->instances + have, 0, (self->cap_ip - have) * sizeof *self->instances);
+    }
+    s_source_t *src = self->by_ip[id];
+    if (src) {
+        double idle = self->opts.flush_idle;
+        if (!(idle > 0 && (double)(t - src->last) > idle * 1e6)) {
+            return src;
+        }
+        src->closed = true;
+    }
+    src = xcalloc(1, sizeof *src);
+    src->ip = id;
+    src->instance = ++self->instances[id];
+    src->serial = self->serial++;
+    src->last = INT64_MIN;
+    self->by_ip[id] = src;
+    xgrow(&self->open, &self->cap_open, self->n_open + 1);
+    self->open[self->n_open++] = src;
+    size_t live = 0;
+    for (size_t i = self->n_open; i > 0 && live <= self->open_peak; i--) {
+        live += !self->open[i - 1]->closed;
+    }
+    if (live > self->open_peak) {
+        self->open_peak = live;
+    }
+    return src;
+}
+
+/*  Sets kind's value of src (taken over) unless an earlier one is kept. */
+static void
+s_fingerprint(s_source_t *src, uint32_t kind, int64_t t, char *v)
+{
+    if (!v) {
+        return;
+    }
+    uint32_t seq = src->seq++;
+    for (size_t i = 0; i < src->n_fp; i++) {
+        if (src->fp[i].kind == kind) {
+            if (t < src->fp[i].t) {
+                free(src->fp[i].v);
+                src->fp[i] = (s_fp_t){.t = t, .seq = seq, .kind = kind, .v = v};
+            } else {
+                free(v);
+            }
+            return;
+        }
+    }
+    xgrow(&src->fp, &src->cap_fp, src->n_fp + 1);
+    src->fp[src->n_fp++] = (s_fp_t){.t = t, .seq = seq, .kind = kind, .v = v};
+}
+
+static const char *
+s_fp_value(const s_source_t *src, uint32_t kind)
+{
+    for (size_t i = 0; i < src->n_fp; i++) {
+        if (src->fp[i].kind == kind) {
+            return src->fp[i].v;
+        }
+    }
+    return NULL;
+}
+
+/*  True when evidence value (prefix "h:" or "p:") has not been kept past the event limit
+    yet; it is then noted as kept. */
+static bool
+s_new_evidence(s_source_t *src, const char *prefix, const char *value)
+{
+    if (!value) {
+        return false;
+    }
+    if (!src->over) {
+        src->over = strtab_new();
+    }
+    char *key = xasprintf("%s%s", prefix, value);
+    size_t before = strtab_count(src->over);
+    strtab_intern(src->over, key, strlen(key));
+    free(key);
+    return strtab_count(src->over) > before;
+}
+
+/*  Keeps one event (its strings taken over). Past DECNET_MAX_EVENTS only a command naming a
+    new C2 host (as an S_EV_C2 event) or a new payload hash is kept; the rest is counted. */
+static void
+s_push(decnet_t *self, s_source_t *src, s_event_t ev)
+{
+    if (src->n_ev >= DECNET_MAX_EVENTS) {
+        char *host = NULL;
+        bool keep = false;
+        if (ev.kind == S_EV_COMMAND) {
+            ev.phase = (int8_t)cmdrule_phase(ev.a, &host);
+            self->dropped[DECNET_DROP_COMMANDS]++;
+            keep = s_new_evidence(src, "h:", host);
+            if (keep) {
+                free(ev.a);
+                ev.a = NULL;
+                ev.b = host;
+                ev.kind = S_EV_C2;
+                host = NULL;
+            }
+        } else if (ev.kind == S_EV_PAYLOAD) {
+            keep = s_new_evidence(src, "p:", ev.a);
+        }
+        free(host);
+        if (!keep) {
+            if (ev.kind == S_EV_CRED) {
+                self->dropped[DECNET_DROP_CREDENTIALS]++;
+            } else if (ev.kind != S_EV_COMMAND) {
+                self->dropped[DECNET_DROP_EVENTS]++;
+            }
+            free(ev.a);
+            free(ev.b);
+            return;
+        }
+    }
+    ev.seq = src->seq++;
+    xgrow(&src->ev, &src->cap_ev, src->n_ev + 1);
+    src->ev[src->n_ev++] = ev;
+}
+
+/* -------------------------------------------------------------------------------------------
+    Feeding */
+
+/*  Counts an event without an attacker address under its "APP/MSGID" kind. */
+static void
+s_no_ip(decnet_t *self, const decnet_line_t *l)
+{
+    self->no_ip++;
+    char name[96];
+    snprintf(name, sizeof name, "%.*s/%.*s", (int)(l->app.n > 40 ? 40 : l->app.n), l->app.p,
+             (int)(l->msgid.n > 40 ? 40 : l->msgid.n), l->msgid.p);
+    for (size_t i = 0; i < self->n_noip; i++) {
+        if (strcmp(self->noip_name[i], name) == 0) {
+            self->noip_count[i]++;
+            return;
+        }
+    }
+    if (self->n_noip < DECNET_MAX_NOIP_KINDS - 1) {
+        char *clean = s_clean(name, strlen(name));
+        self->noip_name[self->n_noip] = clean;
+        self->noip_count[self->n_noip++] = 1;
+        return;
+    }
+    if (self->n_noip == DECNET_MAX_NOIP_KINDS - 1) {
+        self->noip_name[self->n_noip++] = xstrdup("other");
+    }
+    self->noip_count[DECNET_MAX_NOIP_KINDS - 1]++;
+}
+
+/*  The parameters that name the attacker, in the order DECNET looks for them (its
+    correlation parser's order; DECNET-LOGS.md §2.1 step 8). The first present one decides. */
+static const char *const s_ip_keys[] = {"src_ip",      "src",       "client_ip", "remote_ip",
+                                        "remote_addr", "target_ip", "ip"};
+
+/*  The value of param name, clean and within max bytes, owned, or NULL when absent. */
+static char *
+s_value(decnet_t *self, const decnet_line_t *l, const char *name, size_t max)
+{
+    const decnet_param_t *p = s_param(l, name);
+    return p ? s_take(self, p->value.p, p->value.n, max) : NULL;
+}
+
+/*  The fingerprint parameters of sniffer and prober events: MSGID, parameter, kind. */
+typedef struct {
+    const char *app;   /* APP-NAME, or NULL for any */
+    const char *msgid; /* MSGID */
+    const char *param; /* the parameter holding the value */
+    uint32_t kind;     /* decnet_fp_kind_t, S_FP_JA3 or S_FP_JA4 */
+} s_fp_rule_t;
+
+static const s_fp_rule_t s_fp_rules[] = {
+    {"sniffer", "tls_client_hello", "ja3", S_FP_JA3},
+    {"sniffer", "tls_client_hello", "ja4", S_FP_JA4},
+    {"sniffer", "tls_client_hello", "resumption", DECNET_FP_TLS_RESUMPTION},
+    {"sniffer", "tls_session", "ja3", S_FP_JA3},
+    {"sniffer", "tls_session", "ja4", S_FP_JA4},
+    {"sniffer", "tls_session", "resumption", DECNET_FP_TLS_RESUMPTION},
+    {"sniffer", "quic_client_hello", "ja4_quic", DECNET_FP_JA4_QUIC},
+    {"sniffer", "ssh_client_banner", "ssh_version", DECNET_FP_SSH_CLIENT},
+    {"prober", "jarm_fingerprint", "jarm_hash", DECNET_FP_JARM},
+    {"prober", "hassh_fingerprint", "hassh_server_hash", DECNET_FP_HASSH_SERVER},
+    {"prober", "tcpfp_fingerprint", "tcpfp_hash", DECNET_FP_TCPFP},
+    {"prober", "tls_certificate", "cert_sha256", DECNET_FP_TLS_CERT},
+    {"prober", "icmp_error_leak", "icmp_fp_hash", DECNET_FP_ICMP},
+    {"prober", "icmp6_error_leak", "icmp6_fp_hash", DECNET_FP_ICMP6},
+    {NULL, "http_request_fingerprint", "ja4h", DECNET_FP_JA4H},
+    {NULL, "http_request_fingerprint", "headers_ordered", DECNET_FP_HTTP_HEADERS},
+    {NULL, "http2_settings", "settings", DECNET_FP_HTTP2},
+    {NULL, "http3_settings", "settings", DECNET_FP_HTTP3},
+    {"elasticsearch", "post_request", "user_agent", DECNET_FP_USER_AGENT},
+    {"vnc", "version", "client_version", DECNET_FP_VNC_CLIENT},
+};
+
+/*  Takes the fingerprints of line l into src. Returns how many values it had. */
+static int
+s_fingerprints(decnet_t *self, s_source_t *src, const decnet_line_t *l)
+{
+    int got = 0;
+    for (size_t i = 0; i < sizeof s_fp_rules / sizeof s_fp_rules[0]; i++) {
+        const s_fp_rule_t *r = &s_fp_rules[i];
+        if (!decnet_span_is(l->msgid, r->msgid) || (r->app && !decnet_span_is(l->app, r->app))) {
+            continue;
+        }
+        char *v = s_value(self, l, r->param, OBS_MAX_FINGERPRINT);
+        got += v != NULL;
+        s_fingerprint(src, r->kind, l->t_us, v);
+    }
+    bool sniffer = decnet_span_is(l->app, "sniffer");
+    if (sniffer && decnet_span_is(l->msgid, "tcp_syn_fingerprint")) {
+        static const char *const parts[] = {"initial_ttl", "window", "mss", "wscale",
+                                            "options_sig"};
+        char buf[512];
+        size_t o = 0;
+        for (size_t k = 0; k < 5; k++) {
+            const decnet_param_t *p = s_param(l, parts[k]);
+            int w = snprintf(buf + o, sizeof buf - o, "%s%.*s", k ? ":" : "",
+                             p ? (int)(p->value.n > 64 ? 64 : p->value.n) : 0, p ? p->value.p : "");
+            o += w > 0 ? (size_t)w : 0;
+            o = o < sizeof buf ? o : sizeof buf - 1;
+        }
+        s_fingerprint(src, DECNET_FP_TCP_SYN, l->t_us, s_clean(buf, o));
+        got++;
+    }
+    const decnet_param_t *rtt = sniffer ? s_param(l, "ja4l_rtt_ms") : NULL;
+    const decnet_param_t *ttl = sniffer ? s_param(l, "ja4l_client_ttl") : NULL;
+    if (rtt && ttl && rtt->value.n + ttl->value.n < 128) {
+        char buf[160];
+        int w = snprintf(buf, sizeof buf, "%.*s_%.*s", (int)rtt->value.n, rtt->value.p,
+                         (int)ttl->value.n, ttl->value.p);
+        s_fingerprint(src, DECNET_FP_JA4L, l->t_us, s_clean(buf, (size_t)w));
+        got++;
+    }
+    const decnet_param_t *headers = s_param(l, "headers");
+    if (headers && decnet_span_is(l->msgid, "request")) {
+        char *ua = jsonio_member_string(headers->value.p, headers->value.n, "User-Agent");
+        if (ua) {
+            s_fingerprint(src, DECNET_FP_USER_AGENT, l->t_us,
+                          s_take(self, ua, strlen(ua), OBS_MAX_FINGERPRINT));
+            free(ua);
+            got++;
+        }
+    }
+    return got;
+}
+
+/*  MSGIDs with a phase of their own (docs/decnet.md §2): APP-NAME (NULL: any), MSGID. */
+typedef struct {
+    const char *app;   /* APP-NAME, or NULL for any */
+    const char *msgid; /* MSGID */
+    ukc_phase_t phase; /* its phase */
+} s_phase_rule_t;
+
+static const s_phase_rule_t s_phase_rules[] = {
+    {NULL, "auth_attempt", UKC_CREDENTIAL_ACCESS},
+    {NULL, "auth", UKC_CREDENTIAL_ACCESS},
+    {NULL, "auth_start", UKC_CREDENTIAL_ACCESS},
+    {NULL, "auth_response", UKC_CREDENTIAL_ACCESS},
+    {"ldap", "bind", UKC_CREDENTIAL_ACCESS},
+    {"rdp", "rdp_cookie", UKC_CREDENTIAL_ACCESS},
+    {"smtp", "mail_from", UKC_DELIVERY},
+    {"smtp", "rcpt_to", UKC_DELIVERY},
+    {"smtp", "message_accepted", UKC_DELIVERY},
+    {"smtp", "message_stored", UKC_DELIVERY},
+    {"smtp_relay", "mail_from", UKC_DELIVERY},
+    {"smtp_relay", "rcpt_to", UKC_DELIVERY},
+    {"smtp_relay", "message_accepted", UKC_DELIVERY},
+    {"smtp_relay", "message_stored", UKC_DELIVERY},
+    {"elasticsearch", "cluster_recon", UKC_DISCOVERY},
+    {"elasticsearch", "nodes_recon", UKC_DISCOVERY},
+    {"elasticsearch", "cat_api", UKC_DISCOVERY},
+    {"elasticsearch", "security_probe", UKC_DISCOVERY},
+    {"pop3", "retr", UKC_COLLECTION},
+    {"redis", "command", UKC_EXECUTION},
+};
+
+static ukc_phase_t
+s_event_phase(const decnet_line_t *l)
+{
+    for (size_t i = 0; i < sizeof s_phase_rules / sizeof s_phase_rules[0]; i++) {
+        const s_phase_rule_t *r = &s_phase_rules[i];
+        if (decnet_span_is(l->msgid, r->msgid) && (!r->app || decnet_span_is(l->app, r->app))) {
+            return r->phase;
+        }
+    }
+    if (decnet_span_is(l->app, "tftp") && decnet_span_is(l->msgid, "request")) {
+        const decnet_param_t *op = s_param(l, "op");
+        if (op && (decnet_span_is(op->value, "WRQ") || decnet_span_is(op->value, "write"))) {
+            return UKC_DELIVERY;
+        }
+    }
+    return UKC_NONE;
+}
+
+/*  The service an event belongs to: APP-NAME, with the SSH and Telnet helpers (auth-helper,
+    bash, sessrec, ssh, and wrapped lines) folded into "ssh" or "telnet". */
+static uint32_t
+s_service(decnet_t *self, const decnet_line_t *l, uint32_t decky)
+{
+    static const char *const shell[] = {"auth-helper", "bash", "sessrec", "ssh", "telnet"};
+    bool is_shell = l->command;
+    for (size_t i = 0; i < 5 && !is_shell; i++) {
+        is_shell = decnet_span_is(l->app, shell[i]);
+    }
+    if (!is_shell) {
+        return s_intern(self->services, l->app.p, l->app.n);
+    }
+    const decnet_param_t *svc = s_param(l, "service");
+    bool telnet =
+        decnet_span_is(l->app, "telnet") ||
+        (decnet_span_is(l->app, "sessrec") && svc && decnet_span_is(svc->value, "telnet")) ||
+        (decky != S_NONE && self->shell[decky] == S_SHELL_TELNET);
+    return telnet ? s_intern(self->services, "telnet", 6) : s_intern(self->services, "ssh", 3);
+}
+
+/*  The credential of a line, if it has one: user from principal (unless the text "None"),
+    else username, else ""; the secret decoded from secret_b64 when that is UTF-8, else
+    secret_printable, stored with its kind (decnet_credential_secret). */
+static bool
+s_credential(decnet_t *self, const decnet_line_t *l, char **user_p, char **pass_p)
+{
+    const decnet_param_t *b64 = s_param(l, "secret_b64");
+    const decnet_param_t *printable = s_param(l, "secret_printable");
+    if (!b64 && !printable) {
+        return false;
+    }
+    const decnet_param_t *kind_p = s_param(l, "secret_kind");
+    char *kind = kind_p ? s_clean(kind_p->value.p, kind_p->value.n) : xstrdup("plaintext");
+    bool plain = strcmp(kind, "plaintext") == 0 || kind[0] == '\0';
+    char *secret = NULL;
+    size_t n = 0;
+    if (b64 && (plain || !printable) && s_b64_decode(b64->value.p, b64->value.n, &secret, &n) &&
+        !s_utf8(secret, n)) {
+        free(secret);
+        secret = NULL;
+    }
+    if (!secret) {
+        const decnet_param_t *p = printable ? printable : b64;
+        secret = s_clean(p->value.p, p->value.n);
+    }
+    char *stored = decnet_credential_secret(kind, secret);
+    free(secret);
+    free(kind);
+    const decnet_param_t *user = s_param(l, "principal");
+    if (!user || decnet_span_is(user->value, "None")) {
+        user = s_param(l, "username") ? s_param(l, "username") : user;
+    }
+    *user_p = user ? s_take(self, user->value.p, user->value.n, OBS_MAX_TEXT) : xstrdup("");
+    *pass_p = strlen(stored) <= OBS_MAX_TEXT ? stored : NULL;
+    if (!*pass_p) {
+        self->dropped[DECNET_DROP_VALUES]++;
+        free(stored);
+    }
+    if (!*user_p || !*pass_p) {
+        free(*user_p);
+        free(*pass_p);
+        return false;
+    }
+    return true;
+}
+
+/*  Reads cadre's extension element into src and (when not NULL) ev (docs/decnet.md §5). */
+static void
+s_extension(decnet_t *self, s_source_t *src, const decnet_line_t *l, s_event_t *ev)
+{
+    static const char *const labels[3] = {"campaign", "identity", "actor"};
+    for (int i = 0; i < 3; i++) {
+        const decnet_param_t *p = decnet_param_find(l->ext, l->n_ext, labels[i]);
+        if (p && !src->truth[i]) {
+            src->truth[i] = s_take(self, p->value.p, p->value.n, OBS_MAX_SHORT);
+        }
+    }
+    if (!ev) {
+        return;
+    }
+    const decnet_param_t *ph = decnet_param_find(l->ext, l->n_ext, "phase");
+    if (ph) {
+        ev->forced = (int8_t)ukc_phase_from_name_len(ph->value.p, ph->value.n);
+    }
+    const decnet_param_t *sess = decnet_param_find(l->ext, l->n_ext, "session");
+    if (sess && sess->value.n > 0) {
+        if (sess->value.n > S_MAX_SESSION_ID || !s_utf8(sess->value.p, sess->value.n)) {
+            self->dropped[DECNET_DROP_VALUES]++;
+            return;
+        }
+        if (!src->sessions) {
+            src->sessions = strtab_new();
+        }
+        ev->session = strtab_intern(src->sessions, sess->value.p, sess->value.n);
+    }
+}
+
+/*  Applies one parsed event line of attacker address ip. */
+static void
+s_apply(decnet_t *self, const decnet_line_t *l, const char *ip, size_t ip_n)
+{
+    int64_t t = l->t_us;
+    bool sniffer = decnet_span_is(l->app, "sniffer");
+    bool prober = decnet_span_is(l->app, "prober");
+    if (t > self->now) {
+        self->now = t;
+    }
+    s_source_t *src = s_source_for(self, ip, ip_n, t);
+    bool fresh = src->n_ev == 0 && src->n_fp == 0;
+    int fps = s_fingerprints(self, src, l);
+    if (sniffer || prober) {
+        /* Passive and active fingerprints only: no session. */
+        if (l->n_ext > 0) {
+            s_extension(self, src, l, NULL);
+        }
+        if (fps == 0) {
+            self->ignored++;
+        }
+    } else {
+        decnet_span_t host = l->host;
+        if (l->wrapped && decnet_span_is(host, "-")) {
+            host = l->inner_host;
+        }
+        uint32_t decky = s_decky_of_host(self, host);
+        s_event_t ev = {.t = t,
+                        .t0 = t,
+                        .decky = decky,
+                        .service = s_service(self, l, decky),
+                        .session = S_NONE,
+                        .phase = (int8_t)s_event_phase(l),
+                        .forced = UKC_NONE};
+        ev.closes =
+            decnet_span_is(l->msgid, "disconnect") || decnet_span_is(l->msgid, "session_recorded");
+        if (decnet_span_is(l->msgid, "session_recorded")) {
+            const decnet_param_t *d = s_param(l, "duration_s");
+            int64_t us = d && d->value.n < 32 ? s_decimal_us(d->value.p) : -1;
+            ev.t0 = us >= 0 ? t - us : t; /* |t| and us are far below 2^62: no overflow */
+        }
+        char *user = NULL, *pass = NULL;
+        const decnet_param_t *sha = s_param(l, "sha256");
+        if (l->command) {
+            ev.kind = S_EV_COMMAND;
+            char *cmd = s_clean(l->cmd.p, l->cmd.n);
+            if (strlen(cmd) > OBS_MAX_TEXT) {
+                /* The text is not kept, its C2 host is. */
+                self->dropped[DECNET_DROP_VALUES]++;
+                ev.phase = (int8_t)cmdrule_phase(cmd, &ev.b);
+                ev.kind = ev.b ? S_EV_C2 : S_EV_PLAIN;
+                free(cmd);
+            } else {
+                ev.a = cmd;
+            }
+        } else if (s_credential(self, l, &user, &pass)) {
+            ev.kind = S_EV_CRED;
+            ev.a = user;
+            ev.b = pass;
+            ev.phase = UKC_CREDENTIAL_ACCESS;
+        } else if (sha && (decnet_span_is(l->msgid, "file_captured") ||
+                           decnet_span_is(l->msgid, "message_stored"))) {
+            ev.a = s_take(self, sha->value.p, sha->value.n, OBS_MAX_SHORT);
+            ev.kind = ev.a ? S_EV_PAYLOAD : S_EV_PLAIN;
+        }
+        if (l->n_ext > 0) {
+            s_extension(self, src, l, &ev);
+        }
+        s_push(self, src, ev);
+    }
+    if (t > src->last) {
+        src->last = t;
+    }
+    if (fresh && src->n_ev == 0 && src->n_fp == 0 && src->truth[0] == NULL) {
+        /* Nothing kept: the source was opened for nothing. */
+        self->by_ip[src->ip] = NULL;
+        self->instances[src->ip]--;
+        self->n_open--;
+        self->serial--;
+        s_source_free(src);
+    }
+}
+
+int
+decnet_feed(decnet_t *self, const char *line, size_t len, uint64_t line_no)
+{
+    self->lines++;
+    size_t i = 0;
+    while (i < len && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r')) {
+        i++;
+    }
+    if (i == len) {
+        return 0;
+    }
+    decnet_line_t l;
+    const char *why = NULL;
+    if (decnet_parse(self->parser, line, len, &l, &why) != 0) {
+        return s_bad(self, line_no, why);
+    }
+    if (l.native) {
+        self->native++;
+        return 0;
+    }
+    char ip[DECNET_ADDR_MAX];
+    size_t ip_n = 0;
+    if (l.command) {
+        ip_n = l.cmd_src.n ? decnet_addr(l.cmd_src.p, l.cmd_src.n, ip) : 0;
+    } else {
+        for (size_t k = 0; k < sizeof s_ip_keys / sizeof s_ip_keys[0]; k++) {
+            const decnet_param_t *p = s_param(&l, s_ip_keys[k]);
+            if (p) {
+                ip_n = decnet_addr(p->value.p, p->value.n, ip);
+                break;
+            }
+        }
+    }
+    if (ip_n == 0) {
+        s_no_ip(self, &l);
+        return 0;
+    }
+    s_apply(self, &l, ip, ip_n);
+    return 0;
+}
+
+int
+decnet_bad_line(decnet_t *self, uint64_t line_no, const char *message)
+{
+    self->lines++;
+    return s_bad(self, line_no, message);
+}
+
+int
+decnet_line_time(const char *line, size_t len, double *t)
+{
+    const char *end = line + len;
+    const char *p = memchr(line, '>', len < 6 ? len : 6);
+    if (len == 0 || line[0] != '<' || !p || end - p < 3 || p[1] != '1' || p[2] != ' ') {
+        return CADRE_ERECORD;
+    }
+    p += 3;
+    const char *e = memchr(p, ' ', (size_t)(end - p));
+    int64_t us;
+    if (decnet_parse_time(p, e ? (size_t)(e - p) : (size_t)(end - p), &us) != 0) {
+        return CADRE_ERECORD;
+    }
+    *t = (double)us / 1e6;
+    return 0;
+}
+
+/* -------------------------------------------------------------------------------------------
+    Building */
+
+static int
+s_event_cmp(const void *pa, const void *pb)
+{
+    const s_event_t *a = pa;
+    const s_event_t *b = pb;
+    if (a->t != b->t) {
+        return a->t < b->t ? -1 : 1;
+    }
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/*  One session of a source being built: its events (indices into the sorted events). */
+typedef struct {
+    uint32_t decky;   /* decky id, or S_NONE */
+    uint32_t service; /* service id */
+    uint32_t carried; /* carried session index, or S_NONE */
+    int64_t first;    /* earliest time it covers */
+    int64_t last;     /* latest event time */
+    bool closed;      /* a closing event was seen (no more events join it by key) */
+    size_t *idx;      /* its events, in time order */
+    size_t n;         /* number of events */
+    size_t cap;       /* slots in idx */
+} s_sess_t;
+
+/*  Appends a new session of src's build to *sessions (NULL past OBS_MAX_SESSIONS). */
+static s_sess_t *
+s_sess_new(decnet_t *self, s_sess_t **sessions, size_t *n, size_t *cap, const s_event_t *e)
+{
+    if (*n >= OBS_MAX_SESSIONS) {
+        self->dropped[DECNET_DROP_SESSIONS]++;
+        return NULL;
+    }
+    xgrow(sessions, cap, *n + 1);
+    s_sess_t *s = &(*sessions)[(*n)++];
+    *s = (s_sess_t){.decky = e->decky,
+                    .service = e->service,
+                    .carried = e->session,
+                    .first = e->t0,
+                    .last = e->t};
+    return s;
+}
+
+/*  Grows a uint32 array to at least n slots, new slots set to S_NONE. */
+static void
+s_grow_ids(uint32_t **a, size_t *cap, size_t n)
+{
+    size_t have = *cap;
+    xgrow(a, cap, n);
+    for (size_t i = have; i < *cap; i++) {
+        (*a)[i] = S_NONE;
+    }
+}
+
+/*  Groups src's sorted events into sessions (*out, *n_out; the caller frees them). */
+static void
+s_group(decnet_t *self, s_source_t *src, s_sess_t **out, size_t *n_out)
+{
+    s_sess_t *ss = NULL;
+    size_t n = 0, cap = 0;
+    uint32_t *by_carried = NULL, *by_key = NULL, *by_service = NULL;
+    size_t cap_carried = 0, cap_key = 0, cap_service = 0;
+    strtab_t *keys = strtab_new();
+    uint32_t dropped = S_NONE - 1; /* a session index meaning "past the limit" */
+    for (size_t i = 0; i < src->n_ev; i++) {
+        const s_event_t *e = &src->ev[i];
+        uint32_t at = S_NONE;
+        if (e->session != S_NONE) {
+            s_grow_ids(&by_carried, &cap_carried, (size_t)e->session + 1);
+            at = by_carried[e->session];
+            if (at == S_NONE) {
+                at = s_sess_new(self, &ss, &n, &cap, e) ? (uint32_t)(n - 1) : dropped;
+                by_carried[e->session] = at;
+            }
+        } else {
+            uint32_t decky = e->decky;
+            s_grow_ids(&by_service, &cap_service, (size_t)e->service + 1);
+            if (decky == S_NONE && by_service[e->service] != S_NONE) {
+                /* An event without a decky joins its service's latest session. */
+                decky = ss[by_service[e->service]].decky;
+            }
+            uint32_t key[2] = {decky, e->service};
+            uint32_t k = strtab_intern(keys, (const char *)key, sizeof key);
+            s_grow_ids(&by_key, &cap_key, (size_t)k + 1);
+            at = by_key[k];
+            if (at != S_NONE && at != dropped &&
+                (ss[at].closed || e->t - ss[at].last > self->gap)) {
+                at = S_NONE;
+            }
+            if (at == S_NONE) {
+                at = s_sess_new(self, &ss, &n, &cap, e) ? (uint32_t)(n - 1) : dropped;
+                by_key[k] = at;
+            }
+            if (at != dropped) {
+                by_service[e->service] = at;
+            }
+        }
+        if (at == dropped) {
+            continue;
+        }
+        s_sess_t *s = &ss[at];
+        xgrow(&s->idx, &s->cap, s->n + 1);
+        s->idx[s->n++] = i;
+        s->first = e->t0 < s->first ? e->t0 : s->first;
+        s->last = e->t > s->last ? e->t : s->last;
+        s->closed |= e->closes && e->session == S_NONE;
+        if (s->decky == S_NONE) {
+            s->decky = e->decky;
+        }
+    }
+    free(by_carried);
+    free(by_key);
+    free(by_service);
+    strtab_destroy(&keys);
+    *out = ss;
+    *n_out = n;
+}
+
+/*  The phase of one event in its session (UKC_NONE: it joins the run it falls in), with
+    its C2 host (owned) in *host. */
+static ukc_phase_t
+s_phase_of(const s_event_t *e, char **host)
+{
+    *host = NULL;
+    ukc_phase_t phase = (ukc_phase_t)e->phase;
+    if (e->kind == S_EV_COMMAND) {
+        phase = cmdrule_phase(e->a, host);
+    } else if (e->kind == S_EV_C2) {
+        *host = xstrdup(e->b);
+    }
+    return e->forced != UKC_NONE ? (ukc_phase_t)e->forced : phase;
+}
+
+/*  Appends the cadre session made of events [begin, end) of session s (its k-th run). */
+static void
+s_add_run(decnet_t *self, const s_source_t *src, const s_sess_t *s, const char *sid, size_t begin,
+          size_t end, size_t k, bool last, ukc_phase_t phase, char **hosts, obs_t *obs)
+{
+    obs_session_t *out = obs_add_session(obs);
+    out->id = k == 0 ? xstrdup(sid) : xasprintf("%s#%zu", sid, k + 1);
+    out->decky = s->decky == S_NONE ? NULL : xstrdup(strtab_str(self->deckies, s->decky));
+    out->phase = phase == UKC_NONE ? UKC_RECONNAISSANCE : phase;
+    int64_t start = k == 0 || begin >= end ? s->first : src->ev[s->idx[begin]].t;
+    int64_t stop = last || begin >= end ? s->last : src->ev[s->idx[end - 1]].t;
+    out->start = (double)start / 1e6;
+    out->duration = stop > start ? (double)(stop - start) / 1e6 : 0.0;
+    size_t cap_cmd = 0, cap_cred = 0;
+    for (size_t i = begin; i < end; i++) {
+        const s_event_t *e = &src->ev[s->idx[i]];
+        switch ((s_kind_t)e->kind) {
+        case S_EV_COMMAND:
+            if (out->n_commands < OBS_MAX_ITEMS) {
+                xgrow(&out->commands, &cap_cmd, out->n_commands + 1);
+                out->commands[out->n_commands++] = xstrdup(e->a);
+            } else {
+                self->dropped[DECNET_DROP_COMMANDS]++; /* its C2 host still counts */
+            }
+            break;
+        case S_EV_CRED:
+            if (out->n_creds < OBS_MAX_ITEMS) {
+                xgrow(&out->creds, &cap_cred, out->n_creds + 1);
+                out->creds[out->n_creds].user = xstrdup(e->a);
+                out->creds[out->n_creds].pass = xstrdup(e->b);
+                out->n_creds++;
+            } else {
+                self->dropped[DECNET_DROP_CREDENTIALS]++;
+            }
+            break;
+        case S_EV_PAYLOAD:
+            if (!out->payload_hash) {
+                out->payload_hash = xstrdup(e->a);
+            }
+            break;
+        case S_EV_PLAIN:
+        case S_EV_C2:
+            break;
+        }
+        if (!out->c2 && hosts[i]) {
+            out->c2 = xstrdup(hosts[i]);
+        }
+    }
+    self->cadre_sessions++;
+}
+
+/*  Appends the cadre sessions of s to obs: one per maximal run of events of one phase,
+    events without a phase joining the run they fall in, at most max_runs (>= 1) of them. */
+static void
+s_build_session(decnet_t *self, const s_source_t *src, const s_sess_t *s, const char *sid,
+                size_t max_runs, obs_t *obs)
+{
+    size_t n = s->n;
+    ukc_phase_t *phases = xcalloc(n + 1, sizeof *phases);
+    char **hosts = xcalloc(n + 1, sizeof *hosts);
+    for (size_t i = 0; i < n; i++) {
+        phases[i] = s_phase_of(&src->ev[s->idx[i]], &hosts[i]);
+    }
+    size_t begin = 0, k = 0;
+    ukc_phase_t cur = UKC_NONE;  /* the phase of the run being built */
+    ukc_phase_t last = UKC_NONE; /* the phase of the latest phased event */
+    for (size_t i = 0; i <= n; i++) {
+        bool boundary = i < n && phases[i] != UKC_NONE && last != UKC_NONE && phases[i] != last;
+        if (boundary && k + 1 >= max_runs) {
+            self->dropped[DECNET_DROP_SPLITS]++;
+            boundary = false;
+        }
+        if (i == n || boundary) {
+            s_add_run(self, src, s, sid, begin, i, k++, i == n, cur, hosts, obs);
+            begin = i;
+            cur = UKC_NONE;
+        }
+        if (i < n && phases[i] != UKC_NONE) {
+            last = phases[i];
+            cur = cur == UKC_NONE ? phases[i] : cur;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        free(hosts[i]);
+    }
+    free(hosts);
+    free(phases);
+}
+
+/*  Puts the source's fingerprints into the observation: JA3 and JA4 into their fields.
+    The other kinds wait for the observation's fingerprint map (docs/decnet.md §4). */
+static void
+s_put_fingerprints(const s_source_t *src, obs_t *obs)
+{
+    const char *ja3 = s_fp_value(src, S_FP_JA3);
+    const char *ja4 = s_fp_value(src, S_FP_JA4);
+    obs->ja3 = ja3 ? xstrdup(ja3) : NULL;
+    obs->ja4 = ja4 ? xstrdup(ja4) : NULL;
+}
+
+static obs_t *
+s_build(decnet_t *self, s_source_t *src)
+{
+    if (src->n_ev > 1) {
+        qsort(src->ev, src->n_ev, sizeof *src->ev, s_event_cmp);
+    }
+    obs_t *obs = obs_new();
+    const char *ip = strtab_str(self->ips, src->ip);
+    obs->id = src->instance > 1 ? xasprintf("decnet:%s~%" PRIu32, ip, src->instance)
+                                : xasprintf("decnet:%s", ip);
+    obs->ip = xstrdup(ip);
+    s_put_fingerprints(src, obs);
+    obs->truth_campaign = src->truth[0] ? xstrdup(src->truth[0]) : NULL;
+    obs->truth_identity = src->truth[1] ? xstrdup(src->truth[1]) : NULL;
+    obs->truth_actor = src->truth[2] ? xstrdup(src->truth[2]) : NULL;
+    s_sess_t *ss = NULL;
+    size_t n = 0;
+    s_group(self, src, &ss, &n);
+    /* Every session gets at least one cadre session, and the splits fit in
+       OBS_MAX_SESSIONS: session i may make as many runs as leave one for each after it. */
+    for (size_t i = 0; i < n; i++) {
+        char *sid = ss[i].carried != S_NONE
+                        ? xstrdup(strtab_str(src->sessions, ss[i].carried))
+                        : xasprintf("%s-%zu", strtab_str(self->services, ss[i].service), i + 1);
+        size_t after = n - i - 1;
+        s_build_session(self, src, &ss[i], sid, OBS_MAX_SESSIONS - obs->n_sessions - after, obs);
+        free(sid);
+        free(ss[i].idx);
+    }
+    free(ss);
+    return obs;
+}
+
+/*  Removes open[i] (swapping the last one in). */
+static void
+s_unlist(decnet_t *self, size_t i)
+{
+    s_source_t *src = self->open[i];
+    if (self->by_ip[src->ip] == src) {
+        self->by_ip[src->ip] = NULL;
+    }
+    self->open[i] = self->open[--self->n_open];
+}
+
+static int
+s_serial_cmp(const void *pa, const void *pb)
+{
+    const s_source_t *a = *(s_source_t *const *)pa;
+    const s_source_t *b = *(s_source_t *const *)pb;
+    return a->serial < b->serial ? -1 : a->serial > b->serial;
+}
+
+/*  Emits the open sources last seen before limit (all with INT64_MAX), and the closed ones,
+    in first-seen order. */
+static int
+s_emit_before(decnet_t *self, int64_t limit, decnet_sink_fn sink, void *arg)
+{
+    s_source_t **pick = xcalloc(self->n_open + 1, sizeof *pick);
+    size_t n = 0;
+    for (size_t i = 0; i < self->n_open;) {
+        s_source_t *src = self->open[i];
+        if (src->last < limit || src->closed) {
+            pick[n++] = src;
+            s_unlist(self, i);
+        } else {
+            i++;
+        }
+    }
+    qsort(pick, n, sizeof *pick, s_serial_cmp);
+    int rc = 0;
+    for (size_t j = 0; j < n; j++) {
+        if (rc == 0) {
+            obs_t *obs = s_build(self, pick[j]);
+            self->observations++;
+            rc = sink(obs, arg);
+            obs_destroy(&obs);
+        }
+        s_source_free(pick[j]);
+    }
+    free(pick);
+    return rc;
+}
+
+int
+decnet_emit_idle(decnet_t *self, decnet_sink_fn sink, void *arg)
+{
+    if (!(self->opts.flush_idle > 0) || self->now == INT64_MIN ||
+        (self->scanned != INT64_MIN && self->now < self->scanned + 1000000)) {
+        return 0;
+    }
+    self->scanned = self->now;
+    int64_t idle = (int64_t)llround(self->opts.flush_idle * 1e6);
+    return s_emit_before(self, self->now - idle, sink, arg);
+}
+
+int
+decnet_finish(decnet_t *self, decnet_sink_fn sink, void *arg)
+{
+    return s_emit_before(self, INT64_MAX, sink, arg);
+}
+
+/* -------------------------------------------------------------------------------------------
+    Accessors */
+
+uint64_t
+decnet_lines(const decnet_t *self)
+{
+    return self->lines;
+}
+
+uint64_t
+decnet_bad(const decnet_t *self)
+{
+    return self->bad;
+}
+
+uint64_t
+decnet_native(const decnet_t *self)
+{
+    return self->native;
+}
+
+uint64_t
+decnet_no_ip(const decnet_t *self)
+{
+    return self->no_ip;
+}
+
+uint64_t
+decnet_ignored(const decnet_t *self)
+{
+    return self->ignored;
+}
+
+uint64_t
+decnet_sessions(const decnet_t *self)
+{
+    return self->cadre_sessions;
+}
+
+uint64_t
+decnet_observations(const decnet_t *self)
+{
+    return self->observations;
+}
+
+size_t
+decnet_open(const decnet_t *self)
+{
+    size_t live = 0;
+    for (size_t i = 0; i < self->n_open; i++) {
+        live += !self->open[i]->closed;
+    }
+    return live;
+}
+
+size_t
+decnet_open_peak(const decnet_t *self)
+{
+    return self->open_peak;
+}
+
+size_t
+decnet_no_ip_kinds(const decnet_t *self)
+{
+    return self->n_noip;
+}
+
+const char *
+decnet_no_ip_kind(const decnet_t *self, size_t i, uint64_t *count)
+{
+    if (i >= self->n_noip) {
+        return NULL;
+    }
+    if (count) {
+        *count = self->noip_count[i];
+    }
+    return self->noip_name[i];
+}
+
+uint64_t
+decnet_dropped(const decnet_t *self, decnet_drop_t kind)
+{
+    return kind >= 0 && kind < DECNET_DROP_KINDS ? self->dropped[kind] : 0;
+}
+
+const char *
+decnet_drop_name(decnet_drop_t kind)
+{
+    static const char *const names[DECNET_DROP_KINDS] = {
+        [DECNET_DROP_SESSIONS] = "sessions", [DECNET_DROP_SPLITS] = "splits",
+        [DECNET_DROP_COMMANDS] = "commands", [DECNET_DROP_CREDENTIALS] = "credentials",
+        [DECNET_DROP_EVENTS] = "events",     [DECNET_DROP_VALUES] = "values",
+    };
+    return kind >= 0 && kind < DECNET_DROP_KINDS ? names[kind] : NULL;
+}
+
+size_t
+decnet_bad_reported(const decnet_t *self)
+{
+    return self->n_reported;
+}
+
+const decnet_bad_t *
+decnet_bad_at(const decnet_t *self, size_t i)
+{
+    return i < self->n_reported ? &self->reported[i] : NULL;
+}
+
+const char *
+decnet_fp_kind_name(decnet_fp_kind_t kind)
+{
+    static const char *const names[DECNET_FP_KINDS] = {
+        [DECNET_FP_SSH_CLIENT] = "ssh_client",
+        [DECNET_FP_TCP_SYN] = "tcp_syn",
+        [DECNET_FP_JA4_QUIC] = "ja4_quic",
+        [DECNET_FP_JA4L] = "ja4l",
+        [DECNET_FP_TLS_RESUMPTION] = "tls_resumption",
+        [DECNET_FP_JA4H] = "ja4h",
+        [DECNET_FP_HTTP_HEADERS] = "http_headers",
+        [DECNET_FP_HTTP2] = "http2_settings",
+        [DECNET_FP_HTTP3] = "http3_settings",
+        [DECNET_FP_USER_AGENT] = "http_useragent",
+        [DECNET_FP_VNC_CLIENT] = "vnc_client",
+        [DECNET_FP_JARM] = "jarm",
+        [DECNET_FP_HASSH_SERVER] = "hassh_server",
+        [DECNET_FP_TCPFP] = "tcpfp",
+        [DECNET_FP_TLS_CERT] = "tls_cert_sha256",
+        [DECNET_FP_ICMP] = "icmp",
+        [DECNET_FP_ICMP6] = "icmp6",
+    };
+    return kind >= 0 && kind < DECNET_FP_KINDS ? names[kind] : NULL;
+}
+
+const char *
+decnet_fingerprint(const decnet_t *self, const char *ip, decnet_fp_kind_t kind)
+{
+    uint32_t id = strtab_find(self->ips, ip, strlen(ip));
+    if (id == STRTAB_NONE || (size_t)id >= self->cap_ip || !self->by_ip[id]) {
+        return NULL;
+    }
+    return s_fp_value(self->by_ip[id], (uint32_t)kind);
+}

@@ -15,6 +15,7 @@
 #include "gate.h"
 #include "hb.h"
 #include "log.h"
+#include "obs_append.h"
 #include "proto.h"
 #include "wire.h"
 #include "wire_msg.h"
@@ -270,6 +271,10 @@ broker_destroy(broker_t **self_p)
     wmsg_flips_free(&self->flips);
     free(self->shards);
     free(self->generic_in);
+    if (self->gate) {
+        gate_unwatch(self->gate, self->ingest);
+        gate_unwatch(self->gate, self->backend);
+    }
     zsock_destroy(&self->ingest);
     zsock_destroy(&self->backend);
     gate_destroy(&self->gate);
@@ -470,6 +475,51 @@ s_journal_record(broker_t *self, const obs_t *obs, const route_info_t *info, con
     return rc;
 }
 
+/*  Merges the append *obs_p into the id's current record (the journal entry its key index
+    names), replacing *obs_p with the merged record (op upsert) and encoding it into buf.
+    Returns 0; CADRE_ERECORD (err filled) when the merge breaks a limit; a storage error;
+    CADRE_EFORMAT when the current record does not decode (logged). */
+static int
+s_resolve_append(broker_t *self, obs_t **obs_p, wire_buf_t *buf, obs_error_t *err)
+{
+    obs_t *stored = NULL;
+    const void *old = NULL;
+    size_t old_len = 0;
+    bool found = false;
+    int rc = broker_journal_keys_get(self->journal, (*obs_p)->id, &old, &old_len, &found);
+    if (rc == 0 && found && old_len == sizeof(s_current_t)) {
+        s_current_t cur;
+        memcpy(&cur, old, sizeof cur);
+        int kind = 0;
+        const void *entry = NULL;
+        size_t entry_len = 0;
+        bool have = false;
+        rc = broker_journal_get(self->journal, cur.seq, &kind, &entry, &entry_len, &have);
+        if (rc == 0 && have && kind == BROKER_INPUT_RECORD && entry_len > sizeof(route_mask_t)) {
+            obs_error_t e;
+            if (wire_obs_decode((const char *)entry + sizeof(route_mask_t),
+                                entry_len - sizeof(route_mask_t), cur.seq, &stored, &e) != 0) {
+                log_error("broker: journal entry %" PRIu64 " of '%s' does not decode: %s", cur.seq,
+                          (*obs_p)->id, e.message);
+                rc = CADRE_EFORMAT;
+            }
+        }
+    }
+    if (rc == 0) {
+        rc = obs_append_merge(&stored, *obs_p, err);
+    }
+    if (rc == 0) {
+        rc = wire_obs_encode(stored, buf, err);
+    }
+    if (rc == 0) {
+        obs_destroy(obs_p);
+        *obs_p = stored;
+        return 0;
+    }
+    obs_destroy(&stored);
+    return rc;
+}
+
 static int
 s_ensure_batch(broker_t *self)
 {
@@ -511,17 +561,41 @@ s_on_client(broker_t *self, zmsg_t *msg)
         return 0;
     }
     int rc = s_ensure_batch(self);
+    const void *bytes = f.parts[1].data;
+    size_t len = f.parts[1].size;
+    wire_buf_t merged;
+    wire_buf_init(&merged);
+    if (rc == 0 && obs->op == OBS_APPEND) {
+        /* Resolved here, once: what is journaled and streamed is the merged record, as an
+           upsert, so nothing downstream knows about appends. */
+        rc = s_resolve_append(self, &obs, &merged, &err);
+        if (rc == CADRE_ERECORD || rc == CADRE_EFORMAT) {
+            self->rejected++;
+            if (rc == CADRE_ERECORD) {
+                s_client_error(self, f.identity, ref, "record", err.field, err.message);
+            } else {
+                s_client_error(self, f.identity, ref, "busy", "",
+                               "the journaled record of this id cannot be read");
+            }
+            wire_buf_free(&merged);
+            obs_destroy(&obs);
+            return 0;
+        }
+        bytes = merged.data;
+        len = merged.len;
+    }
     uint64_t seq = 0;
     bool fresh = true;
     route_info_t info;
     route_info_make(obs, self->n_shards, &info);
     if (rc == 0) {
-        rc = s_journal_record(self, obs, &info, f.parts[1].data, f.parts[1].size, &seq, &fresh);
+        rc = s_journal_record(self, obs, &info, bytes, len, &seq, &fresh);
     }
     if (rc == 0 && fresh) {
         s_decoded_push(self, seq, &info);
     }
     route_info_clear(&info);
+    wire_buf_free(&merged);
     obs_destroy(&obs);
     if (rc == 0) {
         self->duplicates += !fresh;

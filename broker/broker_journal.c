@@ -48,6 +48,8 @@ struct broker_journal_t {
     size_t max_id;       /* LMDB's largest key, bounds observation ids */
     uint8_t *kbuf;       /* copy returned by broker_journal_keys_get() */
     size_t kbuf_cap;     /* allocated bytes of kbuf */
+    uint8_t *gbuf;       /* copy returned by broker_journal_get() */
+    size_t gbuf_cap;     /* allocated bytes of gbuf */
     atomic_int cursors;  /* live cursors (they may live on other threads) */
 };
 
@@ -330,6 +332,7 @@ broker_journal_destroy(broker_journal_t **self_p)
         mdb_env_close(self->env);
     }
     free(self->kbuf);
+    free(self->gbuf);
     free(self->dir);
     free(self);
     *self_p = NULL;
@@ -430,6 +433,53 @@ broker_journal_keys_get(broker_journal_t *self, const char *obs_id, const void *
         return s_batch_fail(self, rc, "reading a key list");
     }
     return s_fail(self->dir, rc, "reading a key list");
+}
+
+int
+broker_journal_get(broker_journal_t *self, uint64_t seq, int *kind, const void **bytes, size_t *len,
+                   bool *found)
+{
+    assert(self && kind && bytes && len && found);
+    *kind = 0;
+    *bytes = NULL;
+    *len = 0;
+    *found = false;
+    MDB_txn *txn = self->txn;
+    if (txn && self->batch_err) {
+        return self->batch_err;
+    }
+    if (!txn) {
+        int rc = mdb_txn_begin(self->env, NULL, MDB_RDONLY, &txn);
+        if (rc != 0) {
+            return s_fail(self->dir, rc, "beginning a read");
+        }
+    }
+    uint8_t kb[S_U64_SIZE];
+    s_put_u64(kb, seq);
+    MDB_val k = {.mv_size = sizeof kb, .mv_data = kb};
+    MDB_val v;
+    int rc = mdb_get(txn, self->journal, &k, &v);
+    if (rc == 0 && v.mv_size >= 1) {
+        const uint8_t *val = v.mv_data;
+        size_t n = v.mv_size - 1;
+        /* Copied before the transaction can end: LMDB's pointer is into the map. */
+        xgrow(&self->gbuf, &self->gbuf_cap, n ? n : 1);
+        memcpy(self->gbuf, val + 1, n);
+        *kind = val[0];
+        *bytes = self->gbuf;
+        *len = n;
+        *found = true;
+    }
+    if (txn != self->txn) {
+        mdb_txn_abort(txn);
+    }
+    if (rc == 0 || rc == MDB_NOTFOUND) {
+        return 0;
+    }
+    if (self->txn) {
+        return s_batch_fail(self, rc, "reading an entry");
+    }
+    return s_fail(self->dir, rc, "reading an entry");
 }
 
 int

@@ -86,6 +86,15 @@ int broker_journal_append(broker_journal_t *self, int kind, const void *bytes, s
 int broker_journal_keys_get(broker_journal_t *self, const char *obs_id, const void **data_out,
                             size_t *len_out, bool *found);
 
+/*  Looks up the input journaled under seq. Inside a batch it sees the batch's own appends;
+    outside one, the last committed state. On success *found tells whether the entry exists
+    (not yet appended, or dropped by compaction: false), *kind is its kind and *bytes / *len
+    a copy of its bytes, borrowed from the journal until the next call on it.
+    Returns 0; the batch's error if the batch has failed; CADRE_ESTORE / -errno on LMDB
+    failures. */
+int broker_journal_get(broker_journal_t *self, uint64_t seq, int *kind, const void **bytes,
+                       size_t *len, bool *found);
+
 /*  Inside the open batch, replaces the key list of obs_id with a copy of the len bytes at
     data, or deletes it when len is 0 (deleting an absent id is not an error). The change
     becomes durable with the batch. Returns 0, or the codes of broker_journal_keys_get()

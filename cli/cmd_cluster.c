@@ -5,6 +5,7 @@
 #include "cmds.h"
 #include "err.h"
 #include "metrics.h"
+#include "obs_resolve.h"
 #include "obs_stream.h"
 #include "rec_stream.h"
 #include "report.h"
@@ -251,6 +252,8 @@ cmd_cluster(int argc, char **argv)
     if (!r) {
         return 1;
     }
+    /* Appends are merged into their id's current record, as the broker does. */
+    obs_resolver_t *res = obs_resolver_new(obs_resolve_needed(o.corpus));
     FILE *fa = s_open_out(o.out);
     FILE *fe = s_open_out(o.events);
     FILE *fi = s_open_out(o.identities);
@@ -285,6 +288,16 @@ cmd_cluster(int argc, char **argv)
             fprintf(stderr, "cadre cluster: reading %s: %s\n", o.corpus, cadre_strerror(got));
             rc = 1;
             break;
+        }
+        if (obs_resolver_apply(res, &obs, &e) != 0) {
+            /* An append the broker would refuse too (a limit): the same bad record. */
+            if (bad++ < S_MAX_REPORTED) {
+                char line[1024];
+                obs_error_format(&e, obs_reader_source(r), line, sizeof line);
+                fprintf(stderr, "cadre cluster: %s\n", line);
+            }
+            obs_destroy(&obs);
+            continue;
         }
         good++;
         /* Reconciliation points count inputs: an identical resubmission is none. */
@@ -355,6 +368,7 @@ cmd_cluster(int argc, char **argv)
     strtab_destroy(&truth.labels);
     free(truth.camp);
     free(truth.ident);
+    obs_resolver_destroy(&res);
     obs_reader_destroy(&r);
     return rc;
 }

@@ -24,6 +24,7 @@
 #include "explain.h"
 #include "err.h"
 #include "ident.h"
+#include "obs_resolve.h"
 #include "obs_stream.h"
 #include "strtab.h"
 #include "ukc.h"
@@ -108,6 +109,7 @@ s_load(const s_opts_t *o, const ccfg_t *cfg, cluster_t *c)
     if (!r) {
         return 1;
     }
+    obs_resolver_t *res = obs_resolver_new(obs_resolve_needed(o->corpus));
     uint64_t good = 0;
     uint64_t bad = 0;
     int rc = 0;
@@ -131,6 +133,15 @@ s_load(const s_opts_t *o, const ccfg_t *cfg, cluster_t *c)
             rc = 1;
             break;
         }
+        if (obs_resolver_apply(res, &obs, &e) != 0) {
+            if (bad++ < S_MAX_REPORTED) {
+                char line[1024];
+                obs_error_format(&e, obs_reader_source(r), line, sizeof line);
+                fprintf(stderr, "cadre explain: %s\n", line);
+            }
+            obs_destroy(&obs);
+            continue;
+        }
         good++;
         cluster_apply(c, obs);
         obs_destroy(&obs);
@@ -146,6 +157,7 @@ s_load(const s_opts_t *o, const ccfg_t *cfg, cluster_t *c)
         fprintf(stderr, "cadre explain: %" PRIu64 " bad records skipped\n", bad);
     }
     cluster_reconcile(c, NULL, NULL);
+    obs_resolver_destroy(&res);
     obs_reader_destroy(&r);
     return rc;
 }

@@ -36,6 +36,7 @@ typedef struct {
     bool progress;          /* progress lines on stderr */
     int timeout_ms;         /* longest silence from the broker */
     bool cowrie;            /* --input cowrie: the corpora are Cowrie logs */
+    bool upsert;            /* --op upsert: adapter records replace instead of append */
     cowrie_in_opts_t copts; /* Cowrie options (--group, --flush-idle, --fatt) */
 } s_opts_t;
 
@@ -52,6 +53,7 @@ s_usage(FILE *out)
             "usage: cadre send (--endpoint E | --config FILE) CORPUS... [--window N]\n"
             "                  [--format auto|jsonl|msgpack] [--no-flush] [--progress]\n"
             "                  [--timeout-ms T] [--cert FILE] [--input obs|cowrie]\n"
+            "                  [--op append|upsert]\n"
             "                  [Cowrie options]\n\n"
             "Streams observations (JSON Lines or MessagePack, '-' for stdin) to a broker's\n"
             "ingest socket, keeping at most N (default %d) unacknowledged, then flushes and\n"
@@ -65,7 +67,9 @@ s_usage(FILE *out)
             "65 when a record was refused or unreadable, 1 when the broker stops answering\n"
             "for T ms (default %d). --input cowrie reads Cowrie logs (plain or gzip, any\n"
             "order) through the Cowrie adapter (docs/cowrie.md); its bad lines are reported,\n"
-            "not counted as unreadable (when every line is bad, send exits 65). Cowrie\n"
+            "not counted as unreadable (when every line is bad, send exits 65). Its records\n"
+            "are sent as appends (--op upsert: as upserts), so a later batch about the\n"
+            "same source adds to what the engine knows (docs/schema.md). Cowrie "
             "options:\n" COWRIE_IN_USAGE,
             S_WINDOW, S_PROGRESS_MS, S_PROGRESS_EVERY, S_TIMEOUT_MS);
 }
@@ -127,6 +131,13 @@ s_parse(int argc, char **argv, s_opts_t *o)
                 return -CLI_EX_USAGE;
             }
             o->cowrie = strcmp(kind, "cowrie") == 0;
+        } else if (strcmp(a, "--op") == 0 && v) {
+            const char *op = argv[++i];
+            if (strcmp(op, "append") != 0 && strcmp(op, "upsert") != 0) {
+                fprintf(stderr, "cadre send: --op wants append or upsert, not '%s'\n", op);
+                return -CLI_EX_USAGE;
+            }
+            o->upsert = strcmp(op, "upsert") == 0;
         } else if ((got = cowrie_in_option("send", argc, argv, &i, &o->copts)) != 0) {
             if (got < 0) {
                 return -CLI_EX_USAGE;
@@ -220,7 +231,11 @@ static int
 s_cowrie_sink(const obs_t *obs, void *arg)
 {
     s_cowrie_ctx_t *ctx = arg;
-    int rc = feeder_submit(ctx->fd, obs, ctx->o->timeout_ms);
+    /* A log adapter feeding a running engine appends (docs/schema.md "Appends"): another
+       batch, or another sensor, about the same source adds to what the engine knows. */
+    obs_t rec = *obs;
+    rec.op = ctx->o->upsert ? OBS_UPSERT : OBS_APPEND;
+    int rc = feeder_submit(ctx->fd, &rec, ctx->o->timeout_ms);
     if (rc != 0) {
         fprintf(stderr, "cadre send: the broker stopped answering: %s\n", cadre_strerror(rc));
     }

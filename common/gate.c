@@ -463,6 +463,15 @@ gate_watch(gate_t *self, zsock_t *sock, const char *domain)
     return rc;
 }
 
+void
+gate_unwatch(gate_t *self, zsock_t *sock)
+{
+    (void)self;
+    if (sock) {
+        zmq_socket_monitor(zsock_resolve(sock), NULL, 0);
+    }
+}
+
 uint64_t
 gate_refused(const gate_t *self)
 {

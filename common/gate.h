@@ -65,6 +65,10 @@ void gate_destroy(gate_t **self_p);
     or -1 when the monitor cannot be set up. */
 int gate_watch(gate_t *self, zsock_t *sock, const char *domain);
 
+/*  Stops counting sock's connections (its monitor): call it before destroying a watched
+    socket, from the thread that owns it. */
+void gate_unwatch(gate_t *self, zsock_t *sock);
+
 /*  Connections refused so far (keys and caps), read from any thread. */
 uint64_t gate_refused(const gate_t *self);
 

@@ -356,7 +356,7 @@ s_op(const json_t *v, obs_op_t *out, obs_error_t *err)
         return 0;
     }
     if (!json_is_string(v)) {
-        return s_type_error(err, "op", "\"upsert\", \"delete\" or null", v);
+        return s_type_error(err, "op", "\"upsert\", \"append\", \"delete\" or null", v);
     }
     const char *s = json_string_value(v);
     size_t len = json_string_length(v);
@@ -367,7 +367,82 @@ s_op(const json_t *v, obs_op_t *out, obs_error_t *err)
         *out = OBS_DELETE;
         return 0;
     }
-    return obs_error_field(err, "op", "unknown op '%.40s' (expected \"upsert\" or \"delete\")", s);
+    if (len == 6 && memcmp(s, "append", 6) == 0) {
+        *out = OBS_APPEND;
+        return 0;
+    }
+    return obs_error_field(err, "op",
+                           "unknown op '%.40s' (expected \"upsert\", \"append\" or \"delete\")", s);
+}
+
+/*  Reads "fingerprints": null, or an object of kind -> string (null values are absent). */
+static int
+s_fingerprints(const json_t *v, obs_t *obs, obs_error_t *err)
+{
+    if (!v || json_is_null(v)) {
+        return 0;
+    }
+    if (!json_is_object(v)) {
+        return s_type_error(err, "fingerprints", "an object or null", v);
+    }
+    if (json_object_size(v) > OBS_MAX_FPS) {
+        return obs_error_field(err, "fingerprints", "%zu fingerprints exceed the limit of %d",
+                               json_object_size(v), OBS_MAX_FPS);
+    }
+    const char *kind;
+    json_t *val;
+    json_object_foreach((json_t *)v, kind, val)
+    {
+        char field[64];
+        snprintf(field, sizeof field, "fingerprints.%.32s", kind);
+        int rc = obs_check_fp_kind(kind, strlen(kind), err, "fingerprints");
+        char *value = NULL;
+        rc = rc ? rc : s_opt_string(val, OBS_MAX_FINGERPRINT, &value, err, field);
+        if (rc != 0) {
+            return rc;
+        }
+        if (value) {
+            obs_fp_set(obs, kind, value);
+            free(value);
+        }
+    }
+    return 0;
+}
+
+/*  Reads "append_at": null, or an object of field -> number or null (null: no session). */
+static int
+s_append_at(const json_t *v, obs_t *obs, obs_error_t *err)
+{
+    if (!v || json_is_null(v)) {
+        return 0;
+    }
+    if (!json_is_object(v)) {
+        return s_type_error(err, "append_at", "an object or null", v);
+    }
+    if (json_object_size(v) > OBS_MAX_FPS + 8) {
+        return obs_error_field(err, "append_at", "%zu entries exceed the limit of %d",
+                               json_object_size(v), OBS_MAX_FPS + 8);
+    }
+    const char *field;
+    json_t *val;
+    json_object_foreach((json_t *)v, field, val)
+    {
+        int rc = obs_check_at_field(field, strlen(field), err, "append_at");
+        if (rc != 0) {
+            return rc;
+        }
+        double at = INFINITY;
+        if (json_is_number(val)) {
+            at = json_number_value(val);
+            if ((rc = obs_check_number(at, false, err, "append_at"))) {
+                return rc;
+            }
+        } else if (!json_is_null(val)) {
+            return s_type_error(err, "append_at", "a number or null", val);
+        }
+        obs_at_set(obs, field, at);
+    }
+    return 0;
 }
 
 static int
@@ -400,7 +475,9 @@ s_obs_from(const json_t *root, obs_t *obs, obs_error_t *err)
                            "hassh")) ||
         (rc = s_kd_simhash(json_object_get(root, "kd_simhash"), obs, err)) ||
         (rc = s_truth(json_object_get(root, "truth"), obs, err)) ||
-        (rc = s_sessions(json_object_get(root, "sessions"), obs, err))) {
+        (rc = s_sessions(json_object_get(root, "sessions"), obs, err)) ||
+        (rc = s_fingerprints(json_object_get(root, "fingerprints"), obs, err)) ||
+        (rc = s_append_at(json_object_get(root, "append_at"), obs, err))) {
         return rc;
     }
     return 0;
@@ -732,6 +809,20 @@ jsonio_obs_encode(const obs_t *obs, char **out_p, size_t *len_p, obs_error_t *er
         s_puts(&o, "\"delete\"}");
         return s_finish(&o, out_p, len_p);
     }
+    if (obs->n_at > 0) {
+        bool afirst = true;
+        s_key(&o, "append_at", &first);
+        s_put(&o, "{", 1);
+        for (size_t i = 0; i < obs->n_at; i++) {
+            s_key(&o, obs->at[i].field, &afirst);
+            if (isinf(obs->at[i].at)) {
+                s_puts(&o, "null");
+            } else {
+                s_put_double(&o, obs->at[i].at);
+            }
+        }
+        s_put(&o, "}", 1);
+    }
     s_key(&o, "asn", &first);
     if (obs->has_asn) {
         char num[24];
@@ -739,6 +830,16 @@ jsonio_obs_encode(const obs_t *obs, char **out_p, size_t *len_p, obs_error_t *er
         s_puts(&o, num);
     } else {
         s_puts(&o, "null");
+    }
+    if (obs->n_fps > 0) {
+        bool ffirst = true;
+        s_key(&o, "fingerprints", &first);
+        s_put(&o, "{", 1);
+        for (size_t i = 0; i < obs->n_fps; i++) {
+            s_key(&o, obs->fps[i].kind, &ffirst);
+            s_put_string(&o, obs->fps[i].value);
+        }
+        s_put(&o, "}", 1);
     }
     s_key(&o, "hassh", &first);
     s_put_string(&o, obs->hassh);
@@ -757,6 +858,10 @@ jsonio_obs_encode(const obs_t *obs, char **out_p, size_t *len_p, obs_error_t *er
         obs_format_simhash(obs->kd_simhash, hex);
         s_key(&o, "kd_simhash", &first);
         s_put_string(&o, hex);
+    }
+    if (obs->op == OBS_APPEND) {
+        s_key(&o, "op", &first);
+        s_puts(&o, "\"append\"");
     }
     s_key(&o, "sessions", &first);
     s_put(&o, "[", 1);

@@ -72,6 +72,15 @@ obs_destroy(obs_t **self_p)
         obs_session_clear(&self->sessions[i]);
     }
     free(self->sessions);
+    for (size_t i = 0; i < self->n_fps; i++) {
+        free(self->fps[i].kind);
+        free(self->fps[i].value);
+    }
+    free(self->fps);
+    for (size_t i = 0; i < self->n_at; i++) {
+        free(self->at[i].field);
+    }
+    free(self->at);
     free(self);
     *self_p = NULL;
 }
@@ -83,8 +92,8 @@ s_dup(const char *s)
     return s ? xstrdup(s) : NULL;
 }
 
-static void
-s_session_copy(obs_session_t *dst, const obs_session_t *src)
+void
+obs_session_copy(obs_session_t *dst, const obs_session_t *src)
 {
     dst->id = s_dup(src->id);
     dst->decky = s_dup(src->decky);
@@ -131,10 +140,26 @@ obs_dup(const obs_t *self)
         copy->sessions = xcalloc(self->n_sessions, sizeof *copy->sessions);
         copy->sessions_cap = self->n_sessions;
         for (size_t i = 0; i < self->n_sessions; i++) {
-            s_session_copy(&copy->sessions[i], &self->sessions[i]);
+            obs_session_copy(&copy->sessions[i], &self->sessions[i]);
         }
     }
     copy->n_sessions = self->n_sessions;
+    if (self->n_fps > 0) {
+        copy->fps = xcalloc(self->n_fps, sizeof *copy->fps);
+        for (size_t i = 0; i < self->n_fps; i++) {
+            copy->fps[i].kind = xstrdup(self->fps[i].kind);
+            copy->fps[i].value = xstrdup(self->fps[i].value);
+        }
+    }
+    copy->n_fps = self->n_fps;
+    if (self->n_at > 0) {
+        copy->at = xcalloc(self->n_at, sizeof *copy->at);
+        for (size_t i = 0; i < self->n_at; i++) {
+            copy->at[i].field = xstrdup(self->at[i].field);
+            copy->at[i].at = self->at[i].at;
+        }
+    }
+    copy->n_at = self->n_at;
     return copy;
 }
 
@@ -193,7 +218,8 @@ obs_equal(const obs_t *a, const obs_t *b)
         (a->has_kd && a->kd_simhash != b->kd_simhash) ||
         !s_str_eq(a->truth_campaign, b->truth_campaign) ||
         !s_str_eq(a->truth_identity, b->truth_identity) ||
-        !s_str_eq(a->truth_actor, b->truth_actor) || a->n_sessions != b->n_sessions) {
+        !s_str_eq(a->truth_actor, b->truth_actor) || a->n_sessions != b->n_sessions ||
+        a->n_fps != b->n_fps || a->n_at != b->n_at) {
         return false;
     }
     for (size_t i = 0; i < a->n_sessions; i++) {
@@ -201,7 +227,87 @@ obs_equal(const obs_t *a, const obs_t *b)
             return false;
         }
     }
+    for (size_t i = 0; i < a->n_fps; i++) {
+        if (strcmp(a->fps[i].kind, b->fps[i].kind) != 0 ||
+            strcmp(a->fps[i].value, b->fps[i].value) != 0) {
+            return false;
+        }
+    }
+    for (size_t i = 0; i < a->n_at; i++) {
+        if (strcmp(a->at[i].field, b->at[i].field) != 0 ||
+            memcmp(&a->at[i].at, &b->at[i].at, sizeof(double)) != 0) {
+            return false;
+        }
+    }
     return true;
+}
+
+const char *
+obs_fp_get(const obs_t *self, const char *kind)
+{
+    for (size_t i = 0; i < self->n_fps; i++) {
+        if (strcmp(self->fps[i].kind, kind) == 0) {
+            return self->fps[i].value;
+        }
+    }
+    return NULL;
+}
+
+void
+obs_fp_set(obs_t *self, const char *kind, const char *value)
+{
+    size_t i = 0;
+    while (i < self->n_fps && strcmp(self->fps[i].kind, kind) < 0) {
+        i++;
+    }
+    if (i < self->n_fps && strcmp(self->fps[i].kind, kind) == 0) {
+        free(self->fps[i].value);
+        if (value) {
+            self->fps[i].value = xstrdup(value);
+            return;
+        }
+        free(self->fps[i].kind);
+        memmove(&self->fps[i], &self->fps[i + 1], (self->n_fps - i - 1) * sizeof *self->fps);
+        self->n_fps--;
+        return;
+    }
+    if (!value) {
+        return;
+    }
+    self->fps = xrealloc(self->fps, (self->n_fps + 1) * sizeof *self->fps);
+    memmove(&self->fps[i + 1], &self->fps[i], (self->n_fps - i) * sizeof *self->fps);
+    self->fps[i].kind = xstrdup(kind);
+    self->fps[i].value = xstrdup(value);
+    self->n_fps++;
+}
+
+double
+obs_at_get(const obs_t *self, const char *field)
+{
+    for (size_t i = 0; i < self->n_at; i++) {
+        if (strcmp(self->at[i].field, field) == 0) {
+            return self->at[i].at;
+        }
+    }
+    return NAN;
+}
+
+void
+obs_at_set(obs_t *self, const char *field, double at)
+{
+    size_t i = 0;
+    while (i < self->n_at && strcmp(self->at[i].field, field) < 0) {
+        i++;
+    }
+    if (i < self->n_at && strcmp(self->at[i].field, field) == 0) {
+        self->at[i].at = at;
+        return;
+    }
+    self->at = xrealloc(self->at, (self->n_at + 1) * sizeof *self->at);
+    memmove(&self->at[i + 1], &self->at[i], (self->n_at - i) * sizeof *self->at);
+    self->at[i].field = xstrdup(field);
+    self->at[i].at = at;
+    self->n_at++;
 }
 
 obs_session_t *
@@ -596,6 +702,12 @@ s_delete_extra(const obs_t *self)
     if (self->n_sessions > 0) {
         return "sessions";
     }
+    if (self->n_fps > 0) {
+        return "fingerprints";
+    }
+    if (self->n_at > 0) {
+        return "append_at";
+    }
     return NULL;
 }
 
@@ -614,8 +726,8 @@ obs_check_record(const obs_t *self, obs_error_t *err)
         return s_fail(err, "id", "must not be empty");
     }
     obs_error_reset(err, err->record, self->id);
-    if (self->op != OBS_UPSERT && self->op != OBS_DELETE) {
-        return s_fail(err, "op", "op %d is neither upsert nor delete", (int)self->op);
+    if (self->op != OBS_UPSERT && self->op != OBS_DELETE && self->op != OBS_APPEND) {
+        return s_fail(err, "op", "op %d is not upsert, append or delete", (int)self->op);
     }
     if (self->op == OBS_DELETE) {
         const char *extra = s_delete_extra(self);
@@ -643,7 +755,71 @@ obs_check_record(const obs_t *self, obs_error_t *err)
             return rc;
         }
     }
+    if (self->n_fps > OBS_MAX_FPS) {
+        return s_fail(err, "fingerprints", "%zu fingerprints exceed the limit of %d", self->n_fps,
+                      OBS_MAX_FPS);
+    }
+    for (size_t i = 0; i < self->n_fps; i++) {
+        char field[64];
+        snprintf(field, sizeof field, "fingerprints.%.32s", self->fps[i].kind);
+        if ((rc = obs_check_fp_kind(self->fps[i].kind, strlen(self->fps[i].kind), err,
+                                    "fingerprints")) ||
+            (rc = s_check_opt(self->fps[i].value, OBS_MAX_FINGERPRINT, err, field))) {
+            return rc;
+        }
+        if (i > 0 && strcmp(self->fps[i - 1].kind, self->fps[i].kind) >= 0) {
+            return s_fail(err, "fingerprints", "kinds not sorted or repeated ('%s')",
+                          self->fps[i].kind);
+        }
+    }
+    if (self->n_at > OBS_MAX_FPS + 8) {
+        return s_fail(err, "append_at", "%zu entries exceed the limit of %d", self->n_at,
+                      OBS_MAX_FPS + 8);
+    }
+    for (size_t i = 0; i < self->n_at; i++) {
+        if ((rc = obs_check_at_field(self->at[i].field, strlen(self->at[i].field), err,
+                                     "append_at")) ||
+            (rc = obs_check_number(isinf(self->at[i].at) && self->at[i].at > 0 ? 0 : self->at[i].at,
+                                   false, err, "append_at"))) {
+            return rc;
+        }
+        if (i > 0 && strcmp(self->at[i - 1].field, self->at[i].field) >= 0) {
+            return s_fail(err, "append_at", "fields not sorted or repeated ('%s')",
+                          self->at[i].field);
+        }
+    }
     return 0;
+}
+
+int
+obs_check_fp_kind(const char *s, size_t len, obs_error_t *err, const char *field)
+{
+    if (len == 0 || len > OBS_MAX_FP_KIND) {
+        return obs_error_field(err, field, "a fingerprint kind is 1 to %d bytes", OBS_MAX_FP_KIND);
+    }
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) {
+            return obs_error_field(err, field,
+                                   "fingerprint kind '%.32s' is not made of a-z, 0-9 and _", s);
+        }
+    }
+    return 0;
+}
+
+int
+obs_check_at_field(const char *s, size_t len, obs_error_t *err, const char *field)
+{
+    static const char *const names[] = {"asn", "hassh", "ip", "ja3", "ja4", "kd_simhash", "truth"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (strlen(names[i]) == len && memcmp(names[i], s, len) == 0) {
+            return 0;
+        }
+    }
+    if (len > 13 && memcmp(s, "fingerprints.", 13) == 0) {
+        return obs_check_fp_kind(s + 13, len - 13, err, field);
+    }
+    return obs_error_field(err, field, "'%.48s' is not a field a merge sets", s);
 }
 
 void
@@ -714,6 +890,25 @@ obs_hash(const obs_t *self)
         }
         s_hash_str(st, s->payload_hash);
         s_hash_str(st, s->c2);
+    }
+    /* Fed only when present, so a record without them hashes as it always did. */
+    if (self->n_fps > 0) {
+        s_hash_u64(st, 0x6670u); /* "fp" */
+        s_hash_u64(st, self->n_fps);
+        for (size_t i = 0; i < self->n_fps; i++) {
+            s_hash_str(st, self->fps[i].kind);
+            s_hash_str(st, self->fps[i].value);
+        }
+    }
+    if (self->n_at > 0) {
+        s_hash_u64(st, 0x6174u); /* "at" */
+        s_hash_u64(st, self->n_at);
+        for (size_t i = 0; i < self->n_at; i++) {
+            uint64_t bits;
+            s_hash_str(st, self->at[i].field);
+            memcpy(&bits, &self->at[i].at, sizeof bits);
+            s_hash_u64(st, bits);
+        }
     }
     uint64_t h = XXH3_64bits_digest(st);
     XXH3_freeState(st);

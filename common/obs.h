@@ -27,7 +27,27 @@
 #define OBS_MAX_ITEMS 100000       /* commands or credentials per session */
 #define OBS_MAX_RECORD (64u << 20) /* one encoded record (JSON line or msgpack map), bytes */
 
-typedef enum { OBS_UPSERT = 0, OBS_DELETE = 1 } obs_op_t;
+#define OBS_MAX_FP_KIND 32 /* a fingerprint kind's name, bytes: [a-z0-9_]+ */
+#define OBS_MAX_FPS 32     /* fingerprints (kinds) per observation */
+
+/*  What an input does to the observation with its id (SPEC §2): replace it, remove it, or
+    merge into it (obs_append.h). */
+typedef enum { OBS_UPSERT = 0, OBS_DELETE = 1, OBS_APPEND = 2 } obs_op_t;
+
+/*  One further fingerprint of the source, beyond ja3/ja4/hassh: a kind ("jarm", "tcp_syn",
+    "ssh_client", "ja4h", ...; docs/schema.md) and its value. */
+typedef struct {
+    char *kind;  /* [a-z0-9_]{1,32}, owned */
+    char *value; /* owned, <= OBS_MAX_FINGERPRINT bytes */
+} obs_fp_t;
+
+/*  Where a field of a record merged from appends came from (obs_append.h): the start of the
+    earliest session of the append that set it, or INFINITY when that append had none. */
+typedef struct {
+    char *field; /* "ip", "asn", "ja3", "ja4", "hassh", "kd_simhash", "truth" or
+                    "fingerprints.<kind>", owned */
+    double at;   /* epoch seconds, or INFINITY */
+} obs_at_t;
 
 /*  One (username, password) pair tried by an attacker. */
 typedef struct {
@@ -50,7 +70,8 @@ typedef struct {
     char *c2;           /* C2 endpoint, or NULL */
 } obs_session_t;
 
-/*  One observation (an upsert) or a delete of one (only op and id are meaningful). */
+/*  One observation (an upsert or an append) or a delete of one (only op and id are
+    meaningful). */
 typedef struct {
     obs_op_t op;             /* upsert (default) or delete */
     char *id;                /* unique, stable id (required, <= OBS_MAX_ID bytes) */
@@ -68,6 +89,11 @@ typedef struct {
     obs_session_t *sessions; /* sessions, in input order */
     size_t n_sessions;       /* number of sessions */
     size_t sessions_cap;     /* slots allocated in sessions (0 = exactly n_sessions) */
+    obs_fp_t *fps;           /* further fingerprints, sorted by kind, kinds distinct */
+    size_t n_fps;            /* number of them */
+    obs_at_t *at;            /* provenance of the fields a merge of appends set, sorted by
+                                field (empty for records that never saw an append) */
+    size_t n_at;             /* number of them */
 } obs_t;
 
 /*  Where and why a record was rejected. A plain value; the codecs fill it. */
@@ -84,6 +110,8 @@ obs_t *obs_new(void);
 void obs_destroy(obs_t **self_p);
 /*  Frees what a session owns (not the session struct itself). */
 void obs_session_clear(obs_session_t *session);
+/*  Deep copy of src into dst (whose previous contents are not read or freed). */
+void obs_session_copy(obs_session_t *dst, const obs_session_t *src);
 /*  Deep copy. The caller owns the result. */
 obs_t *obs_dup(const obs_t *self);
 /*  True when both records hold exactly the same values (doubles compared bit for bit). */
@@ -93,6 +121,20 @@ bool obs_equal(const obs_t *a, const obs_t *b);
     engine use it to recognise an upsert identical to the current record, which changes
     nothing and is not an input. */
 uint64_t obs_hash(const obs_t *self);
+/*  The value of fingerprint kind, or NULL (borrowed from the record). */
+const char *obs_fp_get(const obs_t *self, const char *kind);
+/*  Sets fingerprint kind to a copy of value (replacing it; value NULL removes it), keeping
+    the list sorted. kind must be a valid kind name (obs_check_fp_kind). */
+void obs_fp_set(obs_t *self, const char *kind, const char *value);
+/*  The provenance time of field, or NAN when the record has none for it. */
+double obs_at_get(const obs_t *self, const char *field);
+/*  Sets the provenance time of field (a copy of the name), keeping the list sorted. */
+void obs_at_set(obs_t *self, const char *field, double at);
+/*  Checks a fingerprint kind name: 1 to OBS_MAX_FP_KIND bytes of [a-z0-9_]. */
+int obs_check_fp_kind(const char *s, size_t len, obs_error_t *err, const char *field);
+/*  Checks a provenance field name (the list in obs_at_t). */
+int obs_check_at_field(const char *s, size_t len, obs_error_t *err, const char *field);
+
 /*  Appends a zeroed session and returns it (borrowed: valid until the next append). The
     array grows geometrically; a sessions array allocated by hand (sessions_cap 0) is fine. */
 obs_session_t *obs_add_session(obs_t *self);

@@ -812,7 +812,7 @@ s_op(const msgpack_object *o, obs_op_t *out, obs_error_t *err)
         return 0;
     }
     if (o->type != MSGPACK_OBJECT_STR) {
-        return s_type_error(err, "op", "\"upsert\", \"delete\" or nil", o);
+        return s_type_error(err, "op", "\"upsert\", \"append\", \"delete\" or nil", o);
     }
     const char *s = o->via.str.ptr;
     size_t len = o->via.str.size;
@@ -823,18 +823,130 @@ s_op(const msgpack_object *o, obs_op_t *out, obs_error_t *err)
         *out = OBS_DELETE;
         return 0;
     }
-    return obs_error_field(err, "op", "unknown op '%.*s' (expected \"upsert\" or \"delete\")",
+    if (len == 6 && memcmp(s, "append", 6) == 0) {
+        *out = OBS_APPEND;
+        return 0;
+    }
+    return obs_error_field(err, "op",
+                           "unknown op '%.*s' (expected \"upsert\", \"append\" or \"delete\")",
                            (int)(len > 40 ? 40 : len), s);
 }
 
+/*  A map member's key as a new C string, checked by check (a kind or a provenance field). */
+static int
+s_map_key(const msgpack_object *k, int (*check)(const char *, size_t, obs_error_t *, const char *),
+          const char *field, char **out, obs_error_t *err)
+{
+    if (k->type != MSGPACK_OBJECT_STR) {
+        return s_type_error(err, field, "string keys", k);
+    }
+    int rc = check(k->via.str.ptr, k->via.str.size, err, field);
+    if (rc == 0) {
+        *out = xstrndup(k->via.str.ptr, k->via.str.size);
+    }
+    return rc;
+}
+
+/*  Reads "fingerprints": nil, or a map of kind -> string (nil values are absent). */
+static int
+s_fingerprints(const msgpack_object *o, obs_t *obs, obs_error_t *err)
+{
+    if (s_absent(o)) {
+        return 0;
+    }
+    if (o->type != MSGPACK_OBJECT_MAP) {
+        return s_type_error(err, "fingerprints", "a map or nil", o);
+    }
+    if (o->via.map.size > OBS_MAX_FPS) {
+        return obs_error_field(err, "fingerprints",
+                               "%" PRIu32 " fingerprints exceed the limit "
+                               "of %d",
+                               o->via.map.size, OBS_MAX_FPS);
+    }
+    for (uint32_t i = 0; i < o->via.map.size; i++) {
+        char *kind = NULL;
+        char *value = NULL;
+        int rc = s_map_key(&o->via.map.ptr[i].key, obs_check_fp_kind, "fingerprints", &kind, err);
+        if (rc == 0) {
+            char field[64];
+            snprintf(field, sizeof field, "fingerprints.%s", kind);
+            if (obs_fp_get(obs, kind)) {
+                rc = obs_error_field(err, field, "duplicate key");
+            } else {
+                rc = s_opt_string(&o->via.map.ptr[i].val, OBS_MAX_FINGERPRINT, &value, err, field);
+            }
+        }
+        if (rc == 0 && value) {
+            obs_fp_set(obs, kind, value);
+        }
+        free(kind);
+        free(value);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/*  Reads "append_at": nil, or a map of field -> number or nil (nil: no session). */
+static int
+s_append_at(const msgpack_object *o, obs_t *obs, obs_error_t *err)
+{
+    if (s_absent(o)) {
+        return 0;
+    }
+    if (o->type != MSGPACK_OBJECT_MAP) {
+        return s_type_error(err, "append_at", "a map or nil", o);
+    }
+    if (o->via.map.size > OBS_MAX_FPS + 8) {
+        return obs_error_field(err, "append_at", "%" PRIu32 " entries exceed the limit of %d",
+                               o->via.map.size, OBS_MAX_FPS + 8);
+    }
+    for (uint32_t i = 0; i < o->via.map.size; i++) {
+        char *field = NULL;
+        int rc = s_map_key(&o->via.map.ptr[i].key, obs_check_at_field, "append_at", &field, err);
+        double at = INFINITY;
+        bool present = false;
+        if (rc == 0 && !isnan(obs_at_get(obs, field))) {
+            rc = obs_error_field(err, "append_at", "duplicate key '%s'", field);
+        }
+        if (rc == 0) {
+            rc = s_number(&o->via.map.ptr[i].val, false, &at, &present, err, "append_at");
+        }
+        if (rc == 0) {
+            obs_at_set(obs, field, present ? at : INFINITY);
+        }
+        free(field);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
 /*  Observation keys, in the order they are checked. */
-enum { S_ID, S_OP, S_IP, S_ASN, S_JA3, S_JA4, S_HASSH, S_KD, S_TRUTH, S_SESSIONS, S_NKEYS };
+enum {
+    S_ID,
+    S_OP,
+    S_IP,
+    S_ASN,
+    S_JA3,
+    S_JA4,
+    S_HASSH,
+    S_KD,
+    S_TRUTH,
+    S_SESSIONS,
+    S_FPS,
+    S_AT,
+    S_NKEYS
+};
 
 static int
 s_obs_from(const msgpack_object *root, obs_t *obs, obs_error_t *err)
 {
-    static const char *const keys[S_NKEYS] = {"id",  "op",    "ip",         "asn",   "ja3",
-                                              "ja4", "hassh", "kd_simhash", "truth", "sessions"};
+    static const char *const keys[S_NKEYS] = {"id",    "op",       "ip",           "asn",
+                                              "ja3",   "ja4",      "hassh",        "kd_simhash",
+                                              "truth", "sessions", "fingerprints", "append_at"};
     const msgpack_object *v[S_NKEYS];
     int rc = 0;
     if ((rc = s_lookup(root, "", keys, S_NKEYS, v, err)) ||
@@ -850,7 +962,8 @@ s_obs_from(const msgpack_object *root, obs_t *obs, obs_error_t *err)
         (rc = s_opt_string(v[S_JA4], OBS_MAX_FINGERPRINT, &obs->ja4, err, "ja4")) ||
         (rc = s_opt_string(v[S_HASSH], OBS_MAX_FINGERPRINT, &obs->hassh, err, "hassh")) ||
         (rc = s_kd_simhash(v[S_KD], obs, err)) || (rc = s_truth(v[S_TRUTH], obs, err)) ||
-        (rc = s_sessions(v[S_SESSIONS], obs, err))) {
+        (rc = s_sessions(v[S_SESSIONS], obs, err)) || (rc = s_fingerprints(v[S_FPS], obs, err)) ||
+        (rc = s_append_at(v[S_AT], obs, err))) {
         return rc;
     }
     return 0;
@@ -1082,13 +1195,34 @@ wire_obs_encode(const obs_t *obs, wire_buf_t *buf, obs_error_t *err)
         return 0;
     }
     bool truth = obs->truth_campaign || obs->truth_identity || obs->truth_actor;
-    size_t n = 6 + (obs->ja4 != NULL) + obs->has_kd + truth;
+    size_t n = 6 + (obs->ja4 != NULL) + obs->has_kd + truth + (obs->n_fps > 0) + (obs->n_at > 0) +
+               (obs->op == OBS_APPEND);
     msgpack_pack_map(&pk, n);
+    if (obs->n_at > 0) {
+        s_pack_cstr(&pk, "append_at");
+        msgpack_pack_map(&pk, obs->n_at);
+        for (size_t i = 0; i < obs->n_at; i++) {
+            s_pack_cstr(&pk, obs->at[i].field);
+            if (isinf(obs->at[i].at)) {
+                msgpack_pack_nil(&pk);
+            } else {
+                msgpack_pack_double(&pk, obs->at[i].at);
+            }
+        }
+    }
     s_pack_cstr(&pk, "asn");
     if (obs->has_asn) {
         msgpack_pack_int64(&pk, obs->asn);
     } else {
         msgpack_pack_nil(&pk);
+    }
+    if (obs->n_fps > 0) {
+        s_pack_cstr(&pk, "fingerprints");
+        msgpack_pack_map(&pk, obs->n_fps);
+        for (size_t i = 0; i < obs->n_fps; i++) {
+            s_pack_cstr(&pk, obs->fps[i].kind);
+            s_pack_cstr(&pk, obs->fps[i].value);
+        }
     }
     s_pack_cstr(&pk, "hassh");
     s_pack_opt(&pk, obs->hassh);
@@ -1107,6 +1241,10 @@ wire_obs_encode(const obs_t *obs, wire_buf_t *buf, obs_error_t *err)
         obs_format_simhash(obs->kd_simhash, hex);
         s_pack_cstr(&pk, "kd_simhash");
         s_pack_cstr(&pk, hex);
+    }
+    if (obs->op == OBS_APPEND) {
+        s_pack_cstr(&pk, "op");
+        s_pack_cstr(&pk, "append");
     }
     s_pack_cstr(&pk, "sessions");
     msgpack_pack_array(&pk, obs->n_sessions);

@@ -287,6 +287,11 @@ merger_destroy(merger_t **self_p)
         zframe_destroy(&self->shards[k].identity);
     }
     free(self->shards);
+    if (self->gate) {
+        gate_unwatch(self->gate, self->shards_sock);
+        gate_unwatch(self->gate, self->events);
+        gate_unwatch(self->gate, self->query);
+    }
     zsock_destroy(&self->broker);
     zsock_destroy(&self->shards_sock);
     zsock_destroy(&self->events);

@@ -5,6 +5,7 @@
 # acknowledged observation lost (ARCHITECTURE "Durability and recovery").
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/engine_lib.sh"
+: "${FIXTURES_DIR:?}" "${SOURCE_DIR:?}"
 
 SHARDS=3
 EVERY=500
@@ -32,7 +33,7 @@ send_done() {
 # crash_run ROLE: one deployment, ROLE killed with SIGKILL once the merger applied a third
 # of the corpus, restarted, and the stream finished.
 crash_run() {
-    local role=$1 dir="$TMP/$1" rc=0
+    local role=$1 dir="$TMP/${2:-$1}" rc=0
     mkdir -p "$dir"
     LOGDIR=$dir
     local cfg="$dir/cadre.yaml"
@@ -80,4 +81,21 @@ crash_run() {
 check "kill -9 the merger mid-stream: same final state, nothing lost" crash_run merger
 check "kill -9 a shard mid-stream: same final state, nothing lost" crash_run shard1
 check "kill -9 the broker mid-stream: same final state, nothing lost" crash_run broker
+
+# The same with a fleet's stream of appends (split records, resends, re-appends): the broker
+# merges each into the current record, so its crash must lose no acknowledged append and
+# double none (tests/it/appendify.py).
+PYTHON=python3
+[ -x /usr/bin/python3 ] && PYTHON=/usr/bin/python3
+"$CADRE" gen "$FIXTURES_DIR/campaigns/noise_floor.yaml" --replicate 150 --seed 3 \
+    --out "$TMP/whole.jsonl" >/dev/null
+"$PYTHON" "$SOURCE_DIR/tests/it/appendify.py" "$TMP/whole.jsonl" "$TMP/appends.jsonl" 5
+CORPUS="$TMP/appends.jsonl"
+TOTAL=$(grep -c . "$CORPUS")
+"$CADRE" cluster "$CORPUS" --reconcile-every "$EVERY" --out "$TMP/exp.assign.jsonl" \
+    --identities "$TMP/exp.ids.jsonl" --campaigns "$TMP/exp.camps.jsonl" --quiet
+check "appends: kill -9 the broker mid-stream: same final state, nothing lost" \
+    crash_run broker appends-broker
+check "appends: kill -9 the merger mid-stream: same final state, nothing lost" \
+    crash_run merger appends-merger
 finish

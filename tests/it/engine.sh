@@ -8,7 +8,7 @@
 # same with a reconciliation every 50 inputs, where ids merge, unmerge and split mid-stream.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/engine_lib.sh"
-: "${FIXTURES_DIR:?}"
+: "${FIXTURES_DIR:?}" "${SOURCE_DIR:?}"
 SHARDS=3
 OUTPUTS=(assignments events identities campaigns)
 
@@ -133,8 +133,14 @@ same() {
 "$CADRE" gen "$FIXTURES_DIR/campaigns/noise_floor.yaml" --replicate 200 \
     --out "$TMP/noise.jsonl" >/dev/null
 make_stream "$TMP/noise.jsonl" "$TMP/stream.jsonl"
+# A fleet's stream of appends (docs/schema.md "Appends"): the first 1500 records split into
+# appends, interleaved, some resent, some deleted and appended again (tests/it/appendify.py).
+PYTHON=python3
+[ -x /usr/bin/python3 ] && PYTHON=/usr/bin/python3
+head -n 1500 "$TMP/noise.jsonl" >"$TMP/whole.jsonl"
+"$PYTHON" "$SOURCE_DIR/tests/it/appendify.py" "$TMP/whole.jsonl" "$TMP/appends.jsonl" 7
 
-for corpus in noise stream; do
+for corpus in noise stream appends; do
     check "$corpus: cadre cluster" run_cluster "$TMP/$corpus.jsonl" "$corpus.a"
     check "$corpus: cadre run --shards 4" run_embedded "$TMP/$corpus.jsonl" "$corpus.b"
     check "$corpus: broker, merger and $SHARDS shards as processes" \
@@ -142,6 +148,12 @@ for corpus in noise stream; do
     check "$corpus: cadre run = cadre cluster" same "$corpus.b" "$corpus.a"
     check "$corpus: processes = cadre cluster" same "$corpus.c" "$corpus.a"
 done
+
+# The appends rebuild the records they were split from: the same partitions.
+check "appends: the partitions of the whole records" "$PYTHON" "$SOURCE_DIR/bench/partcmp.py" \
+    "$TMP/appends.a.assignments" <("$CADRE" cluster "$TMP/whole.jsonl" --out - --quiet)
+check "appends: every append counted, none refused" \
+    grep -q "^$(grep -c . "$TMP/appends.jsonl") acknowledged, 0 refused" "$TMP/appends.c.send"
 
 # Reconciling every 50 inputs: merges, unmerges and splits happen between reconciliations,
 # and the event streams must still agree.

@@ -6,7 +6,7 @@
 # is an improvement: update docs/realdata.md and these bounds).
 # shellcheck source=tests/it/lib.sh
 source "$(dirname "$0")/lib.sh"
-: "${CADRE:?path to the cadre binary}" "${SHARED_DIR:?}"
+: "${CADRE:?path to the cadre binary}" "${SHARED_DIR:?}" "${SOURCE_DIR:?}"
 DATA=$SHARED_DIR/realdata
 
 # replay DATASET: runs the engine on the dataset's logs and writes its eval-weak report.
@@ -52,5 +52,32 @@ check "radec73-2024: C1 in at most 2 campaigns, C4 in 1, C3 in at most 35" \
     holds radec73-2024 'ops["C1"]["clusters"] <= 2 and ops["C4"]["clusters"] == 1 and ops["C3"]["clusters"] <= 35'
 check "radec73-2024: the libssh HASSHes are generic (largest campaign <= 78 IPs)" \
     holds radec73-2024 'r["observations"]["largest_size"] <= 78'
+
+# Two batches into one running engine (the first 8 days, then the rest): `cadre send --input
+# cowrie` appends, so a source seen in both batches keeps both (docs/schema.md "Appends"),
+# and the partitions are those of all files at once.
+two_batches() {
+    local dir=$TMP/twob files first rest pid rc=0
+    mkdir -p "$dir/data"
+    printf 'data_dir: %s/data\nshards: 1\nbroker:\n  ingest: ipc://%s/ingest\n  backend: ipc://%s/backend\nmerger:\n  shards: ipc://%s/ms\n  events: ipc://%s/ev\n  query: ipc://%s/q\n' \
+        "$dir" "$dir" "$dir" "$dir" "$dir" "$dir" >"$dir/cadre.yaml"
+    files=$(ls "$DATA/radec73-2024/cowrie/"*)
+    first=$(echo "$files" | grep -E 'json\.2024-04-0[1-8]$')
+    rest=$(echo "$files" | grep -vE 'json\.2024-04-0[1-8]$')
+    [ "$(echo "$first" | wc -l)" -eq 8 ] || return 1
+    "$CADRE" run --listen --config "$dir/cadre.yaml" 2>"$dir/run.log" &
+    pid=$!
+    # shellcheck disable=SC2086
+    timeout 120 "$CADRE" send --config "$dir/cadre.yaml" --input cowrie $first \
+        --timeout-ms 60000 >"$dir/send1" 2>&1 &&
+        # shellcheck disable=SC2086
+        timeout 120 "$CADRE" send --config "$dir/cadre.yaml" --input cowrie $rest \
+            --timeout-ms 60000 >"$dir/send2" 2>&1 &&
+        "$CADRE" query --config "$dir/cadre.yaml" assignments --out "$dir/got.jsonl" || rc=1
+    kill -TERM "$pid" && wait "$pid" || rc=1
+    "$CADRE" cluster "$TMP/radec73-2024.obs.jsonl" --out "$dir/want.jsonl" --quiet || rc=1
+    [ "$rc" -eq 0 ] && python3 "$SOURCE_DIR/bench/partcmp.py" "$dir/want.jsonl" "$dir/got.jsonl"
+}
+check "radec73-2024 in two batches: the partitions of all files at once" two_batches
 
 finish

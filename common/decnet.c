@@ -1210,15 +1210,21 @@ s_build_session(decnet_t *self, const s_source_t *src, const s_sess_t *s, const 
     free(phases);
 }
 
-/*  Puts the source's fingerprints into the observation: JA3 and JA4 into their fields.
-    The other kinds wait for the observation's fingerprint map (docs/decnet.md §4). */
+/*  Puts the source's fingerprints into the observation: JA3 and JA4 into their fields, the
+    other kinds into its fingerprint map under decnet_fp_kind_name() (docs/decnet.md §4). */
 static void
 s_put_fingerprints(const s_source_t *src, obs_t *obs)
 {
-    const char *ja3 = s_fp_value(src, S_FP_JA3);
-    const char *ja4 = s_fp_value(src, S_FP_JA4);
-    obs->ja3 = ja3 ? xstrdup(ja3) : NULL;
-    obs->ja4 = ja4 ? xstrdup(ja4) : NULL;
+    for (size_t i = 0; i < src->n_fp; i++) {
+        const s_fp_t *f = &src->fp[i];
+        if (f->kind == S_FP_JA3) {
+            obs->ja3 = xstrdup(f->v);
+        } else if (f->kind == S_FP_JA4) {
+            obs->ja4 = xstrdup(f->v);
+        } else {
+            obs_fp_set(obs, decnet_fp_kind_name((decnet_fp_kind_t)f->kind), f->v);
+        }
+    }
 }
 
 static obs_t *

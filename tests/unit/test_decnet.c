@@ -291,11 +291,29 @@ test_fingerprints(void **state)
     assert_int_equal(decnet_ignored(dn), 1); /* flow timing: no observation of its own */
     assert_string_equal(decnet_fp_kind_name(DECNET_FP_HASSH_SERVER), "hassh_server");
     assert_null(decnet_fp_kind_name(DECNET_FP_KINDS));
+    for (int k = 0; k < DECNET_FP_KINDS; k++) {
+        const char *name = decnet_fp_kind_name((decnet_fp_kind_t)k);
+        obs_error_t err;
+        assert_int_equal(obs_check_fp_kind(name, strlen(name), &err, "k"), 0);
+    }
     s_got_t got = {0};
     assert_int_equal(decnet_finish(dn, s_collect, &got), 0);
     assert_int_equal(got.n, 1);
-    assert_string_equal(got.obs[0]->ja3, "j3");
-    assert_int_equal(got.obs[0]->n_sessions, 1); /* sniffer and prober lines make none */
+    const obs_t *o = got.obs[0];
+    assert_string_equal(o->ja3, "j3");
+    assert_string_equal(o->ja4, "j4");
+    assert_int_equal(o->n_sessions, 1); /* sniffer and prober lines make none */
+    /* every other kind in the observation's fingerprint map */
+    assert_int_equal(o->n_fps, 8);
+    assert_string_equal(obs_fp_get(o, "ssh_client"), "SSH-2.0-libssh_0.9.6");
+    assert_string_equal(obs_fp_get(o, "tcp_syn"), "64:64240:1460:7:M,S,T,N,W");
+    assert_string_equal(obs_fp_get(o, "ja4l"), "12.5_52");
+    assert_string_equal(obs_fp_get(o, "jarm"), "2ad2ad0002ad");
+    assert_string_equal(obs_fp_get(o, "hassh_server"), "b12d2871a1189eff20364cf5333619ee");
+    assert_string_equal(obs_fp_get(o, "ja4h"), "ge11");
+    assert_string_equal(obs_fp_get(o, "http_headers"), "[\"host\"]");
+    assert_string_equal(obs_fp_get(o, "http_useragent"), "curl/8");
+    assert_null(obs_fp_get(o, "jarm_hash"));
     s_got_clear(&got);
     decnet_destroy(&dn);
 }

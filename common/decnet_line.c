@@ -354,7 +354,9 @@ s_trim_msg(const char *s, const char *end)
 }
 
 /*  Reads an rsyslog inner header from MSG (TIMESTAMP HOSTNAME APP-NAME PROCID MSGID SD
-    [MSG]) into out. False (out untouched) when MSG is no such header. */
+    [MSG]) into out; the parameters of the inner SD's relay and extension elements are kept
+    like the outer ones. False (out and the parameters untouched) when MSG is no such
+    header. */
 static bool
 s_unwrap(decnet_parser_t *self, decnet_line_t *out)
 {
@@ -369,7 +371,7 @@ s_unwrap(decnet_parser_t *self, decnet_line_t *out)
     }
     const char *why = NULL;
     size_t n_params = self->n_params, n_ext = self->n_ext, buf_len = self->buf_len;
-    if (s_sd(self, &p, end, false, &why) != 0) {
+    if (s_sd(self, &p, end, true, &why) != 0) {
         self->n_params = n_params;
         self->n_ext = n_ext;
         self->buf_len = buf_len;

@@ -1599,6 +1599,27 @@ jsonio_decnet_state_encode(const jsonio_decky_t *deckies, size_t n, char **out_p
     return 0;
 }
 
+int
+jsonio_http_headers(const char *host, const char *agent, const char *basic, char **out_p,
+                    size_t *len_p)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "Host", json_string(host));
+    json_object_set_new(o, "User-Agent", json_string(agent));
+    if (basic) {
+        char *v = xasprintf("Basic %s", basic);
+        json_object_set_new(o, "Authorization", json_string(v));
+        free(v);
+    }
+    char *text = json_dumps(o, JSON_PRESERVE_ORDER);
+    json_decref(o);
+    assert(text);
+    *len_p = strlen(text);
+    *out_p = xstrdup(text);
+    free(text);
+    return 0;
+}
+
 char *
 jsonio_member_string(const char *buf, size_t len, const char *key)
 {

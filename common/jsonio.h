@@ -179,6 +179,12 @@ void jsonio_decnet_state_clear(jsonio_decky_t *deckies, size_t n);
 int jsonio_decnet_state_encode(const jsonio_decky_t *deckies, size_t n, char **out_p,
                                size_t *len_p);
 
+/*  The "headers" text of a DECNET http request as Flask's JSON dump writes it: {"Host": host,
+    "User-Agent": agent[, "Authorization": "Basic " + basic]} (basic NULL: none), into a new
+    buffer (*out_p, *len_p). Returns 0. */
+int jsonio_http_headers(const char *host, const char *agent, const char *basic, char **out_p,
+                        size_t *len_p);
+
 /*  The string value of member key (compared without regard to ASCII case) of the JSON object
     in buf (len bytes), owned, or NULL when buf is no JSON object, has no such member, or it
     is not a string holding no NUL. Used for one header of a DECNET "headers" parameter. */

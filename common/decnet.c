@@ -9,7 +9,7 @@
     grouped while lines arrive: when an observation is built, its events are sorted by
     (time, arrival), walked once to assign sessions (by carried id, or by (decky, service)
     within the session gap), and each session is cut into runs of one phase, as
-    cowrie.c does. Limits are applied where items are kept (s_push, s_take) and where
+    cowrie.c does. Limits are applied where items are kept (s_push, s_text) and where
     sessions are built, each counting what it keeps out in dropped[].
 */
 #include "decnet.h"
@@ -18,6 +18,7 @@
 #include "decnet_line.h"
 #include "err.h"
 #include "jsonio.h"
+#include "slab.h"
 #include "strtab.h"
 #include "xalloc.h"
 
@@ -27,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 #define S_NONE UINT32_MAX
 #define S_MAX_SESSION_ID 200 /* longest carried session id used (room for "#N") */
@@ -46,8 +48,8 @@ typedef enum {
 typedef struct {
     int64_t t;        /* event time, UTC microseconds */
     int64_t t0;       /* start of the span it covers (session_recorded: t - duration_s) */
-    char *a;          /* first string (see s_kind_t), owned, or NULL */
-    char *b;          /* second string, owned, or NULL */
+    char *a;          /* first string (see s_kind_t), in the source's arena, or NULL */
+    char *b;          /* second string, in the source's arena, or NULL */
     uint32_t seq;     /* arrival order in the source, so the sort is stable */
     uint32_t decky;   /* decky id, or S_NONE */
     uint32_t service; /* service id */
@@ -63,8 +65,17 @@ typedef struct {
     int64_t t;     /* time of the line it came from */
     uint32_t seq;  /* its arrival order */
     uint32_t kind; /* decnet_fp_kind_t, S_FP_JA3 or S_FP_JA4 */
-    char *v;       /* the value, owned */
+    char *v;       /* the value, in the source's arena */
 } s_fp_t;
+
+/*  One block of a source's string arena: every string a source keeps is copied into its
+    arena, freed all at once with the source (one allocation per block, not per string). */
+typedef struct s_block {
+    struct s_block *next; /* the block filled before this one, or NULL */
+    size_t used;          /* bytes used in data */
+    size_t cap;           /* bytes in data */
+    char data[];          /* the strings, NUL-terminated */
+} s_block_t;
 
 /*  One open source: the future observation. */
 typedef struct {
@@ -76,12 +87,17 @@ typedef struct {
     uint32_t seq;       /* events and fingerprints fed so far */
     s_event_t *ev;      /* kept events, in arrival order */
     size_t n_ev;        /* number of events */
-    size_t cap_ev;      /* slots in ev */
+    size_t ev_bytes;    /* bytes allocated in ev (slab) */
     s_fp_t *fp;         /* first value per fingerprint kind */
     size_t n_fp;        /* number of kinds with a value */
-    size_t cap_fp;      /* slots in fp */
-    char *truth[3];     /* campaign, identity, actor of cadre's extension element, owned */
-    strtab_t *sessions; /* carried session ids (index = id), or NULL */
+    size_t fp_bytes;    /* bytes allocated in fp (slab) */
+    s_block_t *arena;   /* the source's strings */
+    char *truth[3];     /* campaign, identity, actor of cadre's extension element, or NULL */
+    char **sess;        /* carried session ids (index = session index), in the arena */
+    size_t n_sess;      /* number of them */
+    size_t sess_bytes;  /* bytes allocated in sess (slab) */
+    uint32_t *sess_map; /* hash index over sess (slab): indices, S_NONE when empty, or NULL */
+    size_t sess_slots;  /* slots in sess_map, a power of two */
     strtab_t *over;     /* evidence kept past DECNET_MAX_EVENTS ("h:host", "p:hash"), or NULL */
 } s_source_t;
 
@@ -92,6 +108,7 @@ struct decnet_t {
     decnet_opts_t opts;                         /* options, copied */
     int64_t gap;                                /* session gap, microseconds */
     decnet_parser_t *parser;                    /* the line parser */
+    slab_t *slab;                               /* sources, their events and strings */
     strtab_t *ips;                              /* addresses ever seen */
     s_source_t **by_ip;                         /* open source per address id, or NULL */
     uint32_t *instances;                        /* observations begun per address id */
@@ -106,9 +123,14 @@ struct decnet_t {
     uint32_t *host_decky;                       /* decky id per host id, or S_NONE */
     size_t cap_host;                            /* slots in host_decky */
     strtab_t *services;                         /* service names */
+    uint32_t svc_ssh;                           /* the id of service "ssh" */
+    uint32_t svc_telnet;                        /* the id of service "telnet" */
+    char last_app[64];                          /* the APP-NAME of the last service event */
+    uint32_t last_service;                      /* its service id */
     uint64_t serial;                            /* sources opened so far */
     int64_t now;                                /* latest event time fed */
     int64_t scanned;                            /* now at the last idle scan */
+    size_t live;                                /* open sources not closed */
     size_t open_peak;                           /* most sources open at once */
     uint64_t lines;                             /* lines fed */
     uint64_t bad;                               /* bad lines */
@@ -128,6 +150,14 @@ struct decnet_t {
 /* -------------------------------------------------------------------------------------------
     Lifecycle */
 
+static uint32_t
+s_intern(strtab_t *t, const char *s, size_t n)
+{
+    uint32_t id = strtab_intern(t, s, n);
+    assert(id != STRTAB_NONE);
+    return id;
+}
+
 decnet_t *
 decnet_new(const decnet_opts_t *opts)
 {
@@ -138,33 +168,34 @@ decnet_new(const decnet_opts_t *opts)
     double gap = self->opts.session_gap > 0 ? self->opts.session_gap : DECNET_SESSION_GAP;
     self->gap = (int64_t)llround(gap * 1e6);
     self->parser = decnet_parser_new();
+    self->slab = slab_new();
     self->ips = strtab_new();
     self->deckies = strtab_new();
     self->hosts = strtab_new();
     self->services = strtab_new();
+    self->svc_ssh = s_intern(self->services, "ssh", 3);
+    self->svc_telnet = s_intern(self->services, "telnet", 6);
+    self->last_service = self->svc_ssh;
+    snprintf(self->last_app, sizeof self->last_app, "ssh");
     self->now = INT64_MIN;
     self->scanned = INT64_MIN;
     return self;
 }
 
 static void
-s_source_free(s_source_t *src)
+s_source_free(decnet_t *self, s_source_t *src)
 {
-    for (size_t i = 0; i < src->n_ev; i++) {
-        free(src->ev[i].a);
-        free(src->ev[i].b);
+    slab_free(self->slab, src->ev, src->ev_bytes);
+    slab_free(self->slab, src->fp, src->fp_bytes);
+    while (src->arena) {
+        s_block_t *next = src->arena->next;
+        slab_free(self->slab, src->arena, sizeof *src->arena + src->arena->cap);
+        src->arena = next;
     }
-    free(src->ev);
-    for (size_t i = 0; i < src->n_fp; i++) {
-        free(src->fp[i].v);
-    }
-    free(src->fp);
-    for (int i = 0; i < 3; i++) {
-        free(src->truth[i]);
-    }
-    strtab_destroy(&src->sessions);
+    slab_free(self->slab, src->sess, src->sess_bytes);
+    slab_free(self->slab, src->sess_map, src->sess_slots * sizeof *src->sess_map);
     strtab_destroy(&src->over);
-    free(src);
+    slab_free(self->slab, src, sizeof *src);
 }
 
 void
@@ -175,7 +206,7 @@ decnet_destroy(decnet_t **self_p)
         return;
     }
     for (size_t i = 0; i < self->n_open; i++) {
-        s_source_free(self->open[i]);
+        s_source_free(self, self->open[i]);
     }
     free(self->open);
     free(self->by_ip);
@@ -186,6 +217,7 @@ decnet_destroy(decnet_t **self_p)
         free(self->noip_name[i]);
     }
     decnet_parser_destroy(&self->parser);
+    slab_destroy(&self->slab);
     strtab_destroy(&self->ips);
     strtab_destroy(&self->deckies);
     strtab_destroy(&self->hosts);
@@ -196,14 +228,6 @@ decnet_destroy(decnet_t **self_p)
 
 /* -------------------------------------------------------------------------------------------
     Deckies, hosts and services */
-
-static uint32_t
-s_intern(strtab_t *t, const char *s, size_t n)
-{
-    uint32_t id = strtab_intern(t, s, n);
-    assert(id != STRTAB_NONE);
-    return id;
-}
 
 static uint32_t
 s_decky_id(decnet_t *self, const char *name, size_t n)
@@ -328,24 +352,64 @@ s_clean(const char *s, size_t n)
     return out;
 }
 
-/*  A clean copy of a value of at most max bytes (counted as dropped when longer), or NULL. */
+/*  n bytes of src's arena (slab blocks of 128 bytes doubling to 64 KiB, or larger for a
+    larger n). */
 static char *
-s_take(decnet_t *self, const char *s, size_t n, size_t max)
+s_alloc(decnet_t *self, s_source_t *src, size_t n)
 {
-    char *v = s_clean(s, n);
-    if (strlen(v) > max) {
-        self->dropped[DECNET_DROP_VALUES]++;
-        free(v);
-        return NULL;
+    s_block_t *b = src->arena;
+    if (!b || b->cap - b->used < n) {
+        size_t want = b ? 2 * (sizeof *b + b->cap) : 128;
+        want = want > 65536 ? 65536 : want;
+        want = want < sizeof *b + n ? sizeof *b + n : want;
+        size_t got = 0;
+        s_block_t *fresh = slab_alloc(self->slab, want, &got);
+        *fresh = (s_block_t){.next = b, .cap = got - sizeof *fresh};
+        src->arena = b = fresh;
     }
-    return v;
+    char *p = b->data + b->used;
+    b->used += n;
+    return p;
 }
 
-static const decnet_param_t *
-s_param(const decnet_line_t *l, const char *name)
+/*  A NUL-terminated copy of n bytes at s in src's arena. */
+static char *
+s_dup(decnet_t *self, s_source_t *src, const char *s, size_t n)
 {
-    return decnet_param_find(l->params, l->n_params, name);
+    char *p = s_alloc(self, src, n + 1);
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
 }
+
+/*  A clean copy (s_clean) of n bytes at s in src's arena, or NULL (counted as a value
+    dropped) when it is longer than max bytes. */
+static char *
+s_text(decnet_t *self, s_source_t *src, const char *s, size_t n, size_t max)
+{
+    size_t i = 0;
+    while (i < n && (unsigned char)s[i] < 0x80 && s[i] != '\0') {
+        i++;
+    }
+    if (i == n) {
+        if (n > max) {
+            self->dropped[DECNET_DROP_VALUES]++;
+            return NULL;
+        }
+        return s_dup(self, src, s, n);
+    }
+    char *clean = s_clean(s, n);
+    size_t len = strlen(clean);
+    char *out = len <= max ? s_dup(self, src, clean, len) : NULL;
+    free(clean);
+    if (!out) {
+        self->dropped[DECNET_DROP_VALUES]++;
+    }
+    return out;
+}
+
+/*  The last relay parameter called name (a literal: its length is folded), or NULL. */
+#define s_param(l, name) decnet_param_find((l)->params, (l)->n_params, (name))
 
 /*  Decodes standard base64 (padding optional) into a new buffer (*out, *n, NUL-terminated).
     False when s is not base64. */
@@ -456,8 +520,11 @@ s_source_for(decnet_t *self, const char *ip, size_t n, int64_t t)
             return src;
         }
         src->closed = true;
+        self->live--;
     }
-    src = xcalloc(1, sizeof *src);
+    size_t bytes = 0;
+    src = slab_alloc(self->slab, sizeof *src, &bytes);
+    memset(src, 0, sizeof *src);
     src->ip = id;
     src->instance = ++self->instances[id];
     src->serial = self->serial++;
@@ -465,19 +532,15 @@ s_source_for(decnet_t *self, const char *ip, size_t n, int64_t t)
     self->by_ip[id] = src;
     xgrow(&self->open, &self->cap_open, self->n_open + 1);
     self->open[self->n_open++] = src;
-    size_t live = 0;
-    for (size_t i = self->n_open; i > 0 && live <= self->open_peak; i--) {
-        live += !self->open[i - 1]->closed;
-    }
-    if (live > self->open_peak) {
-        self->open_peak = live;
+    if (++self->live > self->open_peak) {
+        self->open_peak = self->live;
     }
     return src;
 }
 
-/*  Sets kind's value of src (taken over) unless an earlier one is kept. */
+/*  Sets kind's value of src (a string of its arena) unless an earlier one is kept. */
 static void
-s_fingerprint(s_source_t *src, uint32_t kind, int64_t t, char *v)
+s_fingerprint(decnet_t *self, s_source_t *src, uint32_t kind, int64_t t, char *v)
 {
     if (!v) {
         return;
@@ -486,15 +549,12 @@ s_fingerprint(s_source_t *src, uint32_t kind, int64_t t, char *v)
     for (size_t i = 0; i < src->n_fp; i++) {
         if (src->fp[i].kind == kind) {
             if (t < src->fp[i].t) {
-                free(src->fp[i].v);
                 src->fp[i] = (s_fp_t){.t = t, .seq = seq, .kind = kind, .v = v};
-            } else {
-                free(v);
             }
             return;
         }
     }
-    xgrow(&src->fp, &src->cap_fp, src->n_fp + 1);
+    slab_grow(self->slab, (void **)&src->fp, &src->fp_bytes, (src->n_fp + 1) * sizeof *src->fp);
     src->fp[src->n_fp++] = (s_fp_t){.t = t, .seq = seq, .kind = kind, .v = v};
 }
 
@@ -527,7 +587,7 @@ s_new_evidence(s_source_t *src, const char *prefix, const char *value)
     return strtab_count(src->over) > before;
 }
 
-/*  Keeps one event (its strings taken over). Past DECNET_MAX_EVENTS only a command naming a
+/*  Keeps one event (its strings are in src's arena). Past DECNET_MAX_EVENTS only a command naming a
     new C2 host (as an S_EV_C2 event) or a new payload hash is kept; the rest is counted. */
 static void
 s_push(decnet_t *self, s_source_t *src, s_event_t ev)
@@ -540,11 +600,9 @@ s_push(decnet_t *self, s_source_t *src, s_event_t ev)
             self->dropped[DECNET_DROP_COMMANDS]++;
             keep = s_new_evidence(src, "h:", host);
             if (keep) {
-                free(ev.a);
                 ev.a = NULL;
-                ev.b = host;
+                ev.b = s_dup(self, src, host, strlen(host));
                 ev.kind = S_EV_C2;
-                host = NULL;
             }
         } else if (ev.kind == S_EV_PAYLOAD) {
             keep = s_new_evidence(src, "p:", ev.a);
@@ -556,13 +614,11 @@ s_push(decnet_t *self, s_source_t *src, s_event_t ev)
             } else if (ev.kind != S_EV_COMMAND) {
                 self->dropped[DECNET_DROP_EVENTS]++;
             }
-            free(ev.a);
-            free(ev.b);
             return;
         }
     }
     ev.seq = src->seq++;
-    xgrow(&src->ev, &src->cap_ev, src->n_ev + 1);
+    slab_grow(self->slab, (void **)&src->ev, &src->ev_bytes, (src->n_ev + 1) * sizeof *src->ev);
     src->ev[src->n_ev++] = ev;
 }
 
@@ -599,45 +655,86 @@ s_no_ip(decnet_t *self, const decnet_line_t *l)
     correlation parser's order; DECNET-LOGS.md §2.1 step 8). The first present one decides. */
 static const char *const s_ip_keys[] = {"src_ip",      "src",       "client_ip", "remote_ip",
                                         "remote_addr", "target_ip", "ip"};
+#define S_N_IP_KEYS (sizeof s_ip_keys / sizeof s_ip_keys[0])
 
-/*  The value of param name, clean and within max bytes, owned, or NULL when absent. */
-static char *
-s_value(decnet_t *self, const decnet_line_t *l, const char *name, size_t max)
+/*  The parameter naming the attacker: of the first key of s_ip_keys present, its last
+    occurrence (later duplicates win, as everywhere); NULL when none is. One pass. */
+static const decnet_param_t *
+s_ip_param(const decnet_line_t *l)
 {
-    const decnet_param_t *p = s_param(l, name);
-    return p ? s_take(self, p->value.p, p->value.n, max) : NULL;
+    const decnet_param_t *best = NULL;
+    size_t rank = S_N_IP_KEYS;
+    for (size_t i = 0; i < l->n_params; i++) {
+        const decnet_param_t *p = &l->params[i];
+        if (p->name.n > 11 || (p->name.p[0] != 's' && p->name.p[0] != 'c' && p->name.p[0] != 'r' &&
+                               p->name.p[0] != 't' && p->name.p[0] != 'i')) {
+            continue;
+        }
+        for (size_t k = 0; k <= rank && k < S_N_IP_KEYS; k++) {
+            if (decnet_span_is(p->name, s_ip_keys[k])) {
+                best = p;
+                rank = k;
+                break;
+            }
+        }
+    }
+    return best;
 }
 
-/*  The fingerprint parameters of sniffer and prober events: MSGID, parameter, kind. */
+/*  The value of param name, clean and within max bytes, in src's arena, or NULL when absent
+    (or too long). */
+static char *
+s_value(decnet_t *self, s_source_t *src, const decnet_line_t *l, const char *name, size_t max)
+{
+    const decnet_param_t *p = s_param(l, name);
+    return p ? s_text(self, src, p->value.p, p->value.n, max) : NULL;
+}
+
+/*  The fingerprint parameters of sniffer, prober and service events. */
 typedef struct {
     const char *app;   /* APP-NAME, or NULL for any */
     const char *msgid; /* MSGID */
+    size_t msgid_n;    /* its length */
     const char *param; /* the parameter holding the value */
     uint32_t kind;     /* decnet_fp_kind_t, S_FP_JA3 or S_FP_JA4 */
 } s_fp_rule_t;
 
+#define S_LIT(s) s, sizeof(s) - 1
+
 static const s_fp_rule_t s_fp_rules[] = {
-    {"sniffer", "tls_client_hello", "ja3", S_FP_JA3},
-    {"sniffer", "tls_client_hello", "ja4", S_FP_JA4},
-    {"sniffer", "tls_client_hello", "resumption", DECNET_FP_TLS_RESUMPTION},
-    {"sniffer", "tls_session", "ja3", S_FP_JA3},
-    {"sniffer", "tls_session", "ja4", S_FP_JA4},
-    {"sniffer", "tls_session", "resumption", DECNET_FP_TLS_RESUMPTION},
-    {"sniffer", "quic_client_hello", "ja4_quic", DECNET_FP_JA4_QUIC},
-    {"sniffer", "ssh_client_banner", "ssh_version", DECNET_FP_SSH_CLIENT},
-    {"prober", "jarm_fingerprint", "jarm_hash", DECNET_FP_JARM},
-    {"prober", "hassh_fingerprint", "hassh_server_hash", DECNET_FP_HASSH_SERVER},
-    {"prober", "tcpfp_fingerprint", "tcpfp_hash", DECNET_FP_TCPFP},
-    {"prober", "tls_certificate", "cert_sha256", DECNET_FP_TLS_CERT},
-    {"prober", "icmp_error_leak", "icmp_fp_hash", DECNET_FP_ICMP},
-    {"prober", "icmp6_error_leak", "icmp6_fp_hash", DECNET_FP_ICMP6},
-    {NULL, "http_request_fingerprint", "ja4h", DECNET_FP_JA4H},
-    {NULL, "http_request_fingerprint", "headers_ordered", DECNET_FP_HTTP_HEADERS},
-    {NULL, "http2_settings", "settings", DECNET_FP_HTTP2},
-    {NULL, "http3_settings", "settings", DECNET_FP_HTTP3},
-    {"elasticsearch", "post_request", "user_agent", DECNET_FP_USER_AGENT},
-    {"vnc", "version", "client_version", DECNET_FP_VNC_CLIENT},
+    {"sniffer", S_LIT("tls_client_hello"), "ja3", S_FP_JA3},
+    {"sniffer", S_LIT("tls_client_hello"), "ja4", S_FP_JA4},
+    {"sniffer", S_LIT("tls_client_hello"), "resumption", DECNET_FP_TLS_RESUMPTION},
+    {"sniffer", S_LIT("tls_session"), "ja3", S_FP_JA3},
+    {"sniffer", S_LIT("tls_session"), "ja4", S_FP_JA4},
+    {"sniffer", S_LIT("tls_session"), "resumption", DECNET_FP_TLS_RESUMPTION},
+    {"sniffer", S_LIT("quic_client_hello"), "ja4_quic", DECNET_FP_JA4_QUIC},
+    {"sniffer", S_LIT("ssh_client_banner"), "ssh_version", DECNET_FP_SSH_CLIENT},
+    {"prober", S_LIT("jarm_fingerprint"), "jarm_hash", DECNET_FP_JARM},
+    {"prober", S_LIT("hassh_fingerprint"), "hassh_server_hash", DECNET_FP_HASSH_SERVER},
+    {"prober", S_LIT("tcpfp_fingerprint"), "tcpfp_hash", DECNET_FP_TCPFP},
+    {"prober", S_LIT("tls_certificate"), "cert_sha256", DECNET_FP_TLS_CERT},
+    {"prober", S_LIT("icmp_error_leak"), "icmp_fp_hash", DECNET_FP_ICMP},
+    {"prober", S_LIT("icmp6_error_leak"), "icmp6_fp_hash", DECNET_FP_ICMP6},
+    {NULL, S_LIT("http_request_fingerprint"), "ja4h", DECNET_FP_JA4H},
+    {NULL, S_LIT("http_request_fingerprint"), "headers_ordered", DECNET_FP_HTTP_HEADERS},
+    {NULL, S_LIT("http2_settings"), "settings", DECNET_FP_HTTP2},
+    {NULL, S_LIT("http3_settings"), "settings", DECNET_FP_HTTP3},
+    {"elasticsearch", S_LIT("post_request"), "user_agent", DECNET_FP_USER_AGENT},
+    {"vnc", S_LIT("version"), "client_version", DECNET_FP_VNC_CLIENT},
 };
+
+/*  True when src holds a value of kind from no later than t (a new one would not win). */
+static bool
+s_fp_settled(const s_source_t *src, uint32_t kind, int64_t t)
+{
+    for (size_t i = 0; i < src->n_fp; i++) {
+        if (src->fp[i].kind == kind) {
+            return src->fp[i].t <= t;
+        }
+    }
+    return false;
+}
 
 /*  Takes the fingerprints of line l into src. Returns how many values it had. */
 static int
@@ -646,12 +743,17 @@ s_fingerprints(decnet_t *self, s_source_t *src, const decnet_line_t *l)
     int got = 0;
     for (size_t i = 0; i < sizeof s_fp_rules / sizeof s_fp_rules[0]; i++) {
         const s_fp_rule_t *r = &s_fp_rules[i];
-        if (!decnet_span_is(l->msgid, r->msgid) || (r->app && !decnet_span_is(l->app, r->app))) {
+        if (l->msgid.n != r->msgid_n || memcmp(l->msgid.p, r->msgid, r->msgid_n) != 0 ||
+            (r->app && !decnet_span_is(l->app, r->app))) {
             continue;
         }
-        char *v = s_value(self, l, r->param, OBS_MAX_FINGERPRINT);
+        if (s_fp_settled(src, r->kind, l->t_us)) {
+            got += s_param(l, r->param) != NULL;
+            continue;
+        }
+        char *v = s_value(self, src, l, r->param, OBS_MAX_FINGERPRINT);
         got += v != NULL;
-        s_fingerprint(src, r->kind, l->t_us, v);
+        s_fingerprint(self, src, r->kind, l->t_us, v);
     }
     bool sniffer = decnet_span_is(l->app, "sniffer");
     if (sniffer && decnet_span_is(l->msgid, "tcp_syn_fingerprint")) {
@@ -666,7 +768,8 @@ s_fingerprints(decnet_t *self, s_source_t *src, const decnet_line_t *l)
             o += w > 0 ? (size_t)w : 0;
             o = o < sizeof buf ? o : sizeof buf - 1;
         }
-        s_fingerprint(src, DECNET_FP_TCP_SYN, l->t_us, s_clean(buf, o));
+        s_fingerprint(self, src, DECNET_FP_TCP_SYN, l->t_us,
+                      s_text(self, src, buf, o, OBS_MAX_FINGERPRINT));
         got++;
     }
     const decnet_param_t *rtt = sniffer ? s_param(l, "ja4l_rtt_ms") : NULL;
@@ -675,15 +778,19 @@ s_fingerprints(decnet_t *self, s_source_t *src, const decnet_line_t *l)
         char buf[160];
         int w = snprintf(buf, sizeof buf, "%.*s_%.*s", (int)rtt->value.n, rtt->value.p,
                          (int)ttl->value.n, ttl->value.p);
-        s_fingerprint(src, DECNET_FP_JA4L, l->t_us, s_clean(buf, (size_t)w));
+        s_fingerprint(self, src, DECNET_FP_JA4L, l->t_us,
+                      s_text(self, src, buf, (size_t)w, OBS_MAX_FINGERPRINT));
         got++;
     }
-    const decnet_param_t *headers = s_param(l, "headers");
-    if (headers && decnet_span_is(l->msgid, "request")) {
+    const decnet_param_t *headers =
+        decnet_span_is(l->msgid, "request") && !s_fp_settled(src, DECNET_FP_USER_AGENT, l->t_us)
+            ? s_param(l, "headers")
+            : NULL;
+    if (headers) {
         char *ua = jsonio_member_string(headers->value.p, headers->value.n, "User-Agent");
         if (ua) {
-            s_fingerprint(src, DECNET_FP_USER_AGENT, l->t_us,
-                          s_take(self, ua, strlen(ua), OBS_MAX_FINGERPRINT));
+            s_fingerprint(self, src, DECNET_FP_USER_AGENT, l->t_us,
+                          s_text(self, src, ua, strlen(ua), OBS_MAX_FINGERPRINT));
             free(ua);
             got++;
         }
@@ -750,21 +857,26 @@ s_service(decnet_t *self, const decnet_line_t *l, uint32_t decky)
         is_shell = decnet_span_is(l->app, shell[i]);
     }
     if (!is_shell) {
-        return s_intern(self->services, l->app.p, l->app.n);
+        if (!decnet_span_is(l->app, self->last_app)) {
+            snprintf(self->last_app, sizeof self->last_app, "%.*s",
+                     (int)(l->app.n < sizeof self->last_app ? l->app.n : 0), l->app.p);
+            self->last_service = s_intern(self->services, l->app.p, l->app.n);
+        }
+        return self->last_service;
     }
     const decnet_param_t *svc = s_param(l, "service");
     bool telnet =
         decnet_span_is(l->app, "telnet") ||
         (decnet_span_is(l->app, "sessrec") && svc && decnet_span_is(svc->value, "telnet")) ||
         (decky != S_NONE && self->shell[decky] == S_SHELL_TELNET);
-    return telnet ? s_intern(self->services, "telnet", 6) : s_intern(self->services, "ssh", 3);
+    return telnet ? self->svc_telnet : self->svc_ssh;
 }
 
 /*  The credential of a line, if it has one: user from principal (unless the text "None"),
     else username, else ""; the secret decoded from secret_b64 when that is UTF-8, else
     secret_printable, stored with its kind (decnet_credential_secret). */
 static bool
-s_credential(decnet_t *self, const decnet_line_t *l, char **user_p, char **pass_p)
+s_credential(decnet_t *self, s_source_t *src, const decnet_line_t *l, char **user_p, char **pass_p)
 {
     const decnet_param_t *b64 = s_param(l, "secret_b64");
     const decnet_param_t *printable = s_param(l, "secret_printable");
@@ -792,48 +904,83 @@ s_credential(decnet_t *self, const decnet_line_t *l, char **user_p, char **pass_
     if (!user || decnet_span_is(user->value, "None")) {
         user = s_param(l, "username") ? s_param(l, "username") : user;
     }
-    *user_p = user ? s_take(self, user->value.p, user->value.n, OBS_MAX_TEXT) : xstrdup("");
-    *pass_p = strlen(stored) <= OBS_MAX_TEXT ? stored : NULL;
-    if (!*pass_p) {
-        self->dropped[DECNET_DROP_VALUES]++;
-        free(stored);
-    }
-    if (!*user_p || !*pass_p) {
-        free(*user_p);
-        free(*pass_p);
-        return false;
-    }
-    return true;
+    *user_p = user ? s_text(self, src, user->value.p, user->value.n, OBS_MAX_TEXT)
+                   : s_dup(self, src, "", 0);
+    *pass_p = s_text(self, src, stored, strlen(stored), OBS_MAX_TEXT);
+    free(stored);
+    return *user_p && *pass_p;
 }
 
-/*  Reads cadre's extension element into src and (when not NULL) ev (docs/decnet.md §5). */
+/*  The index of carried session id (n bytes) in src, added if new. An open-addressing
+    index over the ids (XXH3, linear probing, at most half full); a source's first ids need
+    no allocation beyond their copies. */
+static uint32_t
+s_carried(decnet_t *self, s_source_t *src, const char *id, size_t n)
+{
+    uint64_t h = XXH3_64bits(id, n);
+    if (src->sess_slots > 0) {
+        size_t mask = src->sess_slots - 1;
+        for (size_t i = h & mask; src->sess_map[i] != S_NONE; i = (i + 1) & mask) {
+            const char *k = src->sess[src->sess_map[i]];
+            if (strlen(k) == n && memcmp(k, id, n) == 0) {
+                return src->sess_map[i];
+            }
+        }
+    }
+    uint32_t at = (uint32_t)src->n_sess;
+    slab_grow(self->slab, (void **)&src->sess, &src->sess_bytes,
+              (src->n_sess + 1) * sizeof *src->sess);
+    src->sess[src->n_sess++] = s_dup(self, src, id, n);
+    if (src->n_sess * 2 > src->sess_slots) {
+        slab_free(self->slab, src->sess_map, src->sess_slots * sizeof *src->sess_map);
+        src->sess_slots = src->sess_slots ? src->sess_slots * 2 : 16;
+        size_t got = 0;
+        src->sess_map = slab_alloc(self->slab, src->sess_slots * sizeof *src->sess_map, &got);
+        memset(src->sess_map, 0xff, src->sess_slots * sizeof *src->sess_map);
+        for (size_t j = 0; j < src->n_sess; j++) {
+            const char *k = src->sess[j];
+            size_t i = XXH3_64bits(k, strlen(k)) & (src->sess_slots - 1);
+            while (src->sess_map[i] != S_NONE) {
+                i = (i + 1) & (src->sess_slots - 1);
+            }
+            src->sess_map[i] = (uint32_t)j;
+        }
+    } else {
+        size_t mask = src->sess_slots - 1;
+        size_t i = h & mask;
+        while (src->sess_map[i] != S_NONE) {
+            i = (i + 1) & mask;
+        }
+        src->sess_map[i] = at;
+    }
+    return at;
+}
+
+/*  Reads cadre's extension element into src and (when not NULL) ev (docs/decnet.md §5):
+    truth labels (the first of each kept), and the event's phase and session id. */
 static void
 s_extension(decnet_t *self, s_source_t *src, const decnet_line_t *l, s_event_t *ev)
 {
-    static const char *const labels[3] = {"campaign", "identity", "actor"};
-    for (int i = 0; i < 3; i++) {
-        const decnet_param_t *p = decnet_param_find(l->ext, l->n_ext, labels[i]);
-        if (p && !src->truth[i]) {
-            src->truth[i] = s_take(self, p->value.p, p->value.n, OBS_MAX_SHORT);
+    for (size_t i = 0; i < l->n_ext; i++) {
+        const decnet_param_t *p = &l->ext[i];
+        int label = decnet_span_is(p->name, "campaign")   ? 0
+                    : decnet_span_is(p->name, "identity") ? 1
+                    : decnet_span_is(p->name, "actor")    ? 2
+                                                          : -1;
+        if (label >= 0) {
+            if (!src->truth[label]) {
+                src->truth[label] = s_text(self, src, p->value.p, p->value.n, OBS_MAX_SHORT);
+            }
+        } else if (ev && decnet_span_is(p->name, "phase")) {
+            ev->forced = (int8_t)ukc_phase_from_name_len(p->value.p, p->value.n);
+        } else if (ev && decnet_span_is(p->name, "session") && p->value.n > 0) {
+            if (p->value.n > S_MAX_SESSION_ID || !s_utf8(p->value.p, p->value.n)) {
+                self->dropped[DECNET_DROP_VALUES]++;
+                ev->session = S_NONE;
+            } else {
+                ev->session = s_carried(self, src, p->value.p, p->value.n);
+            }
         }
-    }
-    if (!ev) {
-        return;
-    }
-    const decnet_param_t *ph = decnet_param_find(l->ext, l->n_ext, "phase");
-    if (ph) {
-        ev->forced = (int8_t)ukc_phase_from_name_len(ph->value.p, ph->value.n);
-    }
-    const decnet_param_t *sess = decnet_param_find(l->ext, l->n_ext, "session");
-    if (sess && sess->value.n > 0) {
-        if (sess->value.n > S_MAX_SESSION_ID || !s_utf8(sess->value.p, sess->value.n)) {
-            self->dropped[DECNET_DROP_VALUES]++;
-            return;
-        }
-        if (!src->sessions) {
-            src->sessions = strtab_new();
-        }
-        ev->session = strtab_intern(src->sessions, sess->value.p, sess->value.n);
     }
 }
 
@@ -882,24 +1029,25 @@ s_apply(decnet_t *self, const decnet_line_t *l, const char *ip, size_t ip_n)
         const decnet_param_t *sha = s_param(l, "sha256");
         if (l->command) {
             ev.kind = S_EV_COMMAND;
-            char *cmd = s_clean(l->cmd.p, l->cmd.n);
-            if (strlen(cmd) > OBS_MAX_TEXT) {
-                /* The text is not kept, its C2 host is. */
-                self->dropped[DECNET_DROP_VALUES]++;
-                ev.phase = (int8_t)cmdrule_phase(cmd, &ev.b);
+            ev.a = s_text(self, src, l->cmd.p, l->cmd.n, OBS_MAX_TEXT);
+            if (!ev.a) {
+                /* Too long: the text is not kept (counted), its C2 host is. */
+                char *cmd = s_clean(l->cmd.p, l->cmd.n);
+                char *c2 = NULL;
+                ev.phase = (int8_t)cmdrule_phase(cmd, &c2);
+                ev.b = c2 ? s_dup(self, src, c2, strlen(c2)) : NULL;
                 ev.kind = ev.b ? S_EV_C2 : S_EV_PLAIN;
+                free(c2);
                 free(cmd);
-            } else {
-                ev.a = cmd;
             }
-        } else if (s_credential(self, l, &user, &pass)) {
+        } else if (s_credential(self, src, l, &user, &pass)) {
             ev.kind = S_EV_CRED;
             ev.a = user;
             ev.b = pass;
             ev.phase = UKC_CREDENTIAL_ACCESS;
         } else if (sha && (decnet_span_is(l->msgid, "file_captured") ||
                            decnet_span_is(l->msgid, "message_stored"))) {
-            ev.a = s_take(self, sha->value.p, sha->value.n, OBS_MAX_SHORT);
+            ev.a = s_text(self, src, sha->value.p, sha->value.n, OBS_MAX_SHORT);
             ev.kind = ev.a ? S_EV_PAYLOAD : S_EV_PLAIN;
         }
         if (l->n_ext > 0) {
@@ -915,8 +1063,9 @@ s_apply(decnet_t *self, const decnet_line_t *l, const char *ip, size_t ip_n)
         self->by_ip[src->ip] = NULL;
         self->instances[src->ip]--;
         self->n_open--;
+        self->live--;
         self->serial--;
-        s_source_free(src);
+        s_source_free(self, src);
     }
 }
 
@@ -945,13 +1094,8 @@ decnet_feed(decnet_t *self, const char *line, size_t len, uint64_t line_no)
     if (l.command) {
         ip_n = l.cmd_src.n ? decnet_addr(l.cmd_src.p, l.cmd_src.n, ip) : 0;
     } else {
-        for (size_t k = 0; k < sizeof s_ip_keys / sizeof s_ip_keys[0]; k++) {
-            const decnet_param_t *p = s_param(&l, s_ip_keys[k]);
-            if (p) {
-                ip_n = decnet_addr(p->value.p, p->value.n, ip);
-                break;
-            }
-        }
+        const decnet_param_t *p = s_ip_param(&l);
+        ip_n = p ? decnet_addr(p->value.p, p->value.n, ip) : 0;
     }
     if (ip_n == 0) {
         s_no_ip(self, &l);
@@ -1249,7 +1393,7 @@ s_build(decnet_t *self, s_source_t *src)
        OBS_MAX_SESSIONS: session i may make as many runs as leave one for each after it. */
     for (size_t i = 0; i < n; i++) {
         char *sid = ss[i].carried != S_NONE
-                        ? xstrdup(strtab_str(src->sessions, ss[i].carried))
+                        ? xstrdup(src->sess[ss[i].carried])
                         : xasprintf("%s-%zu", strtab_str(self->services, ss[i].service), i + 1);
         size_t after = n - i - 1;
         s_build_session(self, src, &ss[i], sid, OBS_MAX_SESSIONS - obs->n_sessions - after, obs);
@@ -1289,6 +1433,7 @@ s_emit_before(decnet_t *self, int64_t limit, decnet_sink_fn sink, void *arg)
     for (size_t i = 0; i < self->n_open;) {
         s_source_t *src = self->open[i];
         if (src->last < limit || src->closed) {
+            self->live -= !src->closed;
             pick[n++] = src;
             s_unlist(self, i);
         } else {
@@ -1304,7 +1449,7 @@ s_emit_before(decnet_t *self, int64_t limit, decnet_sink_fn sink, void *arg)
             rc = sink(obs, arg);
             obs_destroy(&obs);
         }
-        s_source_free(pick[j]);
+        s_source_free(self, pick[j]);
     }
     free(pick);
     return rc;
@@ -1376,11 +1521,7 @@ decnet_observations(const decnet_t *self)
 size_t
 decnet_open(const decnet_t *self)
 {
-    size_t live = 0;
-    for (size_t i = 0; i < self->n_open; i++) {
-        live += !self->open[i]->closed;
-    }
-    return live;
+    return self->live;
 }
 
 size_t

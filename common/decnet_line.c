@@ -50,17 +50,9 @@ decnet_parser_destroy(decnet_parser_t **self_p)
     *self_p = NULL;
 }
 
-bool
-decnet_span_is(decnet_span_t span, const char *s)
-{
-    size_t n = strlen(s);
-    return span.n == n && memcmp(span.p, s, n) == 0;
-}
-
 const decnet_param_t *
-decnet_param_find(const decnet_param_t *params, size_t n, const char *name)
+decnet_param_find_n(const decnet_param_t *params, size_t n, const char *name, size_t len)
 {
-    size_t len = strlen(name);
     for (size_t i = n; i > 0; i--) {
         const decnet_param_t *p = &params[i - 1];
         if (p->name.n == len && memcmp(p->name.p, name, len) == 0) {
@@ -468,15 +460,91 @@ decnet_parse(decnet_parser_t *self, const char *line, size_t len, decnet_line_t 
 /* -------------------------------------------------------------------------------------------
     Addresses */
 
-/*  Writes the canonical text of an IPv6 address (IPv4-mapped ones as IPv4). */
+/*  Writes a.b.c.d of 4 bytes; returns its length. */
+static size_t
+s_v4_text(const uint8_t *b, char *out)
+{
+    size_t o = 0;
+    for (int i = 0; i < 4; i++) {
+        unsigned v = b[i];
+        if (i) {
+            out[o++] = '.';
+        }
+        if (v >= 100) {
+            out[o++] = (char)('0' + v / 100);
+        }
+        if (v >= 10) {
+            out[o++] = (char)('0' + v / 10 % 10);
+        }
+        out[o++] = (char)('0' + v % 10);
+    }
+    out[o] = '\0';
+    return o;
+}
+
+/*  Writes the canonical text of an IPv6 address (RFC 5952, as inet_ntop writes it:
+    lowercase, no leading zeros, the longest run of two or more zero groups as "::", the
+    first of equal runs; IPv4-mapped and IPv4-compatible forms with a dotted tail as glibc
+    writes them; IPv4-mapped ones become the IPv4 address). Returns its length. */
 static size_t
 s_v6_text(const struct in6_addr *a, char out[DECNET_ADDR_MAX])
 {
     static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    const char *ok = memcmp(a->s6_addr, mapped, 12) == 0
-                         ? inet_ntop(AF_INET, a->s6_addr + 12, out, DECNET_ADDR_MAX)
-                         : inet_ntop(AF_INET6, a, out, DECNET_ADDR_MAX);
-    return ok ? strlen(out) : 0;
+    const uint8_t *b = a->s6_addr;
+    if (memcmp(b, mapped, 12) == 0) {
+        return s_v4_text(b + 12, out);
+    }
+    static const uint8_t zero10[10] = {0};
+    if (memcmp(b, zero10, 10) == 0 && b[10] == 0 && b[11] == 0 &&
+        (b[12] | b[13]) != 0) {
+        /* "::a.b.c.d" (IPv4-compatible), the one other dotted form: leave it to libc */
+        return inet_ntop(AF_INET6, a, out, DECNET_ADDR_MAX) ? strlen(out) : 0;
+    }
+    unsigned g[8];
+    for (int i = 0; i < 8; i++) {
+        g[i] = (unsigned)b[2 * i] << 8 | b[2 * i + 1];
+    }
+    int best = -1, best_len = 0;
+    for (int i = 0; i < 8;) {
+        if (g[i] != 0) {
+            i++;
+            continue;
+        }
+        int j = i;
+        while (j < 8 && g[j] == 0) {
+            j++;
+        }
+        if (j - i > best_len && j - i >= 2) {
+            best = i;
+            best_len = j - i;
+        }
+        i = j;
+    }
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+    for (int i = 0; i < 8; i++) {
+        if (i == best) {
+            out[o++] = ':';
+            if (i == 0) {
+                out[o++] = ':';
+            }
+            i += best_len - 1;
+            continue;
+        }
+        bool lead = true;
+        for (int s = 12; s >= 0; s -= 4) {
+            unsigned d = g[i] >> s & 15;
+            if (d || !lead || s == 0) {
+                out[o++] = hex[d];
+                lead = false;
+            }
+        }
+        if (i < 7) {
+            out[o++] = ':';
+        }
+    }
+    out[o] = '\0';
+    return o;
 }
 
 /*  Parses s (NUL-terminated, zone "%..." dropped) as IPv6 into out's canonical text. */
@@ -495,10 +563,7 @@ static size_t
 s_v4(const char *s, char out[DECNET_ADDR_MAX])
 {
     struct in_addr a;
-    if (inet_pton(AF_INET, s, &a) != 1 || !inet_ntop(AF_INET, &a, out, DECNET_ADDR_MAX)) {
-        return 0;
-    }
-    return strlen(out);
+    return inet_pton(AF_INET, s, &a) == 1 ? s_v4_text((const uint8_t *)&a, out) : 0;
 }
 
 /*  True when s is 1-5 decimal digits. */

@@ -86,11 +86,26 @@ void decnet_parser_destroy(decnet_parser_t **self_p);
 int decnet_parse(decnet_parser_t *self, const char *line, size_t len, decnet_line_t *out,
                  const char **why);
 
-/*  The last parameter called name (NUL-terminated) among params, or NULL. */
-const decnet_param_t *decnet_param_find(const decnet_param_t *params, size_t n, const char *name);
+/*  The last parameter called name (len bytes) among params, or NULL. */
+const decnet_param_t *decnet_param_find_n(const decnet_param_t *params, size_t n,
+                                          const char *name, size_t len);
 
-/*  True when the span holds exactly the NUL-terminated text s. */
-bool decnet_span_is(decnet_span_t span, const char *s);
+/*  The last parameter called name (NUL-terminated) among params, or NULL (inline, so that
+    the length of a literal is folded at compile time). */
+static inline const decnet_param_t *
+decnet_param_find(const decnet_param_t *params, size_t n, const char *name)
+{
+    return decnet_param_find_n(params, n, name, __builtin_strlen(name));
+}
+
+/*  True when the span holds exactly the NUL-terminated text s (inline, so that the length
+    of a literal is folded at compile time). */
+static inline bool
+decnet_span_is(decnet_span_t span, const char *s)
+{
+    size_t n = __builtin_strlen(s);
+    return span.n == n && __builtin_memcmp(span.p, s, n) == 0;
+}
 
 /*  Parses an RFC 3339 time "YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)" of len bytes
     into UTC microseconds since 1970 (digits past the sixth of the fraction are ignored).

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
 #include <cmocka.h>
 
 /*  The example lines of DECNET-LOGS.md §1.11. */
@@ -316,6 +317,41 @@ test_addresses(void **state)
     }
 }
 
+/*  The canonical IPv6 text is inet_ntop's, on addresses with every pattern of zero groups
+    (IPv4-mapped ones become IPv4). */
+static void
+test_ipv6_text(void **state)
+{
+    (void)state;
+    uint64_t x = 0x9e3779b97f4a7c15ULL;
+    for (int i = 0; i < 20000; i++) {
+        uint8_t a[16];
+        for (int g = 0; g < 8; g++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            bool zero = (i >> g & 1) != 0 || (x & 3) == 0;
+            a[2 * g] = zero ? 0 : (uint8_t)(x >> 8);
+            a[2 * g + 1] = zero ? 0 : (uint8_t)(x >> 16);
+        }
+        if (i % 97 == 0) { /* IPv4-mapped */
+            memset(a, 0, 10);
+            a[10] = a[11] = 0xff;
+        }
+        char in[INET6_ADDRSTRLEN], want[INET6_ADDRSTRLEN], got[DECNET_ADDR_MAX];
+        inet_ntop(AF_INET6, a, in, sizeof in);
+        if (i % 97 == 0) {
+            inet_ntop(AF_INET, a + 12, want, sizeof want);
+        } else {
+            strcpy(want, in);
+        }
+        assert_true(decnet_addr(in, strlen(in), got) > 0);
+        if (strcmp(got, want) != 0) {
+            fail_msg("'%s' -> '%s', wanted '%s'", in, got, want);
+        }
+    }
+}
+
 static void
 test_malformed(void **state)
 {
@@ -378,8 +414,8 @@ main(void)
         cmocka_unit_test(test_example_lines), cmocka_unit_test(test_double_wrap),
         cmocka_unit_test(test_escapes),       cmocka_unit_test(test_extension_and_msg),
         cmocka_unit_test(test_native),        cmocka_unit_test(test_times),
-        cmocka_unit_test(test_addresses),     cmocka_unit_test(test_malformed),
-        cmocka_unit_test(test_reuse),
+        cmocka_unit_test(test_addresses),     cmocka_unit_test(test_ipv6_text),
+        cmocka_unit_test(test_malformed),     cmocka_unit_test(test_reuse),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }

@@ -74,6 +74,12 @@ route_keys(const obs_t *obs, uint32_t shards, route_keys_t *out)
             s_add(out, &cap, KEY_C2, s->c2, shards);
         }
     }
+    for (size_t i = 0; i < obs->n_fps; i++) {
+        int fam = ccfg_fp_family(obs->fps[i].kind);
+        if (fam >= 0 && obs->fps[i].value[0]) {
+            s_add(out, &cap, (key_family_t)fam, obs->fps[i].value, shards);
+        }
+    }
 }
 
 void

@@ -20,7 +20,8 @@
     fingerprints like HASSH and take its value (no TLS in the data to measure); payloads and
     C2s stay exact (0 = off): every shared value in both datasets, up to 132 holders, is
     label-pure. */
-static const uint64_t s_default_cutoff[CCFG_GENERIC_FAMILIES] = {16, 16, 16, 0, 0};
+static const uint64_t s_default_cutoff[CCFG_GENERIC_FAMILIES] = {16, 16, 16, 0,  0, 16,
+                                                                 16, 16, 16, 16, 16};
 
 void
 ccfg_reference(ccfg_t *cfg)
@@ -97,7 +98,7 @@ ccfg_check(const ccfg_t *cfg, char *err, size_t errlen)
         snprintf(err, errlen,
                  "identity blocking would be lossy: medium + low + asn = %.17g reaches "
                  "id_threshold %.17g, so commands, credentials and ASN alone could link two "
-                 "observations that share no ja3/ja4/hassh/payload/c2 key",
+                 "observations that share no ja3/ja4/hassh/payload/c2/fingerprint key",
                  unkeyed, cfg->id_threshold);
         return CADRE_ECONFIG;
     }
@@ -125,9 +126,21 @@ ccfg_check(const ccfg_t *cfg, char *err, size_t errlen)
 const char *
 ccfg_family_name(key_family_t family)
 {
-    static const char *const names[KEY_FAMILY_COUNT] = {"ja3", "ja4",   "hassh", "payload",
-                                                        "c2",  "decky", "kdband"};
+    static const char *const names[KEY_FAMILY_COUNT] = {
+        "ja3",     "ja4",        "hassh", "payload",      "c2",    "jarm",  "hassh_server",
+        "tcp_syn", "ssh_client", "ja4h",  "http_headers", "decky", "kdband"};
     return family >= 0 && family < KEY_FAMILY_COUNT ? names[family] : NULL;
+}
+
+int
+ccfg_fp_family(const char *kind)
+{
+    for (int f = KEY_JARM; f < CCFG_GENERIC_FAMILIES; f++) {
+        if (strcmp(ccfg_family_name((key_family_t)f), kind) == 0) {
+            return f;
+        }
+    }
+    return -1;
 }
 
 /*  One configuration key: its dotted path, where it lives in ccfg_t, and its range. */
@@ -166,6 +179,12 @@ static const s_key_t s_keys[] = {
     S_U("generic_cutoff.hassh", generic_cutoff[KEY_HASSH], 1e15),
     S_U("generic_cutoff.payload", generic_cutoff[KEY_PAYLOAD], 1e15),
     S_U("generic_cutoff.c2", generic_cutoff[KEY_C2], 1e15),
+    S_U("generic_cutoff.jarm", generic_cutoff[KEY_JARM], 1e15),
+    S_U("generic_cutoff.hassh_server", generic_cutoff[KEY_HASSH_SERVER], 1e15),
+    S_U("generic_cutoff.tcp_syn", generic_cutoff[KEY_TCP_SYN], 1e15),
+    S_U("generic_cutoff.ssh_client", generic_cutoff[KEY_SSH_CLIENT], 1e15),
+    S_U("generic_cutoff.ja4h", generic_cutoff[KEY_JA4H], 1e15),
+    S_U("generic_cutoff.http_headers", generic_cutoff[KEY_HTTP_HEADERS], 1e15),
     S_U("reconcile_every", reconcile_every, 1e15),
 };
 

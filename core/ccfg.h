@@ -24,8 +24,16 @@ typedef enum {
     KEY_HASSH,   /* identity: SSH client fingerprint */
     KEY_PAYLOAD, /* identity and campaign: payload hash */
     KEY_C2,      /* identity and campaign: C2 endpoint */
-    KEY_DECKY,   /* campaign: decky of a handoff event */
-    KEY_KDBAND,  /* campaign: one band of a keystroke SimHash */
+    /* identity: the further fingerprints (obs "fingerprints", docs/schema.md), shared
+       like a payload or C2: an edge unless a disagreeing ja3/hassh/ja4 vetoes it */
+    KEY_JARM,         /* "jarm": JARM of the source host's TLS service (active prober) */
+    KEY_HASSH_SERVER, /* "hassh_server": HASSH of the source host's own sshd (prober) */
+    KEY_TCP_SYN,      /* "tcp_syn": the source's TCP SYN signature (passive sniffer) */
+    KEY_SSH_CLIENT,   /* "ssh_client": the client's SSH identification string */
+    KEY_JA4H,         /* "ja4h": JA4H of the client's HTTP requests */
+    KEY_HTTP_HEADERS, /* "http_headers": the client's HTTP header order */
+    KEY_DECKY,        /* campaign: decky of a handoff event */
+    KEY_KDBAND,       /* campaign: one band of a keystroke SimHash */
     KEY_FAMILY_COUNT
 } key_family_t;
 
@@ -35,8 +43,12 @@ typedef enum {
 /*  A blocking key: (family << 32) | interned string id. */
 #define CCFG_KEY(family, id) (((uint64_t)(family) << 32) | (uint64_t)(id))
 
-/*  Number of families that can turn generic (ja3, ja4, hassh, payload, c2). */
-#define CCFG_GENERIC_FAMILIES 5
+/*  Number of identity blocking families, the ones that can turn generic (ja3 .. c2 and the
+    further fingerprints): the families below it. */
+#define CCFG_GENERIC_FAMILIES KEY_DECKY
+/*  The fingerprint slots of the veto (ja3, ja4, hassh) are the families below KEY_PAYLOAD;
+    the others from KEY_PAYLOAD on are shared values (payload, C2, further fingerprints). */
+#define CCFG_SHARED_FAMILY(f) ((f) >= KEY_PAYLOAD && (f) < CCFG_GENERIC_FAMILIES)
 
 /*  The configuration. Weights are evaluated in the order listed, left to right. */
 typedef struct {
@@ -90,5 +102,8 @@ void ccfg_print(const ccfg_t *cfg, FILE *out, int indent);
 
 /*  The family's name ("ja3", ...) or NULL. */
 const char *ccfg_family_name(key_family_t family);
+/*  The family of a further fingerprint kind ("jarm", ...), or -1 for a kind the engine does
+    not use (it is kept in the record, not clustered on). */
+int ccfg_fp_family(const char *kind);
 
 #endif

@@ -96,7 +96,7 @@ s_generic(const cluster_t *c, key_family_t fam, uint32_t id)
 }
 
 /*  Copies f into out with generic values masked as absent, as the partition sees them.
-    out owns only its payloads and c2s arrays (free with s_unmask); creds and cmds are
+    out owns only its payloads, c2s and fps arrays (free with s_unmask); creds and cmds are
     borrowed from f. */
 static void
 s_mask(const cluster_t *c, const ident_feat_t *f, ident_feat_t *out)
@@ -119,6 +119,13 @@ s_mask(const cluster_t *c, const ident_feat_t *f, ident_feat_t *out)
             out->c2s[out->n_c2s++] = f->c2s[i];
         }
     }
+    out->fps = xcalloc(f->n_fps + 1, sizeof *out->fps);
+    out->n_fps = 0;
+    for (uint32_t i = 0; i < f->n_fps; i++) {
+        if (!cluster_key_generic(c, f->fps[i])) {
+            out->fps[out->n_fps++] = f->fps[i];
+        }
+    }
 }
 
 static void
@@ -126,6 +133,7 @@ s_unmask(ident_feat_t *m)
 {
     free(m->payloads);
     free(m->c2s);
+    free(m->fps);
     memset(m, 0, sizeof *m);
 }
 
@@ -149,7 +157,8 @@ s_first_shared(const uint32_t *a, uint32_t na, const uint32_t *b, uint32_t nb)
 }
 
 /*  A key (family and value) that links two masked observations: an agreeing fingerprint
-    first, then a shared payload, then a shared C2. False when they share none. */
+    first, then a shared payload, then a shared C2, then a shared further fingerprint. False
+    when they share none. */
 static bool
 s_link_key(const ident_feat_t *a, const ident_feat_t *b, key_family_t *fam, uint32_t *id)
 {
@@ -168,6 +177,16 @@ s_link_key(const ident_feat_t *a, const ident_feat_t *b, key_family_t *fam, uint
     if (*id == IDENT_NONE) {
         *id = s_first_shared(a->c2s, a->n_c2s, b->c2s, b->n_c2s);
         *fam = KEY_C2;
+    }
+    for (uint32_t i = 0, j = 0; *id == IDENT_NONE && i < a->n_fps && j < b->n_fps;) {
+        if (a->fps[i] == b->fps[j]) {
+            *fam = (key_family_t)(a->fps[i] >> 32);
+            *id = (uint32_t)a->fps[i];
+        } else if (a->fps[i] < b->fps[j]) {
+            i++;
+        } else {
+            j++;
+        }
     }
     return *id != IDENT_NONE;
 }
@@ -261,6 +280,20 @@ s_print_shared_keys(FILE *out, const cluster_t *c, const ident_feat_t *a, const 
             }
         }
     }
+    for (uint32_t i = 0, j = 0; i < a->n_fps && j < b->n_fps;) {
+        if (a->fps[i] == b->fps[j]) {
+            fprintf(out, "    ");
+            s_print_key(out, c, (key_family_t)(a->fps[i] >> 32), (uint32_t)a->fps[i]);
+            fprintf(out, "\n");
+            n++;
+            i++;
+            j++;
+        } else if (a->fps[i] < b->fps[j]) {
+            i++;
+        } else {
+            j++;
+        }
+    }
     return n;
 }
 
@@ -294,19 +327,25 @@ s_print_no_edge(FILE *out, const cluster_t *c, const ident_feat_t *ra, const ide
         !ident_intersects_u32(ma->c2s, ma->n_c2s, mb->c2s, mb->n_c2s)) {
         fprintf(out, "    every shared C2 is generic, so none counts\n");
     }
+    if (ident_intersects_u64(ra->fps, ra->n_fps, rb->fps, rb->n_fps) &&
+        !ident_intersects_u64(ma->fps, ma->n_fps, mb->fps, mb->n_fps)) {
+        fprintf(out, "    every shared further fingerprint (jarm, ssh_client, ...) is generic, so "
+                     "none counts\n");
+    }
     if (!ident_fingerprints_compatible(ma, mb)) {
         for (int s = 0; s < 3; s++) {
             if (sa[s] != IDENT_NONE && sb[s] != IDENT_NONE && sa[s] != sb[s]) {
                 fprintf(out, "    veto: both have a %s and they differ\n", names[s]);
             }
         }
-        fprintf(out, "    (no fingerprint agrees, so a shared payload or C2 cannot give H)\n");
+        fprintf(out, "    (no fingerprint agrees, so a shared payload, C2 or further fingerprint "
+                     "cannot give H)\n");
     } else {
         key_family_t fam;
         uint32_t id;
         if (!s_link_key(ma, mb, &fam, &id)) {
-            fprintf(out, "    no shared key: no common non-generic ja3, ja4, hassh, payload or "
-                         "c2\n");
+            fprintf(out, "    no shared key: no common non-generic ja3, ja4, hassh, payload, c2 "
+                         "or further fingerprint\n");
         }
     }
     fprintf(out, "    weight %s < threshold %s: M, L and V alone cannot reach it\n",

@@ -106,6 +106,16 @@ ident_feat_build(ident_feat_t *feat, const obs_t *obs, strtab_t *strings)
         }
     }
     free(pair);
+    /* The further fingerprints of the kinds the engine uses, each a key of its own family;
+       an empty value counts as absent, as for payloads and C2s. */
+    feat->fps = xcalloc(obs->n_fps + 1, sizeof *feat->fps);
+    for (size_t i = 0; i < obs->n_fps; i++) {
+        int fam = ccfg_fp_family(obs->fps[i].kind);
+        if (fam >= 0 && obs->fps[i].value[0]) {
+            feat->fps[feat->n_fps++] = CCFG_KEY(fam, s_intern(strings, obs->fps[i].value));
+        }
+    }
+    feat->n_fps = s_sort_unique_u64(feat->fps, feat->n_fps);
     feat->n_payloads = ident_sort_unique_u32(feat->payloads, feat->n_payloads);
     feat->n_c2s = ident_sort_unique_u32(feat->c2s, feat->n_c2s);
     feat->n_creds = ident_sort_unique_u32(feat->creds, feat->n_creds);
@@ -119,7 +129,26 @@ ident_feat_clear(ident_feat_t *feat)
     free(feat->c2s);
     free(feat->creds);
     free(feat->cmds);
+    free(feat->fps);
     memset(feat, 0, sizeof *feat);
+}
+
+bool
+ident_intersects_u64(const uint64_t *a, uint32_t na, const uint64_t *b, uint32_t nb)
+{
+    uint32_t i = 0;
+    uint32_t j = 0;
+    while (i < na && j < nb) {
+        if (a[i] == b[j]) {
+            return true;
+        }
+        if (a[i] < b[j]) {
+            i++;
+        } else {
+            j++;
+        }
+    }
+    return false;
 }
 
 double
@@ -203,6 +232,9 @@ s_high(const ident_feat_t *a, const ident_feat_t *b)
         return 1.0;
     }
     if (ident_intersects_u32(a->c2s, a->n_c2s, b->c2s, b->n_c2s)) {
+        return 1.0;
+    }
+    if (ident_intersects_u64(a->fps, a->n_fps, b->fps, b->n_fps)) {
         return 1.0;
     }
     return 0.0;

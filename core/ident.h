@@ -32,6 +32,9 @@ typedef struct {
     uint32_t n_creds;    /* number of credential pairs */
     uint64_t *cmds;      /* sorted unique (phase << 32 | interned command) */
     uint32_t n_cmds;     /* number of (phase, command) entries */
+    uint64_t *fps;       /* sorted further fingerprints, CCFG_KEY(family, interned value),
+                            of the kinds the engine uses (ccfg_fp_family), non-empty only */
+    uint32_t n_fps;      /* number of them */
 } ident_feat_t;
 
 /*  The four tiers and the combined weight of one pair. */
@@ -58,6 +61,8 @@ bool ident_fingerprints_compatible(const ident_feat_t *a, const ident_feat_t *b)
 
 /*  Jaccard index of two sorted unique uint32 arrays: |A∩B| / |A∪B|, 0 when both are empty. */
 double ident_jaccard_u32(const uint32_t *a, uint32_t na, const uint32_t *b, uint32_t nb);
+/*  True iff two sorted uint64 arrays share an element. */
+bool ident_intersects_u64(const uint64_t *a, uint32_t na, const uint64_t *b, uint32_t nb);
 /*  True iff two sorted uint32 arrays share an element. */
 bool ident_intersects_u32(const uint32_t *a, uint32_t na, const uint32_t *b, uint32_t nb);
 /*  Sorts ids and drops duplicates; returns the new count. */

@@ -189,6 +189,9 @@ part_identity(const ident_feat_t *feats, const bool *alive, size_t n, const ccfg
         for (uint32_t k = 0; k < f->n_c2s; k++) {
             s_push(&kps, CCFG_KEY(KEY_C2, f->c2s[k]), m);
         }
+        for (uint32_t k = 0; k < f->n_fps; k++) {
+            s_push(&kps, f->fps[k], m);
+        }
     }
     if (kps.n > 0) {
         qsort(kps.v, kps.n, sizeof *kps.v, s_cmp_kp);
@@ -228,8 +231,7 @@ part_identity(const ident_feat_t *feats, const bool *alive, size_t n, const ccfg
             j++;
         }
         key_family_t fam = (key_family_t)(kps.v[i].key >> 32);
-        if ((fam == KEY_PAYLOAD || fam == KEY_C2) && j - i >= 2 &&
-            u64map_get(gen, kps.v[i].key) == U64MAP_NONE) {
+        if (CCFG_SHARED_FAMILY(fam) && j - i >= 2 && u64map_get(gen, kps.v[i].key) == U64MAP_NONE) {
             xgrow(&trips, &trips_cap, j - i);
             for (size_t k = i; k < j; k++) {
                 const ident_feat_t *f = &feats[kps.v[k].member];

@@ -52,7 +52,8 @@
 #define S_NONE SIZE_MAX            /* arena offset of an absent string */
 
 _Static_assert(KEY_FAMILY_COUNT < S_LONG_BIT, "families fit below the long-key bit");
-_Static_assert(CCFG_GENERIC_FAMILIES == 5, "the API's cutoff array has five entries");
+_Static_assert(CCFG_GENERIC_FAMILIES == 11,
+               "the API's cutoff array has one entry per blocking family");
 _Static_assert(SHARD_STORE_MAX_ID <= S_KEY_MAX, "ids are LMDB duplicate data");
 
 /*  The family of each triple slot, in the protocol's order [ja3, hassh, ja4]. */
@@ -221,7 +222,7 @@ s_key_cmp(const void *pa, const void *pb)
 static bool
 s_is_block_family(int family)
 {
-    return family == KEY_PAYLOAD || family == KEY_C2;
+    return CCFG_SHARED_FAMILY(family);
 }
 
 static bool
@@ -834,7 +835,7 @@ shard_store_apply(shard_store_t *self, uint64_t seq, const char *obs_id, const s
     Generic keys */
 
 int
-shard_store_generic_flips(shard_store_t *self, const uint64_t cutoff[5],
+shard_store_generic_flips(shard_store_t *self, const uint64_t cutoff[CCFG_GENERIC_FAMILIES],
                           int (*fn)(int family, const char *value, bool generic, void *arg),
                           void *arg)
 {

@@ -42,6 +42,8 @@
 #ifndef CADRE_SHARD_STORE_H
 #define CADRE_SHARD_STORE_H
 
+#include "ccfg.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -100,7 +102,7 @@ uint64_t shard_store_applied(const shard_store_t *self);
     nothing, so it reports the same flips until COMMIT (shard_store_set_generic) records
     them. fn must not modify the store.
     Returns 0, the first non-zero value fn returned (iteration stops), or a store error. */
-int shard_store_generic_flips(shard_store_t *self, const uint64_t cutoff[5],
+int shard_store_generic_flips(shard_store_t *self, const uint64_t cutoff[CCFG_GENERIC_FAMILIES],
                               int (*fn)(int family, const char *value, bool generic, void *arg),
                               void *arg);
 /*  Applies one flip of the broker's COMMIT (protocol §6.3): records (family, value) as

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""appendify.py CORPUS OUT [SEED] - turns a generated corpus (cadre JSON Lines) into a stream of
+"""appendify.py CORPUS OUT [SEED [WHOLE_OUT]] - turns a generated corpus (cadre JSON Lines) into a stream of
 appends, as a fleet of sensors would send it (docs/schema.md "Appends"):
 
   - every record is split into 1-3 appends (op "append", same id), each carrying a share of
@@ -11,6 +11,10 @@ appends, as a fleet of sensors would send it (docs/schema.md "Appends"):
     record come in a random order among themselves (order-free);
   - about one record in ten is deleted after all its appends and appended again from
     scratch, and one in ten first written whole as an upsert, then appended to.
+
+With WHOLE_OUT, every record first gets further fingerprints (docs/schema.md: jarm, ja4h,
+ssh_client from pools of 40 values, so each links a few records across identities; one kind
+the engine does not use) and the records so changed are written to WHOLE_OUT before being split.
 
 Merging the appends of a record gives the original record up to the order of its sessions
 (canonical: by start, then id) and its append_at provenance, so clustering the stream gives
@@ -43,6 +47,22 @@ def main(argv):
     src, dst = argv[1], argv[2]
     rng = random.Random(int(argv[3]) if len(argv) > 3 else 7)
     recs = [json.loads(line) for line in open(src) if line.strip()]
+    if len(argv) > 4:
+        # Pools large enough that a value is held by a few records (below the generic
+        # cutoff of 16): a value held by many would be generic and link nothing.
+        pools = {"jarm": ["j%d" % i for i in range(40)] + [""],
+                 "ja4h": ["h%d" % i for i in range(40)],
+                 "ssh_client": ["SSH-2.0-c%d" % i for i in range(40)], "unused_kind": ["u1"]}
+        for rec in recs:
+            fps = {}
+            for kind, pool in pools.items():
+                if rng.random() < 0.15:
+                    fps[kind] = rng.choice(pool)
+            if fps:
+                rec["fingerprints"] = fps
+        with open(argv[4], "w") as out:
+            for rec in recs:
+                out.write(json.dumps(rec, sort_keys=True) + "\n")
     queues = []
     for n, rec in enumerate(recs):
         appends = split(rec, rng)

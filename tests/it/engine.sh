@@ -139,8 +139,12 @@ PYTHON=python3
 [ -x /usr/bin/python3 ] && PYTHON=/usr/bin/python3
 head -n 1500 "$TMP/noise.jsonl" >"$TMP/whole.jsonl"
 "$PYTHON" "$SOURCE_DIR/tests/it/appendify.py" "$TMP/whole.jsonl" "$TMP/appends.jsonl" 7
+# The same records with further fingerprints (jarm, ja4h, ssh_client: identity keys of their
+# own families, docs/schema.md), whole, as the "fps" corpus.
+"$PYTHON" "$SOURCE_DIR/tests/it/appendify.py" "$TMP/whole.jsonl" "$TMP/fps-appends.jsonl" 8 \
+    "$TMP/fps.jsonl"
 
-for corpus in noise stream appends; do
+for corpus in noise stream appends fps; do
     check "$corpus: cadre cluster" run_cluster "$TMP/$corpus.jsonl" "$corpus.a"
     check "$corpus: cadre run --shards 4" run_embedded "$TMP/$corpus.jsonl" "$corpus.b"
     check "$corpus: broker, merger and $SHARDS shards as processes" \
@@ -152,6 +156,9 @@ done
 # The appends rebuild the records they were split from: the same partitions.
 check "appends: the partitions of the whole records" "$PYTHON" "$SOURCE_DIR/bench/partcmp.py" \
     "$TMP/appends.a.assignments" <("$CADRE" cluster "$TMP/whole.jsonl" --out - --quiet)
+check "fps: the further fingerprints link observations (fewer identities)" \
+    test "$(cut -d'"' -f12 "$TMP/fps.a.assignments" | sort -u | wc -l)" -lt \
+    "$("$CADRE" cluster "$TMP/whole.jsonl" --out - --quiet | cut -d'"' -f12 | sort -u | wc -l)"
 check "appends: every append counted, none refused" \
     grep -q "^$(grep -c . "$TMP/appends.jsonl") acknowledged, 0 refused" "$TMP/appends.c.send"
 

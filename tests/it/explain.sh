@@ -59,4 +59,25 @@ check "explain without both ids is a usage error" \
 check "explain with an unknown option is a usage error" \
     expect_exit 2 "$CADRE" explain "$TMP/vpn_hopping.jsonl" "$VPN_A" "$VPN_B" --frobnicate
 
+# Further fingerprints (docs/schema.md): a shared JARM links two sources that share nothing
+# else; the same value under another kind does not; a shared ssh_client is vetoed by
+# disagreeing HASSHes.
+cat >"$TMP/fp.jsonl" <<'EOF'
+{"id": "a", "fingerprints": {"jarm": "2ad2ad16d2ad2ad22c42d42d00000000"}, "sessions": []}
+{"id": "b", "fingerprints": {"jarm": "2ad2ad16d2ad2ad22c42d42d00000000"}, "sessions": []}
+{"id": "c", "fingerprints": {"ja4h": "2ad2ad16d2ad2ad22c42d42d00000000"}, "sessions": []}
+{"id": "d", "hassh": "h1", "fingerprints": {"ssh_client": "SSH-2.0-x"}, "sessions": []}
+{"id": "e", "hassh": "h2", "fingerprints": {"ssh_client": "SSH-2.0-x"}, "sessions": []}
+EOF
+"$CADRE" explain "$TMP/fp.jsonl" a b >"$TMP/fp_ab.out"
+"$CADRE" explain "$TMP/fp.jsonl" a c >"$TMP/fp_ac.out"
+"$CADRE" explain "$TMP/fp.jsonl" d e >"$TMP/fp_de.out"
+check "a shared jarm links two sources, and is named" \
+    grep -Eq '^  a --\[jarm "2ad2ad16d2ad2ad22c42d42d00000000".*H=1 .*\]--> b$' "$TMP/fp_ab.out"
+check "the same value as another kind links nothing" \
+    grep -q '^identity layer: different identities' "$TMP/fp_ac.out"
+check "a shared ssh_client is vetoed by differing HASSHes" \
+    grep -q 'veto: both have a HASSH and they differ' "$TMP/fp_de.out"
+check "... and listed as a shared key" grep -q '^    ssh_client "SSH-2.0-x"' "$TMP/fp_de.out"
+
 finish

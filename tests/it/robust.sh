@@ -301,11 +301,11 @@ check "a killed shard 1 is declared dead within liveness x heartbeat" wait_log "
     "broker: shard 1 dead"
 echo "  declared dead after $(($(now_ms) - t0)) ms"
 wait "$PID_shard1" 2>/dev/null || true
-check "merger shards: FORESTS naming key family 9 (there are 5) are dropped" dropped \
-    merger-shards "$M" "merger: dropped FORESTS 1 from shard 1: key family 9" \
+check "merger shards: FORESTS naming key family 63 (there are 11) are dropped" dropped \
+    merger-shards "$M" "merger: dropped FORESTS 1 from shard 1: key family 63" \
     --identity shard-1 "${V[@]}" --hex 01 \
     --json '{"role": "shard", "id": 1, "shards": 2, "applied": 0, "barrier": 0}' --then \
-    "${V[@]}" --hex 25 --u64 1 --json '{"blocks": [{"family": 9, "value": "x", "generic": false, "holders": 2, "edges": ["a", "b"]}]}'
+    "${V[@]}" --hex 25 --u64 1 --json '{"blocks": [{"family": 63, "value": "x", "generic": false, "holders": 2, "edges": ["a", "b"]}]}'
 check "backend: APPLIED past the journal from a registered peer is dropped" dropped backend "$B" \
     "broker: dropped APPLIED 999999999 from a backend peer: past the journal" \
     --identity shard-1 "${V[@]}" --hex 01 \

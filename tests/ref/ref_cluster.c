@@ -191,6 +191,8 @@ typedef struct {
     int64_t asn;                       /* the ASN when has_asn */
     s_set_t payloads;                  /* non-empty payload hashes */
     s_set_t c2s;                       /* non-empty C2 endpoints */
+    s_set_t fps;                       /* further fingerprints the engine uses, interned as
+                                          "kind\0value" (cadre extension, docs/schema.md) */
     s_set_t creds;                     /* (user, pass) pairs, interned as one byte string */
     s_set_t commands[UKC_PHASE_COUNT]; /* command set per phase (empty = phase not keyed) */
 } s_idfeat_t;
@@ -226,8 +228,21 @@ s_idfeat_build(s_idfeat_t *f, const obs_t *o, strtab_t *tab)
             s_set_add(&f->commands[sess->phase], s_intern(tab, sess->commands[c]));
         }
     }
+    /*  The kinds are listed here on their own, not taken from core/ccfg.c: the reference
+        is a second implementation. A non-empty value of one of them is a shared value like
+        a payload or C2. */
+    static const char *const kinds[] = {"jarm",       "hassh_server", "tcp_syn",
+                                        "ssh_client", "ja4h",         "http_headers"};
+    for (size_t i = 0; i < o->n_fps; i++) {
+        for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+            if (strcmp(o->fps[i].kind, kinds[k]) == 0 && s_truthy(o->fps[i].value)) {
+                s_set_add(&f->fps, s_intern_pair(tab, o->fps[i].kind, o->fps[i].value));
+            }
+        }
+    }
     s_set_seal(&f->payloads);
     s_set_seal(&f->c2s);
+    s_set_seal(&f->fps);
     s_set_seal(&f->creds);
     for (int p = 0; p < UKC_PHASE_COUNT; p++) {
         s_set_seal(&f->commands[p]);
@@ -239,6 +254,7 @@ s_idfeat_free(s_idfeat_t *f)
 {
     s_set_free(&f->payloads);
     s_set_free(&f->c2s);
+    s_set_free(&f->fps);
     s_set_free(&f->creds);
     for (int p = 0; p < UKC_PHASE_COUNT; p++) {
         s_set_free(&f->commands[p]);
@@ -274,6 +290,9 @@ s_tier_high(const s_idfeat_t *a, const s_idfeat_t *b)
         return 1.0;
     }
     if (a->c2s.n > 0 && b->c2s.n > 0 && s_set_inter(&a->c2s, &b->c2s) > 0) {
+        return 1.0;
+    }
+    if (a->fps.n > 0 && b->fps.n > 0 && s_set_inter(&a->fps, &b->fps) > 0) {
         return 1.0;
     }
     return 0.0;

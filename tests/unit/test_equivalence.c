@@ -389,6 +389,7 @@ typedef struct {
     unsigned p_kd;      /* percent chance an observation carries a kd_simhash */
     unsigned max_sess;  /* sessions per observation: 0 .. max_sess */
     bool exact_times;   /* only dyadic times, so a 90-day shift rounds nothing */
+    unsigned p_fp;      /* percent chance of each further fingerprint draw */
 } s_knobs_t;
 
 static void
@@ -406,6 +407,8 @@ s_random_knobs(pyrand_t *r, s_knobs_t *k)
     k->p_kd = kds[pyrand_below(r, 4)];
     k->max_sess = 1 + (unsigned)pyrand_below(r, 5);
     k->exact_times = s_chance(r, 70);
+    static const unsigned fps[] = {0, 0, 30, 70};
+    k->p_fp = fps[pyrand_below(r, 4)];
 }
 
 /*  A fingerprint: NULL, "" or one of fp_vals values. */
@@ -514,6 +517,15 @@ s_random_obs(pyrand_t *r, const s_knobs_t *k, const char *id)
     size_t ns = (size_t)pyrand_below(r, k->max_sess + 1);
     for (size_t s = 0; s < ns; s++) {
         s_random_session(r, k, obs_add_session(o));
+    }
+    /* Further fingerprints: two kinds the engine uses and one it does not, values shared
+       across kinds ("x" of jarm is not "x" of ja4h), "" counting as absent. */
+    static const char *const kinds[] = {"jarm", "ja4h", "other"};
+    static const char *const vals[] = {"", "x", "y"};
+    for (int i = 0; i < 2; i++) {
+        if (s_chance(r, k->p_fp)) {
+            obs_fp_set(o, kinds[pyrand_below(r, 3)], vals[pyrand_below(r, 3)]);
+        }
     }
     return o;
 }

@@ -152,7 +152,7 @@ render_flip(int family, const char *value, bool generic, void *arg)
 
 /*  The flips for cutoff rendered as text ("+P:x-J:y"); the caller frees it. */
 static char *
-flips_text(shard_store_t *s, const uint64_t cutoff[5])
+flips_text(shard_store_t *s, const uint64_t cutoff[CCFG_GENERIC_FAMILIES])
 {
     text_t t = {0};
     text_add(&t, "%s", "");
@@ -161,7 +161,7 @@ flips_text(shard_store_t *s, const uint64_t cutoff[5])
 }
 
 static void
-assert_flips(shard_store_t *s, const uint64_t cutoff[5], const char *expected)
+assert_flips(shard_store_t *s, const uint64_t cutoff[CCFG_GENERIC_FAMILIES], const char *expected)
 {
     char *got = flips_text(s, cutoff);
     assert_string_equal(got, expected);
@@ -362,8 +362,8 @@ test_generic_flips(void **state)
 {
     fixture_t *f = *state;
     shard_store_t *s = f->store;
-    const uint64_t cutoff[5] = {[KEY_JA3] = 3, [KEY_PAYLOAD] = 2};
-    const uint64_t off[5] = {0};
+    const uint64_t cutoff[CCFG_GENERIC_FAMILIES] = {[KEY_JA3] = 3, [KEY_PAYLOAD] = 2};
+    const uint64_t off[CCFG_GENERIC_FAMILIES] = {0};
 
     assert_int_equal(apply(s, 1, "a", NULL, NULL, NULL, "P:x", "J:j", NULL, NULL), 0);
     assert_int_equal(apply(s, 2, "b", NULL, NULL, NULL, "P:x", "J:j", NULL, NULL), 0);
@@ -444,7 +444,7 @@ test_callback_stops(void **state)
 {
     fixture_t *f = *state;
     shard_store_t *s = f->store;
-    const uint64_t cutoff[5] = {1, 1, 1, 1, 1};
+    const uint64_t cutoff[CCFG_GENERIC_FAMILIES] = {1, 1, 1, 1, 1};
     assert_int_equal(apply(s, 1, "a", NULL, NULL, NULL, "P:x", "P:y", NULL, NULL), 0);
     assert_int_equal(apply(s, 2, "b", NULL, NULL, NULL, "P:x", "P:y", NULL, NULL), 0);
     int calls = 0;
@@ -665,7 +665,7 @@ test_long_values(void **state)
     assert_int_equal(shard_store_set_generic(s, KEY_JA3, v1, true), 0);
     assert_true(shard_store_is_generic(s, KEY_JA3, v1));
     assert_false(shard_store_is_generic(s, KEY_JA3, v2));
-    const uint64_t cutoff[5] = {[KEY_JA3] = 1};
+    const uint64_t cutoff[CCFG_GENERIC_FAMILIES] = {[KEY_JA3] = 1};
     char *flips = flips_text(s, cutoff);
     /* v1 (2 holders) agrees with the generic set; v2 (1 holder) is not generic */
     assert_string_equal(flips, "");

@@ -58,10 +58,10 @@ typedef struct {
     int64_t t0;                 /* time of the per-observation sniffer lines */
     const char *d0;             /* their decky (borrowed), or NULL */
     uint64_t h;                 /* the observation's style hash (actor, else address) */
-    size_t syn;                 /* its TCP SYN signature: index into s_syn */
-    char tcp_syn[96];           /* the tcp_syn fingerprint value */
-    const char *ssh_version;    /* the SSH client banner (static) */
-    const char *user_agent;     /* the HTTP User-Agent (static) */
+    char syn[5][24];            /* its TCP SYN: initial TTL, window, MSS, scale, options */
+    char tcp_syn[128];          /* the tcp_syn fingerprint value */
+    char ssh_version[80];       /* the SSH client banner */
+    char user_agent[80];        /* the HTTP User-Agent */
     bool any_ssh;               /* some session is rendered as SSH */
     bool any_http;              /* some session is rendered as HTTP */
     s_psess_t *sess;            /* sessions in start order */
@@ -97,11 +97,11 @@ struct decnet_gen_t {
     size_t cap_deckies; /* slots allocated */
 };
 
-/*  TCP SYN signatures: initial TTL, window, MSS, window scale, options. */
-static const char *const s_syn[4][5] = {{"64", "64240", "1460", "7", "M,S,T,N,W"},
-                                        {"128", "8192", "1440", "8", "M,N,W,N,N,S"},
-                                        {"64", "29200", "1380", "", "M,N,W,S,T"},
-                                        {"255", "65535", "1460", "2", "M"}};
+/*  TCP SYN styles: initial TTL, window scale, options. */
+static const char *const s_syn_styles[4][3] = {{"64", "7", "M,S,T,N,W"},
+                                               {"128", "8", "M,N,W,N,N,S"},
+                                               {"64", "", "M,N,W,S,T"},
+                                               {"255", "2", "M"}};
 static const char *const s_ssh_versions[] = {"SSH-2.0-libssh_0.9.6", "SSH-2.0-Go",
                                              "SSH-2.0-OpenSSH_8.9p1", "SSH-2.0-paramiko_3.4.0"};
 static const char *const s_user_agents[] = {"curl/8.5.0", "python-requests/2.31.0",
@@ -215,13 +215,22 @@ s_plan(const obs_t *obs, uint64_t copy, s_plan_t *p)
 {
     memset(p, 0, sizeof *p);
     s_address(obs, copy, p->addr);
-    p->h = s_hash(obs->truth_actor ? obs->truth_actor : p->addr);
-    p->syn = (size_t)(p->h % 4);
-    const char *const *syn = s_syn[p->syn];
-    snprintf(p->tcp_syn, sizeof p->tcp_syn, "%s:%s:%s:%s:%s", syn[0], syn[1], syn[2], syn[3],
-             syn[4]);
-    p->ssh_version = s_ssh_versions[(p->h >> 8) % 4];
-    p->user_agent = s_user_agents[(p->h >> 16) % 4];
+    /* The sniffer's fingerprints of the address are its own: the generator's records have
+       none, and a value two observations shared would link them (they are identity
+       evidence, docs/decnet-differences.md), which the records do not. */
+    p->h = s_hash(p->addr);
+    const char *const *style = s_syn_styles[p->h % 4];
+    snprintf(p->syn[0], sizeof p->syn[0], "%s", style[0]);
+    snprintf(p->syn[1], sizeof p->syn[1], "%u", 1024 + (unsigned)(p->h >> 8 & 0xffff) % 64000);
+    snprintf(p->syn[2], sizeof p->syn[2], "%u", 536 + (unsigned)(p->h >> 24 & 0xffff) % 1000);
+    snprintf(p->syn[3], sizeof p->syn[3], "%s", style[1]);
+    snprintf(p->syn[4], sizeof p->syn[4], "%s", style[2]);
+    snprintf(p->tcp_syn, sizeof p->tcp_syn, "%s:%s:%s:%s:%s", p->syn[0], p->syn[1], p->syn[2],
+             p->syn[3], p->syn[4]);
+    snprintf(p->ssh_version, sizeof p->ssh_version, "%s %08" PRIx32,
+             s_ssh_versions[(p->h >> 40) % 4], (uint32_t)(p->h >> 32));
+    snprintf(p->user_agent, sizeof p->user_agent, "%s (%08" PRIx32 ")",
+             s_user_agents[(p->h >> 44) % 4], (uint32_t)(p->h >> 32));
     p->n_sess = obs->n_sessions;
     p->sess = xcalloc(p->n_sess + 1, sizeof *p->sess);
     for (size_t i = 0; i < obs->n_sessions; i++) {
@@ -668,7 +677,7 @@ decnet_gen_add(decnet_gen_t *self, const obs_t *obs, uint64_t copy)
     const obs_t *truth =
         obs->truth_campaign || obs->truth_identity || obs->truth_actor ? obs : NULL;
     /* The observation's sniffer lines, with its truth labels. */
-    const char *const *syn = s_syn[p.syn];
+    char(*syn)[24] = p.syn;
     char port[16];
     snprintf(port, sizeof port, "%d", 1024 + (int)(p.h % 60000));
     s_head(&b, 134, p.t0, p.d0, "sniffer", "tcp_syn_fingerprint");

@@ -203,7 +203,6 @@ test_round_trip(void **state)
     assert_null(view->sessions[3].c2);
     assert_non_null(obs_fp_get(view, "tcp_syn"));
     assert_non_null(obs_fp_get(view, "ssh_client"));
-    assert_non_null(obs_fp_get(view, "http_useragent"));
     obs_destroy(&view);
     for (int i = 0; i < 3; i++) {
         obs_destroy(&o[i]);

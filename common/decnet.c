@@ -101,6 +101,17 @@ typedef struct {
     strtab_t *over;     /* evidence kept past DECNET_MAX_EVENTS ("h:host", "p:hash"), or NULL */
 } s_source_t;
 
+/*  One remembered verdict of the command rule table (s_command_phase). */
+typedef struct {
+    uint64_t hash;     /* XXH3 of text */
+    char *text;        /* the command, owned, or NULL for an empty entry */
+    char *host;        /* its C2 host, owned, or NULL */
+    ukc_phase_t phase; /* its phase */
+} s_cmd_cache_t;
+
+#define S_CMD_CACHE 4096     /* entries of the command cache, a power of two */
+#define S_CMD_CACHE_TEXT 512 /* longest command cached, bytes */
+
 /*  Per-decky knowledge from the state file. */
 enum { S_SHELL_UNKNOWN = 0, S_SHELL_SSH, S_SHELL_TELNET };
 
@@ -143,6 +154,7 @@ struct decnet_t {
     uint64_t noip_count[DECNET_MAX_NOIP_KINDS]; /* their counts */
     size_t n_noip;                              /* kinds used */
     uint64_t dropped[DECNET_DROP_KINDS];        /* items kept out by the limits, by kind */
+    s_cmd_cache_t *cmd_cache;                   /* S_CMD_CACHE verdicts of the rule table */
     decnet_bad_t reported[DECNET_MAX_REPORTED]; /* first bad lines */
     size_t n_reported;                          /* entries used in reported */
 };
@@ -169,6 +181,7 @@ decnet_new(const decnet_opts_t *opts)
     self->gap = (int64_t)llround(gap * 1e6);
     self->parser = decnet_parser_new();
     self->slab = slab_new();
+    self->cmd_cache = xcalloc(S_CMD_CACHE, sizeof *self->cmd_cache);
     self->ips = strtab_new();
     self->deckies = strtab_new();
     self->hosts = strtab_new();
@@ -218,6 +231,11 @@ decnet_destroy(decnet_t **self_p)
     }
     decnet_parser_destroy(&self->parser);
     slab_destroy(&self->slab);
+    for (size_t i = 0; i < S_CMD_CACHE; i++) {
+        free(self->cmd_cache[i].text);
+        free(self->cmd_cache[i].host);
+    }
+    free(self->cmd_cache);
     strtab_destroy(&self->ips);
     strtab_destroy(&self->deckies);
     strtab_destroy(&self->hosts);
@@ -1186,6 +1204,47 @@ s_grow_ids(uint32_t **a, size_t *cap, size_t n)
     }
 }
 
+/*  An open-addressing map from 64-bit keys to dense ids 0, 1, 2... (ids = insertion order),
+    kept at most half full. */
+typedef struct {
+    uint64_t *keys; /* key per slot, then id per slot (2 * slots words), or NULL */
+    size_t n;       /* keys stored */
+    size_t slots;   /* slots, a power of two */
+} s_keymap_t;
+
+/*  The id of key in m, added if new. */
+static uint32_t
+s_keymap_id(s_keymap_t *m, uint64_t key)
+{
+    if ((m->n + 1) * 2 > m->slots) {
+        s_keymap_t grown = {.slots = m->slots ? m->slots * 2 : 16, .n = m->n};
+        grown.keys = xmalloc(2 * grown.slots * sizeof *grown.keys);
+        memset(grown.keys, 0xff, grown.slots * sizeof *grown.keys);
+        for (size_t i = 0; i < m->slots; i++) {
+            if (m->keys[i] != UINT64_MAX) {
+                size_t j = XXH3_64bits(&m->keys[i], 8) & (grown.slots - 1);
+                while (grown.keys[j] != UINT64_MAX) {
+                    j = (j + 1) & (grown.slots - 1);
+                }
+                grown.keys[j] = m->keys[i];
+                grown.keys[grown.slots + j] = m->keys[m->slots + i];
+            }
+        }
+        free(m->keys);
+        *m = grown;
+    }
+    size_t mask = m->slots - 1;
+    size_t j = XXH3_64bits(&key, 8) & mask;
+    while (m->keys[j] != UINT64_MAX && m->keys[j] != key) {
+        j = (j + 1) & mask;
+    }
+    if (m->keys[j] == UINT64_MAX) {
+        m->keys[j] = key;
+        m->keys[m->slots + j] = m->n++;
+    }
+    return (uint32_t)m->keys[m->slots + j];
+}
+
 /*  Groups src's sorted events into sessions (*out, *n_out; the caller frees them). */
 static void
 s_group(decnet_t *self, s_source_t *src, s_sess_t **out, size_t *n_out)
@@ -1194,7 +1253,7 @@ s_group(decnet_t *self, s_source_t *src, s_sess_t **out, size_t *n_out)
     size_t n = 0, cap = 0;
     uint32_t *by_carried = NULL, *by_key = NULL, *by_service = NULL;
     size_t cap_carried = 0, cap_key = 0, cap_service = 0;
-    strtab_t *keys = strtab_new();
+    s_keymap_t keys = {0};
     uint32_t dropped = S_NONE - 1; /* a session index meaning "past the limit" */
     for (size_t i = 0; i < src->n_ev; i++) {
         const s_event_t *e = &src->ev[i];
@@ -1213,8 +1272,7 @@ s_group(decnet_t *self, s_source_t *src, s_sess_t **out, size_t *n_out)
                 /* An event without a decky joins its service's latest session. */
                 decky = ss[by_service[e->service]].decky;
             }
-            uint32_t key[2] = {decky, e->service};
-            uint32_t k = strtab_intern(keys, (const char *)key, sizeof key);
+            uint32_t k = s_keymap_id(&keys, (uint64_t)decky << 32 | e->service);
             s_grow_ids(&by_key, &cap_key, (size_t)k + 1);
             at = by_key[k];
             if (at != S_NONE && at != dropped &&
@@ -1245,20 +1303,44 @@ s_group(decnet_t *self, s_source_t *src, s_sess_t **out, size_t *n_out)
     free(by_carried);
     free(by_key);
     free(by_service);
-    strtab_destroy(&keys);
+    free(keys.keys);
     *out = ss;
     *n_out = n;
+}
+
+/*  cmdrule_phase() of cmd, remembered: bots repeat their commands, so the rule table's
+    verdict on a short command (at most S_CMD_CACHE_TEXT bytes) is kept in a direct-mapped
+    cache of S_CMD_CACHE entries. *host gets a copy of the C2 host (owned) or NULL. */
+static ukc_phase_t
+s_command_phase(decnet_t *self, const char *cmd, char **host)
+{
+    size_t len = strlen(cmd);
+    if (len > S_CMD_CACHE_TEXT) {
+        return cmdrule_phase(cmd, host);
+    }
+    uint64_t h = XXH3_64bits(cmd, len);
+    s_cmd_cache_t *c = &self->cmd_cache[h & (S_CMD_CACHE - 1)];
+    if (!c->text || c->hash != h || strcmp(c->text, cmd) != 0) {
+        free(c->text);
+        free(c->host);
+        c->hash = h;
+        c->text = xstrndup(cmd, len);
+        c->host = NULL;
+        c->phase = cmdrule_phase(cmd, &c->host);
+    }
+    *host = c->host ? xstrdup(c->host) : NULL;
+    return c->phase;
 }
 
 /*  The phase of one event in its session (UKC_NONE: it joins the run it falls in), with
     its C2 host (owned) in *host. */
 static ukc_phase_t
-s_phase_of(const s_event_t *e, char **host)
+s_phase_of(decnet_t *self, const s_event_t *e, char **host)
 {
     *host = NULL;
     ukc_phase_t phase = (ukc_phase_t)e->phase;
     if (e->kind == S_EV_COMMAND) {
-        phase = cmdrule_phase(e->a, host);
+        phase = s_command_phase(self, e->a, host);
     } else if (e->kind == S_EV_C2) {
         *host = xstrdup(e->b);
     }
@@ -1326,7 +1408,7 @@ s_build_session(decnet_t *self, const s_source_t *src, const s_sess_t *s, const 
     ukc_phase_t *phases = xcalloc(n + 1, sizeof *phases);
     char **hosts = xcalloc(n + 1, sizeof *hosts);
     for (size_t i = 0; i < n; i++) {
-        phases[i] = s_phase_of(&src->ev[s->idx[i]], &hosts[i]);
+        phases[i] = s_phase_of(self, &src->ev[s->idx[i]], &hosts[i]);
     }
     size_t begin = 0, k = 0;
     ukc_phase_t cur = UKC_NONE;  /* the phase of the run being built */

@@ -32,8 +32,6 @@
 
 #define S_NONE UINT32_MAX
 #define S_MAX_SESSION_ID 200 /* longest carried session id used (room for "#N") */
-#define S_FP_JA3 DECNET_FP_KINDS
-#define S_FP_JA4 (DECNET_FP_KINDS + 1)
 
 /*  What a kept event contributes. */
 typedef enum {
@@ -64,7 +62,7 @@ typedef struct {
 typedef struct {
     int64_t t;     /* time of the line it came from */
     uint32_t seq;  /* its arrival order */
-    uint32_t kind; /* decnet_fp_kind_t, S_FP_JA3 or S_FP_JA4 */
+    uint32_t kind; /* decnet_fp_kind_t, DECNET_FP_JA3 or DECNET_FP_JA4 */
     char *v;       /* the value, in the source's arena */
 } s_fp_t;
 
@@ -338,38 +336,6 @@ s_bad(decnet_t *self, uint64_t line_no, const char *message)
     return CADRE_ERECORD;
 }
 
-/*  A copy of n bytes at s as valid UTF-8 without NUL bytes: every byte that does not start
-    a valid character (and every NUL) becomes U+FFFD. Owned. */
-static char *
-s_clean(const char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n && (unsigned char)s[i] < 0x80 && s[i] != '\0') {
-        i++;
-    }
-    if (i == n) {
-        return xstrndup(s, n);
-    }
-    char *out = xmalloc(n * 3 + 1);
-    memcpy(out, s, i);
-    size_t o = i;
-    while (i < n) {
-        uint32_t cp;
-        size_t k = s[i] == '\0' ? 0 : obs_utf8_next(s + i, n - i, &cp);
-        if (k == 0) {
-            memcpy(out + o, "\xEF\xBF\xBD", 3);
-            o += 3;
-            i++;
-        } else {
-            memcpy(out + o, s + i, k);
-            o += k;
-            i += k;
-        }
-    }
-    out[o] = '\0';
-    return out;
-}
-
 /*  n bytes of src's arena (slab blocks of 128 bytes doubling to 64 KiB, or larger for a
     larger n). */
 static char *
@@ -416,7 +382,7 @@ s_text(decnet_t *self, s_source_t *src, const char *s, size_t n, size_t max)
         }
         return s_dup(self, src, s, n);
     }
-    char *clean = s_clean(s, n);
+    char *clean = decnet_clean(s, n);
     size_t len = strlen(clean);
     char *out = len <= max ? s_dup(self, src, clean, len) : NULL;
     free(clean);
@@ -428,90 +394,6 @@ s_text(decnet_t *self, s_source_t *src, const char *s, size_t n, size_t max)
 
 /*  The last relay parameter called name (a literal: its length is folded), or NULL. */
 #define s_param(l, name) decnet_param_find((l)->params, (l)->n_params, (name))
-
-/*  Decodes standard base64 (padding optional) into a new buffer (*out, *n, NUL-terminated).
-    False when s is not base64. */
-static bool
-s_b64_decode(const char *s, size_t len, char **out, size_t *n)
-{
-    static const char alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    while (len > 0 && s[len - 1] == '=') {
-        len--;
-    }
-    if (len % 4 == 1) {
-        return false;
-    }
-    char *buf = xmalloc(len * 3 / 4 + 1);
-    size_t o = 0;
-    uint32_t acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < len; i++) {
-        const char *c = s[i] ? strchr(alphabet, s[i]) : NULL;
-        if (!c) {
-            free(buf);
-            return false;
-        }
-        acc = acc << 6 | (uint32_t)(c - alphabet);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            buf[o++] = (char)(acc >> bits & 0xff);
-        }
-    }
-    buf[o] = '\0';
-    *out = buf;
-    *n = o;
-    return true;
-}
-
-/*  True when n bytes at s are valid UTF-8 without NUL bytes. */
-static bool
-s_utf8(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n;) {
-        uint32_t cp;
-        size_t k = s[i] == '\0' ? 0 : obs_utf8_next(s + i, n - i, &cp);
-        if (k == 0) {
-            return false;
-        }
-        i += k;
-    }
-    return true;
-}
-
-char *
-decnet_credential_secret(const char *kind, const char *secret)
-{
-    if (!kind || !kind[0] || strcmp(kind, "plaintext") == 0) {
-        return xstrdup(secret);
-    }
-    return xasprintf("%s:%s", kind, secret);
-}
-
-/*  A decimal number of seconds ("12", "0.25") in microseconds; -1 when it is none. */
-static int64_t
-s_decimal_us(const char *s)
-{
-    int64_t whole = 0, frac = 0, scale = 100000;
-    size_t i = 0;
-    if (!s[0]) {
-        return -1;
-    }
-    for (; s[i] >= '0' && s[i] <= '9'; i++) {
-        if (whole > INT64_MAX / 10 / 1000000 - 1) {
-            return -1;
-        }
-        whole = whole * 10 + (s[i] - '0');
-    }
-    if (s[i] == '.') {
-        for (i++; s[i] >= '0' && s[i] <= '9'; i++) {
-            frac += (s[i] - '0') * scale;
-            scale /= 10;
-        }
-    }
-    return s[i] == '\0' ? whole * 1000000 + frac : -1;
-}
 
 /* -------------------------------------------------------------------------------------------
     Sources */
@@ -658,7 +540,7 @@ s_no_ip(decnet_t *self, const decnet_line_t *l)
         }
     }
     if (self->n_noip < DECNET_MAX_NOIP_KINDS - 1) {
-        char *clean = s_clean(name, strlen(name));
+        char *clean = decnet_clean(name, strlen(name));
         self->noip_name[self->n_noip] = clean;
         self->noip_count[self->n_noip++] = 1;
         return;
@@ -669,199 +551,25 @@ s_no_ip(decnet_t *self, const decnet_line_t *l)
     self->noip_count[DECNET_MAX_NOIP_KINDS - 1]++;
 }
 
-/*  The parameters that name the attacker, in the order DECNET looks for them (its
-    correlation parser's order; DECNET-LOGS.md §2.1 step 8). The first present one decides. */
-static const char *const s_ip_keys[] = {"src_ip",      "src",       "client_ip", "remote_ip",
-                                        "remote_addr", "target_ip", "ip"};
-#define S_N_IP_KEYS (sizeof s_ip_keys / sizeof s_ip_keys[0])
-
-/*  The parameter naming the attacker: of the first key of s_ip_keys present, its last
-    occurrence (later duplicates win, as everywhere); NULL when none is. One pass. */
-static const decnet_param_t *
-s_ip_param(const decnet_line_t *l)
-{
-    const decnet_param_t *best = NULL;
-    size_t rank = S_N_IP_KEYS;
-    for (size_t i = 0; i < l->n_params; i++) {
-        const decnet_param_t *p = &l->params[i];
-        if (p->name.n > 11 || (p->name.p[0] != 's' && p->name.p[0] != 'c' && p->name.p[0] != 'r' &&
-                               p->name.p[0] != 't' && p->name.p[0] != 'i')) {
-            continue;
-        }
-        for (size_t k = 0; k <= rank && k < S_N_IP_KEYS; k++) {
-            if (decnet_span_is(p->name, s_ip_keys[k])) {
-                best = p;
-                rank = k;
-                break;
-            }
-        }
-    }
-    return best;
-}
-
-/*  The value of param name, clean and within max bytes, in src's arena, or NULL when absent
-    (or too long). */
-static char *
-s_value(decnet_t *self, s_source_t *src, const decnet_line_t *l, const char *name, size_t max)
-{
-    const decnet_param_t *p = s_param(l, name);
-    return p ? s_text(self, src, p->value.p, p->value.n, max) : NULL;
-}
-
-/*  The fingerprint parameters of sniffer, prober and service events. */
-typedef struct {
-    const char *app;   /* APP-NAME, or NULL for any */
-    const char *msgid; /* MSGID */
-    size_t msgid_n;    /* its length */
-    const char *param; /* the parameter holding the value */
-    uint32_t kind;     /* decnet_fp_kind_t, S_FP_JA3 or S_FP_JA4 */
-} s_fp_rule_t;
-
-#define S_LIT(s) s, sizeof(s) - 1
-
-static const s_fp_rule_t s_fp_rules[] = {
-    {"sniffer", S_LIT("tls_client_hello"), "ja3", S_FP_JA3},
-    {"sniffer", S_LIT("tls_client_hello"), "ja4", S_FP_JA4},
-    {"sniffer", S_LIT("tls_client_hello"), "resumption", DECNET_FP_TLS_RESUMPTION},
-    {"sniffer", S_LIT("tls_session"), "ja3", S_FP_JA3},
-    {"sniffer", S_LIT("tls_session"), "ja4", S_FP_JA4},
-    {"sniffer", S_LIT("tls_session"), "resumption", DECNET_FP_TLS_RESUMPTION},
-    {"sniffer", S_LIT("quic_client_hello"), "ja4_quic", DECNET_FP_JA4_QUIC},
-    {"sniffer", S_LIT("ssh_client_banner"), "ssh_version", DECNET_FP_SSH_CLIENT},
-    {"prober", S_LIT("jarm_fingerprint"), "jarm_hash", DECNET_FP_JARM},
-    {"prober", S_LIT("hassh_fingerprint"), "hassh_server_hash", DECNET_FP_HASSH_SERVER},
-    {"prober", S_LIT("tcpfp_fingerprint"), "tcpfp_hash", DECNET_FP_TCPFP},
-    {"prober", S_LIT("tls_certificate"), "cert_sha256", DECNET_FP_TLS_CERT},
-    {"prober", S_LIT("icmp_error_leak"), "icmp_fp_hash", DECNET_FP_ICMP},
-    {"prober", S_LIT("icmp6_error_leak"), "icmp6_fp_hash", DECNET_FP_ICMP6},
-    {NULL, S_LIT("http_request_fingerprint"), "ja4h", DECNET_FP_JA4H},
-    {NULL, S_LIT("http_request_fingerprint"), "headers_ordered", DECNET_FP_HTTP_HEADERS},
-    {NULL, S_LIT("http2_settings"), "settings", DECNET_FP_HTTP2},
-    {NULL, S_LIT("http3_settings"), "settings", DECNET_FP_HTTP3},
-    {"elasticsearch", S_LIT("post_request"), "user_agent", DECNET_FP_USER_AGENT},
-    {"vnc", S_LIT("version"), "client_version", DECNET_FP_VNC_CLIENT},
-};
-
-/*  True when src holds a value of kind from no later than t (a new one would not win). */
-static bool
-s_fp_settled(const s_source_t *src, uint32_t kind, int64_t t)
-{
-    for (size_t i = 0; i < src->n_fp; i++) {
-        if (src->fp[i].kind == kind) {
-            return src->fp[i].t <= t;
-        }
-    }
-    return false;
-}
-
-/*  Takes the fingerprints of line l into src. Returns how many values it had. */
-static int
+/*  Takes the fingerprints of line l into src (decnet_event_fingerprints; a kind src holds
+    from no later than the line is not even extracted). Returns how many values the line
+    records. */
+static size_t
 s_fingerprints(decnet_t *self, s_source_t *src, const decnet_line_t *l)
 {
-    int got = 0;
-    for (size_t i = 0; i < sizeof s_fp_rules / sizeof s_fp_rules[0]; i++) {
-        const s_fp_rule_t *r = &s_fp_rules[i];
-        if (l->msgid.n != r->msgid_n || memcmp(l->msgid.p, r->msgid, r->msgid_n) != 0 ||
-            (r->app && !decnet_span_is(l->app, r->app))) {
-            continue;
-        }
-        if (s_fp_settled(src, r->kind, l->t_us)) {
-            got += s_param(l, r->param) != NULL;
-            continue;
-        }
-        char *v = s_value(self, src, l, r->param, OBS_MAX_FINGERPRINT);
-        got += v != NULL;
-        s_fingerprint(self, src, r->kind, l->t_us, v);
+    uint32_t settled = 0;
+    for (size_t i = 0; i < src->n_fp; i++) {
+        settled |= src->fp[i].t <= l->t_us ? (uint32_t)1 << src->fp[i].kind : 0;
     }
-    bool sniffer = decnet_span_is(l->app, "sniffer");
-    if (sniffer && decnet_span_is(l->msgid, "tcp_syn_fingerprint")) {
-        static const char *const parts[] = {"initial_ttl", "window", "mss", "wscale",
-                                            "options_sig"};
-        char buf[512];
-        size_t o = 0;
-        for (size_t k = 0; k < 5; k++) {
-            const decnet_param_t *p = s_param(l, parts[k]);
-            int w = snprintf(buf + o, sizeof buf - o, "%s%.*s", k ? ":" : "",
-                             p ? (int)(p->value.n > 64 ? 64 : p->value.n) : 0, p ? p->value.p : "");
-            o += w > 0 ? (size_t)w : 0;
-            o = o < sizeof buf ? o : sizeof buf - 1;
-        }
-        s_fingerprint(self, src, DECNET_FP_TCP_SYN, l->t_us,
-                      s_text(self, src, buf, o, OBS_MAX_FINGERPRINT));
-        got++;
+    decnet_fps_t fps;
+    decnet_event_fingerprints(l, settled, &fps);
+    for (size_t i = 0; i < fps.n; i++) {
+        const decnet_fp_value_t *v = &fps.v[i];
+        s_fingerprint(self, src, v->kind, l->t_us,
+                      s_text(self, src, v->v, v->n, OBS_MAX_FINGERPRINT));
     }
-    const decnet_param_t *rtt = sniffer ? s_param(l, "ja4l_rtt_ms") : NULL;
-    const decnet_param_t *ttl = sniffer ? s_param(l, "ja4l_client_ttl") : NULL;
-    if (rtt && ttl && rtt->value.n + ttl->value.n < 128) {
-        char buf[160];
-        int w = snprintf(buf, sizeof buf, "%.*s_%.*s", (int)rtt->value.n, rtt->value.p,
-                         (int)ttl->value.n, ttl->value.p);
-        s_fingerprint(self, src, DECNET_FP_JA4L, l->t_us,
-                      s_text(self, src, buf, (size_t)w, OBS_MAX_FINGERPRINT));
-        got++;
-    }
-    const decnet_param_t *headers =
-        decnet_span_is(l->msgid, "request") && !s_fp_settled(src, DECNET_FP_USER_AGENT, l->t_us)
-            ? s_param(l, "headers")
-            : NULL;
-    if (headers) {
-        char *ua = jsonio_member_string(headers->value.p, headers->value.n, "User-Agent");
-        if (ua) {
-            s_fingerprint(self, src, DECNET_FP_USER_AGENT, l->t_us,
-                          s_text(self, src, ua, strlen(ua), OBS_MAX_FINGERPRINT));
-            free(ua);
-            got++;
-        }
-    }
-    return got;
-}
-
-/*  MSGIDs with a phase of their own (docs/decnet.md §2): APP-NAME (NULL: any), MSGID. */
-typedef struct {
-    const char *app;   /* APP-NAME, or NULL for any */
-    const char *msgid; /* MSGID */
-    ukc_phase_t phase; /* its phase */
-} s_phase_rule_t;
-
-static const s_phase_rule_t s_phase_rules[] = {
-    {NULL, "auth_attempt", UKC_CREDENTIAL_ACCESS},
-    {NULL, "auth", UKC_CREDENTIAL_ACCESS},
-    {NULL, "auth_start", UKC_CREDENTIAL_ACCESS},
-    {NULL, "auth_response", UKC_CREDENTIAL_ACCESS},
-    {"ldap", "bind", UKC_CREDENTIAL_ACCESS},
-    {"rdp", "rdp_cookie", UKC_CREDENTIAL_ACCESS},
-    {"smtp", "mail_from", UKC_DELIVERY},
-    {"smtp", "rcpt_to", UKC_DELIVERY},
-    {"smtp", "message_accepted", UKC_DELIVERY},
-    {"smtp", "message_stored", UKC_DELIVERY},
-    {"smtp_relay", "mail_from", UKC_DELIVERY},
-    {"smtp_relay", "rcpt_to", UKC_DELIVERY},
-    {"smtp_relay", "message_accepted", UKC_DELIVERY},
-    {"smtp_relay", "message_stored", UKC_DELIVERY},
-    {"elasticsearch", "cluster_recon", UKC_DISCOVERY},
-    {"elasticsearch", "nodes_recon", UKC_DISCOVERY},
-    {"elasticsearch", "cat_api", UKC_DISCOVERY},
-    {"elasticsearch", "security_probe", UKC_DISCOVERY},
-    {"pop3", "retr", UKC_COLLECTION},
-    {"redis", "command", UKC_EXECUTION},
-};
-
-static ukc_phase_t
-s_event_phase(const decnet_line_t *l)
-{
-    for (size_t i = 0; i < sizeof s_phase_rules / sizeof s_phase_rules[0]; i++) {
-        const s_phase_rule_t *r = &s_phase_rules[i];
-        if (decnet_span_is(l->msgid, r->msgid) && (!r->app || decnet_span_is(l->app, r->app))) {
-            return r->phase;
-        }
-    }
-    if (decnet_span_is(l->app, "tftp") && decnet_span_is(l->msgid, "request")) {
-        const decnet_param_t *op = s_param(l, "op");
-        if (op && (decnet_span_is(op->value, "WRQ") || decnet_span_is(op->value, "write"))) {
-            return UKC_DELIVERY;
-        }
-    }
-    return UKC_NONE;
+    decnet_fps_clear(&fps);
+    return fps.present;
 }
 
 /*  The service an event belongs to: APP-NAME, with the SSH and Telnet helpers (auth-helper,
@@ -890,42 +598,19 @@ s_service(decnet_t *self, const decnet_line_t *l, uint32_t decky)
     return telnet ? self->svc_telnet : self->svc_ssh;
 }
 
-/*  The credential of a line, if it has one: user from principal (unless the text "None"),
-    else username, else ""; the secret decoded from secret_b64 when that is UTF-8, else
-    secret_printable, stored with its kind (decnet_credential_secret). */
+/*  The credential of a line, if it has one (decnet_event_credential), as strings of src's
+    arena within OBS_MAX_TEXT. False when it has none or a part is too long (counted). */
 static bool
 s_credential(decnet_t *self, s_source_t *src, const decnet_line_t *l, char **user_p, char **pass_p)
 {
-    const decnet_param_t *b64 = s_param(l, "secret_b64");
-    const decnet_param_t *printable = s_param(l, "secret_printable");
-    if (!b64 && !printable) {
+    char *user = NULL, *secret = NULL;
+    if (!decnet_event_credential(l, &user, &secret)) {
         return false;
     }
-    const decnet_param_t *kind_p = s_param(l, "secret_kind");
-    char *kind = kind_p ? s_clean(kind_p->value.p, kind_p->value.n) : xstrdup("plaintext");
-    bool plain = strcmp(kind, "plaintext") == 0 || kind[0] == '\0';
-    char *secret = NULL;
-    size_t n = 0;
-    if (b64 && (plain || !printable) && s_b64_decode(b64->value.p, b64->value.n, &secret, &n) &&
-        !s_utf8(secret, n)) {
-        free(secret);
-        secret = NULL;
-    }
-    if (!secret) {
-        const decnet_param_t *p = printable ? printable : b64;
-        secret = s_clean(p->value.p, p->value.n);
-    }
-    char *stored = decnet_credential_secret(kind, secret);
+    *user_p = s_text(self, src, user, strlen(user), OBS_MAX_TEXT);
+    *pass_p = s_text(self, src, secret, strlen(secret), OBS_MAX_TEXT);
+    free(user);
     free(secret);
-    free(kind);
-    const decnet_param_t *user = s_param(l, "principal");
-    if (!user || decnet_span_is(user->value, "None")) {
-        user = s_param(l, "username") ? s_param(l, "username") : user;
-    }
-    *user_p = user ? s_text(self, src, user->value.p, user->value.n, OBS_MAX_TEXT)
-                   : s_dup(self, src, "", 0);
-    *pass_p = s_text(self, src, stored, strlen(stored), OBS_MAX_TEXT);
-    free(stored);
     return *user_p && *pass_p;
 }
 
@@ -992,7 +677,7 @@ s_extension(decnet_t *self, s_source_t *src, const decnet_line_t *l, s_event_t *
         } else if (ev && decnet_span_is(p->name, "phase")) {
             ev->forced = (int8_t)ukc_phase_from_name_len(p->value.p, p->value.n);
         } else if (ev && decnet_span_is(p->name, "session") && p->value.n > 0) {
-            if (p->value.n > S_MAX_SESSION_ID || !s_utf8(p->value.p, p->value.n)) {
+            if (p->value.n > S_MAX_SESSION_ID || !decnet_utf8(p->value.p, p->value.n)) {
                 self->dropped[DECNET_DROP_VALUES]++;
                 ev->session = S_NONE;
             } else {
@@ -1014,7 +699,7 @@ s_apply(decnet_t *self, const decnet_line_t *l, const char *ip, size_t ip_n)
     }
     s_source_t *src = s_source_for(self, ip, ip_n, t);
     bool fresh = src->n_ev == 0 && src->n_fp == 0;
-    int fps = s_fingerprints(self, src, l);
+    size_t fps = s_fingerprints(self, src, l);
     if (sniffer || prober) {
         /* Passive and active fingerprints only: no session. */
         if (l->n_ext > 0) {
@@ -1034,15 +719,11 @@ s_apply(decnet_t *self, const decnet_line_t *l, const char *ip, size_t ip_n)
                         .decky = decky,
                         .service = s_service(self, l, decky),
                         .session = S_NONE,
-                        .phase = (int8_t)s_event_phase(l),
+                        .phase = (int8_t)decnet_event_phase(l),
                         .forced = UKC_NONE};
         ev.closes =
             decnet_span_is(l->msgid, "disconnect") || decnet_span_is(l->msgid, "session_recorded");
-        if (decnet_span_is(l->msgid, "session_recorded")) {
-            const decnet_param_t *d = s_param(l, "duration_s");
-            int64_t us = d && d->value.n < 32 ? s_decimal_us(d->value.p) : -1;
-            ev.t0 = us >= 0 ? t - us : t; /* |t| and us are far below 2^62: no overflow */
-        }
+        ev.t0 = t - decnet_event_span(l); /* |t| and the span are far below 2^62 */
         char *user = NULL, *pass = NULL;
         const decnet_param_t *sha = s_param(l, "sha256");
         if (l->command) {
@@ -1050,7 +731,7 @@ s_apply(decnet_t *self, const decnet_line_t *l, const char *ip, size_t ip_n)
             ev.a = s_text(self, src, l->cmd.p, l->cmd.n, OBS_MAX_TEXT);
             if (!ev.a) {
                 /* Too long: the text is not kept (counted), its C2 host is. */
-                char *cmd = s_clean(l->cmd.p, l->cmd.n);
+                char *cmd = decnet_clean(l->cmd.p, l->cmd.n);
                 char *c2 = NULL;
                 ev.phase = (int8_t)cmdrule_phase(cmd, &c2);
                 ev.b = c2 ? s_dup(self, src, c2, strlen(c2)) : NULL;
@@ -1108,13 +789,7 @@ decnet_feed(decnet_t *self, const char *line, size_t len, uint64_t line_no)
         return 0;
     }
     char ip[DECNET_ADDR_MAX];
-    size_t ip_n = 0;
-    if (l.command) {
-        ip_n = l.cmd_src.n ? decnet_addr(l.cmd_src.p, l.cmd_src.n, ip) : 0;
-    } else {
-        const decnet_param_t *p = s_ip_param(&l);
-        ip_n = p ? decnet_addr(p->value.p, p->value.n, ip) : 0;
-    }
+    size_t ip_n = decnet_event_addr(&l, ip);
     if (ip_n == 0) {
         s_no_ip(self, &l);
         return 0;
@@ -1443,9 +1118,9 @@ s_put_fingerprints(const s_source_t *src, obs_t *obs)
 {
     for (size_t i = 0; i < src->n_fp; i++) {
         const s_fp_t *f = &src->fp[i];
-        if (f->kind == S_FP_JA3) {
+        if (f->kind == DECNET_FP_JA3) {
             obs->ja3 = xstrdup(f->v);
-        } else if (f->kind == S_FP_JA4) {
+        } else if (f->kind == DECNET_FP_JA4) {
             obs->ja4 = xstrdup(f->v);
         } else {
             obs_fp_set(obs, decnet_fp_kind_name((decnet_fp_kind_t)f->kind), f->v);
@@ -1657,31 +1332,6 @@ const decnet_bad_t *
 decnet_bad_at(const decnet_t *self, size_t i)
 {
     return i < self->n_reported ? &self->reported[i] : NULL;
-}
-
-const char *
-decnet_fp_kind_name(decnet_fp_kind_t kind)
-{
-    static const char *const names[DECNET_FP_KINDS] = {
-        [DECNET_FP_SSH_CLIENT] = "ssh_client",
-        [DECNET_FP_TCP_SYN] = "tcp_syn",
-        [DECNET_FP_JA4_QUIC] = "ja4_quic",
-        [DECNET_FP_JA4L] = "ja4l",
-        [DECNET_FP_TLS_RESUMPTION] = "tls_resumption",
-        [DECNET_FP_JA4H] = "ja4h",
-        [DECNET_FP_HTTP_HEADERS] = "http_headers",
-        [DECNET_FP_HTTP2] = "http2_settings",
-        [DECNET_FP_HTTP3] = "http3_settings",
-        [DECNET_FP_USER_AGENT] = "http_useragent",
-        [DECNET_FP_VNC_CLIENT] = "vnc_client",
-        [DECNET_FP_JARM] = "jarm",
-        [DECNET_FP_HASSH_SERVER] = "hassh_server",
-        [DECNET_FP_TCPFP] = "tcpfp",
-        [DECNET_FP_TLS_CERT] = "tls_cert_sha256",
-        [DECNET_FP_ICMP] = "icmp",
-        [DECNET_FP_ICMP6] = "icmp6",
-    };
-    return kind >= 0 && kind < DECNET_FP_KINDS ? names[kind] : NULL;
 }
 
 const char *

@@ -25,6 +25,7 @@
 #ifndef CADRE_DECNET_H
 #define CADRE_DECNET_H
 
+#include "decnet_event.h"
 #include "obs.h"
 
 #include <stdbool.h>
@@ -68,31 +69,6 @@ typedef enum {
                                  fingerprint (OBS_MAX_FINGERPRINT), session id (OBS_MAX_ID) */
     DECNET_DROP_KINDS         /* number of kinds */
 } decnet_drop_t;
-
-/*  The fingerprint kinds kept besides JA3 and JA4 (docs/decnet.md §4). */
-typedef enum {
-    DECNET_FP_SSH_CLIENT = 0, /* sniffer ssh_client_banner ssh_version */
-    DECNET_FP_TCP_SYN,        /* sniffer tcp_syn_fingerprint, "ttl:window:mss:wscale:options" */
-    DECNET_FP_JA4_QUIC,       /* sniffer quic_client_hello ja4_quic */
-    DECNET_FP_JA4L,           /* sniffer JA4L, "rtt_ms_ttl" */
-    DECNET_FP_TLS_RESUMPTION, /* sniffer resumption */
-    DECNET_FP_JA4H,           /* http(s) http_request_fingerprint ja4h */
-    DECNET_FP_HTTP_HEADERS,   /* http(s) http_request_fingerprint headers_ordered */
-    DECNET_FP_HTTP2,          /* http(s) http2_settings settings */
-    DECNET_FP_HTTP3,          /* http(s) http3_settings settings */
-    DECNET_FP_USER_AGENT,     /* User-Agent of an HTTP request's headers, elasticsearch
-                                 user_agent */
-    DECNET_FP_VNC_CLIENT,     /* vnc version client_version */
-    DECNET_FP_JARM,           /* prober jarm_fingerprint jarm_hash */
-    DECNET_FP_HASSH_SERVER,   /* prober hassh_fingerprint hassh_server_hash (the attacker's
-                                 own sshd) */
-    DECNET_FP_TCPFP,          /* prober tcpfp_fingerprint tcpfp_hash (the attacker's SYN-ACK) */
-    DECNET_FP_TLS_CERT,       /* prober tls_certificate cert_sha256 (the attacker's own
-                                 certificate) */
-    DECNET_FP_ICMP,           /* prober icmp_error_leak icmp_fp_hash */
-    DECNET_FP_ICMP6,          /* prober icmp6_error_leak icmp6_fp_hash */
-    DECNET_FP_KINDS           /* number of kinds */
-} decnet_fp_kind_t;
 
 /*  Receives one finished observation (borrowed: valid only during the call). Returns 0 to go
     on, or a nonzero code that stops the emitting call, which returns it. */
@@ -164,16 +140,9 @@ const char *decnet_drop_name(decnet_drop_t kind);
 size_t decnet_bad_reported(const decnet_t *self);
 const decnet_bad_t *decnet_bad_at(const decnet_t *self, size_t i);
 
-/*  The name of a fingerprint kind ("ssh_client", "tcp_syn", "jarm"...; static), or NULL. */
-const char *decnet_fp_kind_name(decnet_fp_kind_t kind);
 /*  The first value of a fingerprint kind seen so far for the open source of address ip
     (canonical text, as in the observation's ip), or NULL. Borrowed until the next feed,
     emit or finish. */
 const char *decnet_fingerprint(const decnet_t *self, const char *ip, decnet_fp_kind_t kind);
-
-/*  The stored password of a credential of DECNET's secret kind kind (docs/decnet.md §3):
-    secret itself for "plaintext" (or NULL / empty kind), else "<kind>:" + secret, so a
-    hash or challenge response never looks like a password. Owned. */
-char *decnet_credential_secret(const char *kind, const char *secret);
 
 #endif

@@ -495,8 +495,7 @@ s_v6_text(const struct in6_addr *a, char out[DECNET_ADDR_MAX])
         return s_v4_text(b + 12, out);
     }
     static const uint8_t zero10[10] = {0};
-    if (memcmp(b, zero10, 10) == 0 && b[10] == 0 && b[11] == 0 &&
-        (b[12] | b[13]) != 0) {
+    if (memcmp(b, zero10, 10) == 0 && b[10] == 0 && b[11] == 0 && (b[12] | b[13]) != 0) {
         /* "::a.b.c.d" (IPv4-compatible), the one other dotted form: leave it to libc */
         return inet_ntop(AF_INET6, a, out, DECNET_ADDR_MAX) ? strlen(out) : 0;
     }

@@ -87,8 +87,8 @@ int decnet_parse(decnet_parser_t *self, const char *line, size_t len, decnet_lin
                  const char **why);
 
 /*  The last parameter called name (len bytes) among params, or NULL. */
-const decnet_param_t *decnet_param_find_n(const decnet_param_t *params, size_t n,
-                                          const char *name, size_t len);
+const decnet_param_t *decnet_param_find_n(const decnet_param_t *params, size_t n, const char *name,
+                                          size_t len);
 
 /*  The last parameter called name (NUL-terminated) among params, or NULL (inline, so that
     the length of a literal is folded at compile time). */

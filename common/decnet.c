@@ -245,6 +245,22 @@ decnet_destroy(decnet_t **self_p)
 /* -------------------------------------------------------------------------------------------
     Deckies, hosts and services */
 
+/*  True when span is 1 to max bytes of printable US-ASCII (33..126), as RFC 5424 wants a
+    HOSTNAME (255) and an APP-NAME (48) to be. */
+static bool
+s_printusascii(decnet_span_t span, size_t max)
+{
+    if (span.n == 0 || span.n > max) {
+        return false;
+    }
+    for (size_t i = 0; i < span.n; i++) {
+        if (span.p[i] < 33 || span.p[i] > 126) {
+            return false;
+        }
+    }
+    return true;
+}
+
 static uint32_t
 s_decky_id(decnet_t *self, const char *name, size_t n)
 {
@@ -273,6 +289,9 @@ s_host_set(decnet_t *self, const char *host, size_t n, uint32_t decky)
 void
 decnet_add_decky(decnet_t *self, const char *name, const char *hostname, const char *services)
 {
+    if (!s_printusascii((decnet_span_t){name, strlen(name)}, 255)) {
+        return; /* no HOSTNAME can name it */
+    }
     uint32_t d = s_decky_id(self, name, strlen(name));
     s_host_set(self, name, strlen(name), d);
     if (hostname && hostname[0]) {
@@ -307,7 +326,8 @@ decnet_load_state(decnet_t *self, const char *text, size_t len, obs_error_t *err
 }
 
 /*  The decky a HOSTNAME names: its declared decky, else the HOSTNAME itself as a decky
-    name; none for "-" and DECNET's host-side components ("decnet-prober", ...). */
+    name; none for "-", DECNET's host-side components ("decnet-prober", ...) and anything
+    that is no RFC 5424 HOSTNAME (1-255 printable US-ASCII bytes). */
 static uint32_t
 s_decky_of_host(decnet_t *self, decnet_span_t host)
 {
@@ -315,7 +335,8 @@ s_decky_of_host(decnet_t *self, decnet_span_t host)
     if (h != STRTAB_NONE) {
         return self->host_decky[h];
     }
-    bool none = decnet_span_is(host, "-") || (host.n >= 7 && memcmp(host.p, "decnet-", 7) == 0);
+    bool none = decnet_span_is(host, "-") || (host.n >= 7 && memcmp(host.p, "decnet-", 7) == 0) ||
+                !s_printusascii(host, 255);
     uint32_t d = none ? S_NONE : s_decky_id(self, host.p, host.n);
     s_host_set(self, host.p, host.n, d);
     return d;
@@ -581,6 +602,10 @@ s_service(decnet_t *self, const decnet_line_t *l, uint32_t decky)
     bool is_shell = l->command;
     for (size_t i = 0; i < 5 && !is_shell; i++) {
         is_shell = decnet_span_is(l->app, shell[i]);
+    }
+    if (!is_shell && !s_printusascii(l->app, 48)) {
+        /* not an RFC 5424 APP-NAME: one service for all of them (its name is in ids) */
+        return s_intern(self->services, "other", 5);
     }
     if (!is_shell) {
         if (!decnet_span_is(l->app, self->last_app)) {

@@ -82,7 +82,8 @@ void decnet_destroy(decnet_t **self_p);
 
 /*  Declares one decky of DECNET's state file: events whose HOSTNAME is its name or its
     cosmetic hostname (NULL: none) belong to decky name; services (comma list, NULL: unknown)
-    tells SSH from Telnet deckies. Call before feeding lines. */
+    tells SSH from Telnet deckies. A name that is no RFC 5424 HOSTNAME (1-255 printable
+    US-ASCII bytes) is ignored. Call before feeding lines. */
 void decnet_add_decky(decnet_t *self, const char *name, const char *hostname, const char *services);
 /*  Reads DECNET's state file text (decnet-state.json) and declares its deckies. Returns the
     number of deckies, or CADRE_ERECORD with err filled. */

@@ -504,6 +504,42 @@ test_bad_lines_and_limits(void **state)
     decnet_destroy(&dn);
 }
 
+/*  HOSTNAMEs and APP-NAMEs that RFC 5424 does not allow become no decky and service "other"
+    (they reach decky names and session ids, which must stay valid). */
+static void
+test_odd_header_tokens(void **state)
+{
+    (void)state;
+    decnet_t *dn = decnet_new(NULL);
+    decnet_add_decky(dn,
+                     "d\xc3\xa9"
+                     "cky",
+                     "H", NULL); /* ignored: no HOSTNAME can name it */
+    char app[80];
+    memset(app, 'a', 60);
+    app[60] = '\0';
+    char line[512];
+    snprintf(line, sizeof line,
+             "<134>1 2026-01-01T00:00:00+00:00 d\xff\xbd %s - connection [relay@55555 "
+             "src_ip=\"192.0.2.1\"]",
+             app);
+    const char *lines[] = {line,
+                           "<134>1 2026-01-01T00:00:01+00:00 H \xc3\xa9 - connection [relay@55555 "
+                           "src_ip=\"192.0.2.1\"]",
+                           NULL};
+    s_got_t got = {0};
+    s_run(dn, lines, &got);
+    assert_int_equal(got.n, 1);
+    const obs_t *o = got.obs[0];
+    assert_int_equal(o->n_sessions, 2);
+    assert_null(o->sessions[0].decky);
+    assert_string_equal(o->sessions[0].id, "other-1");
+    assert_string_equal(o->sessions[1].decky, "H");
+    assert_string_equal(o->sessions[1].id, "other-2");
+    s_got_clear(&got);
+    decnet_destroy(&dn);
+}
+
 static void
 test_flush_idle(void **state)
 {
@@ -559,6 +595,7 @@ main(void)
         cmocka_unit_test(test_extension),
         cmocka_unit_test(test_bad_lines_and_limits),
         cmocka_unit_test(test_flush_idle),
+        cmocka_unit_test(test_odd_header_tokens),
         cmocka_unit_test(test_line_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

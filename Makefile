@@ -3,6 +3,8 @@
 
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
+BUILD_FUZZ ?= build-fuzz
+FUZZ_SECONDS ?= 60
 JOBS       ?= 2
 SEED       ?= 0
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
@@ -12,7 +14,10 @@ DEBS = build-essential cmake pkg-config git \
        libjansson-dev libxxhash-dev nettle-dev zlib1g-dev libsodium-dev libsystemd-dev systemd clang-format \
        python3 python3-zmq python3-msgpack time iproute2 kmod
 
-.PHONY: all deps build run test test-asan build-asan format format-check clean bench
+# Only `make fuzz` needs clang and libFuzzer's runtime (libclang-rt-14-dev).
+FUZZ_DEBS = clang-14 libclang-rt-14-dev
+
+.PHONY: all deps build run test test-asan build-asan build-fuzz fuzz format format-check clean bench
 
 all: build
 
@@ -54,6 +59,18 @@ test-asan: build-asan
 	cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j$(JOBS)
 
+build-fuzz: deps
+	@bash tools/install-deps.sh $(FUZZ_DEBS)
+	cmake -S . -B $(BUILD_FUZZ) -DCMAKE_C_COMPILER=clang-14 -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	    -DCADRE_FUZZ=ON -DBUILD_TESTING=OFF
+	cmake --build $(BUILD_FUZZ) -j$(JOBS) --target fuzzers
+
+# Every libFuzzer target of fuzz/ (docs/fuzzing.md) for FUZZ_SECONDS each, one at a time,
+# from the seed corpora; new crashes land in fuzz/regressions/<target>/. FUZZ_TARGETS picks
+# targets, FUZZ_ARGS adds libFuzzer options.
+fuzz: build-fuzz
+	BUILD_FUZZ=$(BUILD_FUZZ) FUZZ_SECONDS=$(FUZZ_SECONDS) bash fuzz/run.sh
+
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
@@ -61,4 +78,4 @@ format-check:
 	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN)
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)

@@ -145,7 +145,10 @@ s_merge_sessions(const obs_t *a, const obs_t *b, obs_session_t **out, size_t *n_
     *n_out = kept;
 }
 
-/*  The start of the earliest session, or INFINITY without sessions. */
+/*  The start of the earliest session, or INFINITY without sessions. -0.0 and 0.0 compare
+    equal, so whichever came first would otherwise be the time written into append_at, and
+    two orders of the same appends would end in records that differ in that sign: a zero is
+    returned as +0.0. */
 static double
 s_earliest(const obs_t *o)
 {
@@ -155,7 +158,7 @@ s_earliest(const obs_t *o)
             t = o->sessions[i].start;
         }
     }
-    return t;
+    return t == 0.0 ? 0.0 : t;
 }
 
 /*  --------------------------------------------------------------------------------------

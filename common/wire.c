@@ -1029,6 +1029,21 @@ wire_obs_decode(const char *data, size_t len, uint64_t record, obs_t **out, obs_
     return 0;
 }
 
+/*  The value of map's first member whose key is the str key, or NULL. */
+static const msgpack_object *
+s_peek_member(const msgpack_object *map, const char *key)
+{
+    size_t n = strlen(key);
+    for (uint32_t i = 0; i < map->via.map.size; i++) {
+        const msgpack_object *k = &map->via.map.ptr[i].key;
+        if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == n &&
+            memcmp(k->via.str.ptr, key, n) == 0) {
+            return &map->via.map.ptr[i].val;
+        }
+    }
+    return NULL;
+}
+
 /*  A string member's copy, or NULL when it is absent or not a string. */
 static char *
 s_peek_str(const msgpack_object *o)
@@ -1050,24 +1065,14 @@ wire_obs_peek(const char *data, size_t len, uint64_t record, wire_peek_t *out, o
         msgpack_unpacked_destroy(&up);
         return obs_error_field(err, "", "a record must be a map");
     }
-    const msgpack_object_kv *kv = up.data.via.map.ptr;
-    const msgpack_object *id = NULL, *op = NULL, *tc = NULL, *ti = NULL;
-    for (uint32_t i = 0; i < up.data.via.map.size; i++) {
-        const msgpack_object *k = &kv[i].key;
-        if (k->type != MSGPACK_OBJECT_STR) {
-            continue;
-        }
-        const char *p = k->via.str.ptr;
-        uint32_t n = k->via.str.size;
-        if (n == 2 && memcmp(p, "id", 2) == 0) {
-            id = &kv[i].val;
-        } else if (n == 2 && memcmp(p, "op", 2) == 0) {
-            op = &kv[i].val;
-        } else if (n == 14 && memcmp(p, "truth_campaign", 14) == 0) {
-            tc = &kv[i].val;
-        } else if (n == 14 && memcmp(p, "truth_identity", 14) == 0) {
-            ti = &kv[i].val;
-        }
+    const msgpack_object *id = s_peek_member(&up.data, "id");
+    const msgpack_object *op = s_peek_member(&up.data, "op");
+    /*  The labels live in the "truth" map ({campaign, identity, actor}, docs/schema.md). */
+    const msgpack_object *truth = s_peek_member(&up.data, "truth");
+    const msgpack_object *tc = NULL, *ti = NULL;
+    if (truth && truth->type == MSGPACK_OBJECT_MAP) {
+        tc = s_peek_member(truth, "campaign");
+        ti = s_peek_member(truth, "identity");
     }
     out->id = s_peek_str(id);
     out->is_delete = op && op->type == MSGPACK_OBJECT_STR && op->via.str.size == 6 &&

@@ -64,8 +64,8 @@ int wire_obs_encode(const obs_t *obs, wire_buf_t *buf, obs_error_t *err);
 typedef struct {
     char *id;             /* "id" when it is a string, else NULL */
     bool is_delete;       /* "op" is "delete" */
-    char *truth_campaign; /* "truth_campaign" when a string, else NULL */
-    char *truth_identity; /* "truth_identity" when a string, else NULL */
+    char *truth_campaign; /* "truth"."campaign" when a string, else NULL */
+    char *truth_identity; /* "truth"."identity" when a string, else NULL */
 } wire_peek_t;
 /*  Reads those members of one MessagePack observation without validating the rest (the
     broker validates it). Returns 0, or CADRE_ERECORD / CADRE_ETRUNC when data is not one

@@ -229,7 +229,8 @@ s_get(const msgpack_object *map, const char *key)
     return NULL;
 }
 
-/*  A string (or nil when nullable) as a new C string; strings may not hold NUL bytes. */
+/*  A string (or nil when nullable) as a new C string; strings may not hold NUL bytes. An
+    empty string's ptr is NULL (msgpack-c), which memchr may not be given. */
 static int
 s_dup(const msgpack_object *o, bool nullable, char **out, const char *field, char *err,
       size_t errlen)
@@ -238,7 +239,8 @@ s_dup(const msgpack_object *o, bool nullable, char **out, const char *field, cha
     if (o && o->type == MSGPACK_OBJECT_NIL && nullable) {
         return 0;
     }
-    if (!o || o->type != MSGPACK_OBJECT_STR || memchr(o->via.str.ptr, 0, o->via.str.size)) {
+    if (!o || o->type != MSGPACK_OBJECT_STR ||
+        (o->via.str.size > 0 && memchr(o->via.str.ptr, 0, o->via.str.size))) {
         return s_fail(err, errlen, "expected a string for", field);
     }
     *out = xstrndup(o->via.str.ptr, o->via.str.size);

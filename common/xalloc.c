@@ -56,7 +56,9 @@ char *
 xalloc_strndup(const char *s, size_t n, const char *file, int line)
 {
     char *p = xalloc_malloc(n + 1, file, line);
-    memcpy(p, s, n);
+    if (n > 0) { /* s may be NULL when n is 0 (msgpack-c's empty strings) */
+        memcpy(p, s, n);
+    }
     p[n] = '\0';
     return p;
 }

@@ -21,6 +21,7 @@ void *xalloc_malloc(size_t n, const char *file, int line);
 void *xalloc_calloc(size_t n, size_t size, const char *file, int line);
 void *xalloc_realloc(void *p, size_t n, const char *file, int line);
 char *xalloc_strdup(const char *s, const char *file, int line);
+/*  The first n bytes at s plus a NUL (s may be NULL when n is 0). */
 char *xalloc_strndup(const char *s, size_t n, const char *file, int line);
 void xalloc_grow(void **array, size_t *cap, size_t need, size_t elem, const char *file, int line);
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages named as arguments that are not installed yet.
 # Runs apt-get as root directly, otherwise through sudo. Does nothing when all are present.
+# The Makefile passes its DEBS list (everything `make run` and `make test` need), and
+# `make fuzz` additionally its FUZZ_DEBS (clang-14 libclang-rt-14-dev: libFuzzer).
 set -euo pipefail
 missing=()
 for pkg in "$@"; do

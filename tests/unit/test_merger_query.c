@@ -165,6 +165,13 @@ test_reply_round_trips(void **state)
     assert_false(r.has_next);
     wmsg_reply_free(&r);
 
+    /*  msgpack-c decodes an empty string with a NULL pointer; UBSan caught the decoder
+        passing it to memchr (fuzz/regressions/msg_reply/empty-text). */
+    wmsg_reply_t blank = {.kind = WMSG_REPLY_TEXT, .text = ""};
+    r = s_reply_round_trip(&blank);
+    assert_string_equal(r.text, "");
+    wmsg_reply_free(&r);
+
     wmsg_reply_t empty = {.kind = WMSG_REPLY_PAGE};
     r = s_reply_round_trip(&empty);
     assert_int_equal(r.n, 0);

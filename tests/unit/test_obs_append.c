@@ -289,6 +289,33 @@ test_codecs(void **state)
     }
 }
 
+/*  -0.0 and 0.0 are one time: the provenance a merge writes does not depend on which of them
+    came first, so the order of the appends stays irrelevant (found by the append fuzz
+    target: fuzz/regressions/append/negative-zero-start). */
+static void
+test_signed_zero(void **state)
+{
+    (void)state;
+    obs_error_t err;
+    obs_error_reset(&err, 0, NULL);
+    obs_t *neg = s_session_append("x", "s1", -0.0);
+    obs_t *pos = s_session_append("x", "s2", 0.0);
+    obs_t *ab = NULL;
+    obs_t *ba = NULL;
+    assert_int_equal(obs_append_merge(&ab, neg, &err), 0);
+    assert_int_equal(obs_append_merge(&ab, pos, &err), 0);
+    assert_int_equal(obs_append_merge(&ba, pos, &err), 0);
+    assert_int_equal(obs_append_merge(&ba, neg, &err), 0);
+    assert_true(obs_equal(ab, ba));
+    assert_true(obs_hash(ab) == obs_hash(ba));
+    assert_false(signbit(obs_at_get(ab, "ja3")));
+    assert_true(signbit(ab->sessions[0].start)); /* the sessions keep their own times */
+    obs_destroy(&ab);
+    obs_destroy(&ba);
+    obs_destroy(&neg);
+    obs_destroy(&pos);
+}
+
 int
 main(void)
 {
@@ -297,6 +324,7 @@ main(void)
         cmocka_unit_test(test_rules),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_codecs),
+        cmocka_unit_test(test_signed_zero),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

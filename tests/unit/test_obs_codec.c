@@ -1973,6 +1973,53 @@ test_wire_buf(void **state)
     obs_destroy(&a);
 }
 
+/*  wire_obs_peek (cadre run's MessagePack path) reads the truth labels from the "truth" map
+    the encoder writes (docs/schema.md); it used to look for flat "truth_campaign" keys and
+    found none, so `cadre run corpus.msgpack` printed no metrics (the fuzz target
+    wire_decode found it: fuzz/regressions/wire_decode/peek-truth). */
+static void
+test_peek(void **state)
+{
+    (void)state;
+    obs_t *o = s_full_record();
+    free(o->truth_campaign);
+    o->truth_campaign = xstrdup("camp-1");
+    o->truth_identity = xstrdup("ident-1");
+    wire_buf_t b;
+    wire_buf_init(&b);
+    obs_error_t err;
+    assert_int_equal(wire_obs_encode(o, &b, &err), 0);
+    wire_peek_t peek;
+    assert_int_equal(wire_obs_peek(b.data, b.len, 1, &peek, &err), 0);
+    assert_string_equal(peek.id, o->id);
+    assert_false(peek.is_delete);
+    assert_string_equal(peek.truth_campaign, "camp-1");
+    assert_string_equal(peek.truth_identity, "ident-1");
+    wire_peek_clear(&peek);
+    assert_null(peek.id);
+
+    /*  A record without labels, a delete, and labels that are not strings. */
+    wire_buf_reset(&b);
+    mp_t m = mp_from_json("{\"id\": \"d\", \"op\": \"delete\", \"truth\": {\"campaign\": 7}}",
+                          MP_INTS_MINIMAL);
+    assert_int_equal(wire_obs_peek(m.data, m.len, 1, &peek, &err), 0);
+    assert_string_equal(peek.id, "d");
+    assert_true(peek.is_delete);
+    assert_null(peek.truth_campaign);
+    assert_null(peek.truth_identity);
+    wire_peek_clear(&peek);
+    free(m.data);
+    m = mp_from_json("{\"id\": \"x\", \"truth\": \"camp-1\"}", MP_INTS_MINIMAL);
+    assert_int_equal(wire_obs_peek(m.data, m.len, 1, &peek, &err), 0);
+    assert_null(peek.truth_campaign);
+    wire_peek_clear(&peek);
+    free(m.data);
+    assert_int_equal(wire_obs_peek("\x91\x01", 2, 1, &peek, &err), CADRE_ERECORD);
+    assert_null(peek.id);
+    wire_buf_free(&b);
+    obs_destroy(&o);
+}
+
 /*  An optional argument runs only the tests whose names match it (cmocka's filter). */
 int
 main(int argc, char **argv)
@@ -2003,6 +2050,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_fixture_report),
         cmocka_unit_test(test_assign),
         cmocka_unit_test(test_wire_buf),
+        cmocka_unit_test(test_peek),
     };
     if (argc > 1) {
         cmocka_set_test_filter(argv[1]);

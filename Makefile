@@ -12,7 +12,7 @@ CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 DEBS = build-essential cmake pkg-config git \
        libzmq3-dev libczmq-dev libmsgpack-dev liblmdb-dev libyaml-dev libcmocka-dev \
        libjansson-dev libxxhash-dev nettle-dev zlib1g-dev libsodium-dev libsystemd-dev systemd clang-format \
-       python3 python3-zmq python3-msgpack time iproute2 kmod
+       python3 python3-zmq python3-msgpack time iproute2 kmod libssl-dev openssl
 
 # Only `make fuzz` needs clang and libFuzzer's runtime (libclang-rt-14-dev).
 FUZZ_DEBS = clang-14 libclang-rt-14-dev

@@ -31,6 +31,11 @@ int cmd_explain(int argc, char **argv);
     to observations, one per source IP (docs/cowrie.md). */
 int cmd_ingest(int argc, char **argv);
 
+/*  cadre syslog-recv --listen HOST:PORT --ca F --cert F --key F [--out FILE] [limits]
+    [--count N]: receives syslog over TLS (DECNET's forwarder) and writes `WORKER TAB MSG`
+    lines (docs/syslog-tls.md). */
+int cmd_syslog_recv(int argc, char **argv);
+
 /*  cadre keygen DIR NAME: writes a CURVE certificate pair DIR/NAME, DIR/NAME_secret. */
 int cmd_keygen(int argc, char **argv);
 

@@ -25,6 +25,7 @@ static const s_cmd_t s_cmds[] = {
     {"sub", cmd_sub, "print a running merger's events"},
     {"query", cmd_query, "ask a running merger: health, assignments, records"},
     {"keygen", cmd_keygen, "write a CURVE certificate pair for the engine's peers"},
+    {"syslog-recv", cmd_syslog_recv, "receive syslog over TLS (DECNET's forwarder), print it"},
 };
 
 static void
@@ -32,7 +33,7 @@ s_usage(FILE *out)
 {
     fprintf(out, "usage: cadre COMMAND [ARGS...]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof s_cmds / sizeof s_cmds[0]; i++) {
-        fprintf(out, "  %-9s %s\n", s_cmds[i].name, s_cmds[i].summary);
+        fprintf(out, "  %-11s %s\n", s_cmds[i].name, s_cmds[i].summary);
     }
     fprintf(out, "\n`cadre COMMAND --help` describes a command.\n");
 }

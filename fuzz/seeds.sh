@@ -96,6 +96,29 @@ gzip -9 -n -c tests/fixtures/cowrie/small.jsonl >"$corpus/textin/small.jsonl.gz"
 head -c 300 "$corpus/textin/small.jsonl.gz" >"$corpus/textin/cut.jsonl.gz"
 printf 'a\r\n\nb\0c\nlast-without-newline' >"$corpus/textin/short-lines"
 
+# syslog_frame: 2 bytes of frame cap - 1 (big-endian), 1 byte of chunking seed, then the
+# stream: DECNET forwarder lines back to back (UTF-8, an empty frame, leading zeros), a frame
+# of exactly the cap, and the refusals (an LF-framed line, a bad length, 11 digits, a length
+# over the cap, a space without a length, a stream ending inside a frame).
+mkdir -p "$corpus/syslog_frame"
+sf() { printf '%b' "$2" >"$corpus/syslog_frame/$1"; }
+# frame TEXT: TEXT as one octet-counted frame (its length in bytes, not characters).
+frame() { printf '%d %s' "$(printf '%s' "$1" | wc -c)" "$1"; }
+{
+    printf '\xff\xff\x07'
+    frame '<13>1 2026-01-02T03:04:05.000000+00:00 decky-01 ssh - login [decnet@55555 src_ip="203.0.113.9" username="root"] failed password'
+    printf '0 '
+    frame $'<14>1 2026-01-02T03:04:06.000000+00:00 decky-02 http - request - caf\xc3\xa9 \xe2\x9c\x93'
+    printf '0005 hello'
+} >"$corpus/syslog_frame/decnet"
+sf exact-cap '\x00\x04\x015 abcde5 fghij'
+sf lf-framed '\x7f\xff\x03<13>1 2026-01-02T03:04:05Z host app - - - plain LF\n'
+sf bad-length '\x7f\xff\x095 hello12x hello'
+sf eleven-digits '\xff\xff\x0200000000001 x'
+sf over-cap '\x00\x63\x0b2 ab101 '
+sf bare-space '\x00\xff\x0c3 abc 3 abc'
+sf truncated '\x00\xff\x0d3 abc100 abc'
+
 # weak_labels: a hand-made labels file in the shape of the shared labels_weak.tsv (C-labels,
 # a generic G-label, several labels on one line), and malformed lines.
 mkdir -p "$corpus/weak_labels"

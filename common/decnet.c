@@ -153,6 +153,8 @@ struct decnet_t {
     size_t n_noip;                              /* kinds used */
     uint64_t dropped[DECNET_DROP_KINDS];        /* items kept out by the limits, by kind */
     s_cmd_cache_t *cmd_cache;                   /* S_CMD_CACHE verdicts of the rule table */
+    char *unesc;                                /* an unescaped cadre syslog-recv line */
+    size_t unesc_cap;                           /* bytes allocated in unesc */
     decnet_bad_t reported[DECNET_MAX_REPORTED]; /* first bad lines */
     size_t n_reported;                          /* entries used in reported */
 };
@@ -234,6 +236,7 @@ decnet_destroy(decnet_t **self_p)
         free(self->cmd_cache[i].host);
     }
     free(self->cmd_cache);
+    free(self->unesc);
     strtab_destroy(&self->ips);
     strtab_destroy(&self->deckies);
     strtab_destroy(&self->hosts);
@@ -804,6 +807,14 @@ decnet_feed(decnet_t *self, const char *line, size_t len, uint64_t line_no)
     if (i == len) {
         return 0;
     }
+    size_t at = line[0] == '<' ? 0 : decnet_worker_prefix(line, len);
+    if (at > 0) {
+        /* cadre syslog-recv's "WORKER TAB MSG": the worker name is not kept (the HOSTNAME is
+           the decky), MSG is unescaped, which restores the LFs DECNET's files would cut. */
+        xgrow(&self->unesc, &self->unesc_cap, len - at + 1);
+        len = decnet_unescape(line + at, len - at, self->unesc);
+        line = self->unesc;
+    }
     decnet_line_t l;
     const char *why = NULL;
     if (decnet_parse(self->parser, line, len, &l, &why) != 0) {
@@ -833,6 +844,9 @@ decnet_bad_line(decnet_t *self, uint64_t line_no, const char *message)
 int
 decnet_line_time(const char *line, size_t len, double *t)
 {
+    size_t at = len > 0 && line[0] != '<' ? decnet_worker_prefix(line, len) : 0;
+    line += at;
+    len -= at;
     const char *end = line + len;
     const char *p = memchr(line, '>', len < 6 ? len : 6);
     if (len == 0 || line[0] != '<' || !p || end - p < 3 || p[1] != '1' || p[2] != ' ') {

@@ -458,6 +458,39 @@ decnet_parse(decnet_parser_t *self, const char *line, size_t len, decnet_line_t 
 }
 
 /* -------------------------------------------------------------------------------------------
+    cadre syslog-recv's lines */
+
+size_t
+decnet_worker_prefix(const char *line, size_t len)
+{
+    size_t k = 0;
+    while (k < len && k <= 64 && line[k] > 32 && line[k] < 127) {
+        k++;
+    }
+    return k > 0 && k <= 64 && k + 1 < len && line[k] == '\t' && line[k + 1] == '<' ? k + 1 : 0;
+}
+
+size_t
+decnet_unescape(const char *s, size_t n, char *out)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == '\\' && i + 1 < n) {
+            char e = s[i + 1];
+            char v = e == '\\' ? '\\' : e == 'n' ? '\n' : e == 'r' ? '\r' : e == 't' ? '\t' : 0;
+            if (v) {
+                out[o++] = v;
+                i++;
+                continue;
+            }
+        }
+        out[o++] = c;
+    }
+    return o;
+}
+
+/* -------------------------------------------------------------------------------------------
     Addresses */
 
 /*  Writes a.b.c.d of 4 bytes; returns its length. */

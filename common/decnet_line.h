@@ -86,6 +86,14 @@ void decnet_parser_destroy(decnet_parser_t **self_p);
 int decnet_parse(decnet_parser_t *self, const char *line, size_t len, decnet_line_t *out,
                  const char **why);
 
+/*  When line (len bytes) is a line of `cadre syslog-recv` output, "WORKER TAB MSG" (the
+    worker name 1 to 64 printable US-ASCII bytes without spaces, MSG an RFC 5424 line with
+    backslash, LF, CR and TAB escaped; docs/syslog-tls.md), the offset of MSG; else 0. */
+size_t decnet_worker_prefix(const char *line, size_t len);
+/*  Undoes cadre syslog-recv's escapes (\\, \n, \r, \t; any other backslash is kept) of n
+    bytes at s into out (room for n bytes). Returns the length written. */
+size_t decnet_unescape(const char *s, size_t n, char *out);
+
 /*  The last parameter called name (len bytes) among params, or NULL. */
 const decnet_param_t *decnet_param_find_n(const decnet_param_t *params, size_t n, const char *name,
                                           size_t len);

@@ -59,6 +59,14 @@ t_order() {
 check "ingest: a rotated gzip part and a plain part, in either order, give the same output" \
     t_order
 
+t_syslog_recv() {
+    # cadre syslog-recv's output: "WORKER TAB MSG", backslash, LF, CR and TAB escaped
+    sed -e 's/\\/\\\\/g' -e 's/^/worker-01\t/' "$TMP/nf.log" >"$TMP/nf.tsv" &&
+        expect_exit 0 "$CADRE" ingest decnet - --decnet-state "$TMP/nf.state.json" \
+            <"$TMP/nf.tsv" && cmp -s "$TMP/nf.out" "$TMP/last.out"
+}
+check "ingest: cadre syslog-recv's WORKER TAB MSG lines give the log's output" t_syslog_recv
+
 t_msgpack() {
     ingest "$TMP/nf.log" --decnet-state "$TMP/nf.state.json" --format msgpack \
         --out "$TMP/nf.msgpack" && "$CADRE" check "$TMP/nf.msgpack" | grep -q "^30 records"

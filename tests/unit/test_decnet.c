@@ -570,6 +570,35 @@ test_flush_idle(void **state)
     decnet_destroy(&dn);
 }
 
+/*  cadre syslog-recv's output ("WORKER TAB MSG", MSG escaped): the worker name is dropped,
+    the escapes undone, so an LF in an attacker's value no longer cuts the record. */
+static void
+test_syslog_recv_lines(void **state)
+{
+    (void)state;
+    decnet_t *dn = decnet_new(NULL);
+    const char *lines[] = {
+        "worker-1\t<134>1 2026-01-01T00:00:00+00:00 decky-01 http - request [relay@55555 "
+        "remote_addr=\"203.0.113.5\" body=\"line one\\nline two\" principal=\"u\\\\\\\\x\" "
+        "secret_printable=\"p\" secret_b64=\"cA==\"]",
+        "worker 2\t<134>1 2026-01-01T00:00:00+00:00 d x - e -", /* a space: no worker name */
+        NULL};
+    s_got_t got = {0};
+    s_run(dn, lines, &got);
+    assert_int_equal(decnet_bad(dn), 1);
+    assert_int_equal(got.n, 1);
+    assert_string_equal(got.obs[0]->id, "decnet:203.0.113.5");
+    assert_string_equal(got.obs[0]->sessions[0].creds[0].user, "u\\x");
+    double t = 0;
+    assert_int_equal(decnet_line_time(lines[0], strlen(lines[0]), &t), 0);
+    assert_true(t == 1767225600.0);
+    char out[16];
+    assert_int_equal(decnet_unescape("a\\\\b\\tc\\qd\\", 11, out), 9);
+    assert_memory_equal(out, "a\\b\tc\\qd\\", 9);
+    s_got_clear(&got);
+    decnet_destroy(&dn);
+}
+
 static void
 test_line_time(void **state)
 {
@@ -597,6 +626,7 @@ main(void)
         cmocka_unit_test(test_flush_idle),
         cmocka_unit_test(test_odd_header_tokens),
         cmocka_unit_test(test_line_time),
+        cmocka_unit_test(test_syslog_recv_lines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

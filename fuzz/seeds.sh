@@ -79,8 +79,8 @@ mkdir -p "$corpus/fatt"
 cp tests/fixtures/cowrie/fatt.jsonl "$corpus/fatt/fatt-only.jsonl"
 
 # decnet: DECNET-LOGS.md §1.11's lines with noise, the parser defects of its §2.4, fingerprint
-# lines, cadre syslog-recv's WORKER TAB MSG lines, and the head of two DECNET-format twins (cadre gen --format decnet: mixed services,
-# SSH with commands, C2 and payloads).
+# lines, cadre syslog-recv's WORKER TAB MSG lines, and the head of two DECNET-format twins
+# (cadre gen --format decnet: mixed services; SSH with commands, C2 and payloads).
 mkdir -p "$corpus/decnet"
 cp tests/fixtures/decnet/* "$corpus/decnet/"
 "$build/cadre" gen fixtures/campaigns/noise_floor.yaml --format decnet --out "$corpus/twin.tmp"

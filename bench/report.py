@@ -136,6 +136,14 @@ def main(argv):
             offered = " (" + rate["verified"].split("offered ", 1)[1].split(";", 1)[0] + ")"
         out.append(f"| ack -> identity event p99 <= 50 ms, {what}{offered} | {'' if v is None else f'{v:.1f} ms'} | "
                    f"{status(None if v is None else v <= 50)} |")
+    s = find("ship_latency_p99_ms")
+    if s:
+        v = num(s["ratio"])
+        rate = num(s["obs_per_s"])
+        out.append(f"| `cadre ship`: line written -> identity event p99 <= 1 s at 5,000 lines/s (issue 12; "
+                   f"{'' if rate is None else f'{rate:.0f} lines/s written'}) | "
+                   f"{'' if v is None else f'{v:.1f} ms'} | "
+                   f"{status(None if v is None or rate is None else v <= 1000 and rate >= 4900)} |")
     for m, what in (("ref_vs_cluster", "`cadre cluster`"), ("ref_vs_run", "`cadre run`")):
         s = find(m)
         v = num(s["ratio"]) if s else None

@@ -34,6 +34,8 @@
 #                         30000); a cached batch corpus that large is reused
 #   BENCH_DECNET_COPIES   copies of noise_floor in the DECNET-format twin of the DECNET ingest
 #                         row (default 2000, ~200 MB of lines; 0 skips the row)
+#   BENCH_SHIP_SECONDS    length of the shipper latency run (default 60; 0 skips it)
+#   BENCH_SHIP_RATE       lines per second the shipper run's writer offers (default 5000)
 #   BENCH_KEEP            1 keeps the corpora and outputs of every run (default: corpora only)
 # The whole script is one compound command, read before anything runs: editing this file
 # while a bench is running does not change the running bench.
@@ -60,7 +62,7 @@ PY=${BENCH_PYTHON:-/usr/bin/python3}
 SPEC=fixtures/campaigns/noise_floor.yaml
 CADRE=$B/cadre
 for f in "$CADRE" "$B/cadre-broker" "$B/cadre-shard" "$B/cadre-merger" "$B/cadre_ref_bench" \
-    "$B/cadre_stream_bench" /usr/bin/time; do
+    "$B/cadre_stream_bench" "$B/cadre_ship_bench" /usr/bin/time; do
     [ -x "$f" ] || { echo "bench: $f is missing (make build; apt-get install time)" >&2; exit 1; }
 done
 if [ -z "${BENCH_SCALE_N:-}" ]; then
@@ -526,7 +528,60 @@ if ((SCALE_N > 0)); then
 fi
 
 # ------------------------------------------------------------------------------------------
-# (f) DECNET ingest: `cadre ingest decnet` on the DECNET-format twin of noise_floor
+# (f) the log shipper: a Cowrie log written at a fixed rate, followed by `cadre ship`, each new
+# source timed from the write of its first line to its first identity event (issue 12).
+SHIP_S=${BENCH_SHIP_SECONDS:-60}
+SHIP_RATE=${BENCH_SHIP_RATE:-5000}
+if ((SHIP_S > 0)); then
+    dir=$WORK/ship
+    say "shipper latency: $SHIP_S s at $SHIP_RATE lines/s"
+    engine_start "$dir" 1 "$RECONCILE_EVERY" 0
+    : >"$dir/cowrie.json"
+    "$CADRE" ship --config "$dir/cadre.yaml" --state "$dir/state" "$dir/cowrie.json" \
+        2>"$dir/ship.log" &
+    ship_pid=$!
+    ENGINE_PIDS+=("$ship_pid")
+    set +e
+    timeout $((SHIP_S + CAP_S)) "$B/cadre_ship_bench" --log "$dir/cowrie.json" \
+        --events "ipc://$dir/events" --rate "$SHIP_RATE" --seconds "$SHIP_S" \
+        >"$WORK/ship.json" 2>"$WORK/ship.err"
+    rc=$?
+    set -e
+    rss=$(engine_rss_mib)
+    cpu=$(engine_cpu)
+    cmd="cadre ship --config CFG --state DIR LOG & cadre_ship_bench --log LOG --events ipc://... --rate $SHIP_RATE --seconds $SHIP_S (broker + 1 shard + merger, reconcile_every $RECONCILE_EVERY, reconcile_ms 0: the shipper FLUSHes)"
+    # Verification: once the shipper has acknowledged the whole log, the engine's partitions
+    # are those of cadre ingest + cadre cluster of the same log.
+    size=$(stat -c %s "$dir/cowrie.json")
+    for ((k = 0; k < 600; k++)); do
+        awk -v s="$size" '$1 == "unit" && $6 == s { f = 1 } END { exit !f }' \
+            "$dir/state/offsets" 2>/dev/null && break
+        sleep 0.1
+    done
+    kill -TERM "$ship_pid" 2>/dev/null || true
+    wait "$ship_pid" 2>/dev/null || true
+    ver="not verified"
+    if "$CADRE" send --config "$dir/cadre.yaml" /dev/null >/dev/null 2>&1 &&
+        "$CADRE" query --config "$dir/cadre.yaml" assignments --out "$WORK/ship-got.jsonl"; then
+        "$CADRE" ingest cowrie "$dir/cowrie.json" --out "$WORK/ship-all.jsonl" 2>/dev/null
+        "$CADRE" cluster "$WORK/ship-all.jsonl" --out "$WORK/ship-want.jsonl" --quiet
+        ver="partitions vs cadre ingest + cluster of the log: $("$PY" bench/partcmp.py "$WORK/ship-want.jsonl" "$WORK/ship-got.jsonl" || true)"
+    fi
+    engine_stop
+    if ((rc == 0)); then
+        j=$WORK/ship.json
+        get() { sed -n "s/.*\"$1\": \([0-9.]*\).*/\1/p" "$j"; }
+        csv_row ship_latency_p99_ms "$(get sources)" 1 "$(get seconds)" "$(get lines_per_s)" "$rss" "$(get lat_ms_p99)" \
+            "ratio = p99 line written -> identity event in ms, new sources; p50 $(get lat_ms_p50) ms, p90 $(get lat_ms_p90) ms, max $(get lat_ms_max) ms; $(get matched) matched, $(get missing) missing; obs_per_s = lines/s written ($SHIP_RATE offered, $(get lines) lines, $(get sessions) sessions); $(tail -n 1 "$dir/ship.log" | sed 's/^cadre ship: //'); engine CPU: $cpu; $ver" "$cmd"
+    else
+        csv_row ship_latency_p99_ms "" 0 "" "" "$rss" "" "FAILED: exit $rc: $(tr '\n' ' ' <"$WORK/ship.err")" "$cmd"
+    fi
+    rm -rf "$dir"
+    say "shipper latency done: $(cat "$WORK/ship.json" 2>/dev/null)"
+fi
+
+# ------------------------------------------------------------------------------------------
+# (g) DECNET ingest: `cadre ingest decnet` on the DECNET-format twin of noise_floor
 # (BENCH_DECNET_COPIES copies, ~100 KB of lines each), in MB of lines per second; verified
 # by the number of observations it reports against the generator's.
 if ((DECNET_COPIES > 0)); then

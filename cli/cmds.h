@@ -43,6 +43,9 @@ int cmd_keygen(int argc, char **argv);
     [--progress] [--timeout-ms T] [--cert F]: streams observations to a running broker, then
    flushes. */
 int cmd_send(int argc, char **argv);
+/*  cadre ship (--endpoint E | --config F) [--state DIR] [--once] [--input cowrie|obs]
+    [--decky NAME] FILE...: follows log files and feeds a running engine (docs/ship.md). */
+int cmd_ship(int argc, char **argv);
 /*  cadre sub (--endpoint E | --config F) [--topic PREFIX]... [--count N] [--timeout-ms T]
     [--format jsonl|msgpack] [--out FILE] [--cert F]: prints a merger's events. */
 int cmd_sub(int argc, char **argv);

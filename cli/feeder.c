@@ -52,6 +52,10 @@ struct feeder_t {
     uint64_t reconnects;      /* connections replaced after the broker went away */
     bool refused;             /* the last connection failed its handshake (CURVE) */
     bool refusal_told;        /* a failed handshake was reported on stderr */
+    uint64_t last_submit;     /* ref of the last SUBMIT (0: none yet) */
+    uint64_t flushes;         /* FLUSHED answers received for pending flushes */
+    uint64_t poll_seen;       /* feeder_poll: answers counted at its last progress */
+    int64_t poll_quiet;       /* feeder_poll: when it last saw progress (zclock_mono) */
 };
 
 /*  A fresh DEALER to the broker, with a monitor reporting when the connection drops. */
@@ -198,8 +202,9 @@ s_on_reply(feeder_t *self, zmsg_t *msg)
         }
         break;
     case PROTO_FLUSHED:
-        if (ref == self->flush_ref) {
+        if (ref == self->flush_ref && !self->flushed) {
             self->flushed = true;
+            self->flushes++;
             proto_get_u64(&f.parts[1], &self->flushed_seq);
         }
         break;
@@ -368,6 +373,7 @@ feeder_submit_raw(feeder_t *self, const void *bytes, size_t len, int timeout_ms)
         return rc;
     }
     uint64_t ref = self->next_ref++;
+    self->last_submit = ref;
     s_pending_t *p = &self->pend[(self->pend_head + self->pend_n) % self->pend_cap];
     if (self->pend_n == self->pend_cap) {
         /* The ring is full of answered-out-of-order holes: compact it by waiting them out. */
@@ -398,8 +404,9 @@ s_flushed(const feeder_t *self)
     return self->in_flight == 0 && self->flushed;
 }
 
-int
-feeder_flush(feeder_t *self, int timeout_ms, uint64_t *seq)
+/*  Sends a new FLUSH (replacing any pending one). */
+static void
+s_send_flush(feeder_t *self)
 {
     self->flushed = false;
     self->flush_ref = self->next_ref++;
@@ -408,6 +415,12 @@ feeder_flush(feeder_t *self, int timeout_ms, uint64_t *seq)
     if (zmsg_send(&m, self->sock) != 0) {
         zmsg_destroy(&m); /* sent again with what is unanswered (s_resend) */
     }
+}
+
+int
+feeder_flush(feeder_t *self, int timeout_ms, uint64_t *seq)
+{
+    s_send_flush(self);
     int rc = s_wait(self, s_flushed, timeout_ms);
     *seq = self->flushed_seq;
     return rc;
@@ -448,4 +461,66 @@ uint64_t
 feeder_submitted(const feeder_t *self)
 {
     return self->submitted;
+}
+
+uint64_t
+feeder_last_ref(const feeder_t *self)
+{
+    return self->last_submit;
+}
+
+uint64_t
+feeder_answered_below(const feeder_t *self)
+{
+    /* Answered entries at the head are popped at once (s_answer), so the head, when there
+       is one, is the oldest unanswered submission. */
+    return self->pend_n > 0 ? self->pend[self->pend_head].ref : self->next_ref;
+}
+
+bool
+feeder_flush_pending(const feeder_t *self)
+{
+    return self->flush_ref != 0 && !self->flushed;
+}
+
+bool
+feeder_flush_send(feeder_t *self)
+{
+    if (feeder_flush_pending(self)) {
+        return false;
+    }
+    s_send_flush(self);
+    return true;
+}
+
+uint64_t
+feeder_flushed_seq(const feeder_t *self)
+{
+    return self->flushed_seq;
+}
+
+void
+feeder_poll(feeder_t *self, int timeout_ms)
+{
+    feeder_pump(self, timeout_ms);
+    int64_t now = zclock_mono();
+    uint64_t seen = self->acked + self->rejected + self->flushes;
+    bool waiting = self->in_flight > 0 || feeder_flush_pending(self);
+    if (seen != self->poll_seen || !waiting || self->poll_quiet == 0) {
+        self->poll_seen = seen;
+        self->poll_quiet = now;
+    } else if (now - self->poll_quiet > self->resend_ms) {
+        if (self->refused) {
+            s_reconnect(self); /* resends too */
+        } else {
+            s_resend(self);
+        }
+        self->poll_quiet = now;
+    }
+}
+
+uint64_t
+feeder_resent(const feeder_t *self)
+{
+    return self->resent;
 }

@@ -55,4 +55,24 @@ void feeder_set_tick(feeder_t *self, feeder_tick_fn fn, void *arg);
 /*  Submissions sent so far. */
 uint64_t feeder_submitted(const feeder_t *self);
 
+/*  The ref of the last submission (refs grow by one per SUBMIT or FLUSH; 0: none yet). */
+uint64_t feeder_last_ref(const feeder_t *self);
+/*  Every submission whose ref is smaller than this has been answered (ACK or ERROR):
+    the ref of the oldest unanswered one, or the next ref when none is. */
+uint64_t feeder_answered_below(const feeder_t *self);
+/*  Sends FLUSH without waiting for it, unless one is pending already (then returns false
+    and sends nothing). FLUSHED is taken by the next pump, poll or wait. */
+bool feeder_flush_send(feeder_t *self);
+/*  True while a FLUSH is waiting for its FLUSHED. */
+bool feeder_flush_pending(const feeder_t *self);
+/*  The seq of the last FLUSHED received. */
+uint64_t feeder_flushed_seq(const feeder_t *self);
+/*  Pumps replies for up to timeout_ms, like feeder_pump, and, when nothing was answered for
+    the resend interval (3 s) while something is in flight, sends it again (reconnecting
+    after a refused handshake): the loop of a client that waits elsewhere (a log shipper)
+    calls it instead of feeder_pump so a restarted broker gets everything unanswered. */
+void feeder_poll(feeder_t *self, int timeout_ms);
+/*  Submissions sent again after a silence or a reconnection. */
+uint64_t feeder_resent(const feeder_t *self);
+
 #endif

@@ -22,6 +22,7 @@ static const s_cmd_t s_cmds[] = {
     {"explain", cmd_explain, "why two observations share an identity or campaign, or why not"},
     {"ingest", cmd_ingest, "turn Cowrie JSON-lines logs into observations (ingest cowrie)"},
     {"send", cmd_send, "stream observations to a running broker and flush"},
+    {"ship", cmd_ship, "follow log files (tail -F) and feed a running engine, losing nothing"},
     {"sub", cmd_sub, "print a running merger's events"},
     {"query", cmd_query, "ask a running merger: health, assignments, records"},
     {"keygen", cmd_keygen, "write a CURVE certificate pair for the engine's peers"},

@@ -81,6 +81,8 @@ typedef struct {
     s_map_t over;        /* evidence kept past COWRIE_MAX_EVENTS: "h:<host>", "p:<hash>" */
     uint64_t input_hash; /* XXH3 of the last command.input whose text was not kept */
     bool has_input_hash; /* input_hash is set */
+    bool connected;      /* its cowrie.session.connect event was fed */
+    bool closed;         /* its cowrie.session.closed event was fed */
 } s_session_t;
 
 /*  One open source: the future observation. Allocated alone, owned by the adapter. */
@@ -140,6 +142,7 @@ struct cowrie_t {
     uint64_t dropped[COWRIE_DROP_KINDS];        /* items kept out by the limits, by kind */
     cowrie_bad_t reported[COWRIE_MAX_REPORTED]; /* first bad lines */
     size_t n_reported;                          /* entries used in reported */
+    char *part;                                 /* part tag (cowrie_set_part), owned, or NULL */
 };
 
 /* -------------------------------------------------------------------------------------------
@@ -324,6 +327,7 @@ cowrie_destroy(cowrie_t **self_p)
     }
     free(self->fatt);
     s_map_clear(&self->fatt_by_conn);
+    free(self->part);
     free(self);
     *self_p = NULL;
 }
@@ -656,7 +660,10 @@ s_apply(cowrie_t *self, jsonio_cowrie_event_t *ev, double t)
         ss->decky = s_take(self, &ev->sensor, OBS_MAX_SHORT);
     }
     const char *id = ev->eventid;
-    if (strcmp(id, "cowrie.session.connect") == 0) {
+    if (strcmp(id, "cowrie.session.closed") == 0) {
+        ss->closed = true;
+    } else if (strcmp(id, "cowrie.session.connect") == 0) {
+        ss->connected = true;
         if (ev->src_port >= 0 && ss->src_port < 0) {
             ss->src_port = ev->src_port;
             ss->connect_t = t;
@@ -737,6 +744,9 @@ cowrie_feed(cowrie_t *self, const char *line, size_t len, uint64_t line_no)
     int rc = jsonio_cowrie_event(line, len, line_no, &ev, &err);
     if (rc != 0) {
         return s_bad(self, &self->bad, line_no, rc, err.message);
+    }
+    if (!ev.sensor && self->opts.decky) {
+        ev.sensor = xstrdup(self->opts.decky);
     }
     const char *missing = !ev.eventid     ? "eventid"
                           : !ev.src_ip    ? "src_ip"
@@ -893,7 +903,17 @@ s_add_run(cowrie_t *self, const s_session_t *ss, size_t begin, size_t end, size_
           ukc_phase_t phase, char **hosts, obs_t *obs)
 {
     obs_session_t *out = obs_add_session(obs);
-    out->id = k == 0 ? xstrdup(ss->id) : xasprintf("%s#%zu", ss->id, k + 1);
+    /* A session only partly in this part is named after the part, so no other part's
+       share of it gets the same id (cowrie_set_part). */
+    char *base = self->part && !(ss->connected && ss->closed)
+                     ? xasprintf("%s@%s", ss->id, self->part)
+                     : xstrdup(ss->id);
+    if (k == 0) {
+        out->id = base;
+    } else {
+        out->id = xasprintf("%s#%zu", base, k + 1);
+        free(base);
+    }
     out->decky = ss->decky ? xstrdup(ss->decky) : NULL;
     out->phase = phase == UKC_NONE ? UKC_RECONNAISSANCE : phase;
     out->start = k == 0 || begin >= end ? ss->first : ss->events[begin].t;
@@ -1086,6 +1106,13 @@ cowrie_emit_idle(cowrie_t *self, cowrie_sink_fn sink, void *arg)
     }
     self->scanned = self->now;
     return s_emit_before(self, self->now - self->opts.flush_idle, sink, arg);
+}
+
+void
+cowrie_set_part(cowrie_t *self, const char *tag)
+{
+    free(self->part);
+    self->part = tag ? xstrndup(tag, strnlen(tag, COWRIE_MAX_PART_TAG)) : NULL;
 }
 
 int

@@ -46,6 +46,8 @@ typedef struct {
     cowrie_group_t group; /* grouping of events into observations */
     double flush_idle;    /* > 0: cowrie_emit_idle emits a source once the input's event time
                              is more than this many seconds past its last event; 0: off */
+    const char *decky;    /* the sensor of events that carry none (borrowed: it must outlive
+                             the adapter), or NULL: none */
 } cowrie_opts_t;
 
 /*  One bad line: where and why. A plain value. */
@@ -121,6 +123,21 @@ int cowrie_fatt_feed(cowrie_t *self, const char *line, size_t len, uint64_t line
     Returns 0, or the first nonzero value returned by sink (the source is dropped). Without
     flush_idle it does nothing. */
 int cowrie_emit_idle(cowrie_t *self, cowrie_sink_fn sink, void *arg);
+
+/*  Longest part tag (cowrie_set_part), bytes: a session id of COWRIE_MAX_SESSION_ID bytes,
+    '@', the tag and "#N" fit OBS_MAX_ID. */
+#define COWRIE_MAX_PART_TAG 40
+
+/*  Names what the adapter emits next as one part of a longer log (a log shipper emits what
+    is new since its last emission; docs/ship.md). With a tag (copied; at most
+    COWRIE_MAX_PART_TAG bytes, longer ones are cut), a Cowrie session that is not whole in
+    this adapter (its cowrie.session.connect or cowrie.session.closed event was not fed
+    since the last emission) gets the cadre session ids "<session>@<tag>",
+    "<session>@<tag>#2"... instead of "<session>", "<session>#2"..., so that two parts of
+    one session never share an id and merging their appends keeps both; a whole session
+    keeps the ids cadre ingest gives it. The caller makes each tag unique among the parts
+    of one log. NULL (the default) names every session as cadre ingest does. */
+void cowrie_set_part(cowrie_t *self, const char *tag);
 
 /*  Builds every open observation and calls sink on each in first-seen order of its source,
     then forgets them (the adapter is empty but its counters stay). Returns 0, or the first

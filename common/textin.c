@@ -27,19 +27,10 @@ struct textin_t {
     char error[160];  /* last read error, or "" */
 };
 
-textin_t *
-textin_open(const char *path, size_t max_line)
+/*  A reader on gz, or NULL (errno set) when gz is NULL. */
+static textin_t *
+s_new(gzFile gz, size_t max_line)
 {
-    gzFile gz;
-    if (strcmp(path, "-") == 0) {
-        int fd = dup(STDIN_FILENO);
-        gz = fd >= 0 ? gzdopen(fd, "rb") : NULL;
-        if (!gz && fd >= 0) {
-            close(fd);
-        }
-    } else {
-        gz = gzopen(path, "rb");
-    }
     if (!gz) {
         if (errno == 0) {
             errno = ENOMEM;
@@ -53,6 +44,32 @@ textin_open(const char *path, size_t max_line)
     self->chunk = xmalloc(S_CHUNK);
     self->line = xmalloc(max_line + 1);
     return self;
+}
+
+textin_t *
+textin_open_fd(int fd, size_t max_line)
+{
+    gzFile gz = gzdopen(fd, "rb");
+    if (!gz) {
+        close(fd);
+    }
+    return s_new(gz, max_line);
+}
+
+textin_t *
+textin_open(const char *path, size_t max_line)
+{
+    gzFile gz;
+    if (strcmp(path, "-") == 0) {
+        int fd = dup(STDIN_FILENO);
+        gz = fd >= 0 ? gzdopen(fd, "rb") : NULL;
+        if (!gz && fd >= 0) {
+            close(fd);
+        }
+    } else {
+        gz = gzopen(path, "rb");
+    }
+    return s_new(gz, max_line);
 }
 
 void
@@ -144,6 +161,25 @@ textin_next(textin_t *self, const char **line, size_t *len)
     *line = self->line;
     *len = self->len;
     return 1;
+}
+
+long
+textin_read(textin_t *self, char *buf, size_t cap)
+{
+    if (cap == 0) {
+        return 0;
+    }
+    if (self->at == self->filled) {
+        int rc = s_fill(self);
+        if (rc <= 0) {
+            return rc;
+        }
+    }
+    size_t n = self->filled - self->at;
+    n = n < cap ? n : cap;
+    memcpy(buf, self->chunk + self->at, n);
+    self->at += n;
+    return (long)n;
 }
 
 uint64_t

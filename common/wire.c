@@ -221,6 +221,21 @@ s_frame(const unsigned char *p, size_t len, size_t *used)
     return 1;
 }
 
+int
+wire_frame(const void *data, size_t len, size_t *msg_len)
+{
+    size_t used = 0;
+    int r = s_frame(data, len, &used);
+    if (r < 0) {
+        *msg_len = used;
+        return CADRE_ERECORD;
+    }
+    if (r == 1) {
+        *msg_len = used;
+    }
+    return r;
+}
+
 bool
 wire_is_one_message(const void *data, size_t len)
 {

@@ -90,6 +90,12 @@ int wire_assign_encode(const assign_t *rec, wire_buf_t *buf, obs_error_t *err);
     without it allocating for elements that are not there. */
 bool wire_is_one_message(const void *data, size_t len);
 
+/*  Finds where the first message of data (len bytes) ends, for callers that read a stream
+    in pieces. Returns 1 with *msg_len = its length, 0 when len bytes do not hold all of it
+    yet (read more), or CADRE_ERECORD with *msg_len = the offset of a byte that starts no
+    MessagePack type (0xc1): the stream cannot be split past it. */
+int wire_frame(const void *data, size_t len, size_t *msg_len);
+
 /*  Splits a stream of MessagePack messages read from a FILE. It reads exactly the bytes of
     each message (never ahead), so it works on pipes and leaves the FILE positioned just
     after the last message returned. */

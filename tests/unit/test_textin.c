@@ -5,6 +5,7 @@
 #include "xalloc.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdbool.h>
 #include <stdarg.h>
@@ -86,6 +87,38 @@ test_gzip(void **state)
     free(path);
 }
 
+/*  textin_read: raw bytes after a line read with textin_next (what was read ahead comes
+    first), from a descriptor (textin_open_fd), plain and gzip. */
+static void
+test_read_raw(void **state)
+{
+    (void)state;
+    for (int gz = 0; gz < 2; gz++) {
+        char *path = s_temp(s_text, strlen(s_text), gz);
+        int fd = open(path, O_RDONLY);
+        assert_true(fd >= 0);
+        textin_t *in = textin_open_fd(fd, 20);
+        assert_non_null(in);
+        const char *line;
+        size_t len;
+        assert_int_equal(textin_next(in, &line, &len), 1);
+        assert_string_equal(line, "first");
+        char buf[256];
+        size_t got = 0;
+        long n;
+        while ((n = textin_read(in, buf + got, 7)) > 0) {
+            assert_true(n <= 7);
+            got += (size_t)n;
+        }
+        assert_int_equal(n, 0);
+        assert_int_equal(got, strlen(s_text) - 6);
+        assert_memory_equal(buf, s_text + 6, got);
+        textin_destroy(&in);
+        unlink(path);
+        free(path);
+    }
+}
+
 /*  Lines longer than the read chunk, one at the limit exactly. */
 static void
 test_long_lines(void **state)
@@ -165,7 +198,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plain),      cmocka_unit_test(test_gzip),
         cmocka_unit_test(test_long_lines), cmocka_unit_test(test_damaged_gzip),
-        cmocka_unit_test(test_missing),
+        cmocka_unit_test(test_missing),    cmocka_unit_test(test_read_raw),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

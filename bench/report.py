@@ -154,6 +154,10 @@ def main(argv):
         v = num(s["ratio"]) if s else None
         out.append(f"| near-linear: {m} (n = {s['n'] if s else ''}) <= 1.15 | {'' if v is None else f'{v:.3f}'} | "
                    f"{status(None if v is None else v <= 1.15)} |")
+    s = find("decnet_ingest")
+    v = num(s["ratio"]) if s else None
+    out.append(f"| `cadre ingest decnet` >= 150 MB/s of log lines (issue 12) | "
+               f"{'' if v is None else f'{v:.0f} MB/s'} | {status(None if v is None else v >= 150)} |")
     for r in rows:
         if r["measurement"].startswith("skew_") and num(r["ratio"]):
             v = num(r["ratio"])

@@ -32,6 +32,8 @@
 #                         a time (default 0: none; the engine's reconcile_ms does it)
 #   BENCH_STREAM_MAX_RATE sizes the streaming corpus: SECONDS x this many records (default
 #                         30000); a cached batch corpus that large is reused
+#   BENCH_DECNET_COPIES   copies of noise_floor in the DECNET-format twin of the DECNET ingest
+#                         row (default 2000, ~200 MB of lines; 0 skips the row)
 #   BENCH_SHIP_SECONDS    length of the shipper latency run (default 60; 0 skips it)
 #   BENCH_SHIP_RATE       lines per second the shipper run's writer offers (default 5000)
 #   BENCH_KEEP            1 keeps the corpora and outputs of every run (default: corpora only)
@@ -55,6 +57,7 @@ SHARD_COUNTS=${BENCH_SHARDS:-1 2 4}
 RECONCILE_EVERY=${BENCH_RECONCILE_EVERY:-1000}
 STREAM_RATE=${BENCH_STREAM_RATE:-0}
 STREAM_MAX_RATE=${BENCH_STREAM_MAX_RATE:-30000}
+DECNET_COPIES=${BENCH_DECNET_COPIES:-2000}
 PY=${BENCH_PYTHON:-/usr/bin/python3}
 SPEC=fixtures/campaigns/noise_floor.yaml
 CADRE=$B/cadre
@@ -575,6 +578,33 @@ if ((SHIP_S > 0)); then
     fi
     rm -rf "$dir"
     say "shipper latency done: $(cat "$WORK/ship.json" 2>/dev/null)"
+fi
+
+# ------------------------------------------------------------------------------------------
+# (g) DECNET ingest: `cadre ingest decnet` on the DECNET-format twin of noise_floor
+# (BENCH_DECNET_COPIES copies, ~100 KB of lines each), in MB of lines per second; verified
+# by the number of observations it reports against the generator's.
+if ((DECNET_COPIES > 0)); then
+    dlog=$CORP/noise_floor-decnet-$DECNET_COPIES.log
+    if [ ! -s "$dlog" ]; then
+        say "gen $dlog ($DECNET_COPIES copies)"
+        "$CADRE" gen "$SPEC" --format decnet --replicate "$DECNET_COPIES" --out "$dlog.tmp" \
+            --summary | sed -n 's/.*(\([0-9]*\) observations).*/\1/p' >"$dlog.count"
+        mv "$dlog.tmp" "$dlog"
+    fi
+    want=$(cat "$dlog.count")
+    mb=$(awk -v b="$(stat -c %s "$dlog")" 'BEGIN { printf "%.1f", b / 1e6 }')
+    cmd="cadre ingest decnet $(rel "$dlog") --format msgpack --out /dev/null"
+    repeat decnet_ingest "$want" "" -- "$CADRE" ingest decnet "$dlog" --format msgpack --out /dev/null
+    if [ -n "$R_FAIL" ]; then
+        csv_row decnet_ingest "$want" "$R_RUNS" "" "" "" "" "FAILED: $R_FAIL" "$cmd"
+    else
+        got=$(sed -n 's/.* \([0-9]*\) observations$/\1/p' "$WORK/decnet_ingest-$want-$R_RUNS.err" | tail -n1)
+        ver="$got observations reported, $want generated"
+        [ "$got" = "$want" ] || ver="WRONG: $ver"
+        csv_row decnet_ingest "$want" "$R_RUNS" "$R_MED" "$(div "$want" "$R_MED")" "$R_RSS" \
+            "$(div "$mb" "$R_MED")" "$ver; $mb MB of log lines; ratio = MB/s" "$cmd"
+    fi
 fi
 
 # ------------------------------------------------------------------------------------------

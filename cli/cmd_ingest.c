@@ -1,17 +1,19 @@
-/*  cmd_ingest.c - `cadre ingest cowrie`: Cowrie JSON-lines logs in, observations out.
+/*  cmd_ingest.c - `cadre ingest cowrie` and `cadre ingest decnet`: honeypot logs in,
+    observations out.
 
-    Reads every file (plain or gzip, "-" for standard input) through cowrie_in into one
-    cowrie_t (so a source seen in several files makes one observation), and writes every
-    observation with an obs_writer as it is emitted (at the end, or with --flush-idle as
-    sources go idle). Bad lines are printed to stderr as "<file>:<line>: <message>", then
-    the summary "N lines, B bad, S sessions (C cadre sessions), O observations". Bad lines
+    Reads every file (plain or gzip, "-" for standard input) through cowrie_in (Cowrie
+    JSON lines) or decnet_in (DECNET RFC 5424 lines) into one adapter (so a source seen in
+    several files makes one observation), and writes every observation with an obs_writer
+    as it is emitted (at the end, or with --flush-idle as sources go idle). Bad lines are
+    printed to stderr as "<file>:<line>: <message>", then the adapter's summary. Bad lines
     are expected in real logs (a truncated last line) and do not change the exit status
-    unless every line is bad: 0 success, 1 a file unreadable or the output unwritable,
-    2 usage, 65 every (non-blank) Cowrie or fatt line bad.
+    unless no line was usable: 0 success, 1 a file unreadable or the output unwritable,
+    2 usage, 65 every (non-blank) line bad or unusable.
 */
 #include "cmds.h"
 
 #include "cowrie_in.h"
+#include "decnet_in.h"
 #include "err.h"
 #include "obs_stream.h"
 #include "xalloc.h"
@@ -27,13 +29,17 @@ s_usage(FILE *out)
     fprintf(out, "usage: cadre ingest cowrie FILE... [--out FILE] [--format jsonl|msgpack]\n"
                  "                           [--group ip|ip-sensor] [--flush-idle SECONDS]\n"
                  "                           [--fatt FILE]...\n"
+                 "       cadre ingest decnet FILE... [--out FILE] [--format jsonl|msgpack]\n"
+                 "                           [--decnet-state FILE] [--session-gap SECONDS]\n"
+                 "                           [--flush-idle SECONDS]\n"
                  "\n"
-                 "Turns Cowrie JSON-lines logs (plain or gzip, \"-\" is standard input, in any\n"
-                 "order) into observations (docs/cowrie.md), written to --out (default standard\n"
-                 "output).\n" COWRIE_IN_USAGE
-                 "Prints \"N lines, B bad, S sessions (C cadre sessions), O observations\" on\n"
-                 "stderr, and what the limits kept out, per kind. Exit status: 0 done (bad\n"
-                 "lines are counted, not fatal), 1 I/O error, 2 usage, 65 every line bad.\n");
+                 "Turns Cowrie JSON-lines logs (docs/cowrie.md) or DECNET RFC 5424 logs\n"
+                 "(docs/decnet.md) into observations, one per source IP (plain or gzip, \"-\" is\n"
+                 "standard input, in any order), written to --out (default standard output).\n"
+                 "Cowrie options:\n" COWRIE_IN_USAGE "DECNET options:\n" DECNET_IN_USAGE
+                 "Prints \"N lines, B bad, S sessions ..., O observations\" on stderr, what was\n"
+                 "skipped and what the limits kept out, per kind. Exit status: 0 done (bad\n"
+                 "lines are counted, not fatal), 1 I/O error, 2 usage, 65 no line usable.\n");
 }
 
 static int
@@ -49,7 +55,8 @@ cmd_ingest(int argc, char **argv)
         s_usage(stdout);
         return 0;
     }
-    if (argc < 2 || strcmp(argv[1], "cowrie") != 0) {
+    bool decnet = argc >= 2 && strcmp(argv[1], "decnet") == 0;
+    if (argc < 2 || (!decnet && strcmp(argv[1], "cowrie") != 0)) {
         s_usage(stderr);
         return CLI_EX_USAGE;
     }
@@ -58,6 +65,7 @@ cmd_ingest(int argc, char **argv)
     const char *out_path = NULL;
     obs_format_t format = OBS_FORMAT_JSONL;
     cowrie_in_opts_t copts = {0};
+    decnet_in_opts_t dopts = {0};
     int rc = 0;
     for (int i = 2; i < argc && rc == 0; i++) {
         const char *a = argv[i];
@@ -77,7 +85,9 @@ cmd_ingest(int argc, char **argv)
                 fprintf(stderr, "cadre ingest: unknown format '%s' (jsonl or msgpack)\n", value);
                 rc = CLI_EX_USAGE;
             }
-        } else if ((got = cowrie_in_option("ingest", argc, argv, &i, &copts)) != 0) {
+        } else if (decnet && (got = decnet_in_option("ingest", argc, argv, &i, &dopts)) != 0) {
+            rc = got < 0 ? CLI_EX_USAGE : 0;
+        } else if (!decnet && (got = cowrie_in_option("ingest", argc, argv, &i, &copts)) != 0) {
             rc = got < 0 ? CLI_EX_USAGE : 0;
         } else {
             fprintf(stderr, "cadre ingest: unknown option or missing value '%s'\n", a);
@@ -99,7 +109,8 @@ cmd_ingest(int argc, char **argv)
     }
     if (rc == 0) {
         obs_writer_t *writer = obs_writer_new(out, format);
-        int wrc = cowrie_in_run("ingest", files, n_files, &copts, s_sink, writer);
+        int wrc = decnet ? decnet_in_run("ingest", files, n_files, &dopts, s_sink, writer)
+                         : cowrie_in_run("ingest", files, n_files, &copts, s_sink, writer);
         obs_writer_destroy(&writer);
         if (wrc < 0) {
             fprintf(stderr, "cadre ingest: writing observations: %s\n", cadre_strerror(wrc));

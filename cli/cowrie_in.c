@@ -3,7 +3,7 @@
 
 #include "cmds.h"
 #include "err.h"
-#include "textin.h"
+#include "logfiles.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -13,10 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-
-#define S_PEEK_LINES 100        /* lines read ahead at most to find a file's first event time */
-#define S_PEEK_BYTES (4u << 20) /* bytes read ahead at most for the same */
 
 int
 cowrie_in_option(const char *prog, int argc, char **argv, int *i, cowrie_in_opts_t *o)
@@ -66,133 +62,6 @@ cowrie_in_opts_clear(cowrie_in_opts_t *o)
     o->n_fatt = 0;
 }
 
-/*  One line read ahead while looking for a file's first event time. */
-typedef struct {
-    char *text;  /* the line (NUL-terminated copy), owned; NULL for an over-long line */
-    size_t len;  /* its length */
-    uint64_t no; /* its line number */
-} s_ahead_t;
-
-/*  One input, opened once: its reader, the lines read ahead of time and its sort key. The
-    input is never opened a second time, so a pipe, a FIFO or standard input is read whole. */
-typedef struct {
-    const char *path; /* borrowed */
-    textin_t *in;     /* the reader, owned; NULL before opening and after reading */
-    s_ahead_t *ahead; /* lines read ahead (to find the first event time), owned */
-    size_t n_ahead;   /* number of lines in ahead */
-    size_t next;      /* the next line of ahead to hand out */
-    bool ended;       /* the read-ahead reached the end of input or a read error */
-    int end_rc;       /* then: what textin_next returned (0, or -EIO) */
-    double first;     /* first event time, -INFINITY when none was found */
-    size_t index;     /* position on the command line, the tie-breaker */
-} s_file_t;
-
-static int
-s_file_cmp(const void *pa, const void *pb)
-{
-    const s_file_t *a = pa;
-    const s_file_t *b = pb;
-    if (a->first != b->first) {
-        return a->first < b->first ? -1 : 1;
-    }
-    return a->index < b->index ? -1 : a->index > b->index;
-}
-
-/*  Opens f->path once. Returns 0, or 1 after saying why on stderr. */
-static int
-s_file_open(const char *prog, s_file_t *f)
-{
-    f->in = textin_open(f->path, COWRIE_MAX_LINE);
-    if (!f->in) {
-        fprintf(stderr, "cadre %s: %s: %s\n", prog, f->path, strerror(errno));
-        return 1;
-    }
-    f->first = -INFINITY;
-    return 0;
-}
-
-/*  Reads f's first lines, up to its first event time (at most S_PEEK_LINES lines and
-    S_PEEK_BYTES bytes), keeping them for s_file_next: nothing is read twice. */
-static void
-s_file_peek(s_file_t *f)
-{
-    size_t bytes = 0;
-    while (f->n_ahead < S_PEEK_LINES && bytes < S_PEEK_BYTES) {
-        const char *line;
-        size_t len;
-        int rc = textin_next(f->in, &line, &len);
-        if (rc != 1 && rc != CADRE_ELIMIT) {
-            f->ended = true;
-            f->end_rc = rc;
-            return;
-        }
-        f->ahead = xrealloc(f->ahead, (f->n_ahead + 1) * sizeof *f->ahead);
-        s_ahead_t *a = &f->ahead[f->n_ahead++];
-        *a = (s_ahead_t){.no = textin_line_no(f->in)};
-        if (rc == CADRE_ELIMIT) {
-            continue;
-        }
-        a->text = xmalloc(len + 1);
-        memcpy(a->text, line, len + 1);
-        a->len = len;
-        bytes += len;
-        double t;
-        if (cowrie_event_time(line, len, &t) == 0) {
-            f->first = t;
-            return;
-        }
-    }
-}
-
-/*  The next line of f: first those read ahead, then the reader's. Returns what
-    textin_next returns (1, 0, CADRE_ELIMIT or -EIO), with *no the line's number. */
-static int
-s_file_next(s_file_t *f, const char **line, size_t *len, uint64_t *no)
-{
-    if (f->next < f->n_ahead) {
-        s_ahead_t *a = &f->ahead[f->next++];
-        *no = a->no;
-        if (!a->text) {
-            return CADRE_ELIMIT;
-        }
-        *line = a->text;
-        *len = a->len;
-        return 1;
-    }
-    if (f->ended) {
-        return f->end_rc;
-    }
-    int rc = textin_next(f->in, line, len);
-    *no = textin_line_no(f->in);
-    return rc;
-}
-
-/*  Closes f's reader and frees what it read ahead. */
-static void
-s_file_close(s_file_t *f)
-{
-    textin_destroy(&f->in);
-    for (size_t i = 0; i < f->n_ahead; i++) {
-        free(f->ahead[i].text);
-    }
-    free(f->ahead);
-    f->ahead = NULL;
-    f->n_ahead = f->next = 0;
-}
-
-/*  Makes room for n_files inputs open at once: raises the soft limit on open files towards
-    the hard one when it is too low (every Cowrie input stays open until its turn). */
-static void
-s_room_for(size_t n_files)
-{
-    struct rlimit rl;
-    rlim_t want = (rlim_t)n_files + 64;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
-        rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
-    }
-}
-
 typedef int (*s_feed_fn)(cowrie_t *, const char *, size_t, uint64_t);
 
 /*  Line counts of the files of one kind (Cowrie or fatt). */
@@ -222,26 +91,27 @@ s_all_bad(const s_tally_t *t)
     return t->bad > 0 && t->bad == t->lines - t->blank;
 }
 
-/*  Feeds one opened file through feed (emitting idle sources after each line when idle),
-    then closes it, adding its line counts to tally and saying on stderr when its every
-    line was bad. Returns 0, 1 on an I/O error, or the sink's code. */
+/*  Feeds the i-th input of files through feed (emitting idle sources after each line when
+    idle), then closes it, adding its line counts to tally and saying on stderr when its
+    every line was bad. Returns 0, 1 on an I/O error, or the sink's code. */
 static int
-s_feed_file(const char *prog, cowrie_t *cw, s_file_t *f, s_feed_fn feed, bool idle,
+s_feed_file(const char *prog, cowrie_t *cw, logfiles_t *files, size_t i, s_feed_fn feed, bool idle,
             cowrie_sink_fn sink, void *arg, s_tally_t *tally)
 {
     s_tally_t mine = {.kind = tally->kind};
+    const char *path = logfiles_path(files, i);
     int rc = 0;
     const char *line = NULL;
     size_t len = 0;
     while (rc == 0) {
         size_t reported = cowrie_bad_reported(cw);
         uint64_t no = 0;
-        int got = s_file_next(f, &line, &len, &no);
+        int got = logfiles_next(files, i, &line, &len, &no);
         if (got == 0) {
             break;
         }
         if (got == -EIO) {
-            fprintf(stderr, "cadre %s: %s: %s\n", prog, f->path, textin_error(f->in));
+            fprintf(stderr, "cadre %s: %s: %s\n", prog, path, logfiles_error(files, i));
             rc = 1;
             break;
         }
@@ -258,8 +128,7 @@ s_feed_file(const char *prog, cowrie_t *cw, s_file_t *f, s_feed_fn feed, bool id
             mine.bad++;
         }
         if (cowrie_bad_reported(cw) > reported) {
-            fprintf(stderr, "%s:%" PRIu64 ": %s\n", f->path, no,
-                    cowrie_bad_at(cw, reported)->message);
+            fprintf(stderr, "%s:%" PRIu64 ": %s\n", path, no, cowrie_bad_at(cw, reported)->message);
         }
         if (idle) {
             rc = cowrie_emit_idle(cw, sink, arg);
@@ -269,52 +138,44 @@ s_feed_file(const char *prog, cowrie_t *cw, s_file_t *f, s_feed_fn feed, bool id
         fprintf(stderr,
                 "cadre %s: %s: every line is bad (%" PRIu64 " of %" PRIu64
                 "): not a %s JSON log?\n",
-                prog, f->path, mine.bad, mine.lines - mine.blank, mine.kind);
+                prog, path, mine.bad, mine.lines - mine.blank, mine.kind);
     }
     tally->lines += mine.lines;
     tally->blank += mine.blank;
     tally->bad += mine.bad;
-    s_file_close(f);
+    logfiles_close(files, i);
     return rc;
 }
 
+static int
+s_event_time(const char *line, size_t len, double *t)
+{
+    return cowrie_event_time(line, len, t);
+}
+
 int
-cowrie_in_run(const char *prog, const char *const *files, size_t n_files, const cowrie_in_opts_t *o,
-              cowrie_sink_fn sink, void *arg)
+cowrie_in_run(const char *prog, const char *const *files_in, size_t n_files,
+              const cowrie_in_opts_t *o, cowrie_sink_fn sink, void *arg)
 {
     cowrie_t *cw = cowrie_new(&o->adapter);
     s_tally_t fatt = {.kind = "fatt"};
     s_tally_t cowrie = {.kind = "Cowrie"};
     int rc = 0;
     for (size_t i = 0; i < o->n_fatt && rc == 0; i++) {
-        s_file_t f = {.path = o->fatt[i]};
-        rc = s_file_open(prog, &f);
-        if (rc == 0) {
-            rc = s_feed_file(prog, cw, &f, cowrie_fatt_feed, false, sink, arg, &fatt);
-        }
+        logfiles_t *f = logfiles_open(prog, &o->fatt[i], 1, COWRIE_MAX_LINE, NULL);
+        rc = f ? s_feed_file(prog, cw, f, 0, cowrie_fatt_feed, false, sink, arg, &fatt) : 1;
+        logfiles_destroy(&f);
     }
     /* Every Cowrie input is opened once and its first lines read ahead to find its first
        event time; the readers stay open, holding those lines, until their turn. */
-    s_file_t *order = xcalloc(n_files + 1, sizeof *order);
-    s_room_for(n_files);
-    for (size_t i = 0; i < n_files && rc == 0; i++) {
-        order[i] = (s_file_t){.path = files[i], .index = i};
-        rc = s_file_open(prog, &order[i]);
-        if (rc == 0) {
-            s_file_peek(&order[i]);
-        }
-    }
-    if (rc == 0) {
-        qsort(order, n_files, sizeof *order, s_file_cmp);
-    }
+    logfiles_t *files =
+        rc == 0 ? logfiles_open(prog, files_in, n_files, COWRIE_MAX_LINE, s_event_time) : NULL;
+    rc = rc == 0 && !files ? 1 : rc;
     bool idle = o->adapter.flush_idle > 0;
-    for (size_t i = 0; i < n_files && rc == 0; i++) {
-        rc = s_feed_file(prog, cw, &order[i], cowrie_feed, idle, sink, arg, &cowrie);
+    for (size_t i = 0; files && i < n_files && rc == 0; i++) {
+        rc = s_feed_file(prog, cw, files, i, cowrie_feed, idle, sink, arg, &cowrie);
     }
-    for (size_t i = 0; i < n_files; i++) {
-        s_file_close(&order[i]);
-    }
-    free(order);
+    logfiles_destroy(&files);
     if (rc == 0) {
         rc = cowrie_finish(cw, sink, arg);
     }

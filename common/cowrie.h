@@ -21,6 +21,7 @@
 #ifndef CADRE_COWRIE_H
 #define CADRE_COWRIE_H
 
+#include "cmdrule.h"
 #include "obs.h"
 
 #include <stdbool.h>
@@ -55,23 +56,8 @@ typedef struct {
     char message[256]; /* why the line was not used */
 } cowrie_bad_t;
 
-/*  One row of the phase rule table (docs/cowrie.md); rows are tried in order and the first
-    that matches a command gives its phase. A command no row matches is execution. */
-typedef enum {
-    COWRIE_RULE_SUBSTRING, /* text occurs anywhere in the command (case-sensitive) */
-    COWRIE_RULE_PROGRAM,   /* text is the program of one of the command's simple commands
-                              (basename, after env assignments, sudo, busybox, nohup) */
-    COWRIE_RULE_TRANSFER,  /* a transfer tool (wget, curl, tftp, ftpget, nc...) names a host;
-                              text lists the tools for documentation */
-} cowrie_rule_kind_t;
-
-/*  A rule table row. Static data. */
-typedef struct {
-    ukc_phase_t phase;       /* the phase of a matching command */
-    cowrie_rule_kind_t kind; /* how text is matched */
-    const char *text;        /* substring or program name */
-    const char *example;     /* a command that this row matches and no earlier row does */
-} cowrie_rule_t;
+/*  The phase rule table is common/cmdrule.h's, shared with the DECNET adapter; a row of it. */
+typedef cmdrule_t cowrie_rule_t;
 
 /*  What the limits keep out of observations, by kind (cowrie_dropped). */
 typedef enum {
@@ -190,11 +176,10 @@ const cowrie_bad_t *cowrie_bad_at(const cowrie_t *self, size_t i);
     observation has no field for it. */
 const char *cowrie_client_version(const cowrie_t *self, const char *key);
 
-/*  The phase of one command by the rule table; when c2_p is not NULL, *c2_p gets the first
-    host a transfer tool in the command names (owned, or NULL): a URL's host, "tftp -g -r f
-    HOST", "nc HOST PORT", "ftpget HOST ...". */
+/*  The phase of one command by the rule table, and the first host a transfer tool in it
+    names: cmdrule_phase() (the adapter's name for it). */
 ukc_phase_t cowrie_command_phase(const char *cmd, char **c2_p);
-/*  The rule table: its number of rows, and row i (static), in priority order. */
+/*  The rule table: cmdrule_count() and cmdrule_at(). */
 size_t cowrie_rule_count(void);
 const cowrie_rule_t *cowrie_rule_at(size_t i);
 

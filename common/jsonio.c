@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /*  --------------------------------------------------------------------------------------
     Decoding */
@@ -1475,4 +1476,169 @@ jsonio_fatt_record_clear(jsonio_fatt_record_t *rec)
     free(rec->ja3);
     memset(rec, 0, sizeof *rec);
     rec->src_port = -1;
+}
+
+/* ----------------------------------------------------------------------------------------
+   DECNET's state file and headers */
+
+/*  A string member's copy, NULL when missing, not a string, or holding a NUL. */
+static char *
+s_member_dup(const json_t *obj, const char *key)
+{
+    const json_t *v = json_object_get(obj, key);
+    if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v)) {
+        return NULL;
+    }
+    return xstrdup(json_string_value(v));
+}
+
+int
+jsonio_decnet_state(const char *buf, size_t len, jsonio_decky_t **out, size_t *n, obs_error_t *err)
+{
+    *out = NULL;
+    *n = 0;
+    obs_error_reset(err, 1, NULL);
+    json_error_t jerr;
+    json_t *root = json_loadb(buf, len, 0, &jerr);
+    if (!root) {
+        s_syntax_error(err, &jerr);
+        return CADRE_ERECORD;
+    }
+    const json_t *list = json_object_get(json_object_get(root, "config"), "deckies");
+    if (!json_is_array(list)) {
+        list = json_object_get(root, "deckies");
+    }
+    if (!json_is_array(list)) {
+        json_decref(root);
+        return obs_error_set(err, 1, NULL, "config.deckies", "no deckies array");
+    }
+    jsonio_decky_t *d = xcalloc(json_array_size(list) + 1, sizeof *d);
+    size_t k = 0;
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        const json_t *e = json_array_get(list, i);
+        char *name = json_is_object(e) ? s_member_dup(e, "name") : NULL;
+        if (!name) {
+            continue;
+        }
+        d[k].name = name;
+        d[k].hostname = s_member_dup(e, "hostname");
+        d[k].ip = s_member_dup(e, "ip");
+        const json_t *svc = json_object_get(e, "services");
+        if (json_is_array(svc)) {
+            size_t total = 1;
+            for (size_t j = 0; j < json_array_size(svc); j++) {
+                const json_t *s = json_array_get(svc, j);
+                total += json_is_string(s) ? json_string_length(s) + 1 : 0;
+            }
+            char *joined = xcalloc(total, 1);
+            for (size_t j = 0; j < json_array_size(svc); j++) {
+                const json_t *s = json_array_get(svc, j);
+                if (json_is_string(s)) {
+                    if (joined[0]) {
+                        strcat(joined, ",");
+                    }
+                    strcat(joined, json_string_value(s));
+                }
+            }
+            d[k].services = joined;
+        }
+        k++;
+    }
+    json_decref(root);
+    *out = d;
+    *n = k;
+    return 0;
+}
+
+void
+jsonio_decnet_state_clear(jsonio_decky_t *deckies, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(deckies[i].name);
+        free(deckies[i].hostname);
+        free(deckies[i].ip);
+        free(deckies[i].services);
+    }
+    free(deckies);
+}
+
+int
+jsonio_decnet_state_encode(const jsonio_decky_t *deckies, size_t n, char **out_p, size_t *len_p)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const jsonio_decky_t *d = &deckies[i];
+        json_t *e = json_object();
+        json_object_set_new(e, "name", json_string(d->name ? d->name : ""));
+        json_object_set_new(e, "hostname", d->hostname ? json_string(d->hostname) : json_null());
+        json_object_set_new(e, "ip", d->ip ? json_string(d->ip) : json_null());
+        json_t *svc = json_array();
+        const char *s = d->services ? d->services : "";
+        while (*s) {
+            size_t k = strcspn(s, ",");
+            json_array_append_new(svc, json_stringn(s, k));
+            s += k + (s[k] == ',');
+        }
+        json_object_set_new(e, "services", svc);
+        json_array_append_new(list, e);
+    }
+    json_t *config = json_object();
+    json_object_set_new(config, "deckies", list);
+    json_t *root = json_object();
+    json_object_set_new(root, "config", config);
+    char *text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
+    json_decref(root);
+    assert(text);
+    size_t len = strlen(text);
+    *out_p = xmalloc(len + 2);
+    memcpy(*out_p, text, len);
+    (*out_p)[len] = '\n';
+    (*out_p)[len + 1] = '\0';
+    *len_p = len + 1;
+    free(text);
+    return 0;
+}
+
+int
+jsonio_http_headers(const char *host, const char *agent, const char *basic, char **out_p,
+                    size_t *len_p)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "Host", json_string(host));
+    json_object_set_new(o, "User-Agent", json_string(agent));
+    if (basic) {
+        char *v = xasprintf("Basic %s", basic);
+        json_object_set_new(o, "Authorization", json_string(v));
+        free(v);
+    }
+    char *text = json_dumps(o, JSON_PRESERVE_ORDER);
+    json_decref(o);
+    assert(text);
+    *len_p = strlen(text);
+    *out_p = xstrdup(text);
+    free(text);
+    return 0;
+}
+
+char *
+jsonio_member_string(const char *buf, size_t len, const char *key)
+{
+    json_error_t jerr;
+    json_t *root = json_loadb(buf, len, 0, &jerr);
+    if (!json_is_object(root)) {
+        json_decref(root);
+        return NULL;
+    }
+    char *out = NULL;
+    const char *k;
+    json_t *v;
+    json_object_foreach(root, k, v)
+    {
+        if (!out && strcasecmp(k, key) == 0 && json_is_string(v) &&
+            strlen(json_string_value(v)) == json_string_length(v)) {
+            out = xstrdup(json_string_value(v));
+        }
+    }
+    json_decref(root);
+    return out;
 }

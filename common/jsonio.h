@@ -154,4 +154,40 @@ int jsonio_fatt_record(const char *buf, size_t len, uint64_t record, jsonio_fatt
 /*  Frees the strings of rec and zeroes it. */
 void jsonio_fatt_record_clear(jsonio_fatt_record_t *rec);
 
+/*  One decky of DECNET's state file (decnet-state.json: config.deckies[], DECNET-LOGS.md
+    §1.4), as the DECNET adapter reads it and `cadre gen --format decnet` writes it. Strings
+    are owned (jsonio_decnet_state_clear), NULL when missing or not strings. */
+typedef struct {
+    char *name;     /* "name": the decky name, which most events carry as HOSTNAME */
+    char *hostname; /* "hostname": its cosmetic hostname (auth-helper lines carry this) */
+    char *ip;       /* "ip" */
+    char *services; /* "services" (an array of strings), joined with "," */
+} jsonio_decky_t;
+
+/*  Decodes a DECNET state file (len bytes) into a new array of its deckies (*out, *n; the
+    caller frees it with jsonio_decnet_state_clear). The deckies are config.deckies[] (or a
+    top-level deckies[]); entries that are not objects or lack a string name are skipped.
+    Returns 0, or CADRE_ERECORD with err filled when the text is not a JSON object or holds
+    no deckies array. */
+int jsonio_decnet_state(const char *buf, size_t len, jsonio_decky_t **out, size_t *n,
+                        obs_error_t *err);
+/*  Frees n deckies and the array. */
+void jsonio_decnet_state_clear(jsonio_decky_t *deckies, size_t n);
+/*  Encodes deckies as a state file {"config": {"deckies": [...]}} (services split at ","),
+    one JSON document and a newline, into a new buffer (*out_p, *len_p; the caller frees it).
+    Returns 0. */
+int jsonio_decnet_state_encode(const jsonio_decky_t *deckies, size_t n, char **out_p,
+                               size_t *len_p);
+
+/*  The "headers" text of a DECNET http request as Flask's JSON dump writes it: {"Host": host,
+    "User-Agent": agent[, "Authorization": "Basic " + basic]} (basic NULL: none), into a new
+    buffer (*out_p, *len_p). Returns 0. */
+int jsonio_http_headers(const char *host, const char *agent, const char *basic, char **out_p,
+                        size_t *len_p);
+
+/*  The string value of member key (compared without regard to ASCII case) of the JSON object
+    in buf (len bytes), owned, or NULL when buf is no JSON object, has no such member, or it
+    is not a string holding no NUL. Used for one header of a DECNET "headers" parameter. */
+char *jsonio_member_string(const char *buf, size_t len, const char *key);
+
 #endif

@@ -78,6 +78,17 @@ mkdir -p "$corpus/fatt"
     >"$corpus/fatt/joined.jsonl"
 cp tests/fixtures/cowrie/fatt.jsonl "$corpus/fatt/fatt-only.jsonl"
 
+# decnet: DECNET-LOGS.md §1.11's lines with noise, the parser defects of its §2.4, fingerprint
+# lines, cadre syslog-recv's WORKER TAB MSG lines, and the head of two DECNET-format twins
+# (cadre gen --format decnet: mixed services; SSH with commands, C2 and payloads).
+mkdir -p "$corpus/decnet"
+cp tests/fixtures/decnet/* "$corpus/decnet/"
+"$build/cadre" gen fixtures/campaigns/noise_floor.yaml --format decnet --out "$corpus/twin.tmp"
+head -n 40 "$corpus/twin.tmp" >"$corpus/decnet/twin.log"
+"$build/cadre" gen fixtures/campaigns/multi_operator.yaml --format decnet --out "$corpus/twin.tmp"
+head -n 25 "$corpus/twin.tmp" >"$corpus/decnet/twin_ssh.log"
+rm -f "$corpus/twin.tmp"
+
 # textin: plain and gzip text (whole, and cut short), lines longer than the target's limit.
 mkdir -p "$corpus/textin"
 cp tests/fixtures/cowrie/small.jsonl "$corpus/textin/plain.jsonl"

@@ -1,0 +1,230 @@
+/*  decnet_in.c - DECNET log files into observations for the CLI (see decnet_in.h). */
+#include "decnet_in.h"
+
+#include "cmds.h"
+#include "err.h"
+#include "logfiles.h"
+#include "xalloc.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int
+decnet_in_option(const char *prog, int argc, char **argv, int *i, decnet_in_opts_t *o)
+{
+    const char *a = argv[*i];
+    bool is_state = strcmp(a, "--decnet-state") == 0;
+    bool is_gap = strcmp(a, "--session-gap") == 0;
+    bool is_idle = strcmp(a, "--flush-idle") == 0;
+    if (!is_state && !is_gap && !is_idle) {
+        return 0;
+    }
+    if (*i + 1 >= argc) {
+        fprintf(stderr, "cadre %s: %s wants a value\n", prog, a);
+        return -1;
+    }
+    const char *v = argv[++*i];
+    if (is_state) {
+        o->state = v;
+        return 1;
+    }
+    char *end = NULL;
+    double s = strtod(v, &end);
+    if (!*v || *end || !isfinite(s) || s <= 0 || s > 1e9) {
+        fprintf(stderr, "cadre %s: %s wants a number of seconds > 0, not '%s'\n", prog, a, v);
+        return -1;
+    }
+    if (is_gap) {
+        o->adapter.session_gap = s;
+    } else {
+        o->adapter.flush_idle = s;
+    }
+    return 1;
+}
+
+/*  Line counts of the run. */
+typedef struct {
+    uint64_t lines; /* lines read */
+    uint64_t blank; /* blank lines */
+    uint64_t bad;   /* bad lines */
+} s_tally_t;
+
+static bool
+s_blank(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n') {
+            return false;
+        }
+    }
+    return true;
+}
+
+/*  Reads the state file into dn. Returns 0, 1 (unreadable) or CLI_EX_DATAERR. */
+static int
+s_load_state(const char *prog, decnet_t *dn, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "cadre %s: %s: %s\n", prog, path, strerror(errno));
+        return 1;
+    }
+    char *text = NULL;
+    size_t len = 0, cap = 0;
+    for (;;) {
+        xgrow(&text, &cap, len + 65536);
+        size_t got = fread(text + len, 1, cap - len, f);
+        len += got;
+        if (got == 0 || len > (64u << 20)) {
+            break;
+        }
+    }
+    bool failed = ferror(f) != 0;
+    fclose(f);
+    if (failed) {
+        fprintf(stderr, "cadre %s: %s: read error\n", prog, path);
+        free(text);
+        return 1;
+    }
+    obs_error_t err;
+    int n = decnet_load_state(dn, text, len, &err);
+    free(text);
+    if (n < 0) {
+        char buf[512];
+        obs_error_format(&err, path, buf, sizeof buf);
+        fprintf(stderr, "cadre %s: not a DECNET state file: %s\n", prog, buf);
+        return CLI_EX_DATAERR;
+    }
+    return 0;
+}
+
+/*  Feeds the i-th input through the adapter (emitting idle sources after each line when
+    idle), then closes it. Returns 0, 1 on an I/O error, or the sink's code. */
+static int
+s_feed_file(const char *prog, decnet_t *dn, logfiles_t *files, size_t i, bool idle,
+            decnet_sink_fn sink, void *arg, s_tally_t *tally)
+{
+    s_tally_t mine = {0};
+    const char *path = logfiles_path(files, i);
+    int rc = 0;
+    const char *line = NULL;
+    size_t len = 0;
+    while (rc == 0) {
+        size_t reported = decnet_bad_reported(dn);
+        uint64_t no = 0;
+        int got = logfiles_next(files, i, &line, &len, &no);
+        if (got == 0) {
+            break;
+        }
+        if (got == -EIO) {
+            fprintf(stderr, "cadre %s: %s: %s\n", prog, path, logfiles_error(files, i));
+            rc = 1;
+            break;
+        }
+        mine.lines++;
+        if (got == CADRE_ELIMIT) {
+            char msg[96];
+            snprintf(msg, sizeof msg, "line longer than %u bytes, skipped", DECNET_MAX_LINE);
+            decnet_bad_line(dn, no, msg);
+            mine.bad++;
+        } else if (s_blank(line, len)) {
+            mine.blank++;
+            decnet_feed(dn, line, len, no); /* counted as a line, ignored */
+        } else if (decnet_feed(dn, line, len, no) != 0) {
+            mine.bad++;
+        }
+        if (decnet_bad_reported(dn) > reported) {
+            fprintf(stderr, "%s:%" PRIu64 ": %s\n", path, no, decnet_bad_at(dn, reported)->message);
+        }
+        if (idle) {
+            rc = decnet_emit_idle(dn, sink, arg);
+        }
+    }
+    if (rc == 0 && mine.bad > 0 && mine.bad == mine.lines - mine.blank) {
+        fprintf(stderr,
+                "cadre %s: %s: every line is bad (%" PRIu64 " of %" PRIu64
+                "): not a DECNET RFC 5424 log?\n",
+                prog, path, mine.bad, mine.lines - mine.blank);
+    }
+    tally->lines += mine.lines;
+    tally->blank += mine.blank;
+    tally->bad += mine.bad;
+    logfiles_close(files, i);
+    return rc;
+}
+
+/*  Prints the summary lines. */
+static void
+s_summary(const decnet_t *dn, bool idle)
+{
+    fprintf(stderr,
+            "%" PRIu64 " lines, %" PRIu64 " bad, %" PRIu64 " sessions, %" PRIu64 " observations\n",
+            decnet_lines(dn), decnet_bad(dn), decnet_sessions(dn), decnet_observations(dn));
+    if (decnet_native(dn) + decnet_no_ip(dn) + decnet_ignored(dn) > 0) {
+        char kinds[512] = "";
+        size_t at = 0;
+        for (size_t k = 0; k < decnet_no_ip_kinds(dn) && at < sizeof kinds; k++) {
+            uint64_t n = 0;
+            const char *name = decnet_no_ip_kind(dn, k, &n);
+            at += (size_t)snprintf(kinds + at, sizeof kinds - at, "%s%s %" PRIu64, at ? ", " : " (",
+                                   name, n);
+        }
+        if (at > 0 && at < sizeof kinds - 1) {
+            strcat(kinds, ")");
+        }
+        fprintf(stderr,
+                "skipped: %" PRIu64 " not events (diagnostics, native syslog), %" PRIu64
+                " without an attacker address%s, %" PRIu64 " with nothing to keep\n",
+                decnet_native(dn), decnet_no_ip(dn), kinds, decnet_ignored(dn));
+    }
+    if (idle) {
+        fprintf(stderr, "at most %zu sources open at once\n", decnet_open_peak(dn));
+    }
+    char drops[256] = "";
+    size_t at = 0;
+    for (int k = 0; k < DECNET_DROP_KINDS && at < sizeof drops; k++) {
+        uint64_t n = decnet_dropped(dn, (decnet_drop_t)k);
+        if (n > 0) {
+            at += (size_t)snprintf(drops + at, sizeof drops - at, "%s%" PRIu64 " %s",
+                                   at ? ", " : "", n, decnet_drop_name((decnet_drop_t)k));
+        }
+    }
+    if (at > 0) {
+        fprintf(stderr, "dropped over the limits (docs/decnet.md): %s\n", drops);
+    }
+}
+
+int
+decnet_in_run(const char *prog, const char *const *files_in, size_t n_files,
+              const decnet_in_opts_t *o, decnet_sink_fn sink, void *arg)
+{
+    decnet_t *dn = decnet_new(&o->adapter);
+    int rc = o->state ? s_load_state(prog, dn, o->state) : 0;
+    s_tally_t tally = {0};
+    logfiles_t *files =
+        rc == 0 ? logfiles_open(prog, files_in, n_files, DECNET_MAX_LINE, decnet_line_time) : NULL;
+    rc = rc == 0 && !files ? 1 : rc;
+    bool idle = o->adapter.flush_idle > 0;
+    for (size_t i = 0; files && i < n_files && rc == 0; i++) {
+        rc = s_feed_file(prog, dn, files, i, idle, sink, arg, &tally);
+    }
+    logfiles_destroy(&files);
+    if (rc == 0) {
+        rc = decnet_finish(dn, sink, arg);
+    }
+    s_summary(dn, idle);
+    if (rc == 0 && tally.lines > tally.blank && decnet_observations(dn) == 0) {
+        fprintf(stderr,
+                "cadre %s: no line was usable (%" PRIu64
+                " lines: bad, not events, without an attacker address or nothing to keep)\n",
+                prog, tally.lines - tally.blank);
+        rc = CLI_EX_DATAERR;
+    }
+    decnet_destroy(&dn);
+    return rc;
+}

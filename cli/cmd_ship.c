@@ -60,25 +60,26 @@
 
 /*  Options of one run. */
 typedef struct {
-    const char *endpoint;  /* --endpoint, or NULL */
-    const char *config;    /* --config, or NULL */
-    const char *cert;      /* --cert, or NULL */
-    const char *state;     /* --state DIR, or NULL */
-    const char *tee;       /* --tee FILE, or NULL */
-    bool once;             /* --once */
-    const ship_in_t *kind; /* --input */
-    ship_in_opts_t in;     /* input options */
-    bool op_upsert;        /* --op upsert given */
-    char decky[256];       /* --decky, default the host name */
-    uint32_t window;       /* --window */
-    int poll_ms;           /* --poll-ms */
-    int idle_ms;           /* --idle-ms */
-    int max_delay_ms;      /* --max-delay-ms */
-    uint64_t max_batch;    /* --max-batch */
-    int rotate_wait_ms;    /* --rotate-wait-ms */
-    int timeout_ms;        /* --timeout-ms */
-    char **paths;          /* files, borrowed from argv */
-    int n_paths;           /* their number */
+    const char *endpoint;     /* --endpoint, or NULL */
+    const char *config;       /* --config, or NULL */
+    const char *cert;         /* --cert, or NULL */
+    const char *state;        /* --state DIR, or NULL */
+    const char *tee;          /* --tee FILE, or NULL */
+    const char *decnet_state; /* --decnet-state FILE, or NULL */
+    bool once;                /* --once */
+    const ship_in_t *kind;    /* --input */
+    ship_in_opts_t in;        /* input options */
+    bool op_upsert;           /* --op upsert given */
+    char decky[256];          /* --decky, default the host name */
+    uint32_t window;          /* --window */
+    int poll_ms;              /* --poll-ms */
+    int idle_ms;              /* --idle-ms */
+    int max_delay_ms;         /* --max-delay-ms */
+    uint64_t max_batch;       /* --max-batch */
+    int rotate_wait_ms;       /* --rotate-wait-ms */
+    int timeout_ms;           /* --timeout-ms */
+    char **paths;             /* files, borrowed from argv */
+    int n_paths;              /* their number */
 } s_opts_t;
 
 /*  One cut: an emission position past the unit's commit. */
@@ -154,10 +155,12 @@ s_usage(FILE *out)
             "                  [--group ip|ip-sensor] [--op append|upsert] [--cert FILE]\n"
             "                  [--window N] [--poll-ms N] [--idle-ms N] [--max-delay-ms N]\n"
             "                  [--max-batch N] [--rotate-wait-ms N] [--timeout-ms T]\n"
-            "                  [--tee FILE]\n\n"
+            "                  [--tee FILE] [--decnet-state FILE] [--session-gap S]\n\n"
             "Follows log files like `tail -F` and feeds a running engine with what they gain,\n"
             "as appends (docs/ship.md). --input cowrie (default): Cowrie JSON logs through the\n"
-            "Cowrie adapter; obs: cadre observations (JSON Lines or MessagePack), sent as they\n"
+            "Cowrie adapter; decnet: DECNET's RFC 5424 lines (or cadre syslog-recv's output)\n"
+            "through the DECNET adapter (--decnet-state, --session-gap as cadre ingest decnet);\n"
+            "obs: cadre observations (JSON Lines or MessagePack), sent as they\n"
             "are (--op append: upserts become appends). Rotation by rename and by copytruncate\n"
             "is followed; gzip files are read once. --state DIR keeps, per file, how far the\n"
             "engine has acknowledged it (DIR/offsets): a restart resumes there and loses\n"
@@ -242,6 +245,16 @@ s_parse(int argc, char **argv, s_opts_t *o)
             o->cert = argv[++i];
         } else if (strcmp(a, "--state") == 0 && v) {
             o->state = argv[++i];
+        } else if (strcmp(a, "--decnet-state") == 0 && v) {
+            o->decnet_state = argv[++i];
+        } else if (strcmp(a, "--session-gap") == 0 && v) {
+            char *end = NULL;
+            double g = strtod(argv[++i], &end);
+            if (!*argv[i] || *end || !(g > 0) || g > 1e9) {
+                fprintf(stderr, "cadre ship: --session-gap wants a number of seconds > 0\n");
+                return -CLI_EX_USAGE;
+            }
+            o->in.session_gap = g;
         } else if (strcmp(a, "--tee") == 0 && v) {
             o->tee = argv[++i];
         } else if (strcmp(a, "--decky") == 0 && v) {
@@ -1208,6 +1221,47 @@ s_summary(const s_ship_t *sh)
             sh->records, sh->bad, sh->emitted, feeder_acked(sh->fd), feeder_rejected(sh->fd));
 }
 
+/*  Reads and checks the DECNET state file (--decnet-state) into *text (owned), which the
+    inputs then borrow. Returns 0, 1 when it cannot be read, or 65 when it is no state file. */
+static int
+s_decnet_state(s_opts_t *o, char **text)
+{
+    FILE *f = fopen(o->decnet_state, "rb");
+    if (!f) {
+        fprintf(stderr, "cadre ship: %s: %s\n", o->decnet_state, strerror(errno));
+        return 1;
+    }
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    for (;;) {
+        xgrow(&buf, &cap, len + 65536);
+        size_t got = fread(buf + len, 1, cap - len, f);
+        len += got;
+        if (got == 0 || len > (64u << 20)) {
+            break;
+        }
+    }
+    bool failed = ferror(f) != 0;
+    fclose(f);
+    decnet_t *dn = decnet_new(NULL);
+    obs_error_t err;
+    int n = failed ? 0 : decnet_load_state(dn, buf, len, &err);
+    decnet_destroy(&dn);
+    if (failed || n < 0) {
+        char msg[512] = "read error";
+        if (!failed) {
+            obs_error_format(&err, o->decnet_state, msg, sizeof msg);
+        }
+        fprintf(stderr, "cadre ship: not a DECNET state file: %s\n", msg);
+        free(buf);
+        return failed ? 1 : CLI_EX_DATAERR;
+    }
+    *text = buf;
+    o->in.decnet_state = buf;
+    o->in.decnet_state_len = len;
+    return 0;
+}
+
 int
 cmd_ship(int argc, char **argv)
 {
@@ -1217,11 +1271,20 @@ cmd_ship(int argc, char **argv)
         free(o.paths);
         return prc > 0 ? 0 : -prc;
     }
+    char *dstate = NULL;
+    if (o.decnet_state) {
+        int drc = s_decnet_state(&o, &dstate);
+        if (drc != 0) {
+            free(o.paths);
+            return drc;
+        }
+    }
     char *endpoint = NULL;
     curve_t *curve = NULL;
     int rc =
         endpoint_resolve("ship", o.endpoint, o.config, o.cert, ENDPOINT_INGEST, &endpoint, &curve);
     if (rc != 0) {
+        free(dstate);
         free(o.paths);
         return rc;
     }
@@ -1233,6 +1296,7 @@ cmd_ship(int argc, char **argv)
             fprintf(stderr, "cadre ship: %s\n", err);
             curve_destroy(&curve);
             free(endpoint);
+            free(dstate);
             free(o.paths);
             return 1;
         }
@@ -1247,6 +1311,7 @@ cmd_ship(int argc, char **argv)
             ship_state_destroy(&sh.state);
             curve_destroy(&curve);
             free(endpoint);
+            free(dstate);
             free(o.paths);
             return 1;
         }
@@ -1315,6 +1380,7 @@ cmd_ship(int argc, char **argv)
     sig_destroy(&sh.sig);
     curve_destroy(&curve);
     free(endpoint);
+    free(dstate);
     free(o.paths);
     zsys_shutdown();
     return rc;

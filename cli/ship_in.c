@@ -86,6 +86,87 @@ s_cowrie_close(void **st_p)
 }
 
 /* -------------------------------------------------------------------------------------------
+    decnet: DECNET's RFC 5424 lines (and `cadre syslog-recv` output) through the DECNET
+    adapter. Its session ids are numbered per observation ("ssh-1"), so they repeat across
+    parts: the shipper names them after the part (unique_ids false). */
+
+/*  One DECNET instance: the adapter, replaced by a new one at every cut (the adapter
+    numbers a source's later observations "~2", "~3": a part's must be its first). */
+typedef struct {
+    decnet_t *dn;               /* the adapter, owned */
+    const ship_in_opts_t *opts; /* the options (borrowed: they outlive every instance) */
+} s_decnet_t;
+
+static decnet_t *
+s_decnet_new(const ship_in_opts_t *opts)
+{
+    decnet_opts_t d = {.session_gap = opts->session_gap};
+    decnet_t *dn = decnet_new(&d);
+    if (opts->decnet_state) {
+        obs_error_t e;
+        decnet_load_state(dn, opts->decnet_state, opts->decnet_state_len, &e);
+    }
+    return dn;
+}
+
+static void *
+s_decnet_open(const ship_in_opts_t *opts)
+{
+    s_decnet_t *st = xcalloc(1, sizeof *st);
+    st->opts = opts;
+    st->dn = s_decnet_new(opts);
+    return st;
+}
+
+static int
+s_decnet_feed(void *arg_st, const char *data, size_t len, uint64_t no, ship_emit_fn emit, void *arg,
+              char *why, size_t whylen)
+{
+    (void)emit;
+    (void)arg;
+    s_decnet_t *st = arg_st;
+    size_t before = decnet_bad_reported(st->dn);
+    int rc;
+    if (!data) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "line longer than %u bytes, skipped", DECNET_MAX_LINE);
+        rc = decnet_bad_line(st->dn, no, msg);
+    } else {
+        rc = decnet_feed(st->dn, data, len, no);
+    }
+    if (rc != 0) {
+        const decnet_bad_t *b = decnet_bad_at(st->dn, before);
+        snprintf(why, whylen, "%s",
+                 b && decnet_bad_reported(st->dn) > before ? b->message : "bad DECNET line");
+        return CADRE_ERECORD;
+    }
+    return 0;
+}
+
+static int
+s_decnet_cut(void *arg_st, const char *tag, ship_emit_fn emit, void *arg)
+{
+    (void)tag; /* the shipper names the sessions */
+    s_decnet_t *st = arg_st;
+    s_relay_t relay = {.emit = emit, .arg = arg};
+    int rc = decnet_finish(st->dn, s_relay, &relay);
+    decnet_destroy(&st->dn);
+    st->dn = s_decnet_new(st->opts);
+    return rc;
+}
+
+static void
+s_decnet_close(void **st_p)
+{
+    s_decnet_t *st = *st_p;
+    if (st) {
+        decnet_destroy(&st->dn);
+        free(st);
+    }
+    *st_p = NULL;
+}
+
+/* -------------------------------------------------------------------------------------------
     obs: cadre observations (JSON Lines or MessagePack), sent as they are */
 
 /*  One obs instance. */
@@ -163,6 +244,15 @@ static const ship_in_t s_kinds[] = {
      .feed = s_cowrie_feed,
      .cut = s_cowrie_cut,
      .close = s_cowrie_close},
+    {.name = "decnet",
+     .frame = SHIP_FRAME_LINES,
+     .max_len = DECNET_MAX_LINE,
+     .parts = true,
+     .unique_ids = false,
+     .open = s_decnet_open,
+     .feed = s_decnet_feed,
+     .cut = s_decnet_cut,
+     .close = s_decnet_close},
     {.name = "obs",
      .detect = true,
      .frame = SHIP_FRAME_LINES,
@@ -189,5 +279,5 @@ ship_in_find(const char *name)
 const char *
 ship_in_names(void)
 {
-    return "cowrie|obs";
+    return "cowrie|obs|decnet";
 }

@@ -16,6 +16,7 @@
 #define CADRE_CLI_SHIP_IN_H
 
 #include "cowrie.h"
+#include "decnet.h"
 #include "obs.h"
 #include "ship_file.h"
 
@@ -29,9 +30,13 @@ typedef int (*ship_emit_fn)(const obs_t *obs, void *arg);
 
 /*  What the command line asked of the inputs. A plain value; zero is the default. */
 typedef struct {
-    cowrie_group_t group; /* Cowrie grouping (--group) */
-    const char *decky;    /* the sensor of events that carry none (--decky), borrowed */
-    bool op_append;       /* obs: upserts become appends (--op append) */
+    cowrie_group_t group;     /* Cowrie grouping (--group) */
+    const char *decky;        /* the sensor of events that carry none (--decky), borrowed */
+    bool op_append;           /* obs: upserts become appends (--op append) */
+    double session_gap;       /* DECNET: largest gap within a session, s (0: the default) */
+    const char *decnet_state; /* DECNET: the state file's text (--decnet-state), borrowed,
+                                 checked already; NULL: none */
+    size_t decnet_state_len;  /* its length */
 } ship_in_opts_t;
 
 /*  One input kind. Static data. */
@@ -42,7 +47,7 @@ typedef struct {
     size_t max_len;     /* longest record accepted, bytes */
     bool parts;         /* emits at cuts (stateful); false: each record as it is fed */
     bool unique_ids;    /* its session ids never repeat across parts (no suffix needed) */
-    /*  A new instance for one file (never NULL). */
+    /*  A new instance for one file (never NULL); opts is borrowed for its lifetime. */
     void *(*open)(const ship_in_opts_t *opts);
     /*  Feeds one record (len bytes; data NULL for a record too long to hand over). no is
         its record number in the file (for messages). Returns 0 when it was used or
@@ -59,7 +64,7 @@ typedef struct {
 
 /*  The kind named name, or NULL. */
 const ship_in_t *ship_in_find(const char *name);
-/*  The names of every kind, for usage lines ("cowrie|obs"; static). */
+/*  The names of every kind, for usage lines ("cowrie|obs|decnet"; static). */
 const char *ship_in_names(void);
 
 #endif

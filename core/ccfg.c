@@ -20,8 +20,10 @@
     fingerprints like HASSH and take its value (no TLS in the data to measure); payloads and
     C2s stay exact (0 = off): every shared value in both datasets, up to 132 holders, is
     label-pure. */
-static const uint64_t s_default_cutoff[CCFG_GENERIC_FAMILIES] = {16, 16, 16, 0,  0, 16,
-                                                                 16, 16, 16, 16, 16};
+static const uint64_t s_default_cutoff[CCFG_GENERIC_FAMILIES] = {
+    16, 16, 16, 0,  0,                                 /* ja3, ja4, hassh, payload, c2 */
+    16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16 /* the further fingerprints */
+};
 
 void
 ccfg_reference(ccfg_t *cfg)
@@ -127,8 +129,10 @@ const char *
 ccfg_family_name(key_family_t family)
 {
     static const char *const names[KEY_FAMILY_COUNT] = {
-        "ja3",     "ja4",        "hassh", "payload",      "c2",    "jarm",  "hassh_server",
-        "tcp_syn", "ssh_client", "ja4h",  "http_headers", "decky", "kdband"};
+        "ja3",          "ja4",          "hassh",           "payload",        "c2",
+        "jarm",         "hassh_server", "tcp_syn",         "ssh_client",     "ja4h",
+        "http_headers", "ja4_quic",     "http2_settings",  "http3_settings", "http_useragent",
+        "vnc_client",   "tcpfp",        "tls_cert_sha256", "decky",          "kdband"};
     return family >= 0 && family < KEY_FAMILY_COUNT ? names[family] : NULL;
 }
 
@@ -185,6 +189,13 @@ static const s_key_t s_keys[] = {
     S_U("generic_cutoff.ssh_client", generic_cutoff[KEY_SSH_CLIENT], 1e15),
     S_U("generic_cutoff.ja4h", generic_cutoff[KEY_JA4H], 1e15),
     S_U("generic_cutoff.http_headers", generic_cutoff[KEY_HTTP_HEADERS], 1e15),
+    S_U("generic_cutoff.ja4_quic", generic_cutoff[KEY_JA4_QUIC], 1e15),
+    S_U("generic_cutoff.http2_settings", generic_cutoff[KEY_HTTP2], 1e15),
+    S_U("generic_cutoff.http3_settings", generic_cutoff[KEY_HTTP3], 1e15),
+    S_U("generic_cutoff.http_useragent", generic_cutoff[KEY_USERAGENT], 1e15),
+    S_U("generic_cutoff.vnc_client", generic_cutoff[KEY_VNC_CLIENT], 1e15),
+    S_U("generic_cutoff.tcpfp", generic_cutoff[KEY_TCPFP], 1e15),
+    S_U("generic_cutoff.tls_cert_sha256", generic_cutoff[KEY_TLS_CERT], 1e15),
     S_U("reconcile_every", reconcile_every, 1e15),
 };
 

@@ -32,6 +32,13 @@ typedef enum {
     KEY_SSH_CLIENT,   /* "ssh_client": the client's SSH identification string */
     KEY_JA4H,         /* "ja4h": JA4H of the client's HTTP requests */
     KEY_HTTP_HEADERS, /* "http_headers": the client's HTTP header order */
+    KEY_JA4_QUIC,     /* "ja4_quic": JA4 of the client's QUIC Initial */
+    KEY_HTTP2,        /* "http2_settings": the client's HTTP/2 SETTINGS */
+    KEY_HTTP3,        /* "http3_settings": the client's HTTP/3 SETTINGS */
+    KEY_USERAGENT,    /* "http_useragent": the client's User-Agent */
+    KEY_VNC_CLIENT,   /* "vnc_client": the VNC client's version string */
+    KEY_TCPFP,        /* "tcpfp": the source host's SYN-ACK signature (active prober) */
+    KEY_TLS_CERT,     /* "tls_cert_sha256": the source host's own TLS certificate (prober) */
     KEY_DECKY,        /* campaign: decky of a handoff event */
     KEY_KDBAND,       /* campaign: one band of a keystroke SimHash */
     KEY_FAMILY_COUNT

@@ -52,7 +52,7 @@
 #define S_NONE SIZE_MAX            /* arena offset of an absent string */
 
 _Static_assert(KEY_FAMILY_COUNT < S_LONG_BIT, "families fit below the long-key bit");
-_Static_assert(CCFG_GENERIC_FAMILIES == 11,
+_Static_assert(CCFG_GENERIC_FAMILIES == 18,
                "the API's cutoff array has one entry per blocking family");
 _Static_assert(SHARD_STORE_MAX_ID <= S_KEY_MAX, "ids are LMDB duplicate data");
 

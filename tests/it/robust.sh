@@ -301,7 +301,7 @@ check "a killed shard 1 is declared dead within liveness x heartbeat" wait_log "
     "broker: shard 1 dead"
 echo "  declared dead after $(($(now_ms) - t0)) ms"
 wait "$PID_shard1" 2>/dev/null || true
-check "merger shards: FORESTS naming key family 63 (there are 11) are dropped" dropped \
+check "merger shards: FORESTS naming key family 63 (there are 18) are dropped" dropped \
     merger-shards "$M" "merger: dropped FORESTS 1 from shard 1: key family 63" \
     --identity shard-1 "${V[@]}" --hex 01 \
     --json '{"role": "shard", "id": 1, "shards": 2, "applied": 0, "barrier": 0}' --then \

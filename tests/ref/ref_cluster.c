@@ -231,8 +231,10 @@ s_idfeat_build(s_idfeat_t *f, const obs_t *o, strtab_t *tab)
     /*  The kinds are listed here on their own, not taken from core/ccfg.c: the reference
         is a second implementation. A non-empty value of one of them is a shared value like
         a payload or C2. */
-    static const char *const kinds[] = {"jarm",       "hassh_server", "tcp_syn",
-                                        "ssh_client", "ja4h",         "http_headers"};
+    static const char *const kinds[] = {
+        "jarm",         "hassh_server", "tcp_syn",        "ssh_client",     "ja4h",
+        "http_headers", "ja4_quic",     "http2_settings", "http3_settings", "http_useragent",
+        "vnc_client",   "tcpfp",        "tls_cert_sha256"};
     for (size_t i = 0; i < o->n_fps; i++) {
         for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
             if (strcmp(o->fps[i].kind, kinds[k]) == 0 && s_truthy(o->fps[i].value)) {

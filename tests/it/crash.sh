@@ -113,4 +113,6 @@ check "appends: kill -9 the broker mid-stream: same final state, nothing lost" \
     crash_run broker appends-broker
 check "appends: kill -9 the merger mid-stream: same final state, nothing lost" \
     crash_run merger appends-merger
+check "appends: kill -9 a shard mid-stream: same final state, nothing lost" \
+    crash_run shard1 appends-shard1
 finish

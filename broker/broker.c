@@ -100,8 +100,7 @@ struct broker_t {
     size_t n_flushes;          /* count */
     size_t flushes_cap;        /* allocated */
     uint64_t dropped;          /* malformed or unauthorized backend messages dropped */
-    uint64_t unsent;           /* client replies dropped: the client does not read them */
-    int64_t unsent_logged;     /* when a dropped reply was last logged (zclock_mono) */
+    proto_unsent_t unsent;     /* client replies dropped: the client does not read them */
     bool peer_keys;            /* CURVE on the backend: peers are bound to their keys */
     uint64_t rejected;         /* client records rejected */
     uint64_t duplicates;       /* identical resubmissions acknowledged without journaling */
@@ -336,23 +335,7 @@ s_reply_client(broker_t *self, zframe_t *identity, proto_cmd_t cmd, uint64_t ref
     if (body) {
         proto_add_body(msg, body);
     }
-    if (zmsg_send(&msg, self->ingest) != 0) {
-        int e = zmq_errno();
-        zmsg_destroy(&msg);
-        if (e == EAGAIN) {
-            /* Its queue is full: it sends without reading. Counted, logged once a second. */
-            self->unsent++;
-            int64_t now = zclock_mono();
-            if (now - self->unsent_logged >= 1000) {
-                log_warn("broker: a client does not read its replies; %" PRIu64
-                         " replies dropped so far",
-                         self->unsent);
-                self->unsent_logged = now;
-            }
-        } else {
-            log_warn("broker: client vanished before its reply");
-        }
-    }
+    proto_reply(self->ingest, &msg, &self->unsent, "broker");
 }
 
 static void
@@ -1314,7 +1297,8 @@ broker_run(broker_t *self, zsock_t *pipe, sigev_t *sig)
     }
     log_info("broker: stopped at %" PRIu64 " (%" PRIu64 " records rejected, %" PRIu64
              " messages dropped, %" PRIu64 " replies to clients that did not read them dropped)",
-             broker_journal_last(self->journal), self->rejected, self->dropped, self->unsent);
+             broker_journal_last(self->journal), self->rejected, self->dropped,
+             self->unsent.dropped);
     return rc;
 }
 

@@ -7,9 +7,11 @@
 #include "proto.h"
 
 #include "err.h"
+#include "log.h"
 
 #include <assert.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -146,6 +148,27 @@ s_printable(const uint8_t *data, size_t size, char *text, size_t textlen)
         text[i] = data[i] >= 0x20 && data[i] < 0x7F ? (char)data[i] : '?';
     }
     text[n] = '\0';
+}
+
+void
+proto_reply(zsock_t *sock, zmsg_t **msg, proto_unsent_t *u, const char *who)
+{
+    if (zmsg_send(msg, sock) == 0) {
+        return;
+    }
+    int e = zmq_errno();
+    zmsg_destroy(msg);
+    if (e != EAGAIN) {
+        log_warn("%s: a client vanished before its reply", who);
+        return;
+    }
+    u->dropped++;
+    int64_t now = zclock_mono();
+    if (now - u->logged_at >= 1000) {
+        log_warn("%s: a client does not read its replies; %" PRIu64 " replies dropped so far", who,
+                 u->dropped);
+        u->logged_at = now;
+    }
 }
 
 void

@@ -114,6 +114,18 @@ void proto_add_body(zmsg_t *msg, const wire_buf_t *body);
 /*  Appends size bytes at data as one frame (copied). */
 void proto_add_bytes(zmsg_t *msg, const void *data, size_t size);
 
+/*  The replies a role could not send to its clients. A plain value; zero it. */
+typedef struct {
+    uint64_t dropped;  /* replies dropped: the client's queue was full */
+    int64_t logged_at; /* when that was last logged (zclock_mono) */
+} proto_unsent_t;
+
+/*  Sends a reply to a client on sock, whose send timeout is 0: a role never waits for a
+    client to read (docs/protocol.md §10). A reply that does not fit in the client's queue is
+    dropped, counted in u and logged at most once a second ("<who>: a client does not read
+    its replies"); one to a client that is gone is logged. *msg is consumed either way. */
+void proto_reply(zsock_t *sock, zmsg_t **msg, proto_unsent_t *u, const char *who);
+
 /*  Sets ZMQ_MAXMSGSIZE on sock: a peer that sends a larger frame is disconnected by ZeroMQ
     before the frame is buffered (docs/protocol.md §10). bytes > 0. */
 void proto_set_max_message(zsock_t *sock, int64_t bytes);

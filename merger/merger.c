@@ -52,8 +52,7 @@ struct merger_t {
     uint64_t unsaved;      /* reconciled barrier whose snapshot failed (RECONCILED waits) */
     zlist_t *early;        /* FORESTS received before their barrier (zmsg_t *) */
     uint64_t dropped;      /* malformed or unauthorized messages dropped */
-    uint64_t unsent;       /* query replies dropped: the client does not read them */
-    int64_t unsent_logged; /* when a dropped reply was last logged (zclock_mono) */
+    proto_unsent_t unsent; /* query replies dropped: the client does not read them */
     bool peer_keys;        /* CURVE on the shard socket: shards are bound to their keys */
     uint64_t published;    /* events published */
     uint64_t ev_dropped;   /* events no subscriber got: one stopped reading */
@@ -735,22 +734,7 @@ s_reply(merger_t *self, zframe_t *identity, uint64_t ref, const wire_buf_t *body
     zmsg_t *m = proto_msg_new_to(identity, PROTO_REPLY);
     proto_add_u64(m, ref);
     proto_add_body(m, body);
-    if (zmsg_send(&m, self->query) != 0) {
-        int e = zmq_errno();
-        zmsg_destroy(&m);
-        if (e == EAGAIN) {
-            self->unsent++;
-            int64_t now = zclock_mono();
-            if (now - self->unsent_logged >= 1000) {
-                log_warn("merger: a query client does not read its replies; %" PRIu64
-                         " replies dropped so far",
-                         self->unsent);
-                self->unsent_logged = now;
-            }
-        } else {
-            log_warn("merger: a client vanished before its reply");
-        }
-    }
+    proto_reply(self->query, &m, &self->unsent, "merger");
 }
 
 /*  Answers one QUERY (docs/protocol.md §9). A malformed one is counted and logged, and
@@ -788,8 +772,9 @@ s_on_query(merger_t *self, zmsg_t *msg)
              ", \"apply_s\": %.6f, \"reconcile_s\": %.6f, \"snapshot_s\": %.6f"
              ", \"last_reconcile_s\": %.6f, \"last_snapshot_s\": %.6f}}",
              self->applied, self->reconciled, st.observations, st.identities, st.campaigns,
-             self->published, self->ev_dropped, self->dropped, self->unsent, tm.reconciliations,
-             tm.apply_s, tm.reconcile_s, tm.snapshot_s, tm.last_reconcile_s, tm.last_snapshot_s);
+             self->published, self->ev_dropped, self->dropped, self->unsent.dropped,
+             tm.reconciliations, tm.apply_s, tm.reconcile_s, tm.snapshot_s, tm.last_reconcile_s,
+             tm.last_snapshot_s);
     char err[320];
     /* applied and reconciled never decrease, so their sum changes with the state. */
     if (merger_query_answer(self->qa, merger_state_cluster(self->state),

@@ -74,7 +74,7 @@ check "... with cadre cluster's result" same_as_cluster "$TMP/a.msgpack"
 # --- 2. queries --------------------------------------------------------------------------
 flood query_flood query "${V[@]}" --hex 30 --u64 1 --json '{"what": "health"}'
 check "the merger drops the replies a query client does not read, and says so" \
-    wait_until 60 grep -q 'merger: a query client does not read its replies' "$TMP/merger.log"
+    wait_until 60 grep -q 'merger: a client does not read its replies' "$TMP/merger.log"
 check "cadre query is still answered" expect_exit 0 timeout 30 "$CADRE" query --config "$CFG" \
     health --timeout-ms 10000
 check "... and counts the dropped replies" \

@@ -103,7 +103,8 @@ struct broker_t {
     proto_unsent_t unsent;     /* client replies dropped: the client does not read them */
     bool peer_keys;            /* CURVE on the backend: peers are bound to their keys */
     uint64_t rejected;         /* client records rejected */
-    uint64_t duplicates;       /* identical resubmissions acknowledged without journaling */
+    uint64_t duplicates;       /* resubmissions acknowledged without journaling */
+    int64_t pruned_at;         /* zclock_mono() of the last pruning of producers (0: never) */
     uint64_t appended;         /* highest seq appended, the open batch included */
     bool stream_more;          /* the last streaming pass stopped for time, not for want */
     s_decoded_t *decoded;      /* ring of records routed at ingest, in seq order */
@@ -523,11 +524,16 @@ s_on_client(broker_t *self, zmsg_t *msg)
     if (f.cmd == PROTO_HEARTBEAT || f.cmd == PROTO_DISCONNECT) {
         return 0;
     }
-    if (f.cmd != PROTO_SUBMIT && f.cmd != PROTO_FLUSH) {
+    if (f.cmd != PROTO_SUBMIT && f.cmd != PROTO_PSUBMIT && f.cmd != PROTO_FLUSH) {
         s_client_error(self, f.identity, 0, "command", "", "not a client command");
         return 0;
     }
-    proto_get_u64(&f.parts[0], &ref);
+    bool named = f.cmd == PROTO_PSUBMIT;
+    uint64_t producer = 0;
+    if (named) {
+        proto_get_u64(&f.parts[0], &producer);
+    }
+    proto_get_u64(&f.parts[named ? 1 : 0], &ref);
     if (f.cmd == PROTO_FLUSH) {
         /* A flush is a reconciliation point at the last input before it; it takes no seq,
            so it never moves the every-N points. Answered once the merger reconciled it. */
@@ -536,16 +542,37 @@ s_on_client(broker_t *self, zmsg_t *msg)
         self->flushes[self->n_flushes++] = (s_flush_t){zframe_dup(f.identity), ref, at};
         return 0;
     }
+    const proto_part_t *body = &f.parts[named ? 2 : 1];
+    int rc = 0;
+    if (named) {
+        /* A producer's refs grow, and it resends in ref order on every connection: a ref at
+           or below the highest one accepted is a resubmission of an accepted input. */
+        broker_producer_t known;
+        bool found = false;
+        rc = s_ensure_batch(self);
+        if (rc == 0) {
+            rc = broker_journal_producer_get(self->journal, producer, &known, &found);
+        }
+        if (rc != 0) {
+            return rc;
+        }
+        if (found && ref <= known.ref) {
+            self->duplicates++;
+            xgrow(&self->acks, &self->acks_cap, self->n_acks + 1);
+            self->acks[self->n_acks++] = (s_ack_t){zframe_dup(f.identity), ref, known.seq};
+            return 0;
+        }
+    }
     obs_t *obs = NULL;
     obs_error_t err;
-    if (wire_obs_decode((const char *)f.parts[1].data, f.parts[1].size, 0, &obs, &err) != 0) {
+    if (wire_obs_decode((const char *)body->data, body->size, 0, &obs, &err) != 0) {
         self->rejected++;
         s_client_error(self, f.identity, ref, "record", err.field, err.message);
         return 0;
     }
-    int rc = s_ensure_batch(self);
-    const void *bytes = f.parts[1].data;
-    size_t len = f.parts[1].size;
+    rc = s_ensure_batch(self);
+    const void *bytes = body->data;
+    size_t len = body->size;
     wire_buf_t merged;
     wire_buf_init(&merged);
     if (rc == 0 && obs->op == OBS_APPEND) {
@@ -573,6 +600,10 @@ s_on_client(broker_t *self, zmsg_t *msg)
     route_info_make(obs, self->n_shards, &info);
     if (rc == 0) {
         rc = s_journal_record(self, obs, &info, bytes, len, &seq, &fresh);
+    }
+    if (rc == 0 && named) {
+        broker_producer_t now = {ref, seq, (uint64_t)zclock_time()};
+        rc = broker_journal_producer_put(self->journal, producer, &now);
     }
     if (rc == 0 && fresh) {
         s_decoded_push(self, seq, &info);
@@ -603,6 +634,29 @@ s_answer_flushes(broker_t *self)
             zframe_destroy(&self->flushes[i].identity);
             self->flushes[i--] = self->flushes[--self->n_flushes];
         }
+    }
+}
+
+/*  Once a minute (and at the first call), forgets the producers silent for
+    BROKER_PRODUCER_TTL_MS: the journal keeps what a client needs to resubmit after a
+    restart, not every client ever seen. A failure is logged and retried a minute later. */
+static void
+s_prune_producers(broker_t *self)
+{
+    int64_t now = zclock_mono();
+    if (self->pruned_at != 0 && now - self->pruned_at < 60000) {
+        return;
+    }
+    self->pruned_at = now;
+    int64_t wall = zclock_time();
+    if (broker_journal_in_batch(self->journal) || wall < BROKER_PRODUCER_TTL_MS) {
+        return;
+    }
+    size_t n = 0;
+    if (broker_journal_producers_prune(self->journal, (uint64_t)(wall - BROKER_PRODUCER_TTL_MS),
+                                       &n) == 0 &&
+        n > 0) {
+        log_info("broker: forgot %zu producers silent for an hour", n);
     }
 }
 
@@ -1279,6 +1333,7 @@ broker_run(broker_t *self, zsock_t *pipe, sigev_t *sig)
             break;
         }
         s_heartbeats(self);
+        s_prune_producers(self);
     }
     broker_journal_abort(self->journal);
     for (size_t i = 0; i < self->n_flushes; i++) {
@@ -1296,8 +1351,9 @@ broker_run(broker_t *self, zsock_t *pipe, sigev_t *sig)
         }
     }
     log_info("broker: stopped at %" PRIu64 " (%" PRIu64 " records rejected, %" PRIu64
+             " resubmissions acknowledged without journaling, %" PRIu64
              " messages dropped, %" PRIu64 " replies to clients that did not read them dropped)",
-             broker_journal_last(self->journal), self->rejected, self->dropped,
+             broker_journal_last(self->journal), self->rejected, self->duplicates, self->dropped,
              self->unsent.dropped);
     return rc;
 }

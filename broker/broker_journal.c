@@ -3,11 +3,13 @@
     One LMDB environment per journal directory, opened with MDB_NOTLS so that read
     transactions (cursors) are not tied to the thread that created them, and otherwise LMDB's
     default, fully synchronous flags: a commit returns only after the data pages and the new
-    meta page are fsync'ed. Three named databases:
+    meta page are fsync'ed. Four named databases:
 
-      "journal"  8-byte big-endian seq -> 1 kind byte followed by the input's bytes
-      "keys"     observation id (its bytes, no NUL) -> the broker's opaque key list
-      "meta"     "version", "last", "compacted" -> 8-byte big-endian integers
+      "journal"   8-byte big-endian seq -> 1 kind byte followed by the input's bytes
+      "keys"      observation id (its bytes, no NUL) -> the broker's opaque key list
+      "meta"      "version", "last", "compacted" -> 8-byte big-endian integers
+      "producers" 8-byte big-endian producer id -> last ref, its seq, the time in ms
+                  (three 8-byte big-endian integers)
 
     meta "last" is written in the same transaction as the inputs it covers, so it stays
     right after compaction has emptied the journal and seqs continue densely. Every value
@@ -22,6 +24,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <lmdb.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -39,6 +42,7 @@ struct broker_journal_t {
     MDB_dbi journal;     /* "journal": seq -> kind + bytes */
     MDB_dbi keys;        /* "keys": observation id -> key list */
     MDB_dbi meta;        /* "meta": version, last, compacted */
+    MDB_dbi producers;   /* "producers": producer id -> broker_producer_t */
     char *dir;           /* the directory, for log lines */
     MDB_txn *txn;        /* the open batch's write transaction, or NULL */
     int batch_err;       /* first error of the open batch (0 while it is healthy) */
@@ -218,7 +222,8 @@ s_load(broker_journal_t *self)
     }
     if ((rc = mdb_dbi_open(txn, "journal", MDB_CREATE, &self->journal)) != 0 ||
         (rc = mdb_dbi_open(txn, "keys", MDB_CREATE, &self->keys)) != 0 ||
-        (rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &self->meta)) != 0) {
+        (rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &self->meta)) != 0 ||
+        (rc = mdb_dbi_open(txn, "producers", MDB_CREATE, &self->producers)) != 0) {
         mdb_txn_abort(txn);
         return s_fail(self->dir, rc, "opening the databases");
     }
@@ -296,7 +301,7 @@ broker_journal_open(const char *dir, size_t map_bytes)
         broker_journal_destroy(&self);
         return NULL;
     }
-    if ((rc = mdb_env_set_maxdbs(self->env, 3)) != 0 ||
+    if ((rc = mdb_env_set_maxdbs(self->env, 4)) != 0 ||
         (rc = mdb_env_set_mapsize(self->env, map)) != 0 ||
         (rc = mdb_env_open(self->env, dir, MDB_NOTLS, 0600)) != 0) {
         s_fail(dir, rc, "opening the environment");
@@ -433,6 +438,115 @@ broker_journal_keys_get(broker_journal_t *self, const char *obs_id, const void *
         return s_batch_fail(self, rc, "reading a key list");
     }
     return s_fail(self->dir, rc, "reading a key list");
+}
+
+int
+broker_journal_producer_get(broker_journal_t *self, uint64_t producer, broker_producer_t *out,
+                            bool *found)
+{
+    assert(self && out && found);
+    *found = false;
+    *out = (broker_producer_t){0};
+    MDB_txn *txn = self->txn;
+    if (txn && self->batch_err) {
+        return self->batch_err;
+    }
+    if (!txn) {
+        int rc = mdb_txn_begin(self->env, NULL, MDB_RDONLY, &txn);
+        if (rc != 0) {
+            return s_fail(self->dir, rc, "beginning a read");
+        }
+    }
+    uint8_t kb[S_U64_SIZE];
+    s_put_u64(kb, producer);
+    MDB_val k = {.mv_size = sizeof kb, .mv_data = kb};
+    MDB_val v;
+    int rc = mdb_get(txn, self->producers, &k, &v);
+    int err = 0;
+    if (rc == 0 && v.mv_size == 3 * S_U64_SIZE) {
+        const uint8_t *b = v.mv_data;
+        *out = (broker_producer_t){s_get_u64(b), s_get_u64(b + S_U64_SIZE),
+                                   s_get_u64(b + 2 * S_U64_SIZE)};
+        *found = true;
+    } else if (rc == 0) {
+        /* Treated as unknown: its next submissions are journaled again (at least once). */
+        log_error("journal %s: producer %016" PRIx64 " has %zu bytes, not %d; forgotten", self->dir,
+                  producer, v.mv_size, 3 * S_U64_SIZE);
+    } else if (rc != MDB_NOTFOUND) {
+        err = self->txn ? s_batch_fail(self, rc, "reading a producer")
+                        : s_fail(self->dir, rc, "reading a producer");
+    }
+    if (txn != self->txn) {
+        mdb_txn_abort(txn);
+    }
+    return err;
+}
+
+int
+broker_journal_producer_put(broker_journal_t *self, uint64_t producer, const broker_producer_t *p)
+{
+    assert(self && p);
+    assert(self->txn);
+    if (self->batch_err) {
+        return self->batch_err;
+    }
+    uint8_t kb[S_U64_SIZE], vb[3 * S_U64_SIZE];
+    s_put_u64(kb, producer);
+    s_put_u64(vb, p->ref);
+    s_put_u64(vb + S_U64_SIZE, p->seq);
+    s_put_u64(vb + 2 * S_U64_SIZE, p->at_ms);
+    MDB_val k = {.mv_size = sizeof kb, .mv_data = kb};
+    MDB_val v = {.mv_size = sizeof vb, .mv_data = vb};
+    int rc = mdb_put(self->txn, self->producers, &k, &v, 0);
+    if (rc != 0) {
+        return s_batch_fail(self, rc, "storing a producer");
+    }
+    return 0;
+}
+
+int
+broker_journal_producers_prune(broker_journal_t *self, uint64_t before_ms, size_t *dropped)
+{
+    assert(self);
+    assert(!self->txn);
+    size_t n = 0;
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(self->env, NULL, 0, &txn);
+    if (rc != 0) {
+        return s_fail(self->dir, rc, "beginning a producer pruning");
+    }
+    MDB_cursor *cur;
+    rc = mdb_cursor_open(txn, self->producers, &cur);
+    if (rc == 0) {
+        MDB_val k, v;
+        for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+            bool old = v.mv_size != 3 * S_U64_SIZE ||
+                       s_get_u64((const uint8_t *)v.mv_data + 2 * S_U64_SIZE) < before_ms;
+            if (old && (rc = mdb_cursor_del(cur, 0)) != 0) {
+                break;
+            }
+            n += old;
+        }
+        mdb_cursor_close(cur);
+        if (rc == MDB_NOTFOUND) {
+            rc = 0;
+        }
+    }
+    if (rc == 0 && n == 0) {
+        mdb_txn_abort(txn);
+    } else if (rc == 0) {
+        rc = mdb_txn_commit(txn);
+    } else {
+        mdb_txn_abort(txn);
+    }
+    if (rc != 0) {
+        return s_fail(self->dir, rc, "pruning producers");
+    }
+    if (dropped) {
+        *dropped = n;
+    }
+    return 0;
 }
 
 int

@@ -103,6 +103,36 @@ int broker_journal_get(broker_journal_t *self, uint64_t seq, int *kind, const vo
 int broker_journal_keys_put(broker_journal_t *self, const char *obs_id, const void *data,
                             size_t len);
 
+/*  What the journal remembers of one producer (a client that names itself in PSUBMIT,
+    docs/protocol.md §4): the highest ref it had accepted, that input's seq, and the wall time
+    in ms of that acceptance (for pruning). */
+/*  How long the journal remembers a producer after its last accepted submission: a client
+    resubmits within seconds of a restart, so an hour is ample. */
+#define BROKER_PRODUCER_TTL_MS (3600 * 1000)
+
+typedef struct {
+    uint64_t ref;   /* highest accepted ref */
+    uint64_t seq;   /* the seq its input got (or the seq it was a duplicate of) */
+    uint64_t at_ms; /* when, in ms since the epoch */
+} broker_producer_t;
+
+/*  Looks up a producer; inside a batch it sees the batch's own puts. On success *found tells
+    whether it is known and *out holds it (zeros when not; a stored value of the wrong size is
+    logged and reported as unknown). Returns 0; the batch's error; CADRE_ESTORE / -errno on
+    LMDB failures (inside a batch they fail the batch). */
+int broker_journal_producer_get(broker_journal_t *self, uint64_t producer, broker_producer_t *out,
+                                bool *found);
+
+/*  Inside the open batch, stores *p as what is known of producer; durable with the batch.
+    Returns 0; the batch's error; an LMDB failure fails the batch. */
+int broker_journal_producer_put(broker_journal_t *self, uint64_t producer,
+                                const broker_producer_t *p);
+
+/*  Forgets the producers last seen before before_ms (and any stored value that does not
+    decode), in a write transaction of its own (no batch may be open); *dropped (if not NULL)
+    gets the count. Returns 0; CADRE_ESTORE / -errno on LMDB failures. */
+int broker_journal_producers_prune(broker_journal_t *self, uint64_t before_ms, size_t *dropped);
+
 /*  Commits the open batch durably and ends it. On 0 every seq appended in the batch is on
     disk, and broker_journal_last() reports the batch's last seq. On failure nothing of the
     batch is visible, its seqs are not consumed, and the batch is ended all the same.

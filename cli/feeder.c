@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
 
 #define S_REPORTED 20 /* rejections printed in full */
 
@@ -25,6 +27,7 @@ typedef struct {
 
 struct feeder_t {
     zsock_t *sock;            /* DEALER to the broker's ingest */
+    uint64_t producer;        /* this feeder's producer id (random), named in every PSUBMIT */
     uint32_t window;          /* most submissions in flight */
     uint64_t next_ref;        /* next ref to use */
     uint64_t in_flight;       /* submitted, not yet answered */
@@ -106,6 +109,13 @@ feeder_new(const char *endpoint, const curve_t *curve, uint32_t window, zsock_t 
     s_connect(self);
     self->window = window ? window : 1;
     self->next_ref = 1;
+    /* A random 64-bit id: two feeders of one broker share one with odds of about n^2/2^65. */
+    while (self->producer == 0) {
+        if (getrandom(&self->producer, sizeof self->producer, 0) != sizeof self->producer) {
+            self->producer =
+                (uint64_t)zclock_time() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)self;
+        }
+    }
     self->extra = extra_sock;
     self->extra_fn = extra_fn;
     self->extra_arg = extra_arg;
@@ -165,7 +175,8 @@ s_resend(feeder_t *self)
         if (p->answered) {
             continue;
         }
-        zmsg_t *m = proto_msg_new(PROTO_SUBMIT);
+        zmsg_t *m = proto_msg_new(PROTO_PSUBMIT);
+        proto_add_u64(m, self->producer);
         proto_add_u64(m, p->ref);
         proto_add_bytes(m, p->bytes, p->len);
         if (zmsg_send(&m, self->sock) != 0) {
@@ -382,7 +393,8 @@ feeder_submit_raw(feeder_t *self, const void *bytes, size_t len, int timeout_ms)
     *p = (s_pending_t){.ref = ref, .bytes = xmalloc(len), .len = len};
     memcpy(p->bytes, bytes, len);
     self->pend_n++;
-    zmsg_t *m = proto_msg_new(PROTO_SUBMIT);
+    zmsg_t *m = proto_msg_new(PROTO_PSUBMIT);
+    proto_add_u64(m, self->producer);
     proto_add_u64(m, ref);
     proto_add_bytes(m, bytes, len);
     if (zmsg_send(&m, self->sock) != 0) {

@@ -30,6 +30,7 @@ static const proto_layout_t s_layouts[256] = {
     [PROTO_ACK] = {"ACK", 2, {S_U64, S_U64}},
     [PROTO_FLUSH] = {"FLUSH", 1, {S_U64}},
     [PROTO_FLUSHED] = {"FLUSHED", 2, {S_U64, S_U64}},
+    [PROTO_PSUBMIT] = {"PSUBMIT", 3, {S_U64, S_U64, S_BODY}},
     [PROTO_ERROR] = {"ERROR", 2, {S_U64, S_BODY}},
     [PROTO_KEYS] = {"KEYS", 1, {S_BODY}},
     [PROTO_RECORDS] = {"RECORDS", 1, {S_BODY}},

@@ -30,7 +30,7 @@
 #define PROTO_VERSION_LEN 7     /* bytes of the version frame (no terminating NUL) */
 #define PROTO_CMD_LEN 1         /* bytes of the command frame */
 #define PROTO_U64_LEN 8         /* bytes of a `ref` or `seq` frame, big-endian */
-#define PROTO_MAX_PARTS 2       /* most frames any command carries after the command */
+#define PROTO_MAX_PARTS 3       /* most frames any command carries after the command */
 /*  Most frames in one message: identity, version, command and the parts. */
 #define PROTO_MAX_FRAMES (3 + PROTO_MAX_PARTS)
 
@@ -46,6 +46,7 @@ typedef enum {
     PROTO_ACK = 0x11,        /* broker -> client: ref, seq */
     PROTO_FLUSH = 0x12,      /* client -> broker: ref */
     PROTO_FLUSHED = 0x13,    /* broker -> client: ref, seq */
+    PROTO_PSUBMIT = 0x14,    /* client -> broker: producer, ref, observation body */
     PROTO_ERROR = 0x1F,      /* broker -> client: ref, body {code, field, message} */
     PROTO_KEYS = 0x20,       /* broker -> shard: body */
     PROTO_RECORDS = 0x21,    /* broker -> merger: body */

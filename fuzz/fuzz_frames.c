@@ -58,7 +58,8 @@ s_decode_body(proto_cmd_t cmd, const proto_part_t *body)
         }
         break;
     }
-    case PROTO_SUBMIT: {
+    case PROTO_SUBMIT:
+    case PROTO_PSUBMIT: {
         obs_t *obs = NULL;
         obs_error_t e;
         int orc = wire_obs_decode((const char *)body->data, body->size, 0, &obs, &e);

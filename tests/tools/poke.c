@@ -12,7 +12,8 @@
               --zeros N   N zero bytes                --empty      a zero-length frame
               --json J    the JSON value J as one MessagePack value
           and `--truncate N` cuts N bytes off the end of the frame before it. With --wait,
-          waits up to MS for one reply and prints it, one line per frame:
+          waits up to MS for one reply (`--replies N`: for N replies, each waited up to MS)
+          and prints it, one line per frame:
               <index> text <bytes>     printable ASCII, two bytes or more
               <index> msgpack <json>   one whole MessagePack map, array or string, as JSON
               <index> hex <digits>     anything else (a command byte, a ref or seq)
@@ -78,8 +79,9 @@ static void
 s_usage(void)
 {
     fprintf(stderr,
-            "usage: cadre_poke ENDPOINT FRAME... [--wait MS] [--cert SECRET --server-key PUBLIC]\n"
-            "                  [--identity NAME] [--repeat N] [--rcvhwm N] [--hold MS]\n"
+            "usage: cadre_poke ENDPOINT FRAME... [--wait MS [--replies N]]\n"
+            "                  [--cert SECRET --server-key PUBLIC] [--identity NAME]\n"
+            "                  [--repeat N] [--rcvhwm N] [--hold MS]\n"
             "                  [--connections N]\n"
             "       FRAME: --text S | --hex H | --u64 N | --file PATH | --zeros N | --empty |\n"
             "              --json J, each optionally followed by --truncate N\n"
@@ -464,7 +466,7 @@ s_raw(int argc, char **argv)
     const char *endpoint = argv[1];
     s_frame_t frames[S_MAX_FRAMES];
     size_t n = 0;
-    uint64_t wait_ms = 0;
+    uint64_t wait_ms = 0, replies = 1;
     bool wait = false;
     s_conn_opts_t co = {.repeat = 1, .connections = 1};
     int rc = 0;
@@ -473,6 +475,9 @@ s_raw(int argc, char **argv)
         uint64_t cut = 0;
         if (strcmp(argv[i], "--wait") == 0 && i + 1 < argc && s_parse_u64(argv[i + 1], &wait_ms)) {
             wait = true;
+            i++;
+        } else if (strcmp(argv[i], "--replies") == 0 && i + 1 < argc &&
+                   s_parse_u64(argv[i + 1], &replies) && replies > 0) {
             i++;
         } else if (strcmp(argv[i], "--truncate") == 0 && i + 1 < argc && n > 0 &&
                    s_parse_u64(argv[i + 1], &cut) && cut <= frames[n - 1].size) {
@@ -542,16 +547,18 @@ s_raw(int argc, char **argv)
     }
     if (rc == 0 && wait) {
         zsock_set_rcvtimeo(sock, (int)(wait_ms > INT32_MAX ? INT32_MAX : wait_ms));
-        zmsg_t *reply = zmsg_recv(sock);
-        if (!reply) {
-            printf("no reply\n");
-            rc = 1;
-        } else {
-            size_t index = 0;
-            for (zframe_t *f = zmsg_first(reply); f; f = zmsg_next(reply)) {
-                s_print_frame(index++, f);
+        for (uint64_t r = 0; r < replies && rc == 0; r++) {
+            zmsg_t *reply = zmsg_recv(sock);
+            if (!reply) {
+                printf("no reply\n");
+                rc = 1;
+            } else {
+                size_t index = 0;
+                for (zframe_t *f = zmsg_first(reply); f; f = zmsg_next(reply)) {
+                    s_print_frame(index++, f);
+                }
+                zmsg_destroy(&reply);
             }
-            zmsg_destroy(&reply);
         }
     }
     for (uint64_t c = 0; c < co.connections; c++) {

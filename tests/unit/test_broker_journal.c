@@ -356,6 +356,56 @@ test_abort_leaves_nothing(void **state)
     broker_journal_destroy(&j);
 }
 
+/*  Producers: a batch sees its own puts, an aborted batch leaves nothing, a commit survives
+    reopening, pruning forgets only the silent ones. */
+static void
+test_producers(void **state)
+{
+    s_fixture_t *fx = *state;
+    broker_journal_t *j = broker_journal_open(fx->dir, 0);
+    assert_non_null(j);
+    broker_producer_t p;
+    bool found = true;
+    assert_int_equal(broker_journal_producer_get(j, 7, &p, &found), 0);
+    assert_false(found);
+
+    assert_int_equal(broker_journal_begin(j), 0);
+    assert_int_equal(broker_journal_producer_put(j, 7, &(broker_producer_t){10, 3, 1000}), 0);
+    assert_int_equal(broker_journal_producer_get(j, 7, &p, &found), 0);
+    assert_true(found);
+    assert_int_equal(p.ref, 10);
+    broker_journal_abort(j);
+    assert_int_equal(broker_journal_producer_get(j, 7, &p, &found), 0);
+    assert_false(found);
+
+    assert_int_equal(broker_journal_begin(j), 0);
+    assert_int_equal(broker_journal_producer_put(j, 7, &(broker_producer_t){10, 3, 1000}), 0);
+    assert_int_equal(broker_journal_producer_put(j, UINT64_MAX, &(broker_producer_t){1, 4, 5000}),
+                     0);
+    assert_int_equal(broker_journal_producer_put(j, 7, &(broker_producer_t){12, 5, 2000}), 0);
+    assert_int_equal(broker_journal_commit(j), 0);
+    broker_journal_destroy(&j);
+
+    j = broker_journal_open(fx->dir, 0);
+    assert_non_null(j);
+    assert_int_equal(broker_journal_producer_get(j, 7, &p, &found), 0);
+    assert_true(found);
+    assert_int_equal(p.ref, 12);
+    assert_int_equal(p.seq, 5);
+    assert_int_equal(p.at_ms, 2000);
+    size_t n = 99;
+    assert_int_equal(broker_journal_producers_prune(j, 2000, &n), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(broker_journal_producers_prune(j, 2001, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(broker_journal_producer_get(j, 7, &p, &found), 0);
+    assert_false(found);
+    assert_int_equal(broker_journal_producer_get(j, UINT64_MAX, &p, &found), 0);
+    assert_true(found);
+    assert_int_equal(p.seq, 4);
+    broker_journal_destroy(&j);
+}
+
 static void
 test_keys_index(void **state)
 {
@@ -950,6 +1000,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_dense_across_batches_and_reopen, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_abort_leaves_nothing, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_keys_index, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_producers, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_crash_uncommitted, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_crash_kill9, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_map_full, s_setup, s_teardown),

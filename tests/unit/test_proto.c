@@ -29,6 +29,7 @@ static const struct {
     {PROTO_ACK, 0x11, "ACK", 2},
     {PROTO_FLUSH, 0x12, "FLUSH", 1},
     {PROTO_FLUSHED, 0x13, "FLUSHED", 2},
+    {PROTO_PSUBMIT, 0x14, "PSUBMIT", 3},
     {PROTO_ERROR, 0x1F, "ERROR", 2},
     {PROTO_KEYS, 0x20, "KEYS", 1},
     {PROTO_RECORDS, 0x21, "RECORDS", 1},

@@ -155,6 +155,7 @@ typedef struct {
     bool *spool_followed;              /* per spool worker: its spool path is followed */
     size_t cap_spool_followed;         /* slots */
     bool spool_failing;                /* the last spool flush failed (receiving paused) */
+    int64_t checked_at;                /* when the followed paths were last checked (0: due) */
     bool dirty;                        /* commits moved since the last save */
     int64_t saved_at;                  /* time of the last save */
     bool sent;                         /* records sent since the last FLUSH */
@@ -1325,6 +1326,7 @@ s_follow_spools(s_ship_t *sh)
         if (!sh->spool_followed[i] && ship_spool_exists(sh->spool, i)) {
             sh->spool_followed[i] = true;
             s_follow_add(sh, ship_spool_path(sh->spool, i));
+            sh->checked_at = 0; /* opened at once */
         }
     }
 }
@@ -1444,8 +1446,13 @@ s_all_read(const s_ship_t *sh)
 static int
 s_turn(s_ship_t *sh, int64_t now)
 {
-    for (size_t i = 0; i < sh->n_follows; i++) {
-        s_check_follow(sh, &sh->follows[i], now);
+    /* Once a poll period: with --listen-syslog turns follow each other as fast as messages
+       arrive, and a stat and a pread per path each time would be waste. */
+    if (sh->checked_at == 0 || now - sh->checked_at >= sh->o->poll_ms) {
+        sh->checked_at = now;
+        for (size_t i = 0; i < sh->n_follows; i++) {
+            s_check_follow(sh, &sh->follows[i], now);
+        }
     }
     for (size_t i = 0; i < sh->n_units; i++) {
         s_unit_t *u = sh->units[i];

@@ -18,6 +18,13 @@
     first bytes changed was truncated in place (copytruncate: the rest is read from the copy
     among the path's siblings with the same first bytes). One reactor: the loop reads,
     cuts, sends, then waits on the broker's replies for at most a poll period.
+
+    With --listen-syslog the shipper is also the master's syslog-over-TLS listener
+    (syslog_tls.h): each turn first takes what DECNET's forwarders sent (unless the window is
+    full: then nothing is read and TCP holds the forwarders back), writes it to one spool file
+    per worker (ship_spool.h) and fsyncs it, and the spool files are followed like the files
+    of the command line, so every guarantee of the file route holds from the spool on. A
+    spool renamed away at its size limit is read to its end and deleted once acknowledged.
 */
 #include "cmds.h"
 #include "endpoint.h"
@@ -28,8 +35,10 @@
 #include "sdnotify.h"
 #include "ship_file.h"
 #include "ship_in.h"
+#include "ship_spool.h"
 #include "ship_state.h"
 #include "sig.h"
+#include "syslog_tls.h"
 #include "xalloc.h"
 
 #include <czmq.h>
@@ -57,6 +66,9 @@
 #define S_SAVE_MS 1000         /* commits moved: the state is saved at least this often */
 #define S_REPORTED 20          /* bad records printed in full */
 #define S_MAX_MS 86400000      /* largest value of a millisecond option */
+/* Largest --max-frame: an escaped message (at most twice as long) with its worker name is
+   still one line the DECNET input takes. */
+#define S_MAX_FRAME ((DECNET_MAX_LINE - SYSLOG_TLS_MAX_WORKER - 2) / 2)
 
 /*  Options of one run. */
 typedef struct {
@@ -78,8 +90,12 @@ typedef struct {
     uint64_t max_batch;       /* --max-batch */
     int rotate_wait_ms;       /* --rotate-wait-ms */
     int timeout_ms;           /* --timeout-ms */
-    char **paths;             /* files, borrowed from argv */
+    char **paths;             /* files, borrowed from argv (then the spools, borrowed) */
     int n_paths;              /* their number */
+    bool input_given;         /* --input was given */
+    const char *listen;       /* --listen-syslog HOST:PORT, or NULL */
+    syslog_tls_opts_t rx;     /* the receiver's options (strings borrowed from argv) */
+    uint64_t spool_max;       /* --spool-max-bytes: a worker's spool rotates at this size */
 } s_opts_t;
 
 /*  One cut: an emission position past the unit's commit. */
@@ -110,11 +126,12 @@ typedef struct {
     s_cut_t *cuts;         /* cuts past the commit, in order */
     size_t n_cuts;         /* their number */
     size_t cap;            /* slots in cuts */
+    char *unlink_path;     /* a rotated spool: deleted once done (read, acknowledged), owned */
 } s_unit_t;
 
 /*  One followed path. */
 typedef struct {
-    const char *path; /* borrowed from argv */
+    const char *path; /* borrowed from argv or from the spool */
     s_unit_t *cur;    /* the unit of the file now at the path, or NULL */
     bool told;        /* "does not exist (yet)" was said */
 } s_follow_t;
@@ -132,6 +149,13 @@ typedef struct {
     size_t cap_units;                  /* slots */
     s_follow_t *follows;               /* followed paths */
     size_t n_follows;                  /* number */
+    size_t cap_follows;                /* slots */
+    syslog_tls_t *rx;                  /* --listen-syslog: the receiver, or NULL */
+    ship_spool_t *spool;               /* its spool (STATE/syslog), or NULL */
+    bool *spool_followed;              /* per spool worker: its spool path is followed */
+    size_t cap_spool_followed;         /* slots */
+    bool spool_failing;                /* the last spool flush failed (receiving paused) */
+    int64_t checked_at;                /* when the followed paths were last checked (0: due) */
     bool dirty;                        /* commits moved since the last save */
     int64_t saved_at;                  /* time of the last save */
     bool sent;                         /* records sent since the last FLUSH */
@@ -155,7 +179,12 @@ s_usage(FILE *out)
             "                  [--group ip|ip-sensor] [--op append|upsert] [--cert FILE]\n"
             "                  [--window N] [--poll-ms N] [--idle-ms N] [--max-delay-ms N]\n"
             "                  [--max-batch N] [--rotate-wait-ms N] [--timeout-ms T]\n"
-            "                  [--tee FILE] [--decnet-state FILE] [--session-gap S]\n\n"
+            "                  [--tee FILE] [--decnet-state FILE] [--session-gap S]\n"
+            "       cadre ship (--endpoint E | --config FILE) --state DIR\n"
+            "                  --listen-syslog HOST:PORT --tls-ca FILE --tls-cert FILE\n"
+            "                  --tls-key FILE [--max-frame BYTES] [--max-conns N]\n"
+            "                  [--syslog-idle-ms MS] [--handshake-ms MS]\n"
+            "                  [--spool-max-bytes N] [options above] [FILE...]\n\n"
             "Follows log files like `tail -F` and feeds a running engine with what they gain,\n"
             "as appends (docs/ship.md). --input cowrie (default): Cowrie JSON logs through the\n"
             "Cowrie adapter; decnet: DECNET's RFC 5424 lines (or cadre syslog-recv's output)\n"
@@ -171,8 +200,18 @@ s_usage(FILE *out)
             "flushes and exits (exit 1 when the broker stays silent for --timeout-ms, %d).\n"
             "TERM or INT stops it: what is in flight is waited for (5 s), the state saved.\n"
             "--tee FILE appends every observation sent to FILE as JSON Lines (an audit\n"
-            "trail; a part sent again after a restart is written again).\n",
-            ship_in_names(), S_IDLE_MS, S_MAX_DELAY_MS, S_MAX_BATCH, S_TIMEOUT_MS);
+            "trail; a part sent again after a restart is written again).\n"
+            "--listen-syslog HOST:PORT takes the place of DECNET's SWARM listener (implies\n"
+            "--input decnet): forwarders connect with certificates of --tls-ca, each message\n"
+            "is written to DIR/syslog/<worker CN>.log (as cadre syslog-recv writes it) and\n"
+            "fsync'd, and those files are followed like the FILEs. PORT 0 takes a free port;\n"
+            "'cadre ship: listening on ADDR:PORT' is printed. A spool is renamed away at\n"
+            "--spool-max-bytes (%u) and deleted once read and acknowledged. Receiver limits\n"
+            "as cadre syslog-recv's --max-frame (%d, at most %d), --max-conns (%d),\n"
+            "--idle-ms (here --syslog-idle-ms, %d; -1 never) and --handshake-ms (%d).\n",
+            ship_in_names(), S_IDLE_MS, S_MAX_DELAY_MS, S_MAX_BATCH, S_TIMEOUT_MS,
+            SHIP_SPOOL_MAX_BYTES, SYSLOG_TLS_MAX_FRAME, S_MAX_FRAME, SYSLOG_TLS_MAX_CONNS,
+            SYSLOG_TLS_IDLE_MS, SYSLOG_TLS_HANDSHAKE_MS);
 }
 
 /*  Parses a decimal integer in [min, max]; false when it is not one. */
@@ -199,6 +238,7 @@ s_parse(int argc, char **argv, s_opts_t *o)
                     .max_batch = S_MAX_BATCH,
                     .rotate_wait_ms = S_ROTATE_WAIT_MS,
                     .timeout_ms = S_TIMEOUT_MS,
+                    .spool_max = SHIP_SPOOL_MAX_BYTES,
                     .kind = ship_in_find("cowrie")};
     o->paths = xcalloc((size_t)argc + 1, sizeof *o->paths);
     if (gethostname(o->decky, sizeof o->decky - 1) != 0 || !o->decky[0]) {
@@ -261,7 +301,46 @@ s_parse(int argc, char **argv, s_opts_t *o)
             decky = argv[++i];
         } else if (strcmp(a, "--once") == 0) {
             o->once = true;
+        } else if (strcmp(a, "--listen-syslog") == 0 && v) {
+            o->listen = argv[++i];
+        } else if (strcmp(a, "--tls-ca") == 0 && v) {
+            o->rx.ca_file = argv[++i];
+        } else if (strcmp(a, "--tls-cert") == 0 && v) {
+            o->rx.cert_file = argv[++i];
+        } else if (strcmp(a, "--tls-key") == 0 && v) {
+            o->rx.key_file = argv[++i];
+        } else if (strcmp(a, "--max-frame") == 0 && v) {
+            if (!s_int(argv[++i], 1, S_MAX_FRAME, &n)) {
+                fprintf(stderr, "cadre ship: --max-frame wants 1..%d\n", S_MAX_FRAME);
+                return -CLI_EX_USAGE;
+            }
+            o->rx.max_frame = (size_t)n;
+        } else if (strcmp(a, "--max-conns") == 0 && v) {
+            if (!s_int(argv[++i], 1, 1000000, &n)) {
+                fprintf(stderr, "cadre ship: --max-conns wants 1..1000000\n");
+                return -CLI_EX_USAGE;
+            }
+            o->rx.max_conns = (uint32_t)n;
+        } else if (strcmp(a, "--syslog-idle-ms") == 0 && v) {
+            if (!s_int(argv[++i], -1, S_MAX_MS, &n) || n == 0) {
+                fprintf(stderr, "cadre ship: --syslog-idle-ms wants -1 or 1..%d\n", S_MAX_MS);
+                return -CLI_EX_USAGE;
+            }
+            o->rx.idle_ms = (int)n;
+        } else if (strcmp(a, "--handshake-ms") == 0 && v) {
+            if (!s_int(argv[++i], 1, S_MAX_MS, &n)) {
+                fprintf(stderr, "cadre ship: --handshake-ms wants 1..%d\n", S_MAX_MS);
+                return -CLI_EX_USAGE;
+            }
+            o->rx.handshake_ms = (int)n;
+        } else if (strcmp(a, "--spool-max-bytes") == 0 && v) {
+            if (!s_int(argv[++i], 1, 1LL << 40, &n)) {
+                fprintf(stderr, "cadre ship: --spool-max-bytes wants 1..%lld\n", 1LL << 40);
+                return -CLI_EX_USAGE;
+            }
+            o->spool_max = (uint64_t)n;
         } else if (strcmp(a, "--input") == 0 && v) {
+            o->input_given = true;
             o->kind = ship_in_find(argv[++i]);
             if (!o->kind) {
                 fprintf(stderr, "cadre ship: --input wants %s, not '%s'\n", ship_in_names(),
@@ -302,7 +381,31 @@ s_parse(int argc, char **argv, s_opts_t *o)
             o->paths[o->n_paths++] = argv[i];
         }
     }
-    if (o->n_paths == 0) {
+    if (o->listen) {
+        const ship_in_t *decnet = ship_in_find("decnet");
+        if (o->input_given && o->kind != decnet) {
+            fprintf(stderr, "cadre ship: --listen-syslog receives DECNET's lines: --input decnet\n");
+            return -CLI_EX_USAGE;
+        }
+        o->kind = decnet;
+        if (!o->state || o->once) {
+            fprintf(stderr, "cadre ship: --listen-syslog wants --state DIR (its spool lives "
+                            "there) and no --once\n");
+            return -CLI_EX_USAGE;
+        }
+        if (!o->rx.ca_file || !o->rx.cert_file || !o->rx.key_file) {
+            fprintf(stderr, "cadre ship: --listen-syslog wants --tls-ca, --tls-cert and "
+                            "--tls-key\n");
+            return -CLI_EX_USAGE;
+        }
+        o->rx.listen = o->listen;
+    } else if (o->rx.ca_file || o->rx.cert_file || o->rx.key_file || o->rx.max_frame ||
+               o->rx.max_conns || o->rx.idle_ms || o->rx.handshake_ms) {
+        fprintf(stderr, "cadre ship: the --tls-*, --max-frame, --max-conns, --syslog-idle-ms "
+                        "and --handshake-ms options go with --listen-syslog\n");
+        return -CLI_EX_USAGE;
+    }
+    if (o->n_paths == 0 && !o->listen) {
         s_usage(stderr);
         return -CLI_EX_USAGE;
     }
@@ -437,7 +540,41 @@ s_unit_free(s_unit_t *u)
     ship_file_destroy(&u->file);
     ship_rec_clear(&u->rec);
     free(u->cuts);
+    free(u->unlink_path);
     free(u);
+}
+
+/*  Frees the units marked in gone (one flag per unit) and closes the gaps; a followed path
+    whose unit is gone has none. */
+static void
+s_units_drop(s_ship_t *sh, const bool *gone)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < sh->n_units; i++) {
+        s_unit_t *u = sh->units[i];
+        if (!gone[i]) {
+            sh->units[k++] = u;
+            continue;
+        }
+        for (size_t j = 0; j < sh->n_follows; j++) {
+            if (sh->follows[j].cur == u) {
+                sh->follows[j].cur = NULL;
+            }
+        }
+        s_unit_free(u);
+        sh->dirty = true;
+    }
+    sh->n_units = k;
+}
+
+/*  Follows path (borrowed for the run) from now on. Returns its follow. */
+static s_follow_t *
+s_follow_add(s_ship_t *sh, const char *path)
+{
+    xgrow(&sh->follows, &sh->cap_follows, sh->n_follows + 1);
+    s_follow_t *f = &sh->follows[sh->n_follows++];
+    *f = (s_follow_t){.path = path};
+    return f;
 }
 
 /*  The unit whose file is (dev, ino), or NULL. */
@@ -823,12 +960,43 @@ s_save(s_ship_t *sh, int64_t now)
     free(recs);
 }
 
+/*  Deletes the rotated spools of the units read to their end and acknowledged (the state
+    saying so is written first: a crash in between leaves a finished unit whose file is
+    gone, which a restart forgets) and drops their units. */
+static void
+s_delete_spools(s_ship_t *sh)
+{
+    bool *gone = NULL;
+    for (size_t i = 0; i < sh->n_units; i++) {
+        s_unit_t *u = sh->units[i];
+        if (!u->unlink_path || !u->rec.done) {
+            continue;
+        }
+        if (!gone) {
+            s_save(sh, zclock_mono());
+            gone = xcalloc(sh->n_units + 1, sizeof *gone);
+        }
+        if (unlink(u->unlink_path) != 0 && errno != ENOENT) {
+            log_warn("%s: cannot delete the rotated spool: %s", u->unlink_path, strerror(errno));
+        } else {
+            log_info("%s: rotated spool read and acknowledged (%" PRIu64 " bytes): deleted",
+                     u->unlink_path, u->rec.commit);
+        }
+        gone[i] = true;
+    }
+    if (gone) {
+        s_units_drop(sh, gone);
+        free(gone);
+    }
+}
+
 /*  Moves commits past the cuts whose records were all answered; finishes units that are
-    read to their end. */
+    read to their end (and deletes them when they are rotated spools). */
 static void
 s_advance(s_ship_t *sh)
 {
     uint64_t floor = feeder_answered_below(sh->fd);
+    bool spools = false;
     for (size_t i = 0; i < sh->n_units; i++) {
         s_unit_t *u = sh->units[i];
         size_t n = 0;
@@ -851,7 +1019,11 @@ s_advance(s_ship_t *sh)
             }
             log_info("%s: read to its end (%" PRIu64 " bytes) and acknowledged", u->rec.path,
                      u->rec.commit);
+            spools = spools || u->unlink_path;
         }
+    }
+    if (spools) {
+        s_delete_spools(sh);
     }
 }
 
@@ -906,22 +1078,7 @@ s_prune(s_ship_t *sh)
             ship_file_destroy(&f);
         }
     }
-    size_t k = 0;
-    for (size_t i = 0; i < sh->n_units; i++) {
-        s_unit_t *u = sh->units[i];
-        if (!gone[i]) {
-            sh->units[k++] = u;
-            continue;
-        }
-        for (size_t j = 0; j < sh->n_follows; j++) {
-            if (sh->follows[j].cur == u) {
-                sh->follows[j].cur = NULL;
-            }
-        }
-        s_unit_free(u);
-        sh->dirty = true;
-    }
-    sh->n_units = k;
+    s_units_drop(sh, gone);
     free(gone);
 }
 
@@ -1006,7 +1163,6 @@ s_attach(s_ship_t *sh)
     }
     bool *used = xcalloc(n + 1, sizeof *used);
     size_t np = (size_t)sh->o->n_paths;
-    sh->follows = xcalloc(np + 1, sizeof *sh->follows);
     ship_file_t **files = xcalloc(np + 1, sizeof *files);
     size_t *hit = xcalloc(np + 1, sizeof *hit);
     for (size_t p = 0; p < np; p++) {
@@ -1054,8 +1210,9 @@ s_attach(s_ship_t *sh)
         const char *path = sh->o->paths[p];
         ship_file_t *file = files[p];
         bool follow = hit[p] != SIZE_MAX && (!file || !ship_file_gz(file));
+        s_follow_t *fw = NULL;
         if (follow && !sh->o->once) {
-            sh->follows[sh->n_follows++] = (s_follow_t){.path = path};
+            fw = s_follow_add(sh, path);
         }
         if (!file) {
             continue;
@@ -1076,8 +1233,8 @@ s_attach(s_ship_t *sh)
             }
         }
         s_unit_t *u = s_unit_add(sh, &rec, file);
-        if (follow && !sh->o->once) {
-            sh->follows[sh->n_follows - 1].cur = u;
+        if (fw) {
+            fw->cur = u;
         }
         if (u->rec.commit > 0 || u->n_cuts > 0) {
             log_info("%s: resuming at byte %" PRIu64 "%s", path, u->rec.commit,
@@ -1122,6 +1279,150 @@ s_attach(s_ship_t *sh)
 }
 
 /* -------------------------------------------------------------------------------------------
+    Receiving (--listen-syslog) */
+
+/*  The receiver's callback: one message, one line of its worker's spool. */
+static void
+s_on_syslog(void *arg, const syslog_tls_msg_t *msg)
+{
+    s_ship_t *sh = arg;
+    ship_spool_add(sh->spool, msg->worker, msg->data, msg->len);
+}
+
+/*  The spool's callback: path was renamed to rotated. Nothing writes that file any more, so
+    its unit (added here when the follower had not opened it yet) is read to its end at once,
+    and the file is deleted once the unit is done. */
+static void
+s_on_rotated(void *arg, const char *path, const char *rotated, uint64_t dev, uint64_t ino)
+{
+    s_ship_t *sh = arg;
+    s_unit_t *u = s_unit_by_inode(sh, dev, ino);
+    if (!u) {
+        ship_file_t *file = s_open(sh, rotated);
+        if (!file) {
+            log_error("%s: %s: the rotated spool cannot be read", rotated, strerror(errno));
+            return;
+        }
+        ship_rec_t rec = {.path = xstrdup(path)};
+        u = s_unit_add(sh, &rec, file);
+    }
+    u->final = true;
+    if (!u->rotated_at) {
+        u->rotated_at = zclock_mono();
+    }
+    free(u->unlink_path);
+    u->unlink_path = xstrdup(rotated);
+}
+
+/*  Follows the spools that exist and are not followed yet (a worker's first message). */
+static void
+s_follow_spools(s_ship_t *sh)
+{
+    size_t n = ship_spool_count(sh->spool);
+    size_t had = sh->cap_spool_followed;
+    xgrow(&sh->spool_followed, &sh->cap_spool_followed, n + 1);
+    memset(sh->spool_followed + had, 0, (sh->cap_spool_followed - had) * sizeof(bool));
+    for (size_t i = 0; i < n; i++) {
+        if (!sh->spool_followed[i] && ship_spool_exists(sh->spool, i)) {
+            sh->spool_followed[i] = true;
+            s_follow_add(sh, ship_spool_path(sh->spool, i));
+            sh->checked_at = 0; /* opened at once */
+        }
+    }
+}
+
+/*  One round of the receiver, unless the window is full or the spool could not take the
+    last round's lines (then nothing is read: the kernel's buffers fill and TCP holds the
+    forwarders back); then the spool is written and fsync'd, and new spools are followed.
+    Returns 0, or -errno when the receiver failed. */
+static int
+s_receive(s_ship_t *sh)
+{
+    if (!ship_spool_pending(sh->spool) && !feeder_full(sh->fd)) {
+        int n = syslog_tls_run(sh->rx, 0);
+        if (n < 0) {
+            log_error("syslog: the receiver failed: %s", strerror(-n));
+            return n;
+        }
+    }
+    int rc = ship_spool_flush(sh->spool);
+    if (rc != 0 && !sh->spool_failing) {
+        log_error("cannot write the spool: %s; tried again every turn, nothing more is "
+                  "received while lines wait",
+                  cadre_strerror(rc));
+    } else if (rc == 0 && sh->spool_failing) {
+        log_info("the spool is written again");
+    }
+    sh->spool_failing = rc != 0;
+    s_follow_spools(sh);
+    return 0;
+}
+
+/*  The rotated spools found at start: one the state knows was found by s_attach among its
+    spool's siblings and is read on, one it does not know (rotated before its unit was first
+    saved) is read from its start, and either is deleted once done; one read to its end and
+    acknowledged before is deleted now. */
+static void
+s_attach_rotated(s_ship_t *sh)
+{
+    for (size_t r = 0; r < ship_spool_n_rotated(sh->spool); r++) {
+        const char *path = ship_spool_rotated(sh->spool, r);
+        struct stat st;
+        if (stat(path, &st) != 0) {
+            continue;
+        }
+        s_unit_t *u = NULL;
+        for (size_t i = 0; i < sh->n_units && !u; i++) {
+            s_unit_t *c = sh->units[i];
+            if ((c->file && strcmp(ship_file_path(c->file), path) == 0) ||
+                (c->rec.dev == (uint64_t)st.st_dev && c->rec.ino == (uint64_t)st.st_ino)) {
+                u = c;
+            }
+        }
+        if (!u) {
+            ship_file_t *file = s_open(sh, path);
+            if (!file) {
+                log_warn("%s: %s: the rotated spool cannot be read", path, strerror(errno));
+                continue;
+            }
+            /* The spool it was: the path without its ".<N>". */
+            const char *dot = strrchr(path, '.');
+            ship_rec_t rec = {.path = xstrndup(path, (size_t)(dot - path))};
+            u = s_unit_add(sh, &rec, file);
+            log_info("%s: a rotated spool the state does not know: read from its start", path);
+        }
+        u->final = true;
+        free(u->unlink_path);
+        u->unlink_path = xstrdup(path);
+    }
+    s_delete_spools(sh);
+}
+
+/*  Prints the receiver's counts on stderr: messages per worker, then its counters. */
+static void
+s_syslog_summary(const s_ship_t *sh)
+{
+    for (size_t i = 0; i < ship_spool_count(sh->spool); i++) {
+        uint64_t n = ship_spool_messages(sh->spool, i);
+        if (n > 0) {
+            fprintf(stderr, "cadre ship: syslog: %s: %" PRIu64 " messages\n",
+                    ship_spool_worker(sh->spool, i), n);
+        }
+    }
+    syslog_tls_stats_t s;
+    syslog_tls_stats(sh->rx, &s);
+    fprintf(stderr,
+            "cadre ship: syslog stats messages=%" PRIu64 " bytes=%" PRIu64 " accepted=%" PRIu64
+            " workers=%" PRIu64 " refused_cap=%" PRIu64 " refused_tls=%" PRIu64
+            " refused_cn=%" PRIu64 " closed_frame=%" PRIu64 " closed_oversize=%" PRIu64
+            " closed_idle=%" PRIu64 " closed_handshake=%" PRIu64 " closed_error=%" PRIu64
+            " closed_by_peer=%" PRIu64 " truncated=%" PRIu64 "\n",
+            s.messages, s.bytes, s.accepted, s.workers, s.refused_cap, s.refused_tls,
+            s.refused_cn, s.closed_frame, s.closed_oversize, s.closed_idle, s.closed_handshake,
+            s.closed_error, s.closed_by_peer, s.truncated);
+}
+
+/* -------------------------------------------------------------------------------------------
     The loop */
 
 /*  True when every unit has read what its file holds and emitted it. */
@@ -1145,8 +1446,13 @@ s_all_read(const s_ship_t *sh)
 static int
 s_turn(s_ship_t *sh, int64_t now)
 {
-    for (size_t i = 0; i < sh->n_follows; i++) {
-        s_check_follow(sh, &sh->follows[i], now);
+    /* Once a poll period: with --listen-syslog turns follow each other as fast as messages
+       arrive, and a stat and a pread per path each time would be waste. */
+    if (sh->checked_at == 0 || now - sh->checked_at >= sh->o->poll_ms) {
+        sh->checked_at = now;
+        for (size_t i = 0; i < sh->n_follows; i++) {
+            s_check_follow(sh, &sh->follows[i], now);
+        }
     }
     for (size_t i = 0; i < sh->n_units; i++) {
         s_unit_t *u = sh->units[i];
@@ -1289,44 +1595,69 @@ cmd_ship(int argc, char **argv)
         return rc;
     }
     s_ship_t sh = {.o = &o};
+    rc = 1; /* until the loop starts: a state, spool, tee or listener that cannot be had */
     if (o.state) {
         char err[512];
         sh.state = ship_state_open(o.state, o.kind->name, err, sizeof err);
         if (!sh.state) {
             fprintf(stderr, "cadre ship: %s\n", err);
-            curve_destroy(&curve);
-            free(endpoint);
-            free(dstate);
-            free(o.paths);
-            return 1;
+            goto done;
         }
     } else if (!o.once) {
         log_warn("no --state: what was sent is not remembered, a restart reads every file "
                  "from its start");
     }
+    if (o.listen) {
+        /* The spools found are followed as if named on the command line. */
+        char *dir = xasprintf("%s/syslog", o.state);
+        sh.spool = ship_spool_new(dir, o.spool_max, s_on_rotated, &sh);
+        free(dir);
+        if (!sh.spool) {
+            goto done;
+        }
+        size_t n = ship_spool_count(sh.spool);
+        o.paths = xrealloc(o.paths, ((size_t)o.n_paths + n + 1) * sizeof *o.paths);
+        sh.spool_followed = xcalloc(n + 1, sizeof *sh.spool_followed);
+        sh.cap_spool_followed = n + 1;
+        for (size_t i = 0; i < n; i++) {
+            o.paths[o.n_paths++] = (char *)ship_spool_path(sh.spool, i);
+            sh.spool_followed[i] = true;
+        }
+    }
     if (o.tee) {
         sh.tee = fopen(o.tee, "a");
         if (!sh.tee) {
             fprintf(stderr, "cadre ship: %s: %s\n", o.tee, strerror(errno));
-            ship_state_destroy(&sh.state);
-            curve_destroy(&curve);
-            free(endpoint);
-            free(dstate);
-            free(o.paths);
-            return 1;
+            goto done;
         }
     }
-    sh.sig = sig_new();
+    sh.sig = sig_new(); /* ignores SIGPIPE too, as the receiver requires */
+    if (o.listen) {
+        sh.rx = syslog_tls_new(&o.rx, s_on_syslog, &sh);
+        if (!sh.rx) {
+            fprintf(stderr, "cadre ship: cannot listen on %s (the reason is logged above)\n",
+                    o.listen);
+            goto done;
+        }
+        fprintf(stderr, "cadre ship: listening on %s\n", syslog_tls_address(sh.rx));
+    }
     zsys_init();
     zsys_handler_set(NULL);
     sh.fd = feeder_new(endpoint, curve, o.window, NULL, NULL, NULL);
     s_attach(&sh);
+    if (sh.spool) {
+        s_attach_rotated(&sh);
+    }
     int64_t now = zclock_mono();
     s_save(&sh, now);
     sdnotify_ready("following");
     rc = 0;
     while (!sh.stop) {
         now = zclock_mono();
+        if (sh.rx && s_receive(&sh) != 0) {
+            rc = 1;
+            break;
+        }
         if (s_turn(&sh, now) != 0) {
             break;
         }
@@ -1339,6 +1670,11 @@ cmd_ship(int argc, char **argv)
                 rc = 1;
             }
             break;
+        }
+        if (sh.rx) {
+            /* Woken by the forwarders too, unless nothing may be read now (s_receive). */
+            bool open = !ship_spool_pending(sh.spool) && !feeder_full(sh.fd);
+            feeder_set_wake_fd(sh.fd, open ? syslog_tls_fd(sh.rx) : -1);
         }
         feeder_poll(sh.fd, sh.busy ? 0 : o.poll_ms);
         sh.busy = false;
@@ -1358,12 +1694,23 @@ cmd_ship(int argc, char **argv)
     if (sh.failed) {
         rc = 1;
     }
+    if (sh.rx) {
+        /* The forwarders are cut off first: what they send from now on is theirs to send
+           again (or lose), and what the receiver took is in the spool already. */
+        feeder_set_wake_fd(sh.fd, -1);
+        s_syslog_summary(&sh);
+        syslog_tls_destroy(&sh.rx);
+        if (ship_spool_flush(sh.spool) != 0) {
+            log_error("the spool could not be written whole: the lines left are lost");
+        }
+    }
     s_drain(&sh, o.once && rc == 0 ? 0 : S_DRAIN_MS);
     s_save(&sh, zclock_mono());
     s_summary(&sh);
     if (rc == 0 && o.once && sh.records > 0 && sh.bad == sh.records) {
         rc = CLI_EX_DATAERR;
     }
+done:
     for (size_t i = 0; i < sh.n_units; i++) {
         if (sh.units[i]->in) {
             o.kind->close(&sh.units[i]->in);
@@ -1372,7 +1719,10 @@ cmd_ship(int argc, char **argv)
     }
     free(sh.units);
     free(sh.follows);
+    free(sh.spool_followed);
     feeder_destroy(&sh.fd);
+    syslog_tls_destroy(&sh.rx);
+    ship_spool_destroy(&sh.spool);
     ship_state_destroy(&sh.state);
     if (sh.tee) {
         fclose(sh.tee);
@@ -1382,6 +1732,8 @@ cmd_ship(int argc, char **argv)
     free(endpoint);
     free(dstate);
     free(o.paths);
-    zsys_shutdown();
+    if (sh.fd) {
+        zsys_shutdown();
+    }
     return rc;
 }

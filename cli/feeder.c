@@ -59,6 +59,7 @@ struct feeder_t {
     uint64_t flushes;         /* FLUSHED answers received for pending flushes */
     uint64_t poll_seen;       /* feeder_poll: answers counted at its last progress */
     int64_t poll_quiet;       /* feeder_poll: when it last saw progress (zclock_mono) */
+    int wake_fd;              /* a descriptor that also ends a pump's wait, or -1 */
 };
 
 /*  A fresh DEALER to the broker, with a monitor reporting when the connection drops. */
@@ -123,6 +124,7 @@ feeder_new(const char *endpoint, const curve_t *curve, uint32_t window, zsock_t 
     self->pend_cap = 2 * (size_t)self->window;
     self->pend = xcalloc(self->pend_cap, sizeof *self->pend);
     self->resend_ms = 3000;
+    self->wake_fd = -1;
     return self;
 }
 
@@ -296,13 +298,16 @@ s_on_monitor(feeder_t *self)
 void
 feeder_pump(feeder_t *self, int timeout_ms)
 {
-    zmq_pollitem_t items[3] = {{zsock_resolve(self->sock), 0, ZMQ_POLLIN, 0},
+    zmq_pollitem_t items[4] = {{zsock_resolve(self->sock), 0, ZMQ_POLLIN, 0},
                                {zsock_resolve(self->monitor), 0, ZMQ_POLLIN, 0}};
     int n = 2;
     int extra_at = -1;
     if (self->extra) {
         extra_at = n;
         items[n++] = (zmq_pollitem_t){zsock_resolve(self->extra), 0, ZMQ_POLLIN, 0};
+    }
+    if (self->wake_fd >= 0) {
+        items[n++] = (zmq_pollitem_t){NULL, self->wake_fd, ZMQ_POLLIN, 0};
     }
     if (zmq_poll(items, n, timeout_ms) <= 0) {
         return;
@@ -535,4 +540,16 @@ uint64_t
 feeder_resent(const feeder_t *self)
 {
     return self->resent;
+}
+
+bool
+feeder_full(const feeder_t *self)
+{
+    return !s_has_room(self);
+}
+
+void
+feeder_set_wake_fd(feeder_t *self, int fd)
+{
+    self->wake_fd = fd;
 }

@@ -74,5 +74,11 @@ uint64_t feeder_flushed_seq(const feeder_t *self);
 void feeder_poll(feeder_t *self, int timeout_ms);
 /*  Submissions sent again after a silence or a reconnection. */
 uint64_t feeder_resent(const feeder_t *self);
+/*  True while the window is full: a submission now would wait for an answer. */
+bool feeder_full(const feeder_t *self);
+/*  Makes feeder_pump and feeder_poll also return when descriptor fd is readable (fd < 0:
+    none, the default). The feeder never reads it: a loop that serves another source (a
+    listening receiver) wakes up for it. fd is borrowed; set -1 before closing it. */
+void feeder_set_wake_fd(feeder_t *self, int fd);
 
 #endif

@@ -2,6 +2,7 @@
 `LEN SP MSG`, over mutual TLS, no hostname check) and the scenarios of tests/it/syslog_tls.sh.
 
 usage: syslog_fwd.py HOST:PORT PKI_DIR OUT_FILE SCENARIO
+       FWD_FILE=LOG FWD_RANGE=FROM:TO syslog_fwd.py HOST:PORT PKI_DIR - file
 
 PKI_DIR holds ca.crt and <name>.crt/<name>.key pairs (made by syslog_tls.sh). OUT_FILE is
 what `cadre syslog-recv --out` writes: one `WORKER TAB MSG` line per message, MSG escaped
@@ -9,8 +10,18 @@ what `cadre syslog-recv --out` writes: one `WORKER TAB MSG` line per message, MS
 output) for what must arrive, or for the receiver to close a connection it must close, and
 exits 0 when everything held, 1 with the first reason otherwise. Every message carries
 scn="<scenario>" so the shell can also check afterwards that a refused one never arrived.
+
+The file scenario (tests/it/ship_syslog.sh) plays two SWARM workers forwarding a DECNET log:
+the lines of FWD_FILE (a `cadre gen --format decnet` log) belong to worker-a or worker-b by
+their HOSTNAME (deckies in order of first appearance, alternately), except that every line of
+one session (cadre's session="..." parameter) goes where the session's first line went, so
+a decky's lines under its cosmetic hostname stay on its worker. Lines FROM to TO-1
+(0-based, over the whole file) are sent, each worker on its own connection, in batches of
+at most 500 lines as DECNET's forwarder sends them; both connections then close. What
+arrived is the receiver's business to show (its log says when each connection ended).
 """
 import os
+import re
 import socket
 import ssl
 import sys
@@ -342,10 +353,44 @@ def sc_stall():
         s.close()
 
 
+def sc_file():
+    """Two workers forward their share of a DECNET log's lines FROM:TO (see the top)."""
+    with open(os.environ["FWD_FILE"], "rb") as f:
+        lines = [ln.rstrip(b"\n") for ln in f if ln.strip()]
+    start, stop = (int(x) for x in os.environ["FWD_RANGE"].split(":"))
+    owner, sess_owner, names = {}, {}, ["worker-a", "worker-b"]
+    share = {n: [] for n in names}
+    for i, ln in enumerate(lines):
+        host = ln.split(b" ", 3)[2]
+        m = re.search(rb' session="([^"]*)"', ln)
+        sess = m.group(1) if m else None
+        if sess in sess_owner:
+            w = sess_owner[sess]
+        elif host in owner:
+            w = owner[host]
+        else:
+            w = names[len(owner) % 2]
+        owner.setdefault(host, w)
+        if sess is not None:
+            sess_owner.setdefault(sess, w)
+        if start <= i < stop:
+            share[w].append(ln)
+    conns = {n: connect(n) for n in names if share[n]}
+    k = 0
+    while any(k < len(share[n]) for n in conns):
+        for n, s in conns.items():
+            s.sendall(b"".join(frame(m) for m in share[n][k:k + 500]))
+        k += 500
+    for s in conns.values():
+        s.close()  # no close_notify, as DECNET's forwarder drops a connection
+    print("  file: %s sent" % ", ".join("%s %d" % (n, len(share[n])) for n in names))
+
+
 SCENARIOS = {
     "lines": sc_lines, "unknown_ca": sc_unknown_ca, "no_cert": sc_no_cert, "no_cn": sc_no_cn,
     "bad_length": sc_bad_length, "oversize": sc_oversize, "truncated": sc_truncated,
     "cap": sc_cap, "idle": sc_idle, "handshake": sc_handshake, "stall": sc_stall,
+    "file": sc_file,
 }
 
 if __name__ == "__main__":

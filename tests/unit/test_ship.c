@@ -1,7 +1,10 @@
 /*  test_ship.c - the pieces of `cadre ship`: the offsets file (ship_state: round trip,
-    escaped paths, refusals, the lock) and the file reader (ship_file: positions, growth,
-    unterminated and over-long lines, gzip, MessagePack framing, fingerprints). */
+    escaped paths, refusals, the lock), the file reader (ship_file: positions, growth,
+    unterminated and over-long lines, gzip, MessagePack framing, fingerprints) and the
+    syslog spool (ship_spool: file names of worker CNs, escaping, rotation, the spools found
+    at start, a line cut short by a crash, a flush that cannot write). */
 #include "ship_file.h"
+#include "ship_spool.h"
 #include "ship_state.h"
 
 #include "err.h"
@@ -15,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
 #include <zlib.h>
@@ -309,6 +313,186 @@ test_file_msgpack(void **state)
     free(path);
 }
 
+/* -------------------------------------------------------------------------------------------
+    ship_spool */
+
+/*  The whole content of path (owned), or NULL when it cannot be read. */
+static char *
+s_slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        return NULL;
+    }
+    char *buf = xcalloc(1, 1 << 16);
+    size_t n = fread(buf, 1, (1 << 16) - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+/*  What the rotation callback saw. */
+typedef struct {
+    int calls;         /* rotations reported */
+    char path[512];    /* the last one's spool path */
+    char rotated[512]; /* and where it went */
+    uint64_t ino;      /* and its inode */
+} s_rot_t;
+
+static void
+s_on_rotated(void *arg, const char *path, const char *rotated, uint64_t dev, uint64_t ino)
+{
+    (void)dev;
+    s_rot_t *r = arg;
+    r->calls++;
+    snprintf(r->path, sizeof r->path, "%s", path);
+    snprintf(r->rotated, sizeof r->rotated, "%s", rotated);
+    r->ino = ino;
+}
+
+static void
+test_spool_names(void **state)
+{
+    (void)state;
+    char out[SHIP_SPOOL_NAME_MAX + 1];
+    assert_true(ship_spool_name("worker-a", out, sizeof out));
+    assert_string_equal(out, "worker-a");
+    assert_true(ship_spool_name("a/b", out, sizeof out));
+    assert_string_equal(out, "a%2Fb");
+    assert_true(ship_spool_name("..", out, sizeof out));
+    assert_string_equal(out, "%2E.");
+    assert_true(ship_spool_name(".hidden.x", out, sizeof out));
+    assert_string_equal(out, "%2Ehidden.x");
+    assert_true(ship_spool_name("50%", out, sizeof out));
+    assert_string_equal(out, "50%25");
+    assert_false(ship_spool_name("", out, sizeof out));
+    assert_false(ship_spool_name("abcdef", out, 4));
+    /* The longest CN, every byte escaped, fits. */
+    char cn[64 + 1];
+    memset(cn, '/', 64);
+    cn[64] = '\0';
+    assert_true(ship_spool_name(cn, out, sizeof out));
+    assert_int_equal(strlen(out), 3 * 64);
+}
+
+static void
+test_spool_lines_and_rotation(void **state)
+{
+    const char *dir = *state;
+    char *sp = xasprintf("%s/syslog", dir);
+    s_rot_t rot = {0};
+    ship_spool_t *s = ship_spool_new(sp, 40, s_on_rotated, &rot);
+    assert_non_null(s);
+    assert_int_equal(ship_spool_count(s), 0);
+    /* Escaped as cadre syslog-recv escapes: backslash, LF, CR, TAB. */
+    ship_spool_add(s, "w/1", "x\\y\nz\r\tq", 8);
+    assert_true(ship_spool_pending(s));
+    assert_int_equal(ship_spool_count(s), 1);
+    assert_false(ship_spool_exists(s, 0));
+    assert_int_equal(ship_spool_flush(s), 0);
+    assert_false(ship_spool_pending(s));
+    assert_true(ship_spool_exists(s, 0));
+    char *path = xasprintf("%s/w%%2F1.log", sp);
+    assert_string_equal(ship_spool_path(s, 0), path);
+    assert_string_equal(ship_spool_worker(s, 0), "w/1");
+    char *got = s_slurp(path);
+    assert_string_equal(got, "w/1\tx\\\\y\\nz\\r\\tq\n");
+    free(got);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(rot.calls, 0);
+    /* Past 40 bytes: renamed to .1 after the flush that wrote them, reported. */
+    ship_spool_add(s, "w/1", "0123456789012345678901234567890", 31);
+    assert_int_equal(ship_spool_flush(s), 0);
+    assert_int_equal(rot.calls, 1);
+    assert_string_equal(rot.path, path);
+    char *r1 = xasprintf("%s.1", path);
+    assert_string_equal(rot.rotated, r1);
+    assert_int_equal(stat(r1, &st), 0);
+    assert_int_equal((uint64_t)st.st_ino, rot.ino);
+    assert_int_not_equal(access(path, F_OK), 0);
+    assert_false(ship_spool_exists(s, 0));
+    /* The next message makes a new spool; the next rotation is .2. */
+    ship_spool_add(s, "w/1", "0123456789012345678901234567890123456789", 40);
+    ship_spool_add(s, "other", "m", 1);
+    assert_int_equal(ship_spool_flush(s), 0);
+    assert_int_equal(rot.calls, 2);
+    char *r2 = xasprintf("%s.2", path);
+    assert_string_equal(rot.rotated, r2);
+    assert_int_equal(ship_spool_count(s), 2);
+    assert_int_equal(ship_spool_messages(s, 0), 3);
+    assert_int_equal(ship_spool_messages(s, 1), 1);
+    ship_spool_destroy(&s);
+    assert_null(s);
+
+    /* Found at start: the current spool of "other", the rotated ones of "w/1"; a stray
+       file is left alone. */
+    char *stray = xasprintf("%s/notes.txt", sp);
+    s_append(stray, "x", 1);
+    s = ship_spool_new(sp, 40, s_on_rotated, &rot);
+    assert_non_null(s);
+    assert_int_equal(ship_spool_count(s), 1);
+    assert_string_equal(ship_spool_worker(s, 0), "other");
+    assert_true(ship_spool_exists(s, 0));
+    assert_int_equal(ship_spool_n_rotated(s), 2);
+    assert_string_equal(ship_spool_rotated(s, 0), r1);
+    assert_string_equal(ship_spool_rotated(s, 1), r2);
+    /* A rotation after a restart takes the next free number. */
+    ship_spool_add(s, "w/1", "0123456789012345678901234567890123456789", 40);
+    assert_int_equal(ship_spool_flush(s), 0);
+    char *r3 = xasprintf("%s.3", path);
+    assert_string_equal(rot.rotated, r3);
+    ship_spool_destroy(&s);
+    free(r3);
+    free(stray);
+    free(r2);
+    free(r1);
+    free(path);
+    free(sp);
+}
+
+static void
+test_spool_cut_line_and_failure(void **state)
+{
+    const char *dir = *state;
+    char *sp = xasprintf("%s/syslog", dir);
+    assert_int_equal(mkdir(sp, 0700), 0);
+    /* A spool that ends inside a line: closed with a newline before the next one. */
+    char *path = xasprintf("%s/w.log", sp);
+    s_append(path, "w\tfirst\nw\tcut sh", 16);
+    s_rot_t rot = {0};
+    ship_spool_t *s = ship_spool_new(sp, SHIP_SPOOL_MAX_BYTES, s_on_rotated, &rot);
+    assert_non_null(s);
+    ship_spool_add(s, "w", "next", 4);
+    assert_int_equal(ship_spool_flush(s), 0);
+    char *got = s_slurp(path);
+    assert_string_equal(got, "w\tfirst\nw\tcut sh\nw\tnext\n");
+    free(got);
+    /* A spool that cannot be written (a directory in the way): the lines stay buffered
+       and are written by a later flush. */
+    char *blocked = xasprintf("%s/x.log", sp);
+    assert_int_equal(mkdir(blocked, 0700), 0);
+    ship_spool_add(s, "x", "one", 3);
+    ship_spool_add(s, "w", "two", 3);
+    assert_true(ship_spool_flush(s) < 0);
+    assert_true(ship_spool_pending(s));
+    got = s_slurp(path);
+    assert_string_equal(got, "w\tfirst\nw\tcut sh\nw\tnext\nw\ttwo\n");
+    free(got);
+    assert_int_equal(rmdir(blocked), 0);
+    ship_spool_add(s, "x", "three", 5);
+    assert_int_equal(ship_spool_flush(s), 0);
+    assert_false(ship_spool_pending(s));
+    got = s_slurp(blocked);
+    assert_string_equal(got, "x\tone\nx\tthree\n");
+    free(got);
+    ship_spool_destroy(&s);
+    free(blocked);
+    free(path);
+    free(sp);
+}
+
 int
 main(void)
 {
@@ -318,6 +502,9 @@ main(void)
         cmocka_unit_test_setup_teardown(test_file_lines, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_file_gzip_and_fp, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_file_msgpack, s_setup, s_teardown),
+        cmocka_unit_test(test_spool_names),
+        cmocka_unit_test_setup_teardown(test_spool_lines_and_rotation, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_spool_cut_line_and_failure, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,6 +5,7 @@
 #include "cfg.h"
 #include "cmds.h"
 #include "cowrie_in.h"
+#include "decnet_in.h"
 #include "curve.h"
 #include "err.h"
 #include "feeder.h"
@@ -38,7 +39,9 @@ typedef struct {
     const char **files;     /* every input path (Cowrie input takes several), owned array */
     size_t n_files;         /* number of input paths */
     bool cowrie;            /* --input cowrie: the inputs are Cowrie logs, not observations */
+    bool decnet;            /* --input decnet: the inputs are DECNET logs */
     cowrie_in_opts_t copts; /* Cowrie options (--group, --flush-idle, --fatt) */
+    decnet_in_opts_t dopts; /* DECNET options (--decnet-state, --session-gap, --flush-idle) */
     const char *config;     /* configuration file, or NULL */
     const char *data_dir;   /* kept data directory, or NULL for a temporary one */
     const char *out;        /* assignments path, or NULL */
@@ -62,23 +65,28 @@ typedef struct {
 static void
 s_usage(FILE *out)
 {
-    fprintf(
-        out,
-        "usage: cadre run [CORPUS|-] [--config FILE] [--shards N] [--data-dir DIR]\n"
-        "                 [--out ASSIGNMENTS] [--events FILE] [--identities FILE]\n"
-        "                 [--campaigns FILE] [--format jsonl|msgpack] [--listen] [--quiet]\n"
-        "       cadre run --input cowrie COWRIE_LOG... [Cowrie options] [the options above]\n\n"
-        "Runs the engine embedded in one process: a broker, N shards (default one per two\n"
-        "cores, 1 to 4, or the config's `shards`) and the merger as threads over\n"
-        "inproc://, with LMDB state in --data-dir, else in the config's data_dir when\n"
-        "the file sets it, else in a fresh temporary directory removed on exit (a\n"
-        "directory you name is kept, and a later run resumes it). Streams CORPUS through\n"
-        "the broker, flushes, writes the outputs asked for and prints a summary, with\n"
-        "quality metrics when the corpus carries truth labels. --listen serves clients\n"
-        "on the configured ingest endpoint until TERM/INT. --input cowrie (default obs)\n"
-        "reads Cowrie logs (plain or gzip, any order) through the Cowrie adapter\n"
-        "(docs/cowrie.md) instead; its bad lines are reported, not counted as unreadable\n"
-        "records (but when every line is bad, run exits 65). Cowrie options:\n" COWRIE_IN_USAGE);
+    fprintf(out,
+            "usage: cadre run [CORPUS|-] [--config FILE] [--shards N] [--data-dir DIR]\n"
+            "                 [--out ASSIGNMENTS] [--events FILE] [--identities FILE]\n"
+            "                 [--campaigns FILE] [--format jsonl|msgpack] [--listen] [--quiet]\n"
+            "       cadre run --input cowrie COWRIE_LOG... [Cowrie options] [the options above]\n"
+            "       cadre run --input decnet DECNET_LOG... [DECNET options] [the options above]\n\n"
+            "Runs the engine embedded in one process: a broker, N shards (default one per two\n"
+            "cores, 1 to 4, or the config's `shards`) and the merger as threads over\n"
+            "inproc://, with LMDB state in --data-dir, else in the config's data_dir when\n"
+            "the file sets it, else in a fresh temporary directory removed on exit (a\n"
+            "directory you name is kept, and a later run resumes it). Streams CORPUS through\n"
+            "the broker, flushes, writes the outputs asked for and prints a summary, with\n"
+            "quality metrics when the corpus carries truth labels. --listen serves clients\n"
+            "on the configured ingest endpoint until TERM/INT. --input cowrie (default obs)\n"
+            "reads Cowrie logs (plain or gzip, any order) through the Cowrie adapter\n"
+            "(docs/cowrie.md) instead; its bad lines are reported, not counted as unreadable\n"
+            "records (but when every line is bad, run exits 65). --input decnet reads DECNET's\n"
+            "RFC 5424 logs (or cadre syslog-recv's output) through the DECNET adapter\n"
+            "(docs/decnet.md) the same way. Cowrie options:\n" COWRIE_IN_USAGE
+            "DECNET options (--flush-idle as above):\n"
+            "  --decnet-state FILE    DECNET's decnet-state.json (docs/decnet.md)\n"
+            "  --session-gap SECONDS  largest gap between two events of one session (1800)\n");
 }
 
 static void
@@ -175,12 +183,15 @@ s_parse(int argc, char **argv, s_opts_t *o)
             }
         } else if (strcmp(a, "--input") == 0 && v) {
             const char *kind = argv[++i];
-            if (strcmp(kind, "cowrie") != 0 && strcmp(kind, "obs") != 0) {
-                fprintf(stderr, "cadre run: --input wants obs or cowrie, not '%s'\n", kind);
+            if (strcmp(kind, "cowrie") != 0 && strcmp(kind, "obs") != 0 &&
+                strcmp(kind, "decnet") != 0) {
+                fprintf(stderr, "cadre run: --input wants obs, cowrie or decnet, not '%s'\n", kind);
                 return -CLI_EX_USAGE;
             }
             o->cowrie = strcmp(kind, "cowrie") == 0;
-        } else if ((got = cowrie_in_option("run", argc, argv, &i, &o->copts)) != 0) {
+            o->decnet = strcmp(kind, "decnet") == 0;
+        } else if ((got = cowrie_in_option("run", argc, argv, &i, &o->copts)) != 0 ||
+                   (got = decnet_in_option("run", argc, argv, &i, &o->dopts)) != 0) {
             if (got < 0) {
                 return -CLI_EX_USAGE;
             }
@@ -196,7 +207,10 @@ s_parse(int argc, char **argv, s_opts_t *o)
         }
     }
     o->corpus = o->n_files > 0 ? o->files[0] : NULL;
-    if (o->n_files > 1 && !o->cowrie) {
+    if (decnet_in_check_input("run", o->cowrie, o->decnet, &o->copts, &o->dopts) != 0) {
+        return -CLI_EX_USAGE;
+    }
+    if (o->n_files > 1 && !o->cowrie && !o->decnet) {
         fprintf(stderr, "cadre run: one CORPUS only\n");
         return -CLI_EX_USAGE;
     }
@@ -307,16 +321,16 @@ s_print_metrics(const char *assignments, const s_truth_t *t, FILE *out)
     free(pi);
 }
 
-/*  Where Cowrie observations go: the feeder, and the truth notes. */
+/*  Where a log adapter's observations go: the feeder, and the truth notes. */
 typedef struct {
     feeder_t *fd;     /* the engine's ingest client */
     s_truth_t *truth; /* truth labels (Cowrie observations carry none) */
-} s_cowrie_ctx_t;
+} s_adapter_ctx_t;
 
 static int
-s_cowrie_sink(const obs_t *obs, void *arg)
+s_adapter_sink(const obs_t *obs, void *arg)
 {
-    s_cowrie_ctx_t *ctx = arg;
+    s_adapter_ctx_t *ctx = arg;
     s_truth_note(ctx->truth, obs);
     int rc = feeder_submit(ctx->fd, obs, S_TIMEOUT_MS);
     if (rc != 0) {
@@ -374,8 +388,14 @@ static int64_t
 s_feed(const s_opts_t *o, feeder_t *fd, s_truth_t *truth, bool *all_bad)
 {
     if (o->cowrie) {
-        s_cowrie_ctx_t ctx = {.fd = fd, .truth = truth};
-        int crc = cowrie_in_run("run", o->files, o->n_files, &o->copts, s_cowrie_sink, &ctx);
+        s_adapter_ctx_t ctx = {.fd = fd, .truth = truth};
+        int crc = cowrie_in_run("run", o->files, o->n_files, &o->copts, s_adapter_sink, &ctx);
+        *all_bad = crc == CLI_EX_DATAERR;
+        return crc == 0 || *all_bad ? 0 : -1;
+    }
+    if (o->decnet) {
+        s_adapter_ctx_t ctx = {.fd = fd, .truth = truth};
+        int crc = decnet_in_run("run", o->files, o->n_files, &o->dopts, s_adapter_sink, &ctx);
         *all_bad = crc == CLI_EX_DATAERR;
         return crc == 0 || *all_bad ? 0 : -1;
     }

@@ -3,9 +3,11 @@
     reconciled everything sent when the command returns. */
 #include "cmds.h"
 #include "cowrie_in.h"
+#include "decnet_in.h"
 #include "endpoint.h"
 #include "err.h"
 #include "feeder.h"
+#include "obs_append.h"
 #include "obs_stream.h"
 #include "xalloc.h"
 
@@ -36,8 +38,10 @@ typedef struct {
     bool progress;          /* progress lines on stderr */
     int timeout_ms;         /* longest silence from the broker */
     bool cowrie;            /* --input cowrie: the corpora are Cowrie logs */
+    bool decnet;            /* --input decnet: the corpora are DECNET logs */
     bool upsert;            /* --op upsert: adapter records replace instead of append */
     cowrie_in_opts_t copts; /* Cowrie options (--group, --flush-idle, --fatt) */
+    decnet_in_opts_t dopts; /* DECNET options (--decnet-state, --session-gap, --flush-idle) */
 } s_opts_t;
 
 /*  Progress reporting state. */
@@ -52,9 +56,9 @@ s_usage(FILE *out)
     fprintf(out,
             "usage: cadre send (--endpoint E | --config FILE) CORPUS... [--window N]\n"
             "                  [--format auto|jsonl|msgpack] [--no-flush] [--progress]\n"
-            "                  [--timeout-ms T] [--cert FILE] [--input obs|cowrie]\n"
+            "                  [--timeout-ms T] [--cert FILE] [--input obs|cowrie|decnet]\n"
             "                  [--op append|upsert]\n"
-            "                  [Cowrie options]\n\n"
+            "                  [Cowrie options | DECNET options]\n\n"
             "Streams observations (JSON Lines or MessagePack, '-' for stdin) to a broker's\n"
             "ingest socket, keeping at most N (default %d) unacknowledged, then flushes and\n"
             "waits until the engine has reconciled them. --config FILE takes the endpoint\n"
@@ -67,10 +71,14 @@ s_usage(FILE *out)
             "65 when a record was refused or unreadable, 1 when the broker stops answering\n"
             "for T ms (default %d). --input cowrie reads Cowrie logs (plain or gzip, any\n"
             "order) through the Cowrie adapter (docs/cowrie.md); its bad lines are reported,\n"
-            "not counted as unreadable (when every line is bad, send exits 65). Its records\n"
-            "are sent as appends (--op upsert: as upserts), so a later batch about the\n"
-            "same source adds to what the engine knows (docs/schema.md). Cowrie "
-            "options:\n" COWRIE_IN_USAGE,
+            "not counted as unreadable (when every line is bad, send exits 65). --input\n"
+            "decnet reads DECNET's RFC 5424 logs (or cadre syslog-recv's output) through the\n"
+            "DECNET adapter (docs/decnet.md) the same way. A log adapter's records are sent\n"
+            "as appends (--op upsert: as upserts), so a later batch about the same source\n"
+            "adds to what the engine knows (docs/schema.md). Cowrie "
+            "options:\n" COWRIE_IN_USAGE "DECNET options (--flush-idle as above):\n"
+            "  --decnet-state FILE    DECNET's decnet-state.json (docs/decnet.md)\n"
+            "  --session-gap SECONDS  largest gap between two events of one session (1800)\n",
             S_WINDOW, S_PROGRESS_MS, S_PROGRESS_EVERY, S_TIMEOUT_MS);
 }
 
@@ -126,11 +134,14 @@ s_parse(int argc, char **argv, s_opts_t *o)
             }
         } else if (strcmp(a, "--input") == 0 && v) {
             const char *kind = argv[++i];
-            if (strcmp(kind, "cowrie") != 0 && strcmp(kind, "obs") != 0) {
-                fprintf(stderr, "cadre send: --input wants obs or cowrie, not '%s'\n", kind);
+            if (strcmp(kind, "cowrie") != 0 && strcmp(kind, "obs") != 0 &&
+                strcmp(kind, "decnet") != 0) {
+                fprintf(stderr, "cadre send: --input wants obs, cowrie or decnet, not '%s'\n",
+                        kind);
                 return -CLI_EX_USAGE;
             }
             o->cowrie = strcmp(kind, "cowrie") == 0;
+            o->decnet = strcmp(kind, "decnet") == 0;
         } else if (strcmp(a, "--op") == 0 && v) {
             const char *op = argv[++i];
             if (strcmp(op, "append") != 0 && strcmp(op, "upsert") != 0) {
@@ -138,7 +149,8 @@ s_parse(int argc, char **argv, s_opts_t *o)
                 return -CLI_EX_USAGE;
             }
             o->upsert = strcmp(op, "upsert") == 0;
-        } else if ((got = cowrie_in_option("send", argc, argv, &i, &o->copts)) != 0) {
+        } else if ((got = cowrie_in_option("send", argc, argv, &i, &o->copts)) != 0 ||
+                   (got = decnet_in_option("send", argc, argv, &i, &o->dopts)) != 0) {
             if (got < 0) {
                 return -CLI_EX_USAGE;
             }
@@ -157,7 +169,7 @@ s_parse(int argc, char **argv, s_opts_t *o)
         s_usage(stderr);
         return -CLI_EX_USAGE;
     }
-    return 0;
+    return decnet_in_check_input("send", o->cowrie, o->decnet, &o->copts, &o->dopts);
 }
 
 static void
@@ -221,24 +233,48 @@ s_send_corpus(const s_opts_t *o, const char *path, feeder_t *fd, uint64_t *bad)
     return rc;
 }
 
-/*  Where Cowrie observations go. */
+/*  Where a log adapter's observations go. */
 typedef struct {
     const s_opts_t *o; /* options */
     feeder_t *fd;      /* the broker client */
-} s_cowrie_ctx_t;
+} s_adapter_ctx_t;
 
 static int
-s_cowrie_sink(const obs_t *obs, void *arg)
+s_adapter_sink(const obs_t *obs, void *arg)
 {
-    s_cowrie_ctx_t *ctx = arg;
+    s_adapter_ctx_t *ctx = arg;
     /* A log adapter feeding a running engine appends (docs/schema.md "Appends"): another
        batch, or another sensor, about the same source adds to what the engine knows. */
     obs_t rec = *obs;
     rec.op = ctx->o->upsert ? OBS_UPSERT : OBS_APPEND;
+    /* The DECNET adapter numbers sessions per observation (ssh-1, ssh-2...), so two batches
+       would give two sessions one id and the append would keep one of them: each is named
+       after its content as well ("<id>@<digest>"), which stays the same when a batch is
+       sent again. Cowrie's session ids are Cowrie's own and unique. */
+    bool rename = ctx->o->decnet && !ctx->o->upsert && obs->n_sessions > 0;
+    obs_session_t *ss = NULL;
+    char **ids = NULL;
+    if (rename) {
+        ss = xcalloc(obs->n_sessions, sizeof *ss);
+        ids = xcalloc(obs->n_sessions, sizeof *ids);
+        for (size_t i = 0; i < obs->n_sessions; i++) {
+            ss[i] = obs->sessions[i];
+            ids[i] = xasprintf("%s@%016" PRIx64, ss[i].id ? ss[i].id : "",
+                               obs_session_digest(&obs->sessions[i]));
+            ss[i].id = ids[i];
+        }
+        rec.sessions = ss;
+        rec.sessions_cap = 0;
+    }
     int rc = feeder_submit(ctx->fd, &rec, ctx->o->timeout_ms);
     if (rc != 0) {
         fprintf(stderr, "cadre send: the broker stopped answering: %s\n", cadre_strerror(rc));
     }
+    for (size_t i = 0; rename && i < obs->n_sessions; i++) {
+        free(ids[i]);
+    }
+    free(ids);
+    free(ss);
     return rc;
 }
 
@@ -271,14 +307,20 @@ cmd_send(int argc, char **argv)
     uint64_t bad = 0;
     bool all_bad = false;
     if (o.cowrie) {
-        s_cowrie_ctx_t ctx = {.o = &o, .fd = fd};
+        s_adapter_ctx_t ctx = {.o = &o, .fd = fd};
         int crc = cowrie_in_run("send", (const char *const *)o.corpora, (size_t)o.n_corpora,
-                                &o.copts, s_cowrie_sink, &ctx);
+                                &o.copts, s_adapter_sink, &ctx);
         /* Every Cowrie line bad: nothing was sent, the (empty) flush still runs. */
         all_bad = crc == CLI_EX_DATAERR;
         rc = crc == 0 || all_bad ? 0 : 1;
+    } else if (o.decnet) {
+        s_adapter_ctx_t ctx = {.o = &o, .fd = fd};
+        int crc = decnet_in_run("send", (const char *const *)o.corpora, (size_t)o.n_corpora,
+                                &o.dopts, s_adapter_sink, &ctx);
+        all_bad = crc == CLI_EX_DATAERR;
+        rc = crc == 0 || all_bad ? 0 : 1;
     }
-    for (int i = 0; i < o.n_corpora && rc == 0 && !o.cowrie; i++) {
+    for (int i = 0; i < o.n_corpora && rc == 0 && !o.cowrie && !o.decnet; i++) {
         rc = s_send_corpus(&o, o.corpora[i], fd, &bad) == 0 ? 0 : 1;
     }
     uint64_t seq = 0;

@@ -384,7 +384,8 @@ s_parse(int argc, char **argv, s_opts_t *o)
     if (o->listen) {
         const ship_in_t *decnet = ship_in_find("decnet");
         if (o->input_given && o->kind != decnet) {
-            fprintf(stderr, "cadre ship: --listen-syslog receives DECNET's lines: --input decnet\n");
+            fprintf(stderr,
+                    "cadre ship: --listen-syslog receives DECNET's lines: --input decnet\n");
             return -CLI_EX_USAGE;
         }
         o->kind = decnet;
@@ -1417,9 +1418,9 @@ s_syslog_summary(const s_ship_t *sh)
             " refused_cn=%" PRIu64 " closed_frame=%" PRIu64 " closed_oversize=%" PRIu64
             " closed_idle=%" PRIu64 " closed_handshake=%" PRIu64 " closed_error=%" PRIu64
             " closed_by_peer=%" PRIu64 " truncated=%" PRIu64 "\n",
-            s.messages, s.bytes, s.accepted, s.workers, s.refused_cap, s.refused_tls,
-            s.refused_cn, s.closed_frame, s.closed_oversize, s.closed_idle, s.closed_handshake,
-            s.closed_error, s.closed_by_peer, s.truncated);
+            s.messages, s.bytes, s.accepted, s.workers, s.refused_cap, s.refused_tls, s.refused_cn,
+            s.closed_frame, s.closed_oversize, s.closed_idle, s.closed_handshake, s.closed_error,
+            s.closed_by_peer, s.truncated);
 }
 
 /* -------------------------------------------------------------------------------------------

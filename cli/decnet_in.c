@@ -2,6 +2,7 @@
 #include "decnet_in.h"
 
 #include "cmds.h"
+#include "cowrie_in.h"
 #include "err.h"
 #include "logfiles.h"
 #include "xalloc.h"
@@ -45,6 +46,29 @@ decnet_in_option(const char *prog, int argc, char **argv, int *i, decnet_in_opts
         o->adapter.flush_idle = s;
     }
     return 1;
+}
+
+/*  Checks that the adapter options given go with the --input chosen, and gives the DECNET
+    adapter the shared --flush-idle. Returns 0, or -CLI_EX_USAGE (said on stderr). */
+int
+decnet_in_check_input(const char *prog, bool cowrie, bool decnet, const cowrie_in_opts_t *copts,
+                      decnet_in_opts_t *dopts)
+{
+    if (!decnet && (dopts->state || dopts->adapter.session_gap > 0)) {
+        fprintf(stderr, "cadre %s: --decnet-state and --session-gap go with --input decnet\n",
+                prog);
+        return -CLI_EX_USAGE;
+    }
+    if (!cowrie && (copts->n_fatt > 0 || copts->adapter.group != COWRIE_GROUP_IP)) {
+        fprintf(stderr, "cadre %s: --group and --fatt go with --input cowrie\n", prog);
+        return -CLI_EX_USAGE;
+    }
+    if (!cowrie && !decnet && copts->adapter.flush_idle > 0) {
+        fprintf(stderr, "cadre %s: --flush-idle goes with --input cowrie or decnet\n", prog);
+        return -CLI_EX_USAGE;
+    }
+    dopts->adapter.flush_idle = copts->adapter.flush_idle;
+    return 0;
 }
 
 /*  Line counts of the run. */

@@ -9,7 +9,10 @@
 #ifndef CADRE_CLI_DECNET_IN_H
 #define CADRE_CLI_DECNET_IN_H
 
+#include "cowrie_in.h"
 #include "decnet.h"
+
+#include <stdbool.h>
 
 /*  What the DECNET options asked for. A plain value; zero is the default. */
 typedef struct {
@@ -29,6 +32,13 @@ typedef struct {
     it was one (*i then points at its last word), 0 when it is not a DECNET option, or -1 on
     a bad or missing value (said on stderr as "cadre <prog>: ..."). */
 int decnet_in_option(const char *prog, int argc, char **argv, int *i, decnet_in_opts_t *o);
+
+/*  For commands taking both adapters' options (`cadre send`, `cadre run`): checks that the
+    options given go with the --input chosen (cowrie, decnet, or neither: observations), and
+    gives the DECNET options the shared --flush-idle (parsed by cowrie_in_option). Returns
+    0, or -CLI_EX_USAGE (said on stderr as "cadre <prog>: ..."). */
+int decnet_in_check_input(const char *prog, bool cowrie, bool decnet, const cowrie_in_opts_t *copts,
+                          decnet_in_opts_t *dopts);
 
 /*  Reads the state file, then the log files, handing every observation to sink, and prints
     the summary on stderr: "N lines, B bad, S sessions, O observations", then what was

@@ -33,9 +33,8 @@ s_feed_str(XXH3_state_t *st, const char *s)
     }
 }
 
-/*  A digest of everything a session holds. */
-static uint64_t
-s_session_digest(const obs_session_t *s)
+uint64_t
+obs_session_digest(const obs_session_t *s)
 {
     XXH3_state_t *st = XXH3_createState();
     if (!st) {
@@ -70,7 +69,7 @@ s_session_digest(const obs_session_t *s)
 typedef struct {
     const obs_session_t *s; /* borrowed from the stored record or the delta */
     char key[24];           /* "#<digest>" for a session without an id (s->id otherwise) */
-    uint64_t digest;        /* s_session_digest */
+    uint64_t digest;        /* obs_session_digest */
 } s_item_t;
 
 static const char *
@@ -108,7 +107,7 @@ static void
 s_item(s_item_t *it, const obs_session_t *s)
 {
     it->s = s;
-    it->digest = s_session_digest(s);
+    it->digest = obs_session_digest(s);
     snprintf(it->key, sizeof it->key, "#%016" PRIx64, it->digest);
 }
 

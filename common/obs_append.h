@@ -37,4 +37,9 @@
     sessions, or OBS_MAX_FPS fingerprints). */
 int obs_append_merge(obs_t **stored_p, const obs_t *delta, obs_error_t *err);
 
+/*  A digest (XXH3-64) of everything session s holds: id, decky, phase, times, commands,
+    credentials, payload, C2. The key of a session without an id, and what decides which
+    of two sessions under one key is kept. */
+uint64_t obs_session_digest(const obs_session_t *s);
+
 #endif

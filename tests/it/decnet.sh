@@ -8,6 +8,8 @@
 # what DECNET lines cannot carry (asn, hassh, kd_simhash; docs/decnet.md §5).
 # shellcheck source=tests/it/lib.sh
 source "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/it/engine_lib.sh
+source "$(dirname "$0")/engine_lib.sh"
 : "${CADRE:?}" "${BUILD_DIR:?}" "${SOURCE_DIR:?}" "${FIXTURES_DIR:?}"
 VIEW="$BUILD_DIR/cadre_decnet_view"
 RT="$SOURCE_DIR/tests/tools/decnet_rt.py"
@@ -204,5 +206,49 @@ t_detects() {
         ! $PY "$RT" records "$d/view.jsonl" "$d/got.jsonl" >/dev/null
 }
 check "round trip: a twin missing one line is caught" t_detects
+
+# A DECNET log fed to a running engine in two batches (`cadre send --input decnet`: the first
+# half of its lines, then the rest, then the rest again) ends in the partitions (both layers)
+# of the whole log ingested and clustered at once: the batches are appends, a source's
+# sessions of both halves add up, and a batch sent twice changes nothing; `cadre run --input
+# decnet` gives them too. The lines are written without cadre's element (docs/decnet.md §5), as
+# DECNET writes them: the adapter then numbers a source's sessions in each batch (ssh-1, ...),
+# and `cadre send` names each after its content too (`ssh-1@<digest>`).
+send_batches() {
+    local d="$TMP/send" f n
+    mkdir -p "$d"
+    LOGDIR=$d
+    local cfg="$d/cadre.yaml"
+    "$CADRE" gen "$FIXTURES_DIR/campaigns/multi_operator.yaml" --replicate 2 --format decnet \
+        --decnet-state "$d/state.json" 2>/dev/null | sed -E 's/\[cadre@32473[^]]*\]//' \
+        >"$d/all.log" && ! grep -q 'cadre@' "$d/all.log" || return 1
+    n=$(lines_of "$d/all.log")
+    head -n $((n / 2)) "$d/all.log" >"$d/a.log"
+    tail -n +$((n / 2 + 1)) "$d/all.log" >"$d/b.log"
+    "$CADRE" ingest decnet "$d/all.log" --decnet-state "$d/state.json" --out "$d/all.jsonl" \
+        2>/dev/null && "$CADRE" cluster "$d/all.jsonl" --out "$d/want.jsonl" --quiet || return 1
+    write_config "$cfg" "$d" 1
+    start_engine "$cfg" 1
+    wait_until 30 health_answers "$cfg" || return 1
+    for f in a b b; do
+        "$CADRE" send --config "$cfg" --input decnet --decnet-state "$d/state.json" \
+            "$d/$f.log" >"$d/send.out" 2>"$d/send.err" &&
+            grep -q "^[1-9][0-9]* acknowledged, 0 refused, 0 unreadable, flushed" "$d/send.out" || {
+            echo "  send $f.log: $(cat "$d/send.out")" >&2
+            sed 's/^/    /' "$d/send.err" >&2
+            return 1
+        }
+    done
+    "$CADRE" query --config "$cfg" assignments --out "$d/got.jsonl" || return 1
+    stop_engine 1 || return 1
+    $PY "$RT" parts "$d/want.jsonl" "$d/got.jsonl" &&
+        "$CADRE" run --input decnet "$d/all.log" --decnet-state "$d/state.json" \
+            --out "$d/run.jsonl" --quiet >/dev/null 2>&1 &&
+        $PY "$RT" parts "$d/want.jsonl" "$d/run.jsonl"
+}
+check "send --input decnet: two halves (one resent) = the whole log; run --input decnet too" \
+    send_batches
+check "send/run: DECNET options without --input decnet are refused" \
+    expect_exit 2 "$CADRE" send --endpoint ipc:///nonexistent --decnet-state x.json y.log
 
 finish

@@ -325,18 +325,28 @@ s_print_metrics(const char *assignments, const s_truth_t *t, FILE *out)
 typedef struct {
     feeder_t *fd;     /* the engine's ingest client */
     s_truth_t *truth; /* truth labels (Cowrie observations carry none) */
+    bool decnet;      /* the DECNET adapter's records (their sessions get named) */
 } s_adapter_ctx_t;
 
 static int
-s_adapter_sink(const obs_t *obs, void *arg)
+s_submit(const obs_t *obs, void *arg)
 {
     s_adapter_ctx_t *ctx = arg;
-    s_truth_note(ctx->truth, obs);
     int rc = feeder_submit(ctx->fd, obs, S_TIMEOUT_MS);
     if (rc != 0) {
         fprintf(stderr, "cadre run: the engine stopped answering: %s\n", cadre_strerror(rc));
     }
     return rc;
+}
+
+/*  A log adapter's records are appends, as `cadre send` sends them: a run resuming a data
+    directory adds to what it holds. */
+static int
+s_adapter_sink(const obs_t *obs, void *arg)
+{
+    s_adapter_ctx_t *ctx = arg;
+    s_truth_note(ctx->truth, obs);
+    return adapter_append(obs, ctx->decnet, s_submit, ctx);
 }
 
 /*  One input record on its way to the broker, as MessagePack bytes. */
@@ -394,7 +404,7 @@ s_feed(const s_opts_t *o, feeder_t *fd, s_truth_t *truth, bool *all_bad)
         return crc == 0 || *all_bad ? 0 : -1;
     }
     if (o->decnet) {
-        s_adapter_ctx_t ctx = {.fd = fd, .truth = truth};
+        s_adapter_ctx_t ctx = {.fd = fd, .truth = truth, .decnet = true};
         int crc = decnet_in_run("run", o->files, o->n_files, &o->dopts, s_adapter_sink, &ctx);
         *all_bad = crc == CLI_EX_DATAERR;
         return crc == 0 || *all_bad ? 0 : -1;

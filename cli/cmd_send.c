@@ -7,7 +7,6 @@
 #include "endpoint.h"
 #include "err.h"
 #include "feeder.h"
-#include "obs_append.h"
 #include "obs_stream.h"
 #include "xalloc.h"
 
@@ -239,43 +238,26 @@ typedef struct {
     feeder_t *fd;      /* the broker client */
 } s_adapter_ctx_t;
 
+/*  Submits one adapter record (the callback of adapter_append). */
+static int
+s_submit(const obs_t *obs, void *arg)
+{
+    const s_adapter_ctx_t *ctx = arg;
+    int rc = feeder_submit(ctx->fd, obs, ctx->o->timeout_ms);
+    if (rc != 0) {
+        fprintf(stderr, "cadre send: the broker stopped answering: %s\n", cadre_strerror(rc));
+    }
+    return rc;
+}
+
 static int
 s_adapter_sink(const obs_t *obs, void *arg)
 {
     s_adapter_ctx_t *ctx = arg;
-    /* A log adapter feeding a running engine appends (docs/schema.md "Appends"): another
-       batch, or another sensor, about the same source adds to what the engine knows. */
-    obs_t rec = *obs;
-    rec.op = ctx->o->upsert ? OBS_UPSERT : OBS_APPEND;
-    /* The DECNET adapter numbers sessions per observation (ssh-1, ssh-2...), so two batches
-       would give two sessions one id and the append would keep one of them: each is named
-       after its content as well ("<id>@<digest>"), which stays the same when a batch is
-       sent again. Cowrie's session ids are Cowrie's own and unique. */
-    bool rename = ctx->o->decnet && !ctx->o->upsert && obs->n_sessions > 0;
-    obs_session_t *ss = NULL;
-    char **ids = NULL;
-    if (rename) {
-        ss = xcalloc(obs->n_sessions, sizeof *ss);
-        ids = xcalloc(obs->n_sessions, sizeof *ids);
-        for (size_t i = 0; i < obs->n_sessions; i++) {
-            ss[i] = obs->sessions[i];
-            ids[i] = xasprintf("%s@%016" PRIx64, ss[i].id ? ss[i].id : "",
-                               obs_session_digest(&obs->sessions[i]));
-            ss[i].id = ids[i];
-        }
-        rec.sessions = ss;
-        rec.sessions_cap = 0;
+    if (ctx->o->upsert) {
+        return s_submit(obs, ctx);
     }
-    int rc = feeder_submit(ctx->fd, &rec, ctx->o->timeout_ms);
-    if (rc != 0) {
-        fprintf(stderr, "cadre send: the broker stopped answering: %s\n", cadre_strerror(rc));
-    }
-    for (size_t i = 0; rename && i < obs->n_sessions; i++) {
-        free(ids[i]);
-    }
-    free(ids);
-    free(ss);
-    return rc;
+    return adapter_append(obs, ctx->o->decnet, s_submit, ctx);
 }
 
 int

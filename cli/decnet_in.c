@@ -5,6 +5,7 @@
 #include "cowrie_in.h"
 #include "err.h"
 #include "logfiles.h"
+#include "obs_append.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -250,5 +251,34 @@ decnet_in_run(const char *prog, const char *const *files_in, size_t n_files,
         rc = CLI_EX_DATAERR;
     }
     decnet_destroy(&dn);
+    return rc;
+}
+
+int
+adapter_append(const obs_t *obs, bool name_sessions, int (*submit)(const obs_t *, void *),
+               void *arg)
+{
+    obs_t rec = *obs;
+    rec.op = OBS_APPEND;
+    if (!name_sessions || obs->n_sessions == 0) {
+        return submit(&rec, arg);
+    }
+    /* Shallow copies of the sessions with ids of their own. */
+    obs_session_t *ss = xcalloc(obs->n_sessions, sizeof *ss);
+    char **ids = xcalloc(obs->n_sessions, sizeof *ids);
+    for (size_t i = 0; i < obs->n_sessions; i++) {
+        ss[i] = obs->sessions[i];
+        ids[i] = xasprintf("%s@%016" PRIx64, ss[i].id ? ss[i].id : "",
+                           obs_session_digest(&obs->sessions[i]));
+        ss[i].id = ids[i];
+    }
+    rec.sessions = ss;
+    rec.sessions_cap = 0;
+    int rc = submit(&rec, arg);
+    for (size_t i = 0; i < obs->n_sessions; i++) {
+        free(ids[i]);
+    }
+    free(ids);
+    free(ss);
     return rc;
 }

@@ -53,4 +53,13 @@ int decnet_in_check_input(const char *prog, bool cowrie, bool decnet, const cowr
 int decnet_in_run(const char *prog, const char *const *files, size_t n_files,
                   const decnet_in_opts_t *o, decnet_sink_fn sink, void *arg);
 
+/*  How a log adapter's record feeds a running engine (`cadre send`, `cadre run`): as an
+    append (docs/schema.md "Appends"), handed to submit(copy, arg). With name_sessions (the
+    DECNET adapter, which numbers a source's sessions per run: ssh-1, ssh-2...) each session
+    id becomes "<id>@<obs_session_digest as 16 hex digits>", so two batches never give two
+    different sessions one id (the append would keep one), and a batch sent again brings
+    nothing new. Cowrie's session ids are Cowrie's own and unique. Returns submit's code. */
+int adapter_append(const obs_t *obs, bool name_sessions, int (*submit)(const obs_t *, void *),
+                   void *arg);
+
 #endif

@@ -1023,6 +1023,71 @@ s_key_holds(const broker_t *self, const s_peer_t *p, const proto_frame_t *f)
     return gate_user_is_peer(gate_user(f->version), role);
 }
 
+/*  A restarting merger asks for the records its snapshot names by journal seq (it keeps
+    only their seqs, docs/storage.md "Merger snapshot"), before its READY. Answered with
+    FETCHED holding every requested entry the journal has; one it lacks (never journaled, or
+    compacted) is left out and logged, and the merger, missing it, cannot restore. Only the
+    merger's connection (its key with CURVE, its routing id "merger" otherwise) is answered. */
+static void
+s_on_fetch(broker_t *self, const proto_frame_t *f)
+{
+    bool merger = self->peer_keys ? gate_user_is_peer(gate_user(f->version), "merger")
+                                  : zframe_size(f->identity) == 6 &&
+                                        memcmp(zframe_data(f->identity), "merger", 6) == 0;
+    wmsg_fetch_t req;
+    char err[256];
+    if (!merger) {
+        self->dropped++;
+        log_error("broker: dropped FETCH from a connection that is not the merger's");
+        return;
+    }
+    if (wmsg_fetch_decode(f->parts[0].data, f->parts[0].size, &req, err, sizeof err) != 0) {
+        self->dropped++;
+        log_warn("broker: dropped bad FETCH from the merger: %s", err);
+        return;
+    }
+    wmsg_records_t out = {.entries = xcalloc(req.n + 1, sizeof *out.entries)};
+    char **copies = xcalloc(req.n + 1, sizeof *copies);
+    size_t missing = 0;
+    for (size_t i = 0; i < req.n; i++) {
+        int kind = 0;
+        const void *entry = NULL;
+        size_t len = 0;
+        bool found = false;
+        int rc = broker_journal_get(self->journal, req.seqs[i], &kind, &entry, &len, &found);
+        if (rc != 0 || !found || kind != BROKER_INPUT_RECORD || len <= sizeof(route_mask_t)) {
+            missing++;
+            continue;
+        }
+        /* broker_journal_get's copy lives until the next call: keep one per entry. */
+        size_t rlen = len - sizeof(route_mask_t);
+        char *copy = xmalloc(rlen);
+        memcpy(copy, (const char *)entry + sizeof(route_mask_t), rlen);
+        copies[out.n] = copy;
+        out.entries[out.n++] = (wmsg_record_t){req.seqs[i], copy, rlen};
+    }
+    if (missing) {
+        log_error("broker: the merger's snapshot names %zu records the journal does not hold "
+                  "(first asked: %" PRIu64 ")",
+                  missing, req.n ? req.seqs[0] : 0);
+    }
+    wire_buf_t buf;
+    wire_buf_init(&buf);
+    wmsg_records_encode(&out, &buf);
+    zmsg_t *m = proto_msg_new_to(f->identity, PROTO_FETCHED);
+    proto_add_body(m, &buf);
+    if (zmsg_send(&m, self->backend) != 0) {
+        zmsg_destroy(&m); /* it is gone; it asks again */
+    }
+    wire_buf_free(&buf);
+    for (size_t i = 0; i < out.n; i++) {
+        free(copies[i]);
+    }
+    free(copies);
+    free(out.entries);
+    wmsg_fetch_free(&req);
+}
+
 /*  A peer (re)joins: it is streamed from what it applied. A merger behind the barrier in
     progress re-runs it with every shard; a shard behind it redoes its part. A READY is
     refused when the connection's key does not hold the role, and when the role is alive on
@@ -1122,6 +1187,10 @@ s_on_backend(broker_t *self, zmsg_t *msg)
     }
     if (f.cmd == PROTO_READY) {
         s_on_ready(self, &f);
+        return;
+    }
+    if (f.cmd == PROTO_FETCH) {
+        s_on_fetch(self, &f);
         return;
     }
     uint32_t k = UINT32_MAX;

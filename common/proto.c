@@ -42,6 +42,8 @@ static const proto_layout_t s_layouts[256] = {
     [PROTO_RECONCILED] = {"RECONCILED", 1, {S_U64}},
     [PROTO_APPLIED] = {"APPLIED", 1, {S_U64}},
     [PROTO_RELEASE] = {"RELEASE", 1, {S_U64}},
+    [PROTO_FETCH] = {"FETCH", 1, {S_BODY}},
+    [PROTO_FETCHED] = {"FETCHED", 1, {S_BODY}},
     [PROTO_QUERY] = {"QUERY", 2, {S_U64, S_BODY}},
     [PROTO_REPLY] = {"REPLY", 2, {S_U64, S_BODY}},
 };

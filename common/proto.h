@@ -58,6 +58,8 @@ typedef enum {
     PROTO_RECONCILED = 0x27, /* merger -> broker: seq */
     PROTO_APPLIED = 0x28,    /* shard/merger -> broker: seq */
     PROTO_RELEASE = 0x29,    /* broker -> shard: seq (the merger reconciled it) */
+    PROTO_FETCH = 0x2A,      /* merger -> broker: body {seqs} (restoring its snapshot) */
+    PROTO_FETCHED = 0x2B,    /* broker -> merger: body {entries: [{seq, record}]} */
     PROTO_QUERY = 0x30,      /* client -> merger: ref, body */
     PROTO_REPLY = 0x31,      /* merger -> client: ref, body */
 } proto_cmd_t;

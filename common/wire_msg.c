@@ -91,6 +91,20 @@ wmsg_records_encode(const wmsg_records_t *body, wire_buf_t *buf)
 }
 
 int
+wmsg_fetch_encode(const wmsg_fetch_t *body, wire_buf_t *buf)
+{
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, buf, s_write);
+    msgpack_pack_map(&pk, 1);
+    s_key(&pk, "seqs");
+    msgpack_pack_array(&pk, body->n);
+    for (size_t i = 0; i < body->n; i++) {
+        msgpack_pack_uint64(&pk, body->seqs[i]);
+    }
+    return 0;
+}
+
+int
 wmsg_flips_encode(const wmsg_flips_t *body, wire_buf_t *buf)
 {
     msgpack_packer pk;
@@ -429,6 +443,43 @@ wmsg_records_decode(const void *data, size_t len, wmsg_records_t *out, char *err
         wmsg_records_free(out);
     }
     return rc;
+}
+
+static int
+s_seq_item(const msgpack_object *o, void *item, char *err, size_t errlen)
+{
+    uint64_t *seq = item;
+    int rc = s_u64(o, seq, "seqs[]", err, errlen);
+    return rc == 0 && *seq == 0 ? s_fail(err, errlen, "expected a seq > 0 in", "seqs") : rc;
+}
+
+int
+wmsg_fetch_decode(const void *data, size_t len, wmsg_fetch_t *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    void *items = NULL;
+    int rc = s_decode_list(data, len, "seqs", sizeof *out->seqs, &items, &out->n, s_seq_item, err,
+                           errlen);
+    out->seqs = items;
+    if (rc == 0 && out->n > WMSG_FETCH_MAX) {
+        rc = s_fail(err, errlen, "more seqs than a FETCH may name in", "seqs");
+    }
+    for (size_t i = 1; rc == 0 && i < out->n; i++) {
+        if (out->seqs[i] <= out->seqs[i - 1]) {
+            rc = s_fail(err, errlen, "seqs not strictly ascending in", "seqs");
+        }
+    }
+    if (rc != 0) {
+        wmsg_fetch_free(out);
+    }
+    return rc;
+}
+
+void
+wmsg_fetch_free(wmsg_fetch_t *body)
+{
+    free(body->seqs);
+    memset(body, 0, sizeof *body);
 }
 
 void

@@ -49,6 +49,15 @@ typedef struct {
     size_t n;               /* count */
 } wmsg_records_t;
 
+/*  A FETCH body: journal seqs whose records the merger needs to restore its snapshot. */
+typedef struct {
+    uint64_t *seqs; /* ascending */
+    size_t n;       /* count */
+} wmsg_fetch_t;
+
+/*  Most seqs one FETCH may name (the FETCHED answer stays far below the peer message cap). */
+#define WMSG_FETCH_MAX 4096
+
 /*  One generic-status change. */
 typedef struct {
     int family;   /* key family */
@@ -104,6 +113,12 @@ int wmsg_records_encode(const wmsg_records_t *body, wire_buf_t *buf);
 int wmsg_records_decode(const void *data, size_t len, wmsg_records_t *out, char *err,
                         size_t errlen);
 void wmsg_records_free(wmsg_records_t *body);
+
+/*  FETCH {seqs: [u64]}: at most WMSG_FETCH_MAX seqs, each > 0, strictly ascending (decode
+    refuses anything else). */
+int wmsg_fetch_encode(const wmsg_fetch_t *body, wire_buf_t *buf);
+int wmsg_fetch_decode(const void *data, size_t len, wmsg_fetch_t *out, char *err, size_t errlen);
+void wmsg_fetch_free(wmsg_fetch_t *body);
 
 int wmsg_flips_encode(const wmsg_flips_t *body, wire_buf_t *buf);
 int wmsg_flips_decode(const void *data, size_t len, wmsg_flips_t *out, char *err, size_t errlen);

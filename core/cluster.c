@@ -1495,7 +1495,7 @@ cluster_restore_slot(cluster_t *self, const char *name, bool alive, uint64_t seq
 {
     size_t len = strlen(name);
     if (len == 0 || strtab_find(self->names, name, len) != STRTAB_NONE ||
-        (alive && (!obs || obs->op == OBS_DELETE || !obs->id || strcmp(obs->id, name) != 0)) ||
+        (alive && obs && (obs->op == OBS_DELETE || !obs->id || strcmp(obs->id, name) != 0)) ||
         (!alive && obs)) {
         return -EINVAL;
     }
@@ -1506,11 +1506,24 @@ cluster_restore_slot(cluster_t *self, const char *name, bool alive, uint64_t seq
     self->alive[slot] = alive;
     self->seq[slot] = seq;
     self->n_alive += alive;
-    if (alive) {
+    if (alive && obs) {
         self->hash[slot] = obs_hash(obs);
         ident_feat_build(&self->feat[slot], obs, self->strings);
         camp_obs_build(&self->cobs[slot], obs, strtab_str(self->names, slot), self->strings);
     }
+    return 0;
+}
+
+int
+cluster_restore_features(cluster_t *self, size_t slot, const obs_t *obs)
+{
+    if (slot >= self->n_slots || !self->alive[slot] || !obs || obs->op == OBS_DELETE || !obs->id ||
+        strcmp(obs->id, strtab_str(self->names, (uint32_t)slot)) != 0) {
+        return -EINVAL;
+    }
+    self->hash[slot] = obs_hash(obs);
+    ident_feat_build(&self->feat[slot], obs, self->strings);
+    camp_obs_build(&self->cobs[slot], obs, strtab_str(self->names, (uint32_t)slot), self->strings);
     return 0;
 }
 

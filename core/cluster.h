@@ -174,12 +174,18 @@ void cluster_clear_changes(cluster_t *self);
 
 /*  Recovery only, on an engine that has applied nothing: appends the next slot, named name,
     with the given alive flag and input sequence; a live slot's observation is obs (an
-    upsert with that id; ignored for a dead slot). Slots must be restored in their original
-    order, dead ones included, so that they keep their numbers. Counters are left alone, and
-    nothing counts as changed. Returns 0, or -EINVAL when name is already a slot, a live slot
-    has no matching upsert, or a dead one has one (a corrupt snapshot). */
+    upsert with that id; ignored for a dead slot), or NULL when the record is not at hand
+    yet: its features are then given by cluster_restore_features() before the rebuild. Slots
+    must be restored in their original order, dead ones included, so that they keep their
+    numbers. Counters are left alone, and nothing counts as changed. Returns 0, or -EINVAL
+    when name is already a slot, a live slot's obs does not match it, or a dead one has one
+    (a corrupt snapshot). */
 int cluster_restore_slot(cluster_t *self, const char *name, bool alive, uint64_t seq,
                          const obs_t *obs);
+/*  Recovery only: the features of live slot `slot`, restored without its observation, from
+    obs (an upsert with the slot's id). Returns 0, or -EINVAL when the slot is not live or obs
+    does not match it. */
+int cluster_restore_features(cluster_t *self, size_t slot, const obs_t *obs);
 /*  Recovery only: sets the formed_seq of id (which life_restore_id() has restored in that
     layer's lifecycle). Returns 0 or -EINVAL when id is not a restored id. */
 int cluster_restore_formed_seq(cluster_t *self, cluster_layer_t layer, size_t id, uint64_t seq);

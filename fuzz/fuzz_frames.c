@@ -81,7 +81,15 @@ s_decode_body(proto_cmd_t cmd, const proto_part_t *body)
         }
         break;
     }
-    case PROTO_RECORDS: {
+    case PROTO_FETCH: {
+        wmsg_fetch_t b;
+        if ((rc = wmsg_fetch_decode(body->data, body->size, &b, err, sizeof err)) == 0) {
+            wmsg_fetch_free(&b);
+        }
+        break;
+    }
+    case PROTO_RECORDS:
+    case PROTO_FETCHED: {
         wmsg_records_t b;
         if ((rc = wmsg_records_decode(body->data, body->size, &b, err, sizeof err)) == 0) {
             for (size_t i = 0; i < b.n; i++) {

@@ -58,6 +58,11 @@ struct merger_t {
     uint64_t ev_dropped;   /* events no subscriber got: one stopped reading */
     bool ev_stalled;       /* this reconciliation's events found a subscriber not reading */
     merger_query_t *qa;    /* QUERY answers: paging order and id indexes */
+    size_t fetch_at;       /* restoring: index of the first wanted seq of the FETCH in flight */
+    size_t fetch_n;        /* restoring: how many that FETCH asked for */
+    uint64_t fetch_first;  /* restoring: its first seq */
+    uint64_t fetch_last;   /* restoring: its last seq */
+    bool fatal;            /* the snapshot cannot be restored: the loop stops */
     wire_buf_t evbuf;      /* scratch for encoding one event, kept between events */
 };
 
@@ -67,10 +72,38 @@ merger_role_name(void)
     return "merger";
 }
 
-/*  Announces the merger to the broker: the last barrier it reconciled (its snapshot). */
+/*  Restoring: asks the broker for the next chunk of the records the snapshot names (or the
+    same chunk again, after a silence). */
+static void
+s_send_fetch(merger_t *self)
+{
+    uint64_t seqs[WMSG_FETCH_MAX];
+    size_t n = merger_state_wanted_seqs(self->state, self->fetch_at, seqs, WMSG_FETCH_MAX);
+    self->fetch_n = n;
+    self->fetch_first = n ? seqs[0] : 0;
+    self->fetch_last = n ? seqs[n - 1] : 0;
+    wmsg_fetch_t body = {.seqs = seqs, .n = n};
+    wire_buf_t buf;
+    wire_buf_init(&buf);
+    wmsg_fetch_encode(&body, &buf);
+    zmsg_t *m = proto_msg_new(PROTO_FETCH);
+    proto_add_body(m, &buf);
+    if (zmsg_send(&m, self->broker) != 0) {
+        zmsg_destroy(&m);
+    }
+    hb_sent(&self->hb_broker, zclock_mono());
+    wire_buf_free(&buf);
+}
+
+/*  Announces the merger to the broker: the last barrier it reconciled (its snapshot). While
+    the snapshot is restoring, its records are fetched first. */
 static void
 s_send_ready(merger_t *self)
 {
+    if (merger_state_wanted(self->state) > 0) {
+        s_send_fetch(self);
+        return;
+    }
     wmsg_ready_t r = {.role = "merger",
                       .id = 0,
                       .shards = self->n_shards,
@@ -467,13 +500,62 @@ s_on_records(merger_t *self, const proto_part_t *body)
         if (recs.entries[i].seq <= self->applied) {
             continue; /* a replay */
         }
-        merger_state_apply_record(self->state, recs.entries[i].bytes, recs.entries[i].len);
+        merger_state_apply_record(self->state, recs.entries[i].seq, recs.entries[i].bytes,
+                                  recs.entries[i].len);
         self->applied = recs.entries[i].seq;
     }
     wmsg_records_free(&recs);
     zmsg_t *m = proto_msg_new(PROTO_APPLIED);
     proto_add_u64(m, self->applied);
     s_to_broker(self, &m);
+}
+
+/*  Restoring: the records of the FETCH in flight. The last one completes the restore and
+    the merger announces itself; a chunk answered without some of its records means the
+    journal lacks them, and the snapshot cannot be restored (fatal). */
+static void
+s_on_fetched(merger_t *self, const proto_part_t *body)
+{
+    wmsg_records_t recs;
+    char err[256];
+    if (wmsg_records_decode(body->data, body->size, &recs, err, sizeof err) != 0) {
+        self->dropped++;
+        log_warn("merger: dropped FETCHED: %s", err);
+        return;
+    }
+    if (merger_state_wanted(self->state) == 0 || self->fetch_n == 0 ||
+        (recs.n > 0 &&
+         (recs.entries[0].seq < self->fetch_first || recs.entries[0].seq > self->fetch_last))) {
+        wmsg_records_free(&recs); /* an answer to an earlier, repeated FETCH */
+        return;
+    }
+    int rc = 0;
+    for (size_t i = 0; i < recs.n && rc == 0; i++) {
+        rc = merger_state_restore_record(self->state, recs.entries[i].seq, recs.entries[i].bytes,
+                                         recs.entries[i].len);
+        rc = rc == -ENOENT ? 0 : rc;
+    }
+    wmsg_records_free(&recs);
+    if (rc != 0) {
+        log_error("merger: cannot restore the snapshot from the journal: %s", cadre_strerror(rc));
+        self->fatal = true;
+        return;
+    }
+    size_t wanted = merger_state_wanted(self->state);
+    self->fetch_at += self->fetch_n;
+    if (wanted == 0) {
+        s_send_ready(self);
+        return;
+    }
+    uint64_t next;
+    if (merger_state_wanted_seqs(self->state, self->fetch_at, &next, 1) == 0) {
+        log_error("merger: the broker's journal lacks %zu records the snapshot names (the "
+                  "journal is not the one the snapshot was made with?)",
+                  wanted);
+        self->fatal = true;
+        return;
+    }
+    s_send_fetch(self);
 }
 
 /*  Returns 1 to stop (DISCONNECT). */
@@ -488,7 +570,16 @@ s_on_broker(merger_t *self, zmsg_t *msg)
     }
     hb_heard(&self->hb_broker, zclock_mono());
     uint64_t seq = 0;
+    if (merger_state_wanted(self->state) > 0 && f.cmd != PROTO_FETCHED &&
+        f.cmd != PROTO_HEARTBEAT && f.cmd != PROTO_DISCONNECT) {
+        self->dropped++; /* nothing is streamed to a merger before its READY */
+        log_warn("merger: dropped %s from the broker while restoring", proto_cmd_name(f.cmd));
+        return 0;
+    }
     switch (f.cmd) {
+    case PROTO_FETCHED:
+        s_on_fetched(self, &f.parts[0]);
+        return self->fatal ? 1 : 0;
     case PROTO_RECORDS:
         s_on_records(self, &f.parts[0]);
         return 0;
@@ -869,9 +960,11 @@ merger_run(merger_t *self, zsock_t *pipe, sigev_t *sig)
     while (!stop) {
         zmq_pollitem_t items[5];
         int n = 0;
+        /* Restoring, the model cannot take forests or answer queries: they wait. */
+        short later = merger_state_wanted(self->state) > 0 ? 0 : ZMQ_POLLIN;
         items[n++] = (zmq_pollitem_t){zsock_resolve(self->broker), 0, ZMQ_POLLIN, 0};
-        items[n++] = (zmq_pollitem_t){zsock_resolve(self->shards_sock), 0, ZMQ_POLLIN, 0};
-        items[n++] = (zmq_pollitem_t){zsock_resolve(self->query), 0, ZMQ_POLLIN, 0};
+        items[n++] = (zmq_pollitem_t){zsock_resolve(self->shards_sock), 0, later, 0};
+        items[n++] = (zmq_pollitem_t){zsock_resolve(self->query), 0, later, 0};
         int pipe_at = -1;
         int sig_at = -1;
         if (pipe) {
@@ -947,7 +1040,7 @@ merger_run(merger_t *self, zsock_t *pipe, sigev_t *sig)
     }
     log_info("merger: stopped at %" PRIu64 " (%" PRIu64 " events, %" PRIu64 " dropped)",
              self->reconciled, self->published, self->dropped);
-    return 0;
+    return self->fatal ? -1 : 0;
 }
 
 void

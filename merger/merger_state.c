@@ -50,11 +50,11 @@ typedef struct {
     size_t cap; /* allocated */
 } s_adjs_t;
 
-/*  The bytes of a record upserted since the last snapshot. */
+/*  A live slot of a restored snapshot whose record is still to come from the journal. */
 typedef struct {
-    char *bytes; /* owned; NULL once the slot was deleted again */
-    size_t len;  /* length */
-} s_pending_t;
+    uint64_t jseq; /* the record's journal seq */
+    uint32_t slot; /* the slot */
+} s_want_t;
 
 struct merger_state_t {
     cluster_t *cluster;    /* the engine */
@@ -69,10 +69,12 @@ struct merger_state_t {
     uint64_t saved;        /* barrier seq of the last committed snapshot */
     bool unsaved;          /* a reconciliation's changes are not committed yet */
     bool moved;            /* records or forests applied since the last reconciliation */
-    u64map_t *pending_idx; /* slot -> index into pending */
-    s_pending_t *pending;  /* record bytes of the slots upserted since the last snapshot */
-    size_t n_pending;      /* entries used */
-    size_t pending_cap;    /* allocated */
+    uint64_t *jseq;        /* per slot: journal seq of its record (0: dead, or not known) */
+    s_want_t *want;        /* restoring: the records to fetch, by jseq */
+    size_t n_want;         /* entries */
+    size_t want_cap;       /* allocated */
+    u64map_t *want_idx;    /* restoring: jseq -> index into want, while not yet restored */
+    size_t n_wanted;       /* restoring: records not restored yet (0: restored) */
     uint32_t *changed;     /* blocks whose forest changed since the last snapshot */
     size_t n_changed;      /* count */
     size_t changed_cap;    /* allocated */
@@ -95,7 +97,7 @@ merger_state_new(const ccfg_t *cfg, const char *deployment)
     self->cluster = cluster_new(cfg, deployment);
     self->block_idx = u64map_new();
     self->generic = u64map_new();
-    self->pending_idx = u64map_new();
+    self->want_idx = u64map_new();
     return self;
 }
 
@@ -111,10 +113,8 @@ merger_state_destroy(merger_state_t **self_p)
         free(self->forests[i].edges);
     }
     free(self->forests);
-    for (size_t i = 0; i < self->n_pending; i++) {
-        free(self->pending[i].bytes);
-    }
-    free(self->pending);
+    free(self->want);
+    free(self->jseq);
     free(self->changed);
     for (size_t i = 0; i < self->slots_cap; i++) {
         free(self->adj[i].v);
@@ -122,33 +122,13 @@ merger_state_destroy(merger_state_t **self_p)
     free(self->adj);
     free(self->mark);
     free(self->affected);
-    u64map_destroy(&self->pending_idx);
+    u64map_destroy(&self->want_idx);
     u64map_destroy(&self->block_idx);
     u64map_destroy(&self->generic);
     merger_store_destroy(&self->store);
     cluster_destroy(&self->cluster);
     free(self);
     *self_p = NULL;
-}
-
-/*  Keeps the bytes of the record last applied to slot (NULL: the slot was deleted). */
-static void
-s_keep_bytes(merger_state_t *self, size_t slot, const char *bytes, size_t len)
-{
-    uint32_t k = u64map_get_or_put(self->pending_idx, slot, (uint32_t)self->n_pending);
-    if (k == self->n_pending) {
-        xgrow(&self->pending, &self->pending_cap, self->n_pending + 1);
-        self->pending[self->n_pending++] = (s_pending_t){0};
-    }
-    s_pending_t *p = &self->pending[k];
-    free(p->bytes);
-    p->bytes = NULL;
-    p->len = 0;
-    if (bytes) {
-        p->bytes = xmalloc(len + 1);
-        memcpy(p->bytes, bytes, len);
-        p->len = len;
-    }
 }
 
 static double
@@ -179,8 +159,10 @@ s_ensure_slots(merger_state_t *self)
     }
     self->adj = xrealloc(self->adj, cap * sizeof *self->adj);
     self->mark = xrealloc(self->mark, cap * sizeof *self->mark);
+    self->jseq = xrealloc(self->jseq, cap * sizeof *self->jseq);
     memset(self->adj + self->slots_cap, 0, (cap - self->slots_cap) * sizeof *self->adj);
     memset(self->mark + self->slots_cap, 0, cap - self->slots_cap);
+    memset(self->jseq + self->slots_cap, 0, (cap - self->slots_cap) * sizeof *self->jseq);
     self->slots_cap = cap;
 }
 
@@ -281,19 +263,20 @@ s_block_stats(merger_state_t *self)
     return st;
 }
 
-static int s_apply_record(merger_state_t *self, const char *bytes, size_t len);
+static int s_apply_record(merger_state_t *self, uint64_t seq, const char *bytes, size_t len);
 
 int
-merger_state_apply_record(merger_state_t *self, const char *bytes, size_t len)
+merger_state_apply_record(merger_state_t *self, uint64_t seq, const char *bytes, size_t len)
 {
+    assert(self->n_wanted == 0);
     double t0 = s_now();
-    int rc = s_apply_record(self, bytes, len);
+    int rc = s_apply_record(self, seq, bytes, len);
     self->time.apply_s += s_now() - t0;
     return rc;
 }
 
 static int
-s_apply_record(merger_state_t *self, const char *bytes, size_t len)
+s_apply_record(merger_state_t *self, uint64_t seq, const char *bytes, size_t len)
 {
     obs_t *obs = NULL;
     obs_error_t err;
@@ -310,10 +293,8 @@ s_apply_record(merger_state_t *self, const char *bytes, size_t len)
     if (slot >= 0) {
         s_ensure_slots(self);
         s_affect(self, (uint32_t)slot);
-        if (self->store) {
-            bool upsert = obs->op != OBS_DELETE;
-            s_keep_bytes(self, (size_t)slot, upsert ? bytes : NULL, len);
-        }
+        /* The snapshot names the record by its journal seq; the bytes stay in the journal. */
+        self->jseq[slot] = obs->op != OBS_DELETE ? seq : 0;
     }
     obs_destroy(&obs);
     return 0;
@@ -493,11 +474,6 @@ static void
 s_forget_changes(merger_state_t *self)
 {
     cluster_clear_changes(self->cluster);
-    for (size_t i = 0; i < self->n_pending; i++) {
-        free(self->pending[i].bytes);
-    }
-    self->n_pending = 0;
-    u64map_clear(self->pending_idx);
     for (size_t i = 0; i < self->n_changed; i++) {
         self->forests[self->changed[i]].changed = false;
     }
@@ -549,11 +525,9 @@ s_write(merger_state_t *self)
                                  .alive = cluster_slot_alive(c, slot),
                                  .seq = cluster_slot_seq(c, slot)};
         if (s.alive) {
-            /* every upsert went through merger_state_apply_record, which kept its bytes */
-            uint32_t k = u64map_get(self->pending_idx, slot);
-            assert(k != U64MAP_NONE && self->pending[k].bytes);
-            s.rec = self->pending[k].bytes;
-            s.rec_len = self->pending[k].len;
+            /* every upsert went through merger_state_apply_record, which noted its seq */
+            s.jseq = self->jseq[slot];
+            assert(s.jseq != 0);
         }
         rc = merger_store_put_slot(self->store, &s);
     }
@@ -735,7 +709,7 @@ s_restore_slot(const merger_store_slot_t *s, void *arg)
         return CADRE_EFORMAT;
     }
     obs_t *obs = NULL;
-    if (s->alive) {
+    if (s->alive && s->rec) {
         obs_error_t err;
         if (wire_obs_decode(s->rec, s->rec_len, 0, &obs, &err) != 0) {
             char line[512];
@@ -749,6 +723,18 @@ s_restore_slot(const merger_store_slot_t *s, void *arg)
     if (rc != 0) {
         log_error("merger: snapshot slot %" PRIu32 " (%s) does not fit", s->slot, s->name);
         return CADRE_EFORMAT;
+    }
+    s_ensure_slots(self);
+    if (s->alive && !s->rec) {
+        /* Its record is the journal's entry jseq, fetched before the rebuild. */
+        if (u64map_get_or_put(self->want_idx, s->jseq, (uint32_t)self->n_want) != self->n_want) {
+            log_error("merger: snapshot slots %" PRIu32 " and another name journal entry %" PRIu64,
+                      s->slot, s->jseq);
+            return CADRE_EFORMAT;
+        }
+        xgrow(&self->want, &self->want_cap, self->n_want + 1);
+        self->want[self->n_want++] = (s_want_t){s->jseq, s->slot};
+        self->jseq[s->slot] = s->jseq;
     }
     return 0;
 }
@@ -812,7 +798,17 @@ s_restore_forest(const merger_store_forest_t *x, void *arg)
     return 0;
 }
 
-/*  Loads the store's snapshot into the (empty) model and rebuilds the derived state. */
+static int s_rebuild(merger_state_t *self);
+
+static int
+s_want_cmp(const void *a, const void *b)
+{
+    uint64_t x = ((const s_want_t *)a)->jseq, y = ((const s_want_t *)b)->jseq;
+    return x < y ? -1 : x > y;
+}
+
+/*  Loads the store's snapshot into the (empty) model, and rebuilds the derived state when
+    every record is at hand (format-1 slots); otherwise the records are fetched first. */
 static int
 s_restore(merger_state_t *self)
 {
@@ -828,10 +824,25 @@ s_restore(merger_state_t *self)
         return rc;
     }
     cluster_restore_counters(self->cluster, &counters);
+    self->reconciled = self->saved = merger_store_reconciled(self->store);
+    /* The records to fetch, in journal order (a cursor's order, for the broker). */
+    qsort(self->want, self->n_want, sizeof *self->want, s_want_cmp);
+    u64map_clear(self->want_idx);
+    for (size_t i = 0; i < self->n_want; i++) {
+        u64map_put(self->want_idx, self->want[i].jseq, (uint32_t)i);
+    }
+    self->n_wanted = self->n_want;
+    return self->n_wanted == 0 ? s_rebuild(self) : 0;
+}
+
+/*  The restored model's derived state, once every slot has its features. */
+static int
+s_rebuild(merger_state_t *self)
+{
     uint32_t *comp = NULL;
     part_stats_t st;
     s_partition(self, &comp, &st);
-    rc = cluster_rebuild(self->cluster, comp, cluster_slots(self->cluster), self->generic, &st);
+    int rc = cluster_rebuild(self->cluster, comp, cluster_slots(self->cluster), self->generic, &st);
     free(comp);
     if (rc != 0) {
         return rc;
@@ -841,7 +852,10 @@ s_restore(merger_state_t *self)
     }
     self->n_affected = 0; /* the rebuild saw everything */
     s_forget_changes(self);
-    self->reconciled = self->saved = merger_store_reconciled(self->store);
+    free(self->want);
+    self->want = NULL;
+    self->n_want = self->want_cap = 0;
+    u64map_clear(self->want_idx);
     return 0;
 }
 
@@ -862,11 +876,72 @@ merger_state_open(const ccfg_t *cfg, const char *deployment, const char *dir, si
         merger_state_destroy(&self);
         return NULL;
     }
-    if (self->saved) {
+    if (self->n_wanted > 0) {
+        log_info("merger: restoring the snapshot at %" PRIu64 ": %zu records to read from the "
+                 "journal",
+                 self->saved, self->n_wanted);
+    } else if (self->saved) {
         cluster_stats_t cs = cluster_stats(self->cluster);
         log_info("merger: restored the snapshot at %" PRIu64 ": %" PRIu64 " observations, %" PRIu64
                  " identities, %" PRIu64 " campaigns",
                  self->saved, cs.observations, cs.identities, cs.campaigns);
     }
     return self;
+}
+
+size_t
+merger_state_wanted(const merger_state_t *self)
+{
+    return self->n_wanted;
+}
+
+size_t
+merger_state_wanted_seqs(const merger_state_t *self, size_t from, uint64_t *out, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = from; i < self->n_want && n < max; i++) {
+        out[n++] = self->want[i].jseq;
+    }
+    return n;
+}
+
+int
+merger_state_restore_record(merger_state_t *self, uint64_t seq, const char *bytes, size_t len)
+{
+    uint32_t k = u64map_get(self->want_idx, seq);
+    if (self->n_wanted == 0 || k == U64MAP_NONE || self->want[k].slot == UINT32_MAX) {
+        return -ENOENT;
+    }
+    obs_t *obs = NULL;
+    obs_error_t err;
+    if (wire_obs_decode(bytes, len, 0, &obs, &err) != 0) {
+        char line[512];
+        obs_error_format(&err, "journal", line, sizeof line);
+        log_error("merger: journal entry %" PRIu64 " named by the snapshot: %s", seq, line);
+        return CADRE_EFORMAT;
+    }
+    int rc = cluster_restore_features(self->cluster, self->want[k].slot, obs);
+    obs_destroy(&obs);
+    if (rc != 0) {
+        log_error("merger: journal entry %" PRIu64 " is not the record of snapshot slot %" PRIu32,
+                  seq, self->want[k].slot);
+        return CADRE_EFORMAT;
+    }
+    self->want[k].slot = UINT32_MAX; /* restored */
+    self->n_wanted--;
+    if (self->n_wanted > 0) {
+        return 0;
+    }
+    rc = s_rebuild(self);
+    if (rc != 0) {
+        log_error("merger: cannot restore the snapshot: %s%s", cadre_strerror(rc),
+                  rc == CADRE_EMISMATCH ? " (it was made with another clustering configuration)"
+                                        : "");
+        return rc;
+    }
+    cluster_stats_t cs = cluster_stats(self->cluster);
+    log_info("merger: restored the snapshot at %" PRIu64 ": %" PRIu64 " observations, %" PRIu64
+             " identities, %" PRIu64 " campaigns",
+             self->saved, cs.observations, cs.identities, cs.campaigns);
+    return 0;
 }

@@ -31,18 +31,36 @@ typedef struct merger_state_t merger_state_t;
 /*  A new, empty model kept only in memory (no snapshot). Never returns NULL. */
 merger_state_t *merger_state_new(const ccfg_t *cfg, const char *deployment);
 /*  A model kept durably in the merger store in dir (map_bytes as merger_store_open(); 0 =
-    1 GiB): restored from its last snapshot when there is one, empty otherwise. Returns NULL
-    after logging the reason when the store cannot be opened or its snapshot cannot be
-    restored: an entry does not decode, the snapshot was made for another deployment, or
-    reconciling the restored partition is not a fixed point (another clustering
-    configuration). */
+    1 GiB): restored from its last snapshot when there is one, empty otherwise. The snapshot
+    names each live record by its seq in the broker's journal instead of holding its bytes
+    (docs/storage.md "Merger snapshot"): while merger_state_wanted() is not 0 the model is
+    **restoring** and needs those records, given by merger_state_restore_record(); the last
+    one completes the restore. Returns NULL after logging the reason when the store cannot be
+    opened or its snapshot cannot be restored: an entry does not decode, the snapshot was made
+    for another deployment, or (when no record was wanted) reconciling the restored partition
+    is not a fixed point (another clustering configuration). */
 merger_state_t *merger_state_open(const ccfg_t *cfg, const char *deployment, const char *dir,
                                   size_t map_bytes);
 /*  Frees the model (closing its store; an unsaved snapshot is lost) and NULLs *self_p. */
 void merger_state_destroy(merger_state_t **self_p);
-/*  Applies one journaled record (its MessagePack bytes). Returns 0, or CADRE_ERECORD when the
-    bytes do not decode (the broker validated them, so this means corruption; logged). */
-int merger_state_apply_record(merger_state_t *self, const char *bytes, size_t len);
+/*  Applies the record journaled at seq (its MessagePack bytes); the model must not be
+    restoring. Returns 0, or CADRE_ERECORD when the bytes do not decode (the broker validated
+    them, so this means corruption; logged). */
+int merger_state_apply_record(merger_state_t *self, uint64_t seq, const char *bytes, size_t len);
+
+/*  Restoring: the number of journal records still needed (0: restored, the model is usable). */
+size_t merger_state_wanted(const merger_state_t *self);
+/*  Restoring: copies into out up to max journal seqs of the records the snapshot names, in
+    ascending order, starting at the from-th (so a caller asks for them in chunks: from = 0,
+    max, 2 max, ...); returns how many were copied (0 past the end). Seqs already restored are
+    listed too. */
+size_t merger_state_wanted_seqs(const merger_state_t *self, size_t from, uint64_t *out, size_t max);
+/*  Restoring: the record journaled at seq. Completes the restore with the last wanted record
+    (a rebuild that must be a fixed point). Returns 0; -ENOENT when seq is not wanted (any
+    more: a duplicate is harmless); CADRE_EFORMAT when the bytes do not decode or are not the
+    named slot's record; CADRE_EMISMATCH (logged) when the rebuild is not a fixed point. After
+    an error other than -ENOENT the model cannot be used. */
+int merger_state_restore_record(merger_state_t *self, uint64_t seq, const char *bytes, size_t len);
 
 /*  Where the merger's time went since the process started (seconds, monotonic clock). */
 typedef struct {

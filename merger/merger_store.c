@@ -5,7 +5,10 @@
       meta     "version", "deployment", "reconciled", "inputs", "clock", "events",
                "reconciliations" -> u64 (native byte order; clock is a double's bytes;
                deployment is its name's bytes)
-      slots    slot (u32 big-endian) -> u8 alive | u64 seq | u32 name length | name |
+      slots    slot (u32 big-endian) -> either (format 2) u8 0x80|alive | u64 seq |
+               u64 journal seq | u32 name length | name: the record is the broker's
+               journal entry at that seq; or (format 1, still read and written when the
+               caller hands the bytes) u8 alive | u64 seq | u32 name length | name |
                record bytes (alive only: the rest of the value)
       ids      layer (u8) | id (u32 big-endian) -> uuid (36 bytes) | u64 formed |
                u64 formed_seq | u32 merged_into | u8 live
@@ -35,7 +38,9 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
-#define S_FORMAT_VERSION 1         /* meta "version": the layout described above */
+#define S_FORMAT_VERSION 2         /* meta "version": the layout described above */
+#define S_FORMAT_OLDEST 1          /* the oldest version read (slots with record bytes) */
+#define S_SLOT_JREF 0x80           /* first byte of a format-2 slot: flag | alive */
 #define S_DEFAULT_MAP (1ull << 30) /* map size when the caller passes 0 */
 #define S_UUID_LEN 36              /* a uuid's text */
 #define S_ID_VALUE (S_UUID_LEN + 8 + 8 + 4 + 1)
@@ -59,6 +64,7 @@ struct merger_store_t {
     MDB_txn *txn;               /* the open snapshot, or NULL */
     int failed;                 /* the open snapshot's failed write, or 0 */
     uint64_t reconciled;        /* barrier seq as of the last commit */
+    uint64_t version;           /* meta "version" as stored */
     uint64_t written;           /* entries written by the open snapshot */
     uint64_t bytes;             /* key and value bytes written by the open snapshot */
     merger_store_stats_t stats; /* cost counters */
@@ -192,11 +198,12 @@ s_open_dbs(merger_store_t *self, const char *deployment)
             }
         }
     }
-    if (rc == 0 && version != S_FORMAT_VERSION) {
-        log_error("merger store: format version %llu, expected %d", (unsigned long long)version,
-                  S_FORMAT_VERSION);
+    if (rc == 0 && (version < S_FORMAT_OLDEST || version > S_FORMAT_VERSION)) {
+        log_error("merger store: format version %llu, this build reads %d to %d",
+                  (unsigned long long)version, S_FORMAT_OLDEST, S_FORMAT_VERSION);
         rc = CADRE_EFORMAT;
     }
+    self->version = version;
     if (rc == 0) {
         MDB_val dk = {10, (void *)"deployment"};
         MDB_val dd;
@@ -419,18 +426,23 @@ merger_store_put_slot(merger_store_t *self, const merger_store_slot_t *slot)
         return self->failed;
     }
     size_t nlen = slot->name ? strlen(slot->name) : 0;
-    size_t rlen = slot->alive ? slot->rec_len : 0;
-    if (nlen == 0 || nlen > UINT32_MAX || (slot->alive && !slot->rec)) {
+    bool bytes = slot->alive && slot->rec;
+    size_t rlen = bytes ? slot->rec_len : 0;
+    if (nlen == 0 || nlen > UINT32_MAX || (slot->alive && !slot->rec && slot->jseq == 0)) {
         return -EINVAL;
     }
     unsigned char key[4];
     s_be32(key, slot->slot);
-    char *val = s_scratch(self, 1 + 8 + 4 + nlen + rlen);
+    char *val = s_scratch(self, 1 + 8 + 8 + 4 + nlen + rlen);
     char *p = val;
-    uint8_t alive = slot->alive;
+    uint8_t head = (uint8_t)((bytes ? 0 : S_SLOT_JREF) | slot->alive);
     uint32_t n32 = (uint32_t)nlen;
-    s_put_bytes(&p, &alive, 1);
+    s_put_bytes(&p, &head, 1);
     s_put_bytes(&p, &slot->seq, 8);
+    if (!bytes) {
+        uint64_t jseq = slot->alive ? slot->jseq : 0;
+        s_put_bytes(&p, &jseq, 8);
+    }
     s_put_bytes(&p, &n32, 4);
     s_put_bytes(&p, slot->name, nlen);
     s_put_bytes(&p, slot->rec, rlen);
@@ -530,7 +542,15 @@ merger_store_commit(merger_store_t *self, uint64_t reconciled, const cluster_cou
 {
     assert(self && (self->txn || self->failed));
     _Static_assert(sizeof counters->clock == 8, "the clock is stored as 8 bytes");
-    int rc = s_put_meta(self, "inputs", &counters->inputs);
+    int rc = 0;
+    if (self->version != S_FORMAT_VERSION) {
+        /* a format-1 store holds format-2 slots from now on */
+        uint64_t version = S_FORMAT_VERSION;
+        rc = s_put_meta(self, "version", &version);
+    }
+    if (rc == 0) {
+        rc = s_put_meta(self, "inputs", &counters->inputs);
+    }
     if (rc == 0) {
         rc = s_put_meta(self, "clock", &counters->clock);
     }
@@ -554,6 +574,7 @@ merger_store_commit(merger_store_t *self, uint64_t reconciled, const cluster_cou
         return rc;
     }
     self->reconciled = reconciled;
+    self->version = S_FORMAT_VERSION;
     self->stats.snapshots++;
     self->stats.entries = self->written;
     self->stats.bytes = self->bytes;
@@ -570,12 +591,18 @@ s_load_slot(merger_store_t *self, const MDB_val *k, const MDB_val *d, const merg
 {
     const char *p = d->mv_data;
     const char *end = p + d->mv_size;
-    uint8_t alive = 0;
+    uint8_t head = 0;
     merger_store_slot_t s = {0};
     uint32_t nlen = 0;
-    if (k->mv_size != 4 || !s_get_bytes(&p, end, &alive, 1) || alive > 1 ||
-        !s_get_bytes(&p, end, &s.seq, 8) || !s_get_bytes(&p, end, &nlen, 4) ||
-        (size_t)(end - p) < nlen || nlen == 0 || (!alive && (size_t)(end - p) != nlen)) {
+    if (k->mv_size != 4 || !s_get_bytes(&p, end, &head, 1) || (head & ~(S_SLOT_JREF | 1)) != 0 ||
+        !s_get_bytes(&p, end, &s.seq, 8)) {
+        return CADRE_EFORMAT;
+    }
+    bool jref = head & S_SLOT_JREF;
+    bool alive = head & 1;
+    if ((jref && (!s_get_bytes(&p, end, &s.jseq, 8) || (alive != (s.jseq != 0)))) ||
+        !s_get_bytes(&p, end, &nlen, 4) || (size_t)(end - p) < nlen || nlen == 0 ||
+        ((!alive || jref) && (size_t)(end - p) != nlen)) {
         return CADRE_EFORMAT;
     }
     s.slot = s_get_be32(k->mv_data);
@@ -589,7 +616,7 @@ s_load_slot(merger_store_t *self, const MDB_val *k, const MDB_val *d, const merg
     }
     memcpy(buf + nlen + 1, p + nlen, rlen);
     s.name = buf;
-    s.rec = alive ? buf + nlen + 1 : NULL;
+    s.rec = alive && !jref ? buf + nlen + 1 : NULL;
     s.rec_len = rlen;
     return v->slot ? v->slot(&s, arg) : 0;
 }

@@ -3,7 +3,8 @@
     The merger's model (merger_state.h) lives in memory; this store keeps, in one LMDB
     environment, a consistent copy of it as of the last reconciled barrier:
       - the slot table: per slot its observation id, alive flag, input sequence and, while
-        alive, the record's MessagePack bytes (the engine's features are rebuilt from them);
+        alive, the seq of its record in the broker's journal, which keeps the record bytes
+        (the engine's features are rebuilt from them; format 1 stores kept the bytes here);
       - both lifecycles: per element its literal id and founded count, per id its uuid,
         formation order, formed_seq, merged_into pointer and live flag;
       - every block's latest spanning forest (family, value, holders, generic flag, edges
@@ -42,7 +43,8 @@ typedef struct {
     const char *name; /* observation id, NUL-terminated */
     bool alive;       /* holds a live observation */
     uint64_t seq;     /* the engine's input sequence of the slot (cluster_slot_seq) */
-    const char *rec;  /* alive: the record's MessagePack bytes; NULL when dead */
+    uint64_t jseq;    /* alive: the journal seq of its record (0: rec holds the bytes) */
+    const char *rec;  /* alive, format-1 entry: the record's bytes; NULL otherwise */
     size_t rec_len;   /* bytes at rec */
 } merger_store_slot_t;
 

@@ -145,4 +145,33 @@ jq_id() {
 }
 
 check "a producer's resubmissions after a broker crash are not journaled again" resubmit_run
+
+# lost_journal_run: the merger's snapshot names its records by journal seq (docs/storage.md
+# "Merger snapshot"). With the broker's journal gone (a data directory restored in part), a
+# restarted merger cannot restore: it says which records are missing and exits 1, instead of
+# serving a model without them.
+lost_journal_run() {
+    local dir="$TMP/lost" rc=0
+    mkdir -p "$dir"
+    LOGDIR=$dir
+    local cfg="$dir/cadre.yaml"
+    write_config "$cfg" "$dir" 1
+    start_engine "$cfg" 1
+    wait_until 30 health_answers "$cfg" || return 1
+    head -n 300 "$TMP/whole.jsonl" >"$dir/part.jsonl"
+    "$CADRE" send --config "$cfg" "$dir/part.jsonl" >/dev/null 2>&1 || return 1
+    stop_engine 1 || return 1
+    rm -rf "$dir/data/broker"
+    spawn broker "$BROKER" --config "$cfg"
+    spawn merger "$MERGER" --config "$cfg"
+    wait "$PID_merger" || rc=$?
+    stop_pid broker || return 1
+    [ "$rc" -eq 1 ] && grep -q "journal lacks .* records the snapshot names" "$dir/merger.log" || {
+        echo "  merger exited $rc:" >&2
+        tail -n 5 "$dir/merger.log" | sed 's/^/    /' >&2
+        return 1
+    }
+}
+check "a merger whose snapshot names records the journal lacks stops with an error" \
+    lost_journal_run
 finish

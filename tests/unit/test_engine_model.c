@@ -181,7 +181,7 @@ s_sim_input(s_sim_t *sim, const obs_t *obs)
     wire_buf_init(&buf);
     obs_error_t err;
     assert_int_equal(wire_obs_encode(obs, &buf, &err), 0);
-    assert_int_equal(merger_state_apply_record(sim->merger, buf.data, buf.len), 0);
+    assert_int_equal(merger_state_apply_record(sim->merger, seq, buf.data, buf.len), 0);
     wire_buf_free(&buf);
 }
 

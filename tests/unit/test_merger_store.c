@@ -164,6 +164,89 @@ s_rm_rf(const char *path)
     }
 }
 
+/*  --------------------------------------------------------------------------------------
+    The broker's journal, as far as the merger needs it: a restored snapshot names its live
+    records by journal seq (docs/storage.md "Merger snapshot"), and the tests serve them from
+    here. Every record a test applies is put here under its seq. */
+
+static struct {
+    char **bytes; /* per seq (index seq - 1), owned, or NULL */
+    size_t *lens; /* their lengths */
+    size_t cap;   /* entries */
+} s_jr;
+
+static void
+s_jr_put(uint64_t seq, const char *bytes, size_t len)
+{
+    if (seq > s_jr.cap) {
+        size_t old = s_jr.cap, cap = old;
+        xgrow(&s_jr.bytes, &cap, (size_t)seq);
+        cap = old;
+        xgrow(&s_jr.lens, &cap, (size_t)seq);
+        s_jr.cap = cap;
+        memset(s_jr.bytes + old, 0, (s_jr.cap - old) * sizeof *s_jr.bytes);
+    }
+    free(s_jr.bytes[seq - 1]);
+    s_jr.bytes[seq - 1] = xmalloc(len);
+    memcpy(s_jr.bytes[seq - 1], bytes, len);
+    s_jr.lens[seq - 1] = len;
+}
+
+static void
+s_jr_clear(void)
+{
+    for (size_t i = 0; i < s_jr.cap; i++) {
+        free(s_jr.bytes[i]);
+    }
+    free(s_jr.bytes);
+    free(s_jr.lens);
+    memset(&s_jr, 0, sizeof s_jr);
+}
+
+/*  Puts obs into the journal at seq and applies it to m. */
+static int
+s_apply(merger_state_t *m, uint64_t seq, const obs_t *obs)
+{
+    wire_buf_t buf;
+    wire_buf_init(&buf);
+    obs_error_t err;
+    int rc = wire_obs_encode(obs, &buf, &err);
+    if (rc == 0) {
+        s_jr_put(seq, buf.data, buf.len);
+        rc = merger_state_apply_record(m, seq, buf.data, buf.len);
+    }
+    wire_buf_free(&buf);
+    return rc;
+}
+
+/*  merger_state_open(), then the records the snapshot names, from the journal, in chunks of
+    up to 7 (as the merger role fetches them from the broker). NULL when the open or the
+    restore fails. */
+static merger_state_t *
+s_state_open(const ccfg_t *cfg, const char *deployment, const char *dir, size_t map_bytes)
+{
+    merger_state_t *m = merger_state_open(cfg, deployment, dir, map_bytes);
+    size_t from = 0, n;
+    uint64_t seqs[7];
+    while (m && merger_state_wanted(m) > 0 &&
+           (n = merger_state_wanted_seqs(m, from, seqs, 7)) > 0) {
+        for (size_t i = 0; m && i < n; i++) {
+            bool have = seqs[i] <= s_jr.cap && s_jr.bytes[seqs[i] - 1];
+            int rc = have ? merger_state_restore_record(m, seqs[i], s_jr.bytes[seqs[i] - 1],
+                                                        s_jr.lens[seqs[i] - 1])
+                          : -ENOENT;
+            if (rc != 0) {
+                merger_state_destroy(&m);
+            }
+        }
+        from += n;
+    }
+    if (m && merger_state_wanted(m) > 0) {
+        merger_state_destroy(&m);
+    }
+    return m;
+}
+
 static char *
 s_tmpdir(void)
 {
@@ -343,7 +426,7 @@ s_sim_open(s_sim_t *sim, const char *root, uint32_t shards, const ccfg_t *cfg, b
     }
     if (durable) {
         char *dir = xasprintf("%s/merger", root);
-        sim->merger = merger_state_open(cfg, "model", dir, 64u << 20);
+        sim->merger = s_state_open(cfg, "model", dir, 64u << 20);
         free(dir);
     } else {
         sim->merger = merger_state_new(cfg, "model");
@@ -408,12 +491,7 @@ s_sim_input(s_sim_t *sim, uint64_t seq, const obs_t *obs)
     if (seq <= sim->skip) {
         return;
     }
-    wire_buf_t buf;
-    wire_buf_init(&buf);
-    obs_error_t err;
-    S_CHECK(wire_obs_encode(obs, &buf, &err) == 0);
-    S_CHECK(merger_state_apply_record(sim->merger, buf.data, buf.len) == 0);
-    wire_buf_free(&buf);
+    S_CHECK(s_apply(sim->merger, seq, obs) == 0);
 }
 
 /*  Flips of all shards, collected between GENERIC and COMMIT. */
@@ -601,6 +679,7 @@ s_reference(obs_t **in, const s_plan_t *plan, uint32_t shards, const ccfg_t *cfg
     s_drive(&sim, in, &clean, ref, true);
     s_sim_close(&sim);
     s_rm_rf(root);
+    s_jr_clear(); /* the test's journal goes with its stores */
     free(root);
 }
 
@@ -629,6 +708,15 @@ s_crash_and_resume(obs_t **in, const s_plan_t *plan, uint32_t shards, const ccfg
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 0);
 
+    /* The child's journal died with it; the broker's would not have. */
+    for (size_t i = 0; i < plan->n_inputs; i++) {
+        wire_buf_t buf;
+        wire_buf_init(&buf);
+        obs_error_t err;
+        assert_int_equal(wire_obs_encode(in[i], &buf, &err), 0);
+        s_jr_put(i + 1, buf.data, buf.len);
+        wire_buf_free(&buf);
+    }
     s_sim_t sim;
     s_sim_open(&sim, root, shards, cfg, true);
     uint64_t from = sim.skip;
@@ -663,6 +751,7 @@ s_crash_and_resume(obs_t **in, const s_plan_t *plan, uint32_t shards, const ccfg
     s_run_free(&run);
     s_sim_close(&sim);
     s_rm_rf(root);
+    s_jr_clear(); /* the test's journal goes with its stores */
     free(root);
     return from;
 }
@@ -968,9 +1057,20 @@ test_cluster_rebuild_fixed_point(void **state)
 
     /* restore_slot refuses what an engine never holds */
     assert_int_equal(cluster_restore_slot(c, cluster_slot_name(a, 0), false, 0, NULL), -EINVAL);
-    assert_int_equal(cluster_restore_slot(c, "fresh", true, 0, NULL), -EINVAL);
     assert_int_equal(cluster_restore_slot(c, "fresh", false, 0, in.v[0]), -EINVAL);
     assert_int_equal(cluster_restore_slot(c, "fresh", true, 0, in.v[0]), -EINVAL);
+    /* a live slot restored without its record takes its features later, from a record with
+       its id only, and a dead slot never does */
+    size_t fresh = cluster_slots(c);
+    assert_int_equal(cluster_restore_slot(c, "fresh", true, 0, NULL), 0);
+    assert_int_equal(cluster_restore_features(c, fresh, in.v[0]), -EINVAL);
+    obs_t *mine = obs_dup(in.v[0]);
+    free(mine->id);
+    mine->id = xstrdup("fresh");
+    assert_int_equal(cluster_restore_features(c, fresh, mine), 0);
+    assert_int_equal(cluster_restore_slot(c, "gone", false, 0, NULL), 0);
+    assert_int_equal(cluster_restore_features(c, fresh + 1, mine), -EINVAL);
+    obs_destroy(&mine);
     assert_int_equal(cluster_restore_formed_seq(c, CLUSTER_CAMPAIGN, 1u << 30, 0), -EINVAL);
 
     s_log_free(&again);
@@ -988,6 +1088,72 @@ test_cluster_rebuild_fixed_point(void **state)
 /*  --------------------------------------------------------------------------------------
     The store */
 
+/*  Slots of both formats: a slot given its record's bytes is stored with them (format 1, as
+    stores written before the journal reference), one given a journal seq with that seq, and
+    both load back as they were put. */
+typedef struct {
+    merger_store_slot_t v[4]; /* loaded (names and records copied) */
+    char *copies[8];          /* owned copies */
+    size_t n;                 /* slots loaded */
+} s_slots_t;
+
+static int
+s_keep_slot(const merger_store_slot_t *slot, void *arg)
+{
+    s_slots_t *k = arg;
+    assert_true(k->n < 4);
+    merger_store_slot_t *x = &k->v[k->n];
+    *x = *slot;
+    x->name = k->copies[2 * k->n] = xstrdup(slot->name);
+    if (slot->rec) {
+        char *r = xmalloc(slot->rec_len);
+        memcpy(r, slot->rec, slot->rec_len);
+        x->rec = k->copies[2 * k->n + 1] = r;
+    }
+    k->n++;
+    return 0;
+}
+
+static void
+test_slot_formats(void **state)
+{
+    (void)state;
+    char *root = s_tmpdir();
+    char *dir = xasprintf("%s/merger", root);
+    merger_store_t *st = merger_store_open(dir, 0, "fmt");
+    assert_non_null(st);
+    assert_int_equal(merger_store_begin(st), 0);
+    merger_store_slot_t with_bytes = {0, "a", true, 3, 0, "REC", 3};
+    merger_store_slot_t by_seq = {1, "b", true, 4, 17, NULL, 0};
+    merger_store_slot_t dead = {2, "c", false, 5, 0, NULL, 0};
+    merger_store_slot_t nothing = {3, "d", true, 6, 0, NULL, 0};
+    assert_int_equal(merger_store_put_slot(st, &with_bytes), 0);
+    assert_int_equal(merger_store_put_slot(st, &by_seq), 0);
+    assert_int_equal(merger_store_put_slot(st, &dead), 0);
+    assert_int_equal(merger_store_put_slot(st, &nothing), -EINVAL); /* live, no record */
+    cluster_counters_t c = {0};
+    assert_int_equal(merger_store_commit(st, 9, &c), 0);
+    merger_store_destroy(&st);
+    st = merger_store_open(dir, 0, "fmt");
+    assert_non_null(st);
+    s_slots_t k = {0};
+    merger_store_visit_t v = {.slot = s_keep_slot};
+    assert_int_equal(merger_store_load(st, &c, &v, &k), 0);
+    assert_int_equal(k.n, 3);
+    assert_true(k.v[0].alive && k.v[0].jseq == 0 && k.v[0].rec_len == 3);
+    assert_memory_equal(k.v[0].rec, "REC", 3);
+    assert_true(k.v[1].alive && k.v[1].jseq == 17 && k.v[1].rec == NULL && k.v[1].seq == 4);
+    assert_true(!k.v[2].alive && k.v[2].jseq == 0 && k.v[2].rec == NULL);
+    assert_string_equal(k.v[2].name, "c");
+    for (size_t i = 0; i < 8; i++) {
+        free(k.copies[i]);
+    }
+    merger_store_destroy(&st);
+    s_rm_rf(root);
+    free(dir);
+    free(root);
+}
+
 static void
 test_open_fresh_and_deployment(void **state)
 {
@@ -996,19 +1162,14 @@ test_open_fresh_and_deployment(void **state)
     char *dir = xasprintf("%s/merger", root);
     ccfg_t cfg;
     ccfg_reference(&cfg);
-    merger_state_t *m = merger_state_open(&cfg, "one", dir, 0);
+    merger_state_t *m = s_state_open(&cfg, "one", dir, 0);
     assert_non_null(m);
     assert_int_equal(merger_state_reconciled(m), 0);
     assert_int_equal(merger_state_snapshot(m), 0); /* nothing pending */
     s_list_t in = {0};
     s_noise_floor(&in, 1);
     for (size_t i = 0; i < in.n; i++) {
-        wire_buf_t buf;
-        wire_buf_init(&buf);
-        obs_error_t err;
-        assert_int_equal(wire_obs_encode(in.v[i], &buf, &err), 0);
-        assert_int_equal(merger_state_apply_record(m, buf.data, buf.len), 0);
-        wire_buf_free(&buf);
+        assert_int_equal(s_apply(m, i + 1, in.v[i]), 0);
     }
     s_log_t log = {0};
     assert_int_equal(merger_state_reconcile(m, 30, s_capture, &log), 0);
@@ -1019,13 +1180,13 @@ test_open_fresh_and_deployment(void **state)
     merger_state_destroy(&m);
 
     /* another deployment's ids would differ: refused */
-    assert_null(merger_state_open(&cfg, "two", dir, 0));
+    assert_null(s_state_open(&cfg, "two", dir, 0));
     /* another clustering configuration does not reproduce the partition: refused */
     ccfg_t other = cfg;
     other.camp_threshold = 1e9; /* no campaign edge at all */
-    assert_null(merger_state_open(&other, "one", dir, 0));
+    assert_null(s_state_open(&other, "one", dir, 0));
     /* the same one restores the state, and a barrier re-run twice is no regression */
-    m = merger_state_open(&cfg, "one", dir, 0);
+    m = s_state_open(&cfg, "one", dir, 0);
     assert_non_null(m);
     assert_int_equal(merger_state_reconciled(m), 30);
     char *after = s_dump(merger_state_cluster(m));
@@ -1041,6 +1202,7 @@ test_open_fresh_and_deployment(void **state)
     s_log_free(&none);
     s_list_free(&in);
     s_rm_rf(root);
+    s_jr_clear(); /* the test's journal goes with its stores */
     free(root);
     free(dir);
 }
@@ -1195,6 +1357,7 @@ test_incremental_cost(void **state)
     obs_destroy(&del);
     s_list_free(&in);
     s_rm_rf(root);
+    s_jr_clear(); /* the test's journal goes with its stores */
     free(root);
 }
 
@@ -1265,6 +1428,7 @@ test_large_snapshot_on_helper(void **state)
     free(after);
     s_list_free(&in);
     s_rm_rf(root);
+    s_jr_clear(); /* the test's journal goes with its stores */
     free(root);
 }
 
@@ -1279,7 +1443,7 @@ test_map_full(void **state)
     s_noise_floor(&in, 40);
     char *root = s_tmpdir();
     char *dir = xasprintf("%s/merger", root);
-    merger_state_t *m = merger_state_open(&cfg, "full", dir, 256u << 10);
+    merger_state_t *m = s_state_open(&cfg, "full", dir, 256u << 10);
     assert_non_null(m);
     uint64_t seq = 0;
     uint64_t good = 0;
@@ -1287,12 +1451,7 @@ test_map_full(void **state)
     int rc = 0;
     while (rc == 0 && seq < in.n) {
         for (int k = 0; k < 20 && seq < in.n; k++) {
-            wire_buf_t buf;
-            wire_buf_init(&buf);
-            obs_error_t err;
-            assert_int_equal(wire_obs_encode(in.v[seq], &buf, &err), 0);
-            assert_int_equal(merger_state_apply_record(m, buf.data, buf.len), 0);
-            wire_buf_free(&buf);
+            assert_int_equal(s_apply(m, seq + 1, in.v[seq]), 0);
             seq++;
         }
         rc = merger_state_reconcile(m, seq, NULL, NULL);
@@ -1310,32 +1469,22 @@ test_map_full(void **state)
     assert_int_equal(merger_state_snapshot(m), CADRE_EFULL);
     assert_int_equal(merger_state_reconciled(m), good);
     /* a record applied after that reconciliation: its snapshot can no longer be written */
-    wire_buf_t one;
-    wire_buf_init(&one);
-    obs_error_t oerr;
-    assert_int_equal(wire_obs_encode(in.v[0], &one, &oerr), 0);
-    assert_int_equal(merger_state_apply_record(m, one.data, one.len), 0);
-    wire_buf_free(&one);
+    assert_int_equal(s_apply(m, in.n + 1, in.v[0]), 0);
     assert_int_equal(merger_state_snapshot(m), -EBUSY);
     merger_state_destroy(&m);
 
     /* reopened: the last good snapshot; with a larger map the rest goes through */
-    m = merger_state_open(&cfg, "full", dir, 256u << 10);
+    m = s_state_open(&cfg, "full", dir, 256u << 10);
     assert_non_null(m);
     assert_int_equal(merger_state_reconciled(m), good);
     char *now = s_dump(merger_state_cluster(m));
     assert_string_equal(now, good_dump);
     free(now);
     merger_state_destroy(&m);
-    m = merger_state_open(&cfg, "full", dir, 16u << 20);
+    m = s_state_open(&cfg, "full", dir, 16u << 20);
     assert_non_null(m);
     for (uint64_t i = good; i < in.n; i++) {
-        wire_buf_t buf;
-        wire_buf_init(&buf);
-        obs_error_t err;
-        assert_int_equal(wire_obs_encode(in.v[i], &buf, &err), 0);
-        assert_int_equal(merger_state_apply_record(m, buf.data, buf.len), 0);
-        wire_buf_free(&buf);
+        assert_int_equal(s_apply(m, i + 1, in.v[i]), 0);
     }
     assert_int_equal(merger_state_reconcile(m, in.n, NULL, NULL), 0);
     assert_int_equal(merger_state_reconciled(m), in.n);
@@ -1343,6 +1492,7 @@ test_map_full(void **state)
     free(good_dump);
     s_list_free(&in);
     s_rm_rf(root);
+    s_jr_clear(); /* the test's journal goes with its stores */
     free(root);
     free(dir);
 }
@@ -1355,6 +1505,7 @@ main(void)
         cmocka_unit_test(test_life_any_labels),
         cmocka_unit_test(test_life_ticks),
         cmocka_unit_test(test_cluster_rebuild_fixed_point),
+        cmocka_unit_test(test_slot_formats),
         cmocka_unit_test(test_open_fresh_and_deployment),
         cmocka_unit_test(test_crash_after_snapshot),
         cmocka_unit_test(test_crash_mid_snapshot),

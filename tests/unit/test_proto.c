@@ -41,6 +41,8 @@ static const struct {
     {PROTO_RECONCILED, 0x27, "RECONCILED", 1},
     {PROTO_APPLIED, 0x28, "APPLIED", 1},
     {PROTO_RELEASE, 0x29, "RELEASE", 1},
+    {PROTO_FETCH, 0x2A, "FETCH", 1},
+    {PROTO_FETCHED, 0x2B, "FETCHED", 1},
     {PROTO_QUERY, 0x30, "QUERY", 2},
     {PROTO_REPLY, 0x31, "REPLY", 2},
 };

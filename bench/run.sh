@@ -41,6 +41,9 @@
 #   BENCH_THROTTLE_QUOTA_US / BENCH_THROTTLE_PERIOD_US  each shard's cgroup v1 CPU quota
 #                         (cpu.cfs_quota_us / cpu.cfs_period_us; default 1000 / 100000: 1% of
 #                         a core)
+#   BENCH_MULTIHOST_N     corpus size of the multi-host row (default 30000; 0 skips)
+#   BENCH_MULTIHOST_DELAY_MS  delay of every host's link in the multi-host row (default 2; tc
+#                         netem, where the kernel has sch_netem)
 #   BENCH_KEEP            1 keeps the corpora and outputs of every run (default: corpora only)
 # The whole script is one compound command, read before anything runs: editing this file
 # while a bench is running does not change the running bench.
@@ -775,6 +778,126 @@ if ((THR_N > 0)); then
                 "$cmd"
             rm -rf "$dir"
         done
+    fi
+fi
+
+# ------------------------------------------------------------------------------------------
+# (i) multi-host: the broker, the merger, two shards and the client each in a network
+# namespace of its own, joined by veth pairs to a bridge (tests/it/net_lib.sh, as
+# tests/it/multihost.sh), over tcp:// with CURVE on, every host's link delayed by
+# BENCH_MULTIHOST_DELAY_MS (tc netem; without sch_netem the row says the links were not
+# delayed). The batch corpus streamed with `cadre send` from the client's namespace, timed end
+# to end; verified against cadre cluster.
+MH_N=${BENCH_MULTIHOST_N:-30000}
+MH_DELAY=${BENCH_MULTIHOST_DELAY_MS:-2}
+if ((MH_N > 0)); then
+    mh_cmd="ip netns exec CLIENT cadre send --config CFG CORPUS (broker, merger, 2 shards, client: one network namespace each, veth pairs to a bridge, tcp://, CURVE on)"
+    TMP=$WORK/multihost STEM=cbm PREFIX=cbm$$ SHARDS=2 HB_MS=1000 LIVENESS=3 EVERY=0
+    HOSTS=(hub broker merger shard0 shard1 client)
+    declare -A ADDR=([broker]=10.233.0.1 [merger]=10.233.0.2 [shard0]=10.233.0.10
+        [shard1]=10.233.0.11 [client]=10.233.0.100)
+    CFG=$TMP/cadre.yaml
+    source tests/it/net_lib.sh
+    MH_HOSTS=0
+    # shellcheck disable=SC2317  # called through the trap
+    net_cleanup_all() { ((MH_HOSTS)) && net_cleanup; MH_HOSTS=0; }
+    why=""
+    why=$(net_usable) || true
+    if [ -z "$why" ]; then
+        rm -rf "$TMP"
+        mkdir -p "$TMP"
+        sweep_stale
+        MH_HOSTS=1
+        if ! make_hosts; then
+            why="cannot make network namespaces: $(cat "$TMP/netns.err" 2>/dev/null)"
+        elif ! delay_links "$MH_DELAY"; then
+            why="netem is there but could not be attached"
+        fi
+    fi
+    if [ -n "$why" ]; then
+        net_cleanup_all
+        csv_row multihost_shards_2 "" 0 "" "" "" "" "skipped: $why" "$mh_cmd"
+        note "multi-host row skipped: $why"
+    else
+        note "multi-host links: $LINKS"
+        f=$(corpus "$MH_N")
+        n=$(n_of "$f")
+        cl_ref=$WORK/cluster-$MH_N.jsonl
+        [ -s "$cl_ref" ] || "$CADRE" cluster "$f" --out "$cl_ref" --quiet
+        curve_setup
+        walls=() rss=() fail="" ver="" cu_client=() cu_broker=() cu_merger=() cu_shards=()
+        acct=""
+        [ -e "$CG_ACCT/cpuacct.usage" ] && acct=$CG_ACCT
+        for ((k = 1; k <= RUNS; k++)); do
+            rm -rf "$TMP/data"
+            write_tcp_config
+            ENGINE_PIDS=()
+            ip netns exec "$(ns merger)" "$B/cadre-merger" --config "$CFG" --cert "${CERT[merger]}" 2>"$TMP/merger.log" &
+            ENGINE_PIDS+=($!)
+            ip netns exec "$(ns broker)" "$B/cadre-broker" --config "$CFG" 2>"$TMP/broker.log" &
+            ENGINE_PIDS+=($!)
+            for j in 0 1; do
+                ip netns exec "$(ns "shard$j")" "$B/cadre-shard" --config "$CFG" --id "$j" \
+                    --cert "${CERT[shard$j]}" 2>"$TMP/shard$j.log" &
+                ENGINE_PIDS+=($!)
+            done
+            up=0
+            for ((j = 0; j < 300; j++)); do
+                if on client "$CADRE" query --config "$CFG" health --timeout-ms 500 >/dev/null 2>&1 &&
+                    [ "$(grep -c -e 'broker: merger 0 ready' -e 'broker: shard [01] ready' "$TMP/broker.log")" -ge 3 ]; then
+                    up=1
+                    break
+                fi
+                sleep 0.1
+            done
+            if ((!up)); then fail="the engine did not start across the namespaces"; engine_stop; break; fi
+            roles=(merger broker shard0 shard1)
+            ACCT=() C0=()
+            for ((j = 0; j < 4; j++)); do
+                ACCT[$j]=""
+                if [ -n "$acct" ]; then
+                    cg_make "$acct" "mh-${roles[$j]}" "${ENGINE_PIDS[$j]}" || { fail="cannot make a cpuacct cgroup"; break; }
+                    ACCT[$j]=$CG_DIR
+                fi
+                C0[$j]=$(cpu_ns "${ENGINE_PIDS[$j]}" "${ACCT[$j]}")
+            done
+            if [ -n "$fail" ]; then engine_stop; cg_remove_all; break; fi
+            timed "multihost-$k" ip netns exec "$(ns client)" "$CADRE" send --config "$CFG" "$f"
+            if ((T_RC != 0)); then fail="exit $T_RC: $(tail -n 2 "$WORK/multihost-$k.err" | tr '\n' ' ')"; engine_stop; cg_remove_all; break; fi
+            sh_all=0
+            for ((j = 0; j < 4; j++)); do
+                d=$(($(cpu_ns "${ENGINE_PIDS[$j]}" "${ACCT[$j]}") - C0[$j]))
+                us=$(awk -v d="$d" -v n="$n" 'BEGIN { printf "%.1f", d / 1e3 / n }')
+                case $j in
+                0) cu_merger+=("$us") ;;
+                1) cu_broker+=("$us") ;;
+                *) sh_all=$((sh_all + d)) ;;
+                esac
+            done
+            cu_shards+=("$(awk -v d="$sh_all" -v n="$n" 'BEGIN { printf "%.1f", d / 1e3 / n }')")
+            cu_client+=("$(awk -v c="$T_CPU_S" -v n="$n" 'BEGIN { printf "%.1f", c * 1e6 / n }')")
+            walls+=("$T_WALL")
+            rss+=("$(engine_rss_mib)")
+            on client "$CADRE" query --config "$CFG" assignments --out "$WORK/multihost.jsonl"
+            if cmp -s "$WORK/multihost.jsonl" "$cl_ref"; then
+                [ "$ver" = "DIFFERS from cadre cluster" ] || ver="identical to cadre cluster"
+            else
+                ver="DIFFERS from cadre cluster"
+            fi
+            engine_stop
+            cg_remove_all
+            say "multi-host run $k: $T_WALL s ($LINKS)"
+        done
+        net_cleanup_all
+        if [ -n "$fail" ]; then
+            csv_row multihost_shards_2 "$n" "${#walls[@]}" "" "" "" "" "FAILED: $fail; links: $LINKS" "$mh_cmd"
+        else
+            med=$(echo "${walls[*]}" | median)
+            csv_row multihost_shards_2 "$n" "${#walls[@]}" "$med" "$(div "$n" "$med")" "$(echo "${rss[*]}" | maxof)" "" \
+                "$ver; links: $LINKS; CURVE on, tcp://; CPU us/obs (medians): client $(echo "${cu_client[*]}" | median), broker $(echo "${cu_broker[*]}" | median), merger $(echo "${cu_merger[*]}" | median), shards $(echo "${cu_shards[*]}" | median) in all" \
+                "$mh_cmd"
+        fi
+        rm -rf "$TMP"
     fi
 fi
 

@@ -5,12 +5,15 @@
 # The broker, the merger, the two shards and the client each run in a network namespace of
 # their own (a "host"), joined by veth pairs to a bridge in a hub namespace, over tcp:// with
 # CURVE on (one server certificate for the broker and the merger, one certificate per peer
-# and for the client). Every host's link delays what it sends by 2 ms (tc netem: 2 ms one
-# way, 4 ms round trip); on a kernel without sch_netem the links are not delayed and the
-# output says so (`# links: ...`). `cadre send` streams 3000 records of the noise_floor
-# corpus. Checks:
+# and for the client). Traffic between hosts is delayed by 2 ms one way (4 ms round trip):
+# tc netem on every host's link, or, on a kernel without sch_netem, TAP devices served by
+# tests/it/delay_hub.py in place of the veth pairs and the bridge (net_lib.sh delay_links);
+# without either the links are not delayed. The output says which (`# links: ...`).
+# `cadre send` streams 3000 records of the noise_floor corpus. Checks:
 #   - every peer is ready at the broker, and the connections to the broker's backend and the
 #     merger's shard socket come from the other hosts' addresses (ss in their namespaces);
+#   - where the links are delayed, no TCP round trip to the broker's backend took less than
+#     4 ms (ss -ti minrtt);
 #   - every record is acknowledged once and the merger applied exactly the journal;
 #   - the assignments, identities and campaigns equal `cadre cluster`'s on the same corpus,
 #     byte for byte;
@@ -75,6 +78,16 @@ peers_from() {
     done
 }
 
+# rtts_at_least HOST PORT MS: HOST's connections on PORT exist and none has seen a round trip
+# shorter than MS ms.
+rtts_at_least() {
+    local r
+    r=$(link_rtts "$1" "$2")
+    [ -n "$r" ] || return 1
+    echo "# shortest round trip of each connection to $1:$2 (ms): $(echo $r)"
+    awk -v ms="$3" '$1 < ms { bad = 1 } END { exit bad }' <<<"$r"
+}
+
 # unauthorized_refused: a client with a certificate the servers do not know gets no health
 # answer from the merger (CURVE drops the handshake).
 unauthorized_refused() {
@@ -119,6 +132,10 @@ check "every peer is ready at the broker" wait_until 30 bash -c "
 check "the peers reach the broker from their hosts over TCP" \
     peers_from broker 7002 merger shard0 shard1
 check "the shards reach the merger from their hosts over TCP" peers_from merger 7003 shard0 shard1
+if ((LINKS_DELAYED)); then
+    check "no TCP round trip to the broker's backend took less than $((2 * DELAY_MS)) ms" \
+        rtts_at_least broker 7002 $((2 * DELAY_MS))
+fi
 
 rc=0
 on client "$CADRE" send --config "$CFG" --timeout-ms 60000 "$TMP/corpus.msgpack" \

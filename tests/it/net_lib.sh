@@ -1,3 +1,5 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2034  # sets variables its callers read
 # net_lib.sh - the engine's "hosts" as network namespaces, for tests/it/partition.sh,
 # tests/it/multihost.sh and the multi-host row of bench/run.sh (sourced, not run).
 #
@@ -26,10 +28,16 @@ on() {
     ip netns exec "$(ns "$host")" "$@"
 }
 
-# net_cleanup: removes every namespace of HOSTS (their veth pairs and bridge go with them).
+# net_cleanup: stops the delay hub, if any, and removes every namespace of HOSTS (their veth
+# pairs, TAP devices and bridge go with them).
 # shellcheck disable=SC2317  # called through traps
 net_cleanup() {
     local h
+    if [ -n "${HUB_PID:-}" ]; then
+        kill -TERM "$HUB_PID" 2>/dev/null || true
+        wait "$HUB_PID" 2>/dev/null || true
+        HUB_PID=""
+    fi
     for h in "${HOSTS[@]}"; do
         ip netns del "$(ns "$h")" 2>/dev/null || true
     done
@@ -105,21 +113,66 @@ bpf_loss() {
             bytecode "5,32 0 0 $rand,148 0 0 100,21 0 1 0,6 0 0 4294967295,6 0 0 0" classid 1:20
 }
 
-# delay_links MS: every host's link delays what it sends by MS ms (tc netem on its eth0: MS
-# one way between two hosts, 2 x MS round trip), and LINKS says so. Without sch_netem (a
-# kernel built without it, as on some CI machines) the links stay undelayed and LINKS says
-# that instead; fails only when netem is there but cannot be attached.
+# delay_links MS: every host's traffic to another host is delayed by MS ms one way (2 x MS
+# round trip), and LINKS says how; LINKS_DELAYED is 1 when it is. With sch_netem: netem on
+# every host's eth0. Without it (a kernel built without it, as on the development machine
+# and CI) the veth pairs and the bridge are replaced by TAP devices served by
+# tests/it/delay_hub.py, a user-space Ethernet hub in the hub namespace that forwards every
+# frame MS ms after it read it (eth0 then has an MTU of 65000, so the hub moves as few frames
+# as the veth pairs' segmentation offload would; HUB_PID is its pid, which net_cleanup
+# stops). Without netem, python3 or /dev/net/tun the links stay undelayed and LINKS says so.
+# Fails only when a delay was possible but could not be set up.
+# shellcheck disable=SC2034  # LINKS and LINKS_DELAYED are read by the caller
 LINKS=""
+LINKS_DELAYED=0
+HUB_PID=""
 delay_links() {
-    local h
-    if ! netem_works; then
-        LINKS="no sch_netem in this kernel (tc netem and modprobe sch_netem failed): links NOT delayed"
+    local h k py=python3
+    if netem_works; then
+        for h in "${HOSTS[@]:1}"; do
+            tc -n "$(ns "$h")" qdisc add dev eth0 root netem delay "${1}ms" || return 1
+        done
+        LINKS="netem: ${1} ms delay on every host's link (${1} ms one way, $((2 * $1)) ms round trip)"
+        LINKS_DELAYED=1
+        return 0
+    fi
+    [ -x /usr/bin/python3 ] && py=/usr/bin/python3
+    if ! command -v "$py" >/dev/null || [ ! -c /dev/net/tun ]; then
+        LINKS="no sch_netem in this kernel, no python3 or /dev/net/tun for delay_hub.py: links NOT delayed"
         return 0
     fi
     for h in "${HOSTS[@]:1}"; do
-        tc -n "$(ns "$h")" qdisc add dev eth0 root netem delay "${1}ms" || return 1
+        ip -n "$(ns hub)" link del "to-$h" || return 1 # and the host's eth0 with it
     done
-    LINKS="netem: ${1} ms delay on every host's link (${1} ms one way, $((2 * $1)) ms round trip)"
+    local taps=()
+    for h in "${HOSTS[@]:1}"; do taps+=("tap-$h"); done
+    ip netns exec "$(ns hub)" "$py" "$(dirname "${BASH_SOURCE[0]}")/delay_hub.py" \
+        --delay-ms "$1" "${taps[@]}" >"$TMP/delay_hub.out" 2>"$TMP/delay_hub.err" &
+    HUB_PID=$!
+    for ((k = 0; k < 100; k++)); do
+        grep -q '^ready$' "$TMP/delay_hub.out" 2>/dev/null && break
+        kill -0 "$HUB_PID" 2>/dev/null || break
+        sleep 0.05
+    done
+    grep -q '^ready$' "$TMP/delay_hub.out" 2>/dev/null || {
+        echo "  delay_hub.py did not start: $(cat "$TMP/delay_hub.err")" >&2
+        return 1
+    }
+    for h in "${HOSTS[@]:1}"; do
+        ip -n "$(ns hub)" link set "tap-$h" netns "$(ns "$h")" name eth0 &&
+            ip -n "$(ns "$h")" link set eth0 mtu 65000 &&
+            ip -n "$(ns "$h")" addr add "${ADDR[$h]}/24" dev eth0 &&
+            ip -n "$(ns "$h")" link set eth0 up || return 1
+    done
+    LINKS="no sch_netem in this kernel: tests/it/delay_hub.py (TAP devices, a user-space hub) delays every frame by ${1} ms (${1} ms one way, $((2 * $1)) ms round trip)"
+    LINKS_DELAYED=1
+}
+
+# link_rtts HOST PORT: the smallest TCP round-trip time (ms) each of HOST's established
+# connections on local port PORT has seen, one per line (ss -ti minrtt).
+link_rtts() {
+    # (not `cut -d`: cut is the link-cutting function above)
+    on "$1" ss -Htin state established "( sport = :$2 )" | sed -n 's/.* minrtt:\([0-9.]*\).*/\1/p'
 }
 
 # cut HOST / restore HOST: the hub's end of HOST's veth pair goes down / up. Nothing crosses

@@ -189,6 +189,14 @@ def main(argv):
                 if "speed-up" not in r["verified"]:
                     r["verified"] += "; ratio = speed-up over 1 shard"
 
+    # The multi-host row against the same engine over ipc:// on one host (scale-out row, same n).
+    ipc = {r["n"]: num(r["median_s"]) for r in rows if r["measurement"] == "scale_procs_shards_2"}
+    for r in rows:
+        if r["measurement"] == "multihost_shards_2" and num(r["median_s"]) and ipc.get(r["n"]):
+            r["ratio"] = f"{ipc[r['n']] / num(r['median_s']):.2f}"
+            if "ratio = " not in r["verified"]:
+                r["verified"] += "; ratio = throughput / that of scale_procs_shards_2 (ipc://, one host)"
+
     scale = [(int(r["measurement"].rsplit("_", 1)[1]), num(r["median_s"]), int(r["n"]))
              for r in rows if r["measurement"].startswith("scale_procs_shards_") and num(r["median_s"])]
     fit = fit_amdahl([(s, t) for s, t, _ in scale])

@@ -784,14 +784,15 @@ fi
 # ------------------------------------------------------------------------------------------
 # (i) multi-host: the broker, the merger, two shards and the client each in a network
 # namespace of its own, joined by veth pairs to a bridge (tests/it/net_lib.sh, as
-# tests/it/multihost.sh), over tcp:// with CURVE on, every host's link delayed by
-# BENCH_MULTIHOST_DELAY_MS (tc netem; without sch_netem the row says the links were not
-# delayed). The batch corpus streamed with `cadre send` from the client's namespace, timed end
-# to end; verified against cadre cluster.
+# tests/it/multihost.sh), over tcp:// with CURVE on, traffic between hosts delayed by
+# BENCH_MULTIHOST_DELAY_MS one way (tc netem; without sch_netem, TAP devices served by
+# tests/it/delay_hub.py, whose CPU the row gives; without either the row says the links were
+# not delayed). The batch corpus streamed with `cadre send` from the client's namespace, timed
+# end to end; verified against cadre cluster.
 MH_N=${BENCH_MULTIHOST_N:-30000}
 MH_DELAY=${BENCH_MULTIHOST_DELAY_MS:-2}
 if ((MH_N > 0)); then
-    mh_cmd="ip netns exec CLIENT cadre send --config CFG CORPUS (broker, merger, 2 shards, client: one network namespace each, veth pairs to a bridge, tcp://, CURVE on)"
+    mh_cmd="ip netns exec CLIENT cadre send --config CFG CORPUS (broker, merger, 2 shards, client: one network namespace each, joined by veth pairs and a bridge, or by delay_hub.py TAPs; tcp://, CURVE on)"
     TMP=$WORK/multihost STEM=cbm PREFIX=cbm$$ SHARDS=2 HB_MS=1000 LIVENESS=3 EVERY=0
     HOSTS=(hub broker merger shard0 shard1 client)
     declare -A ADDR=([broker]=10.233.0.1 [merger]=10.233.0.2 [shard0]=10.233.0.10
@@ -825,7 +826,7 @@ if ((MH_N > 0)); then
         cl_ref=$WORK/cluster-$MH_N.jsonl
         [ -s "$cl_ref" ] || "$CADRE" cluster "$f" --out "$cl_ref" --quiet
         curve_setup
-        walls=() rss=() fail="" ver="" cu_client=() cu_broker=() cu_merger=() cu_shards=()
+        walls=() rss=() fail="" ver="" cu_client=() cu_broker=() cu_merger=() cu_shards=() cu_hub=()
         acct=""
         [ -e "$CG_ACCT/cpuacct.usage" ] && acct=$CG_ACCT
         for ((k = 1; k <= RUNS; k++)); do
@@ -862,6 +863,8 @@ if ((MH_N > 0)); then
                 C0[$j]=$(cpu_ns "${ENGINE_PIDS[$j]}" "${ACCT[$j]}")
             done
             if [ -n "$fail" ]; then engine_stop; cg_remove_all; break; fi
+            hub0=0
+            [ -n "$HUB_PID" ] && hub0=$(cpu_ns "$HUB_PID" "")
             timed "multihost-$k" ip netns exec "$(ns client)" "$CADRE" send --config "$CFG" "$f"
             if ((T_RC != 0)); then fail="exit $T_RC: $(tail -n 2 "$WORK/multihost-$k.err" | tr '\n' ' ')"; engine_stop; cg_remove_all; break; fi
             sh_all=0
@@ -876,6 +879,9 @@ if ((MH_N > 0)); then
             done
             cu_shards+=("$(awk -v d="$sh_all" -v n="$n" 'BEGIN { printf "%.1f", d / 1e3 / n }')")
             cu_client+=("$(awk -v c="$T_CPU_S" -v n="$n" 'BEGIN { printf "%.1f", c * 1e6 / n }')")
+            if [ -n "$HUB_PID" ]; then
+                cu_hub+=("$(awk -v d="$(($(cpu_ns "$HUB_PID" "") - hub0))" -v n="$n" 'BEGIN { printf "%.1f", d / 1e3 / n }')")
+            fi
             walls+=("$T_WALL")
             rss+=("$(engine_rss_mib)")
             on client "$CADRE" query --config "$CFG" assignments --out "$WORK/multihost.jsonl"
@@ -894,7 +900,7 @@ if ((MH_N > 0)); then
         else
             med=$(echo "${walls[*]}" | median)
             csv_row multihost_shards_2 "$n" "${#walls[@]}" "$med" "$(div "$n" "$med")" "$(echo "${rss[*]}" | maxof)" "" \
-                "$ver; links: $LINKS; CURVE on, tcp://; CPU us/obs (medians): client $(echo "${cu_client[*]}" | median), broker $(echo "${cu_broker[*]}" | median), merger $(echo "${cu_merger[*]}" | median), shards $(echo "${cu_shards[*]}" | median) in all" \
+                "$ver; links: $LINKS; CURVE on, tcp://; CPU us/obs (medians): client $(echo "${cu_client[*]}" | median), broker $(echo "${cu_broker[*]}" | median), merger $(echo "${cu_merger[*]}" | median), shards $(echo "${cu_shards[*]}" | median) in all$( ((${#cu_hub[@]})) && echo ", delay hub $(echo "${cu_hub[*]}" | median)")" \
                 "$mh_cmd"
         fi
         rm -rf "$TMP"

@@ -171,14 +171,14 @@ delay_links() {
 # link_rtts HOST PORT: the smallest TCP round-trip time (ms) each of HOST's established
 # connections on local port PORT has seen, one per line (ss -ti minrtt).
 link_rtts() {
-    # (not `cut -d`: cut is the link-cutting function above)
     on "$1" ss -Htin state established "( sport = :$2 )" | sed -n 's/.* minrtt:\([0-9.]*\).*/\1/p'
 }
 
-# cut HOST / restore HOST: the hub's end of HOST's veth pair goes down / up. Nothing crosses
-# the link meanwhile; TCP connections stay open (no reset reaches either end).
-cut() { ip -n "$(ns hub)" link set "to-$1" down; }
-restore() { ip -n "$(ns hub)" link set "to-$1" up; }
+# link_down HOST / link_up HOST: the hub's end of HOST's veth pair goes down / up. Nothing
+# crosses the link meanwhile; TCP connections stay open (no reset reaches either end). (Not
+# named cut/restore: a sourced function named cut would hide cut(1) from the caller.)
+link_down() { ip -n "$(ns hub)" link set "to-$1" down; }
+link_up() { ip -n "$(ns hub)" link set "to-$1" up; }
 
 # --- CURVE ----------------------------------------------------------------------------------
 

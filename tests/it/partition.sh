@@ -177,7 +177,7 @@ feed() {
 # cut_off HOST: cuts HOST's link, and notes when.
 T_CUT=0
 cut_off() {
-    cut "$1"
+    link_down "$1"
     T_CUT=$(now_ms)
 }
 
@@ -198,7 +198,7 @@ feed_while_cut() {
 restore_after() {
     local host=$1 who=$2 since=$3
     hold_until $((T_CUT + CUT_MS))
-    restore "$host"
+    link_up "$host"
     # TCP resends after a back-off that grows with the cut, up to two minutes.
     check "... link restored: the broker hears $who again" \
         wait_until $((20 + CUT_MS / 1000 < 140 ? 20 + CUT_MS / 1000 : 140)) bash -c "

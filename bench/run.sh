@@ -36,6 +36,14 @@
 #                         row (default 2000, ~200 MB of lines; 0 skips the row)
 #   BENCH_SHIP_SECONDS    length of the shipper latency run (default 60; 0 skips it)
 #   BENCH_SHIP_RATE       lines per second the shipper run's writer offers (default 5000)
+#   BENCH_THROTTLE_N      corpus size of the throttled scale-out rows (default 30000; 0 skips)
+#   BENCH_THROTTLE_SHARDS shard counts of the throttled scale-out rows (default "1 2 4 8")
+#   BENCH_THROTTLE_QUOTA_US / BENCH_THROTTLE_PERIOD_US  each shard's cgroup v1 CPU quota
+#                         (cpu.cfs_quota_us / cpu.cfs_period_us; default 1000 / 100000: 1% of
+#                         a core)
+#   BENCH_MULTIHOST_N     corpus size of the multi-host row (default 30000; 0 skips)
+#   BENCH_MULTIHOST_DELAY_MS  delay of every host's link in the multi-host row (default 2; tc
+#                         netem, where the kernel has sch_netem)
 #   BENCH_KEEP            1 keeps the corpora and outputs of every run (default: corpora only)
 # The whole script is one compound command, read before anything runs: editing this file
 # while a bench is running does not change the running bench.
@@ -62,7 +70,7 @@ PY=${BENCH_PYTHON:-/usr/bin/python3}
 SPEC=fixtures/campaigns/noise_floor.yaml
 CADRE=$B/cadre
 for f in "$CADRE" "$B/cadre-broker" "$B/cadre-shard" "$B/cadre-merger" "$B/cadre_ref_bench" \
-    "$B/cadre_stream_bench" "$B/cadre_ship_bench" /usr/bin/time; do
+    "$B/cadre_stream_bench" "$B/cadre_ship_bench" "$B/cadre_route_stat" /usr/bin/time; do
     [ -x "$f" ] || { echo "bench: $f is missing (make build; apt-get install time)" >&2; exit 1; }
 done
 if [ -z "${BENCH_SCALE_N:-}" ]; then
@@ -82,11 +90,19 @@ LOG=$OUT/bench.log
 echo "measurement,n,runs,median_s,obs_per_s,peak_rss_mib,ratio,verified,command" >"$CSV"
 BENCH_T0=$SECONDS
 ENGINE_PIDS=()
+CGROUPS=() # cgroup directories this run made (cg_remove_all)
 cleanup() {
     local p
     for p in "${ENGINE_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+    for p in "${ENGINE_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+    cg_remove_all
+    net_cleanup_all
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
+# Defined with their sections below; no-ops until then.
+cg_remove_all() { :; }
+net_cleanup_all() { :; }
 
 say() { printf '[bench %5ds] %s\n' "$((SECONDS - BENCH_T0))" "$*" | tee -a "$LOG" >&2; }
 note() { printf '%s\n' "$*" >>"$NOTES"; say "note: $*"; }
@@ -120,19 +136,21 @@ corpus() {
 n_of() { local f=$1; [ -s "$f.count" ] || count_records "$f" >"$f.count"; cat "$f.count"; }
 
 # timed LABEL CMD...: one run under /usr/bin/time and `timeout CAP_S`; sets T_WALL, T_RSS_KIB,
-# T_RC. The command's output goes to $WORK/LABEL.out / .err.
+# T_CPU_S (user + system CPU seconds of the command), T_RC. The command's output goes to $WORK/LABEL.out / .err.
 timed() {
     local label=$1
     shift
     local tf=$WORK/$label.time tpid
     set +e
-    /usr/bin/time -f '%e %M' -o "$tf" timeout "$CAP_S" "$@" >"$WORK/$label.out" 2>"$WORK/$label.err" &
+    /usr/bin/time -f '%e %M %U %S' -o "$tf" timeout "$CAP_S" "$@" >"$WORK/$label.out" 2>"$WORK/$label.err" &
     tpid=$!
     T_ANON_KIB=$(anon_sampler "$tpid")
     wait "$tpid"
     T_RC=$?
     set -e
-    read -r T_WALL T_RSS_KIB < <(tail -n1 "$tf")
+    local u sy
+    read -r T_WALL T_RSS_KIB u sy < <(tail -n1 "$tf")
+    T_CPU_S=$(awk -v u="$u" -v s="$sy" 'BEGIN { printf "%.2f", u + s }')
     # `timeout` is the timed process: its RSS is the child's, as /usr/bin/time reports the
     # largest of the process tree's waited-for children (getrusage RUSAGE_CHILDREN).
 }
@@ -604,6 +622,288 @@ if ((DECNET_COPIES > 0)); then
         [ "$got" = "$want" ] || ver="WRONG: $ver"
         csv_row decnet_ingest "$want" "$R_RUNS" "$R_MED" "$(div "$want" "$R_MED")" "$R_RSS" \
             "$(div "$mb" "$R_MED")" "$ver; $mb MB of log lines; ratio = MB/s" "$cmd"
+    fi
+fi
+
+# ------------------------------------------------------------------------------------------
+# (h) throttled scale-out (issue 13): broker + S shard processes + merger over ipc://, each
+# shard in a cgroup v1 CPU cgroup of its own with a fixed quota, the broker, the merger and
+# the client unthrottled; the same batch corpus streamed with `cadre send`, S in
+# BENCH_THROTTLE_SHARDS. On a 2-core machine unthrottled shards cannot show scale-out: S
+# shard processes share the same two cores with everything else. With a quota each shard is a
+# slow "host" of its own, and the rate the shards allow grows with S until the serial roles
+# (broker, merger, client) or the routing's balance bound it. Per-role CPU comes from a
+# cpuacct cgroup per process (nanoseconds), else from /proc/PID/stat.
+THR_N=${BENCH_THROTTLE_N:-30000}
+THR_SHARDS=${BENCH_THROTTLE_SHARDS:-1 2 4 8}
+THR_QUOTA=${BENCH_THROTTLE_QUOTA_US:-1000}
+THR_PERIOD=${BENCH_THROTTLE_PERIOD_US:-100000}
+CG_CPU=/sys/fs/cgroup/cpu
+CG_ACCT=/sys/fs/cgroup/cpuacct
+CG_TAG=cadre-bench-$$
+
+# cg_make HIERARCHY NAME PID: a cgroup HIERARCHY/cadre-bench-<pid>-NAME holding every thread
+# of PID (cgroup.procs); sets CG_DIR to its directory (not printed: a command substitution
+# would record it in a subshell's CGROUPS).
+cg_make() {
+    CG_DIR=$1/$CG_TAG-$2
+    mkdir "$CG_DIR" || return 1
+    CGROUPS+=("$CG_DIR")
+    echo "$3" >"$CG_DIR/cgroup.procs"
+}
+# cg_remove_all: removes every cgroup this run made (its processes are gone or going: a
+# cgroup with a task left cannot be removed, so each is retried for 5 s).
+cg_remove_all() {
+    local d k
+    for d in "${CGROUPS[@]}"; do
+        for ((k = 0; k < 50; k++)); do
+            [ -d "$d" ] || break
+            rmdir "$d" 2>/dev/null && break
+            sleep 0.1
+        done
+        [ -d "$d" ] && echo "bench: could not remove cgroup $d" >&2
+    done
+    CGROUPS=()
+}
+# cpu_ns PID ACCT_DIR: CPU nanoseconds of PID so far, from ACCT_DIR/cpuacct.usage when given,
+# else user + system from /proc/PID/stat.
+cpu_ns() {
+    if [ -n "$2" ]; then
+        cat "$2/cpuacct.usage"
+        return
+    fi
+    awk -v hz="$(getconf CLK_TCK)" '{ sub(/^[^)]*\) /, ""); printf "%.0f", ($12 + $13) * 1e9 / hz }' \
+        "/proc/$1/stat" 2>/dev/null || echo 0
+}
+# throttle_skip REASON: the rows of this section, skipped.
+throttle_skip() {
+    local s
+    for s in $THR_SHARDS; do
+        csv_row "throttle_shards_$s" "" 0 "" "" "" "" "skipped: $1" \
+            "cadre send --config CFG CORPUS (broker + $s CPU-throttled shard processes + merger)"
+    done
+    note "throttled scale-out skipped: $1"
+}
+
+if ((THR_N > 0)); then
+    if [ "$(id -u)" -ne 0 ]; then
+        throttle_skip "cgroups need root"
+    elif [ ! -w "$CG_CPU/cpu.cfs_quota_us" ] && [ ! -e "$CG_CPU/cpu.cfs_quota_us" ]; then
+        throttle_skip "no cgroup v1 CPU controller at $CG_CPU (cpu.cfs_quota_us)"
+    else
+        f=$(corpus "$THR_N")
+        n=$(n_of "$f")
+        cl_ref=$WORK/cluster-$THR_N.jsonl
+        [ -s "$cl_ref" ] || "$CADRE" cluster "$f" --out "$cl_ref" --quiet
+        acct=""
+        [ -e "$CG_ACCT/cpuacct.usage" ] && acct=$CG_ACCT
+        pct=$(awk -v q="$THR_QUOTA" -v p="$THR_PERIOD" 'BEGIN { printf "%.1f", 100 * q / p }')
+        say "throttled scale-out: $n observations, shards $THR_SHARDS, quota $THR_QUOTA/$THR_PERIOD us ($pct% of a core) per shard"
+        # How the routing spreads the corpus: the busiest shard's KEYS entries and keys.
+        declare -A ROUTE=()
+        while read -r line; do
+            s=$(sed -n 's/.*"shards": \([0-9]*\).*/\1/p' <<<"$line")
+            ROUTE[$s]=$(sed -n 's/.*"max_entries": \([0-9]*\), "max_keys": \([0-9]*\).*/\1 entries, \2 keys/p' <<<"$line")
+            ROUTE[$s]+=" (all shards: $(sed -n 's/.*"entries": \([0-9]*\),.*/\1/p' <<<"$line") entries, $(sed -n 's/.*"keys": \([0-9]*\),.*/\1/p' <<<"$line") keys)"
+        done < <("$B/cadre_route_stat" "$f" $THR_SHARDS)
+        dir=$WORK/throttle
+        for s in $THR_SHARDS; do
+            walls=() rss=() fail="" ver=""
+            cu_client=() cu_broker=() cu_merger=() cu_shards=() cu_busiest=() used=() thr=()
+            for ((k = 1; k <= RUNS; k++)); do
+                engine_start "$dir" "$s" 0
+                # ENGINE_PIDS: merger, broker, shard 0 .. s-1 (engine_start's order).
+                ACCT=() C0=()
+                roles=(merger broker)
+                for ((j = 0; j < s; j++)); do roles+=("shard$j"); done
+                qdirs=()
+                for ((j = 0; j < ${#roles[@]}; j++)); do
+                    p=${ENGINE_PIDS[$j]}
+                    ACCT[$j]=""
+                    if [ -n "$acct" ]; then
+                        cg_make "$acct" "${roles[$j]}" "$p" || { fail="cannot make a cpuacct cgroup"; break; }
+                        ACCT[$j]=$CG_DIR
+                    fi
+                    if ((j >= 2)); then
+                        cg_make "$CG_CPU" "${roles[$j]}" "$p" || { fail="cannot make a CPU cgroup"; break; }
+                        q=$CG_DIR
+                        echo "$THR_PERIOD" >"$q/cpu.cfs_period_us" && echo "$THR_QUOTA" >"$q/cpu.cfs_quota_us" ||
+                            fail="cannot set the CPU quota"
+                        qdirs+=("$q")
+                    fi
+                    C0[$j]=$(cpu_ns "$p" "${ACCT[$j]}")
+                done
+                if [ -n "$fail" ]; then engine_stop; cg_remove_all; break; fi
+                timed "throttle-$s-$k" "$CADRE" send --config "$dir/cadre.yaml" "$f"
+                if ((T_RC != 0)); then fail="exit $T_RC"; engine_stop; cg_remove_all; break; fi
+                # CPU of each role over the send, microseconds per observation.
+                sh_all=0 sh_max=0
+                for ((j = 0; j < ${#roles[@]}; j++)); do
+                    d=$(($(cpu_ns "${ENGINE_PIDS[$j]}" "${ACCT[$j]}") - C0[$j]))
+                    case $j in
+                    0) cu_merger+=("$(awk -v d="$d" -v n="$n" 'BEGIN { printf "%.1f", d / 1e3 / n }')") ;;
+                    1) cu_broker+=("$(awk -v d="$d" -v n="$n" 'BEGIN { printf "%.1f", d / 1e3 / n }')") ;;
+                    *) sh_all=$((sh_all + d)); ((d > sh_max)) && sh_max=$d ;;
+                    esac
+                done
+                cu_client+=("$(awk -v c="$T_CPU_S" -v n="$n" 'BEGIN { printf "%.1f", c * 1e6 / n }')")
+                cu_shards+=("$(awk -v d="$sh_all" -v n="$n" 'BEGIN { printf "%.1f", d / 1e3 / n }')")
+                cu_busiest+=("$(awk -v d="$sh_max" -v n="$n" 'BEGIN { printf "%.2f", d / 1e3 / n }')")
+                # Quota used by the busiest shard (its CPU over what the quota allowed during the
+                # send), and the share of periods in which the shards were throttled.
+                used+=("$(awk -v d="$sh_max" -v w="$T_WALL" -v q="$THR_QUOTA" -v p="$THR_PERIOD" \
+                    'BEGIN { printf "%.0f", 100 * d / 1e9 / (w * q / p) }')")
+                thr+=("$(cat "${qdirs[@]/%//cpu.stat}" | awk '$1 == "nr_periods" { p += $2 } $1 == "nr_throttled" { t += $2 }
+                    END { printf "%.0f", p ? 100 * t / p : 0 }')")
+                walls+=("$T_WALL")
+                rss+=("$(engine_rss_mib)")
+                "$CADRE" query --config "$dir/cadre.yaml" assignments --out "$WORK/throttle.jsonl"
+                if cmp -s "$WORK/throttle.jsonl" "$cl_ref"; then
+                    [ "$ver" = "DIFFERS from cadre cluster" ] || ver="identical to cadre cluster"
+                else
+                    ver="DIFFERS from cadre cluster"
+                fi
+                engine_stop
+                cg_remove_all
+                say "throttled shards=$s run $k: $T_WALL s, busiest shard $(echo "${cu_busiest[-1]}") us/obs, quota used ${used[-1]}%"
+            done
+            cmd="cadre send --config CFG $(rel "$f") (broker + $s shard processes + merger, ipc://; each shard in a CPU cgroup: cpu.cfs_quota_us $THR_QUOTA, cpu.cfs_period_us $THR_PERIOD)"
+            if [ -n "$fail" ]; then
+                csv_row "throttle_shards_$s" "$n" "${#walls[@]}" "" "" "" "" "FAILED: $fail" "$cmd"
+                continue
+            fi
+            med=$(echo "${walls[*]}" | median)
+            csv_row "throttle_shards_$s" "$n" "${#walls[@]}" "$med" "$(div "$n" "$med")" "$(echo "${rss[*]}" | maxof)" "" \
+                "$ver; quota $pct% of a core per shard; CPU us/obs (medians): client $(echo "${cu_client[*]}" | median), broker $(echo "${cu_broker[*]}" | median), merger $(echo "${cu_merger[*]}" | median), shards $(echo "${cu_shards[*]}" | median) in all, busiest shard $(echo "${cu_busiest[*]}" | median); busiest shard used $(echo "${used[*]}" | median)% of its quota, shards throttled in $(echo "${thr[*]}" | median)% of periods; routing: busiest shard ${ROUTE[$s]:-?} of $n records" \
+                "$cmd"
+            rm -rf "$dir"
+        done
+    fi
+fi
+
+# ------------------------------------------------------------------------------------------
+# (i) multi-host: the broker, the merger, two shards and the client each in a network
+# namespace of its own, joined by veth pairs to a bridge (tests/it/net_lib.sh, as
+# tests/it/multihost.sh), over tcp:// with CURVE on, traffic between hosts delayed by
+# BENCH_MULTIHOST_DELAY_MS one way (tc netem; without sch_netem, TAP devices served by
+# tests/it/delay_hub.py, whose CPU the row gives; without either the row says the links were
+# not delayed). The batch corpus streamed with `cadre send` from the client's namespace, timed
+# end to end; verified against cadre cluster.
+MH_N=${BENCH_MULTIHOST_N:-30000}
+MH_DELAY=${BENCH_MULTIHOST_DELAY_MS:-2}
+if ((MH_N > 0)); then
+    mh_cmd="ip netns exec CLIENT cadre send --config CFG CORPUS (broker, merger, 2 shards, client: one network namespace each, joined by veth pairs and a bridge, or by delay_hub.py TAPs; tcp://, CURVE on)"
+    TMP=$WORK/multihost STEM=cbm PREFIX=cbm$$ SHARDS=2 HB_MS=1000 LIVENESS=3 EVERY=0
+    HOSTS=(hub broker merger shard0 shard1 client)
+    declare -A ADDR=([broker]=10.233.0.1 [merger]=10.233.0.2 [shard0]=10.233.0.10
+        [shard1]=10.233.0.11 [client]=10.233.0.100)
+    CFG=$TMP/cadre.yaml
+    source tests/it/net_lib.sh
+    MH_HOSTS=0
+    # shellcheck disable=SC2317  # called through the trap
+    net_cleanup_all() { ((MH_HOSTS)) && net_cleanup; MH_HOSTS=0; }
+    why=""
+    why=$(net_usable) || true
+    if [ -z "$why" ]; then
+        rm -rf "$TMP"
+        mkdir -p "$TMP"
+        sweep_stale
+        MH_HOSTS=1
+        if ! make_hosts; then
+            why="cannot make network namespaces: $(cat "$TMP/netns.err" 2>/dev/null)"
+        elif ! delay_links "$MH_DELAY"; then
+            why="netem is there but could not be attached"
+        fi
+    fi
+    if [ -n "$why" ]; then
+        net_cleanup_all
+        csv_row multihost_shards_2 "" 0 "" "" "" "" "skipped: $why" "$mh_cmd"
+        note "multi-host row skipped: $why"
+    else
+        note "multi-host links: $LINKS"
+        f=$(corpus "$MH_N")
+        n=$(n_of "$f")
+        cl_ref=$WORK/cluster-$MH_N.jsonl
+        [ -s "$cl_ref" ] || "$CADRE" cluster "$f" --out "$cl_ref" --quiet
+        curve_setup
+        walls=() rss=() fail="" ver="" cu_client=() cu_broker=() cu_merger=() cu_shards=() cu_hub=()
+        acct=""
+        [ -e "$CG_ACCT/cpuacct.usage" ] && acct=$CG_ACCT
+        for ((k = 1; k <= RUNS; k++)); do
+            rm -rf "$TMP/data"
+            write_tcp_config
+            ENGINE_PIDS=()
+            ip netns exec "$(ns merger)" "$B/cadre-merger" --config "$CFG" --cert "${CERT[merger]}" 2>"$TMP/merger.log" &
+            ENGINE_PIDS+=($!)
+            ip netns exec "$(ns broker)" "$B/cadre-broker" --config "$CFG" 2>"$TMP/broker.log" &
+            ENGINE_PIDS+=($!)
+            for j in 0 1; do
+                ip netns exec "$(ns "shard$j")" "$B/cadre-shard" --config "$CFG" --id "$j" \
+                    --cert "${CERT[shard$j]}" 2>"$TMP/shard$j.log" &
+                ENGINE_PIDS+=($!)
+            done
+            up=0
+            for ((j = 0; j < 300; j++)); do
+                if on client "$CADRE" query --config "$CFG" health --timeout-ms 500 >/dev/null 2>&1 &&
+                    [ "$(grep -c -e 'broker: merger 0 ready' -e 'broker: shard [01] ready' "$TMP/broker.log")" -ge 3 ]; then
+                    up=1
+                    break
+                fi
+                sleep 0.1
+            done
+            if ((!up)); then fail="the engine did not start across the namespaces"; engine_stop; break; fi
+            roles=(merger broker shard0 shard1)
+            ACCT=() C0=()
+            for ((j = 0; j < 4; j++)); do
+                ACCT[$j]=""
+                if [ -n "$acct" ]; then
+                    cg_make "$acct" "mh-${roles[$j]}" "${ENGINE_PIDS[$j]}" || { fail="cannot make a cpuacct cgroup"; break; }
+                    ACCT[$j]=$CG_DIR
+                fi
+                C0[$j]=$(cpu_ns "${ENGINE_PIDS[$j]}" "${ACCT[$j]}")
+            done
+            if [ -n "$fail" ]; then engine_stop; cg_remove_all; break; fi
+            hub0=0
+            [ -n "$HUB_PID" ] && hub0=$(cpu_ns "$HUB_PID" "")
+            timed "multihost-$k" ip netns exec "$(ns client)" "$CADRE" send --config "$CFG" "$f"
+            if ((T_RC != 0)); then fail="exit $T_RC: $(tail -n 2 "$WORK/multihost-$k.err" | tr '\n' ' ')"; engine_stop; cg_remove_all; break; fi
+            sh_all=0
+            for ((j = 0; j < 4; j++)); do
+                d=$(($(cpu_ns "${ENGINE_PIDS[$j]}" "${ACCT[$j]}") - C0[$j]))
+                us=$(awk -v d="$d" -v n="$n" 'BEGIN { printf "%.1f", d / 1e3 / n }')
+                case $j in
+                0) cu_merger+=("$us") ;;
+                1) cu_broker+=("$us") ;;
+                *) sh_all=$((sh_all + d)) ;;
+                esac
+            done
+            cu_shards+=("$(awk -v d="$sh_all" -v n="$n" 'BEGIN { printf "%.1f", d / 1e3 / n }')")
+            cu_client+=("$(awk -v c="$T_CPU_S" -v n="$n" 'BEGIN { printf "%.1f", c * 1e6 / n }')")
+            if [ -n "$HUB_PID" ]; then
+                cu_hub+=("$(awk -v d="$(($(cpu_ns "$HUB_PID" "") - hub0))" -v n="$n" 'BEGIN { printf "%.1f", d / 1e3 / n }')")
+            fi
+            walls+=("$T_WALL")
+            rss+=("$(engine_rss_mib)")
+            on client "$CADRE" query --config "$CFG" assignments --out "$WORK/multihost.jsonl"
+            if cmp -s "$WORK/multihost.jsonl" "$cl_ref"; then
+                [ "$ver" = "DIFFERS from cadre cluster" ] || ver="identical to cadre cluster"
+            else
+                ver="DIFFERS from cadre cluster"
+            fi
+            engine_stop
+            cg_remove_all
+            say "multi-host run $k: $T_WALL s ($LINKS)"
+        done
+        net_cleanup_all
+        if [ -n "$fail" ]; then
+            csv_row multihost_shards_2 "$n" "${#walls[@]}" "" "" "" "" "FAILED: $fail; links: $LINKS" "$mh_cmd"
+        else
+            med=$(echo "${walls[*]}" | median)
+            csv_row multihost_shards_2 "$n" "${#walls[@]}" "$med" "$(div "$n" "$med")" "$(echo "${rss[*]}" | maxof)" "" \
+                "$ver; links: $LINKS; CURVE on, tcp://; CPU us/obs (medians): client $(echo "${cu_client[*]}" | median), broker $(echo "${cu_broker[*]}" | median), merger $(echo "${cu_merger[*]}" | median), shards $(echo "${cu_shards[*]}" | median) in all$( ((${#cu_hub[@]})) && echo ", delay hub $(echo "${cu_hub[*]}" | median)")" \
+                "$mh_cmd"
+        fi
+        rm -rf "$TMP"
     fi
 fi
 

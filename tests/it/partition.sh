@@ -39,35 +39,19 @@ CUT_MS=${PARTITION_CUT_MS:-2000} # how long a link stays down at least
 HB_MS=${PARTITION_HB_MS:-200}    # heartbeat_ms
 LIVENESS=3                       # liveness: dead after 3 x 200 ms of silence
 NET=10.231.0                     # the /24 inside the test's own namespaces
-PREFIX=cpt$$                     # namespace names: unique to this run
+STEM=cpt                         # namespace names (net_lib.sh):
+PREFIX=$STEM$$                   # unique to this run
 HOSTS=(hub broker merger shard0 shard1 client)
 declare -A ADDR=([broker]=$NET.1 [merger]=$NET.2 [shard0]=$NET.10 [shard1]=$NET.11
     [client]=$NET.100)
 CFG=$TMP/cadre.yaml
 LOGDIR=$TMP # where spawn puts the logs (engine_lib.sh)
 IMPAIRMENT=none
-declare -A CERT # --cert of each process (curve_setup)
 
-# --- hosts ----------------------------------------------------------------------------------
+# --- hosts (tests/it/net_lib.sh) -------------------------------------------------------------
 
-ns() { echo "$PREFIX-$1"; }
+source "$(dirname "$0")/net_lib.sh"
 
-# on HOST COMMAND...: runs COMMAND inside HOST's namespace. For a background process use
-# `ip netns exec "$(ns HOST)"` itself: it execs the command, so the job's pid is the
-# command's own (a shell function would put a subshell in between).
-on() {
-    local host=$1
-    shift
-    ip netns exec "$(ns "$host")" "$@"
-}
-
-# shellcheck disable=SC2317  # called through the trap
-net_cleanup() {
-    local h
-    for h in "${HOSTS[@]}"; do
-        ip netns del "$(ns "$h")" 2>/dev/null || true
-    done
-}
 # Processes first (engine_cleanup kills every one spawned, and removes $TMP), then the
 # namespaces; an exit status such as 77 is kept.
 # shellcheck disable=SC2317
@@ -81,62 +65,6 @@ trap 'exit 130' INT TERM
 skip() {
     echo "skipped: $*"
     exit "$SKIP"
-}
-
-# sweep_stale: removes the namespaces of earlier runs that were killed before their cleanup
-# (cpt<pid>-<host>, the pid no longer running).
-sweep_stale() {
-    local name pid
-    for name in $(ip netns list 2>/dev/null | sed -n 's/^\(cpt[0-9]*-[a-z0-9]*\).*/\1/p'); do
-        pid=${name#cpt}
-        pid=${pid%%-*}
-        if [ "$pid" != $$ ] && ! kill -0 "$pid" 2>/dev/null; then
-            ip netns del "$name" 2>/dev/null || true
-        fi
-    done
-}
-
-# make_hosts: the hub with its bridge, and one namespace per host with eth0 on the bridge.
-# Everything is made from inside the namespaces: nothing is added to the caller's.
-make_hosts() {
-    local h
-    ip netns add "$(ns hub)" 2>"$TMP/netns.err" || return 1
-    ip -n "$(ns hub)" link add br0 type bridge || return 1
-    ip -n "$(ns hub)" link set br0 up || return 1
-    for h in "${HOSTS[@]:1}"; do
-        ip netns add "$(ns "$h")" || return 1
-        ip -n "$(ns hub)" link add "to-$h" type veth peer name eth0 netns "$(ns "$h")" &&
-            ip -n "$(ns hub)" link set "to-$h" master br0 &&
-            ip -n "$(ns hub)" link set "to-$h" up &&
-            ip -n "$(ns "$h")" addr add "${ADDR[$h]}/24" dev eth0 &&
-            ip -n "$(ns "$h")" link set eth0 up &&
-            ip -n "$(ns "$h")" link set lo up || return 1
-    done
-}
-
-# netem_works: sch_netem can be attached (after modprobe where the module is not loaded).
-netem_works() {
-    local dev=(dev eth0) probe=(root netem delay 1ms)
-    if tc -n "$(ns client)" qdisc add "${dev[@]}" "${probe[@]}" 2>/dev/null; then
-        tc -n "$(ns client)" qdisc del "${dev[@]}" root
-        return 0
-    fi
-    command -v modprobe >/dev/null && modprobe sch_netem 2>/dev/null &&
-        tc -n "$(ns client)" qdisc add "${dev[@]}" "${probe[@]}" 2>/dev/null &&
-        tc -n "$(ns client)" qdisc del "${dev[@]}" root
-}
-
-# bpf_loss HOST: 1% random loss on HOST's eth0 without netem: htb sends what a classic BPF
-# classifier picks (a random number that is 0 modulo 100) to a class whose pfifo holds
-# nothing, so it is dropped. For kernels built without sch_netem (htb, cls_bpf only).
-bpf_loss() {
-    local t=(tc -n "$(ns "$1")") rand=$((0xfffff000 + 56)) # SKF_AD_OFF + SKF_AD_RANDOM
-    "${t[@]}" qdisc add dev eth0 root handle 1: htb default 10 r2q 100000 &&
-        "${t[@]}" class add dev eth0 parent 1: classid 1:10 htb rate 10gbit &&
-        "${t[@]}" class add dev eth0 parent 1: classid 1:20 htb rate 10gbit &&
-        "${t[@]}" qdisc add dev eth0 parent 1:20 handle 20: pfifo limit 0 &&
-        "${t[@]}" filter add dev eth0 parent 1: bpf \
-            bytecode "5,32 0 0 $rand,148 0 0 100,21 0 1 0,6 0 0 4294967295,6 0 0 0" classid 1:20
 }
 
 # impair_links: every host's link delays what it sends by 20 ms ± 5 ms and loses 1% of it,
@@ -158,62 +86,6 @@ impair_links() {
     else
         IMPAIRMENT="no sch_netem, no cls_bpf: links unimpaired"
     fi
-}
-
-# cut HOST / restore HOST: the hub's end of HOST's veth pair goes down / up. Nothing crosses
-# the link meanwhile; TCP connections stay open (no reset reaches either end).
-cut() { ip -n "$(ns hub)" link set "to-$1" down; }
-restore() { ip -n "$(ns hub)" link set "to-$1" up; }
-
-# --- CURVE ----------------------------------------------------------------------------------
-
-# curve_setup: certificates for every process (`cadre keygen`) and the configuration's curve
-# section in CURVE_YAML; CERT[role] is the --cert each process connects with. One server
-# certificate (broker and merger); the shards, the merger's connection to the broker and the
-# client each have their own: the peers' in the peer directory under their role's name, the
-# client's in the client directory (docs/protocol.md §1).
-curve_setup() {
-    local keys=$TMP/keys auth=$TMP/authorized peers=$TMP/peers name
-    for name in server merger shard0 shard1 client; do
-        "$CADRE" keygen "$keys" "$name" >/dev/null || return 1
-    done
-    mkdir -p "$auth" "$peers"
-    cp "$keys/merger" "$peers/merger"
-    cp "$keys/shard0" "$peers/shard-0"
-    cp "$keys/shard1" "$peers/shard-1"
-    cp "$keys/client" "$auth/"
-    CURVE_YAML=$(
-        printf 'curve:\n  enabled: true\n'
-        printf '  secret_key_file: %s/server_secret\n' "$keys"
-        printf '  public_key_file: %s/server\n' "$keys"
-        printf '  server_public_key_file: %s/server\n' "$keys"
-        printf '  client_secret_key_file: %s/client_secret\n' "$keys"
-        printf '  authorized_keys_dir: %s\n' "$auth"
-        printf '  peer_keys_dir: %s\n' "$peers"
-    )
-    CERT=([merger]=$keys/merger_secret [shard0]=$keys/shard0_secret
-        [shard1]=$keys/shard1_secret)
-}
-
-# write_tcp_config: one file for every host; each binds or connects the addresses it has.
-write_tcp_config() {
-    mkdir -p "$TMP/data"
-    cat >"$CFG" <<EOF
-data_dir: $TMP/data
-shards: $SHARDS
-heartbeat_ms: $HB_MS
-liveness: $LIVENESS
-broker:
-  ingest: tcp://${ADDR[broker]}:7001
-  backend: tcp://${ADDR[broker]}:7002
-merger:
-  shards: tcp://${ADDR[merger]}:7003
-  events: tcp://${ADDR[merger]}:7004
-  query: tcp://${ADDR[merger]}:7005
-$CURVE_YAML
-clustering:
-  reconcile_every: $EVERY
-EOF
 }
 
 # --- probes ---------------------------------------------------------------------------------
@@ -305,7 +177,7 @@ feed() {
 # cut_off HOST: cuts HOST's link, and notes when.
 T_CUT=0
 cut_off() {
-    cut "$1"
+    link_down "$1"
     T_CUT=$(now_ms)
 }
 
@@ -326,7 +198,7 @@ feed_while_cut() {
 restore_after() {
     local host=$1 who=$2 since=$3
     hold_until $((T_CUT + CUT_MS))
-    restore "$host"
+    link_up "$host"
     # TCP resends after a back-off that grows with the cut, up to two minutes.
     check "... link restored: the broker hears $who again" \
         wait_until $((20 + CUT_MS / 1000 < 140 ? 20 + CUT_MS / 1000 : 140)) bash -c "

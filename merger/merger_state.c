@@ -826,7 +826,9 @@ s_restore(merger_state_t *self)
     cluster_restore_counters(self->cluster, &counters);
     self->reconciled = self->saved = merger_store_reconciled(self->store);
     /* The records to fetch, in journal order (a cursor's order, for the broker). */
-    qsort(self->want, self->n_want, sizeof *self->want, s_want_cmp);
+    if (self->n_want > 1) {
+        qsort(self->want, self->n_want, sizeof *self->want, s_want_cmp);
+    }
     u64map_clear(self->want_idx);
     for (size_t i = 0; i < self->n_want; i++) {
         u64map_put(self->want_idx, self->want[i].jseq, (uint32_t)i);

@@ -1510,6 +1510,11 @@ cluster_restore_slot(cluster_t *self, const char *name, bool alive, uint64_t seq
         self->hash[slot] = obs_hash(obs);
         ident_feat_build(&self->feat[slot], obs, self->strings);
         camp_obs_build(&self->cobs[slot], obs, strtab_str(self->names, slot), self->strings);
+    } else if (alive) {
+        /* Empty until cluster_restore_features(), and safe to clear if that never comes. */
+        self->hash[slot] = 0;
+        memset(&self->feat[slot], 0, sizeof self->feat[slot]);
+        memset(&self->cobs[slot], 0, sizeof self->cobs[slot]);
     }
     return 0;
 }

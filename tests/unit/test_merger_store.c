@@ -1185,6 +1185,15 @@ test_open_fresh_and_deployment(void **state)
     ccfg_t other = cfg;
     other.camp_threshold = 1e9; /* no campaign edge at all */
     assert_null(s_state_open(&other, "one", dir, 0));
+    /* opened, its records not fetched: restoring, and it can be dropped as it is */
+    m = merger_state_open(&cfg, "one", dir, 0);
+    assert_non_null(m);
+    assert_int_equal(merger_state_wanted(m), 30);
+    uint64_t first[2];
+    assert_int_equal(merger_state_wanted_seqs(m, 0, first, 2), 2);
+    assert_true(first[0] < first[1]);
+    assert_int_equal(merger_state_restore_record(m, 999, "x", 1), -ENOENT);
+    merger_state_destroy(&m);
     /* the same one restores the state, and a barrier re-run twice is no regression */
     m = s_state_open(&cfg, "one", dir, 0);
     assert_non_null(m);

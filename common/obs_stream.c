@@ -59,6 +59,9 @@ obs_format_from_path(const char *path)
 /*  --------------------------------------------------------------------------------------
     Reader */
 
+/*  stdio buffer of the files a reader opens itself, bytes. */
+#define S_FILE_BUFFER (256u << 10)
+
 struct obs_reader_t {
     FILE *file;          /* input */
     bool owns_file;      /* opened by obs_reader_open, closed by destroy */
@@ -103,6 +106,10 @@ obs_reader_open(const char *path, obs_format_t format)
         return NULL;
     }
     self->owns_file = !is_stdin;
+    if (!is_stdin) {
+        /*  A file of our own: read it in large blocks (stdio's default is st_blksize, 4 KiB). */
+        setvbuf(file, NULL, _IOFBF, S_FILE_BUFFER);
+    }
     return self;
 }
 
@@ -164,6 +171,64 @@ typedef struct {
     bool too_long;   /* longer than OBS_MAX_RECORD: dropped */
 } s_line_t;
 
+/*  Appends n bytes of the current line to self->line, keeping at most keep bytes of it and
+    counting the rest as dropped. */
+static void
+s_keep(obs_reader_t *self, s_line_t *ln, const char *p, size_t n, size_t keep)
+{
+    ln->total += n;
+    size_t take = ln->len < keep ? keep - ln->len : 0;
+    if (take < n) {
+        ln->too_long = true;
+    } else {
+        take = n;
+    }
+    if (take > 0) {
+        xgrow(&self->line, &self->line_cap, ln->len + take);
+        memcpy(self->line + ln->len, p, take);
+        ln->len += take;
+    }
+}
+
+#if defined(__GLIBC__)
+/*  The bytes stdio has read ahead for file and not handed out yet, which is where glibc's
+    FILE keeps them (_IO_read_ptr to _IO_read_end, public fields of its struct _IO_FILE;
+    gnulib's freadptr() and freadseek() read and advance them the same way). The line
+    reader scans them with memchr and copies whole runs instead of calling getc per byte,
+    and still consumes exactly one line. file must be locked. */
+static size_t
+s_buffered(FILE *file, const char **p)
+{
+    *p = file->_IO_read_ptr;
+    return file->_IO_read_ptr < file->_IO_read_end
+               ? (size_t)(file->_IO_read_end - file->_IO_read_ptr)
+               : 0;
+}
+
+/*  Consumes n of the bytes s_buffered() returned. */
+static void
+s_consume(FILE *file, size_t n)
+{
+    file->_IO_read_ptr += n;
+}
+#else
+/*  Elsewhere the line is read a byte at a time. */
+static size_t
+s_buffered(FILE *file, const char **p)
+{
+    (void)file;
+    *p = NULL;
+    return 0;
+}
+
+static void
+s_consume(FILE *file, size_t n)
+{
+    (void)file;
+    (void)n;
+}
+#endif
+
 /*  Reads one line. Returns 1, 0 at end of input (nothing read), or -errno. */
 static int
 s_read_line(obs_reader_t *self, s_line_t *ln)
@@ -173,16 +238,27 @@ s_read_line(obs_reader_t *self, s_line_t *ln)
     const size_t keep = (size_t)OBS_MAX_RECORD + 1;
     int c = 0;
     flockfile(self->file);
-    while ((c = getc_unlocked(self->file)) != EOF && c != '\n') {
-        ln->total++;
-        if (ln->len < keep) {
-            if (ln->len == self->line_cap) {
-                xgrow(&self->line, &self->line_cap, ln->len + 1);
+    for (;;) {
+        const char *p = NULL;
+        size_t n = s_buffered(self->file, &p);
+        if (n > 0) {
+            const char *nl = memchr(p, '\n', n);
+            size_t run = nl ? (size_t)(nl - p) : n;
+            s_keep(self, ln, p, run, keep);
+            s_consume(self->file, run + (nl != NULL));
+            if (nl) {
+                c = '\n';
+                break;
             }
-            self->line[ln->len++] = (char)c;
-        } else {
-            ln->too_long = true;
+            continue;
         }
+        /*  Nothing buffered: getc refills stdio's buffer (one read, as much as is there). */
+        c = getc_unlocked(self->file);
+        if (c == EOF || c == '\n') {
+            break;
+        }
+        char ch = (char)c;
+        s_keep(self, ln, &ch, 1, keep);
     }
     bool failed = c == EOF && ferror(self->file);
     funlockfile(self->file);

@@ -534,7 +534,17 @@ jsonio_obs_decode(const char *buf, size_t len, uint64_t record, obs_t **out, obs
 {
     /*  The simdjson walk vouches for the records jansson would accept identically; the
         rest (errors above all) are jansson's to decide and to word (jsonio_simd.h). */
-    if (jsonio_simd_obs_decode(buf, len, record, out, err) == 0) {
+    if (jsonio_simd_obs_decode(buf, len, false, record, out, err) == 0) {
+        return 0;
+    }
+    return jsonio_obs_decode_jansson(buf, len, record, out, err);
+}
+
+int
+jsonio_obs_decode_padded(const char *buf, size_t len, uint64_t record, obs_t **out,
+                         obs_error_t *err)
+{
+    if (jsonio_simd_obs_decode(buf, len, true, record, out, err) == 0) {
         return 0;
     }
     return jsonio_obs_decode_jansson(buf, len, record, out, err);
@@ -543,11 +553,12 @@ jsonio_obs_decode(const char *buf, size_t len, uint64_t record, obs_t **out, obs
 #ifndef CADRE_HAVE_SIMDJSON
 /*  Built without simdjson (CMake CADRE_SIMDJSON=OFF): jansson decodes every record. */
 int
-jsonio_simd_obs_decode(const char *buf, size_t len, uint64_t record, obs_t **out,
+jsonio_simd_obs_decode(const char *buf, size_t len, bool padded, uint64_t record, obs_t **out,
                        obs_error_t *err)
 {
     (void)buf;
     (void)len;
+    (void)padded;
     (void)record;
     (void)out;
     (void)err;

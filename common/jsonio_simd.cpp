@@ -37,6 +37,7 @@
 #include "jsonio_simd.h"
 
 extern "C" {
+#include "jsonio.h"
 #include "xalloc.h"
 }
 
@@ -50,7 +51,8 @@ extern "C" {
 #include <utility>
 #include <vector>
 
-namespace {
+namespace
+{
 
 namespace od = simdjson::ondemand;
 using std::string_view;
@@ -76,10 +78,15 @@ struct s_state_t {
     s_state_t() = default;
     s_state_t(const s_state_t &) = delete;
     s_state_t &operator=(const s_state_t &) = delete;
-    ~s_state_t() { free(input); }
+    ~s_state_t()
+    {
+        free(input);
+    }
 };
 
 thread_local s_state_t s_state;
+
+static_assert(JSONIO_PADDING >= simdjson::SIMDJSON_PADDING, "jsonio.h's padding is simdjson's");
 
 /*  The keys of one object, to refuse duplicates as JSON_REJECT_DUPLICATES does (bytes of
     the unescaped key, NUL included), and keys holding NUL as jansson does. Keys are views
@@ -89,8 +96,7 @@ class s_keyset_t
 {
   public:
     /*  Adds key; false when it was already there or holds a NUL byte. */
-    bool
-    add(string_view key)
+    bool add(string_view key)
     {
         if (key.find('\0') != string_view::npos) {
             return false;
@@ -113,8 +119,8 @@ class s_keyset_t
 
   private:
     static constexpr size_t S_LINEAR = 16;
-    string_view small_[S_LINEAR];          /* the first keys */
-    size_t n_ = 0;                         /* keys added */
+    string_view small_[S_LINEAR];         /* the first keys */
+    size_t n_ = 0;                        /* keys added */
     std::unordered_set<string_view> big_; /* every key once past S_LINEAR */
 };
 
@@ -406,8 +412,7 @@ s_cred_pair(od::value &v, obs_cred_t *cred)
 {
     od::json_type t;
     od::array a;
-    if (!s_type(v, &t) || t != od::json_type::array ||
-        v.get_array().get(a) != simdjson::SUCCESS) {
+    if (!s_type(v, &t) || t != od::json_type::array || v.get_array().get(a) != simdjson::SUCCESS) {
         return false;
     }
     size_t n = 0;
@@ -474,8 +479,7 @@ enum {
     S_N_SESSION_KEYS
 };
 const string_view s_session_keys[S_N_SESSION_KEYS] = {
-    "id",       "decky",       "phase",        "start", "duration",
-    "commands", "credentials", "payload_hash", "c2"};
+    "id", "decky", "phase", "start", "duration", "commands", "credentials", "payload_hash", "c2"};
 
 /*  One session object into *s (which the caller clears on failure). */
 bool
@@ -618,8 +622,7 @@ s_truth(od::value &v, obs_t *obs, int depth)
         od::field f;
         string_view key;
         int k = -1;
-        if (!s_known_field(fr, names, 3, &f, &k, &key) ||
-            !s_seen(k, key, &seen, &others)) {
+        if (!s_known_field(fr, names, 3, &f, &k, &key) || !s_seen(k, key, &seen, &others)) {
             return false;
         }
         bool ok = k >= 0 ? s_opt_string(f.value(), OBS_MAX_SHORT, slots[k])
@@ -806,8 +809,8 @@ enum {
     S_N_RECORD_KEYS
 };
 const string_view s_record_keys[S_N_RECORD_KEYS] = {
-    "id",         "op",    "ip",       "asn",          "ja3",      "ja4",
-    "hassh",      "kd_simhash", "truth", "sessions", "fingerprints", "append_at"};
+    "id",    "op",         "ip",    "asn",      "ja3",          "ja4",
+    "hassh", "kd_simhash", "truth", "sessions", "fingerprints", "append_at"};
 
 /*  Walks the record object into obs. False: jansson decides. */
 bool
@@ -880,31 +883,36 @@ s_record(od::object &o, obs_t *obs, obs_error_t *err)
     return obs->id != nullptr;
 }
 
-/*  Makes room for len bytes of JSON in the thread's input copy and parser. */
+/*  Makes room for len bytes of JSON in the thread's parser. */
 bool
-s_reserve(s_state_t &st, size_t len)
+s_reserve_parser(s_state_t &st, size_t len)
 {
-    size_t need = len + simdjson::SIMDJSON_PADDING;
-    if (st.input_cap < need) {
-        size_t cap = st.input_cap ? st.input_cap : S_MIN_CAPACITY;
-        while (cap < need) {
-            cap *= 2;
-        }
-        free(st.input);
-        st.input = (char *)xmalloc(cap);
-        st.input_cap = cap;
+    if (st.parser.capacity() >= len) {
+        return true;
     }
-    if (st.parser.capacity() < len) {
-        size_t cap = st.parser.capacity() ? st.parser.capacity() : S_MIN_CAPACITY;
-        while (cap < len) {
-            cap *= 2;
-        }
-        cap = cap > OBS_MAX_RECORD ? (len > OBS_MAX_RECORD ? len : OBS_MAX_RECORD) : cap;
-        if (st.parser.allocate(cap) != simdjson::SUCCESS) {
-            return false;
-        }
+    size_t cap = st.parser.capacity() ? st.parser.capacity() : S_MIN_CAPACITY;
+    while (cap < len) {
+        cap *= 2;
     }
-    return true;
+    cap = cap > OBS_MAX_RECORD ? (size_t)OBS_MAX_RECORD : cap;
+    return st.parser.allocate(cap) == simdjson::SUCCESS;
+}
+
+/*  Makes room for a padded copy of len bytes of JSON in the thread's input buffer. */
+void
+s_reserve_input(s_state_t &st, size_t len)
+{
+    size_t need = len + JSONIO_PADDING;
+    if (st.input_cap >= need) {
+        return;
+    }
+    size_t cap = st.input_cap ? st.input_cap : S_MIN_CAPACITY;
+    while (cap < need) {
+        cap *= 2;
+    }
+    free(st.input);
+    st.input = (char *)xmalloc(cap);
+    st.input_cap = cap;
 }
 
 /*  Releases what a large record made the thread hold. */
@@ -930,24 +938,29 @@ s_shrink(s_state_t &st)
     }
 }
 
-/*  The walk of one text; *out set on success. */
+/*  The walk of one text (padded: JSONIO_PADDING readable bytes follow it); *out set on
+    success. */
 bool
-s_decode(s_state_t &st, const char *buf, size_t len, obs_t **out, obs_error_t *err)
+s_decode(s_state_t &st, const char *buf, size_t len, bool padded, obs_t **out, obs_error_t *err)
 {
     /*  The root must be an object and come first: jansson reads no BOM. */
     size_t lead = 0;
-    while (lead < len && (buf[lead] == ' ' || buf[lead] == '\t' || buf[lead] == '\n' ||
-                          buf[lead] == '\r')) {
+    while (lead < len &&
+           (buf[lead] == ' ' || buf[lead] == '\t' || buf[lead] == '\n' || buf[lead] == '\r')) {
         lead++;
     }
-    if (lead == len || buf[lead] != '{' || !s_reserve(st, len)) {
+    if (lead == len || buf[lead] != '{' || !s_reserve_parser(st, len)) {
         return false;
     }
-    memcpy(st.input, buf, len);
-    memset(st.input + len, 0, simdjson::SIMDJSON_PADDING);
+    const char *text = buf;
+    if (!padded) {
+        s_reserve_input(st, len);
+        memcpy(st.input, buf, len);
+        text = st.input;
+    }
     od::document doc;
     od::object root;
-    if (st.parser.iterate(st.input, len, st.input_cap).get(doc) != simdjson::SUCCESS ||
+    if (st.parser.iterate(text, len, len + JSONIO_PADDING).get(doc) != simdjson::SUCCESS ||
         doc.get_object().get(root) != simdjson::SUCCESS) {
         return false;
     }
@@ -976,12 +989,12 @@ s_decode(s_state_t &st, const char *buf, size_t len, obs_t **out, obs_error_t *e
 } // namespace
 
 extern "C" int
-jsonio_simd_obs_decode(const char *buf, size_t len, uint64_t record, obs_t **out,
+jsonio_simd_obs_decode(const char *buf, size_t len, bool padded, uint64_t record, obs_t **out,
                        obs_error_t *err)
 {
     s_state_t &st = s_state;
     obs_error_reset(err, record, NULL);
-    bool ok = len <= OBS_MAX_RECORD && s_decode(st, buf, len, out, err);
+    bool ok = len <= OBS_MAX_RECORD && s_decode(st, buf, len, padded, out, err);
     if (len > S_KEEP_BYTES) {
         s_shrink(st);
     }

@@ -29,14 +29,16 @@ extern "C" {
 /*  jsonio_simd_obs_decode()'s answer when it does not vouch for the text. */
 #define JSONIO_SIMD_DECLINED 1
 
-/*  Decodes the JSON text buf (len bytes, need not be NUL-terminated or padded: it is copied
-    into a padded buffer of the calling thread) as one observation, record being the record
-    number put in err. Returns 0 and stores a new record in *out (the caller owns it; err is
-    left as jsonio_obs_decode_jansson leaves it on success), or JSONIO_SIMD_DECLINED: the text
-    must be decoded by jsonio_obs_decode_jansson, which decides (*out untouched, err
+/*  Decodes the JSON text buf (len bytes, need not be NUL-terminated) as one observation,
+    record being the record number put in err. When padded is true, JSONIO_PADDING bytes
+    after the text are readable (jsonio.h) and simdjson parses the text where it lies;
+    otherwise it is first copied into a padded buffer of the calling thread. Returns 0 and
+    stores a new record in *out (the caller owns it; err is left as
+    jsonio_obs_decode_jansson leaves it on success), or JSONIO_SIMD_DECLINED: the text must
+    be decoded by jsonio_obs_decode_jansson, which decides (*out untouched, err
     unspecified). Never returns an error of its own. Thread-safe: each thread keeps its own
     parser; memory held after a record above 1 MiB is released. */
-int jsonio_simd_obs_decode(const char *buf, size_t len, uint64_t record, obs_t **out,
+int jsonio_simd_obs_decode(const char *buf, size_t len, bool padded, uint64_t record, obs_t **out,
                            obs_error_t *err);
 
 /*  True when cadre was built with the fast path (CMake option CADRE_SIMDJSON, on by

@@ -18,8 +18,10 @@
     - numbers: jansson types a number by its spelling (a '.', 'e' or 'E' makes a real) and
       refuses integers outside int64 and reals that overflow a double. Integers go through
       get_int64 and are converted with a C cast as jansson's users do ((double)-0 is +0.0);
-      reals through get_double, which rounds correctly as glibc's strtod does (same bits,
-      underflow to 0 or a subnormal included); simdjson's errors (1e999, exponents it will
+      reals through get_double, which checks the syntax and, for mantissas of up to 19
+      digits, rounds correctly as glibc's strtod does (same bits, underflow to 0 or a
+      subnormal included); longer mantissas, which simdjson 3.0.1 can misread, are read
+      again with strtod, as jansson reads them; simdjson's errors (1e999, exponents it will
       not read) are declines;
     - nesting deeper than S_MAX_DEPTH (jansson allows 2048, simdjson 1024): declined;
     - anything before the root object (a UTF-8 BOM) or after it: declined;
@@ -43,6 +45,7 @@ extern "C" {
 
 #include <simdjson.h>
 
+#include <cerrno>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -62,6 +65,8 @@ using std::string_view;
 constexpr int S_MAX_DEPTH = 64;
 /*  Buffers above this are released after their record. */
 constexpr size_t S_KEEP_BYTES = 1u << 20;
+/*  Mantissa digits up to which simdjson's get_double is exact (s_number). */
+constexpr size_t S_EXACT_DIGITS = 19;
 /*  Initial parser capacity, bytes of JSON. */
 constexpr size_t S_MIN_CAPACITY = 64u << 10;
 
@@ -172,6 +177,38 @@ s_known_field(simdjson::simdjson_result<od::field> fr, const string_view *names,
     distinct. False when jansson must decide. */
 bool s_skip(od::value v, int depth);
 
+/*  Digits of a number token's mantissa (before any exponent), leading zeros included. */
+size_t
+s_mantissa_digits(string_view tok)
+{
+    size_t n = 0;
+    for (char c : tok) {
+        if (c == 'e' || c == 'E') {
+            break;
+        }
+        n += c >= '0' && c <= '9';
+    }
+    return n;
+}
+
+/*  Reads the real number token tok (valid JSON, as get_double found it, maybe followed by
+    whitespace) with strtod, as jansson reads every real; false when it overflows. */
+bool
+s_strtod(string_view tok, double *d)
+{
+    char small[64];
+    char *text = tok.size() < sizeof small ? small : (char *)xmalloc(tok.size() + 1);
+    memcpy(text, tok.data(), tok.size());
+    text[tok.size()] = '\0';
+    errno = 0;
+    *d = strtod(text, nullptr);
+    bool overflow = (*d == HUGE_VAL || *d == -HUGE_VAL) && errno == ERANGE;
+    if (text != small) {
+        free(text);
+    }
+    return !overflow;
+}
+
 /*  Reads a number as jansson types and converts it (see the file comment). *is_int tells
     which it was, *i holds an integer's value. False: jansson must decide. */
 bool
@@ -186,7 +223,13 @@ s_number(od::value &v, bool *is_int, int64_t *i, double *d)
         *d = (double)*i;
         return true;
     }
-    return v.get_double().get(*d) == simdjson::SUCCESS;
+    if (v.get_double().get(*d) != simdjson::SUCCESS) {
+        return false;
+    }
+    /*  get_double has checked the syntax. Its value is exact for mantissas of up to 19
+        digits, which fit its 64-bit accumulator; simdjson 3.0.1 misreads some longer ones
+        (0.79769391590490817398 reads as 0.0598...), so those are read again by strtod. */
+    return s_mantissa_digits(tok) <= S_EXACT_DIGITS || s_strtod(tok, d);
 }
 
 bool

@@ -161,11 +161,19 @@ s_known_field(simdjson::simdjson_result<od::field> fr, const string_view *names,
     if (std::move(fr).get(*f) != simdjson::SUCCESS) {
         return false;
     }
-    od::raw_json_string raw = f->key();
-    for (int i = 0; i < n; i++) {
-        if (raw.unsafe_is_equal(names[i])) {
-            *k = i;
-            return true;
+    /*  The raw key up to its closing quote or first escape: stage 1 found the quote that
+        closes it inside the text, so the scan stops there at the latest. */
+    const char *raw = f->key().raw();
+    size_t len = 0;
+    while (raw[len] != '"' && raw[len] != '\\') {
+        len++;
+    }
+    if (raw[len] == '"') {
+        for (int i = 0; i < n; i++) {
+            if (names[i].size() == len && memcmp(names[i].data(), raw, len) == 0) {
+                *k = i;
+                return true;
+            }
         }
     }
     *k = -1;

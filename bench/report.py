@@ -158,6 +158,10 @@ def main(argv):
     v = num(s["ratio"]) if s else None
     out.append(f"| `cadre ingest decnet` >= 150 MB/s of log lines (issue 12) | "
                f"{'' if v is None else f'{v:.0f} MB/s'} | {status(None if v is None else v >= 150)} |")
+    s = find("jsonl_check")
+    v = num(s["ratio"]) if s else None
+    out.append(f"| `cadre check` of JSON Lines >= 250 MB/s (issue 13 item 5; jansson alone read ~50 MB/s) | "
+               f"{'' if v is None else f'{v:.0f} MB/s'} | {status(None if v is None else v >= 250)} |")
     for r in rows:
         if r["measurement"].startswith("skew_") and num(r["ratio"]):
             v = num(r["ratio"])

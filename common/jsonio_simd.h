@@ -8,8 +8,8 @@
     jansson reads differently, a duplicate key, deep nesting - it declines, and
     jsonio_obs_decode() then runs the jansson decoder, which writes the error message,
     field and column exactly as before. So the fast path changes speed, never results;
-    tests/unit/test_json_diff.c and the obs_json / obs_stream fuzz targets check that on
-    every input they see.
+    tests/unit/test_json_diff.c and the json_diff fuzz target (fuzz/fuzz_json_diff.c) check
+    that on every input they see.
 
     Callable from C; no simdjson type appears here.
 */

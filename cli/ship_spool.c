@@ -150,6 +150,13 @@ s_is_spool(const char *name, size_t len)
     return len > sl && memcmp(name + len - sl, S_SUFFIX, sl) == 0;
 }
 
+/*  qsort comparator of an array of file names (char *), by strcmp of the names. */
+static int
+s_name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 ship_spool_t *
 ship_spool_new(const char *dir, uint64_t max_bytes, ship_spool_rotated_fn *fn, void *arg)
 {
@@ -179,7 +186,9 @@ ship_spool_new(const char *dir, uint64_t max_bytes, ship_spool_rotated_fn *fn, v
         names[n_names++] = xstrdup(de->d_name);
     }
     closedir(d);
-    qsort(names, n_names, sizeof *names, (int (*)(const void *, const void *))strcmp);
+    if (n_names > 1) { /* qsort's array must not be NULL, even when empty (UBSan) */
+        qsort(names, n_names, sizeof *names, s_name_cmp);
+    }
     for (size_t i = 0; i < n_names; i++) {
         const char *nm = names[i];
         size_t len = strlen(nm);

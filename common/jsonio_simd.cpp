@@ -1007,6 +1007,7 @@ s_decode(s_state_t &st, const char *buf, size_t len, bool padded, obs_t **out, o
     if (!padded) {
         s_reserve_input(st, len);
         memcpy(st.input, buf, len);
+        memset(st.input + len, 0, JSONIO_PADDING);
         text = st.input;
     }
     od::document doc;

@@ -118,8 +118,9 @@ obs_reader_open(const char *path, obs_format_t format)
     self->owns_file = !is_stdin;
     if (!is_stdin) {
         /*  A file of our own, untouched so far: read it in large blocks (stdio's default is
-            st_blksize, 4 KiB) into a buffer with room for simdjson's padding after it. */
-        self->stdio_buf = xmalloc((size_t)S_FILE_BUFFER + JSONIO_PADDING);
+            st_blksize, 4 KiB) into a buffer with room for simdjson's padding after it
+            (zeroed, so that padding read before the first fill reached it is defined). */
+        self->stdio_buf = xcalloc(1, (size_t)S_FILE_BUFFER + JSONIO_PADDING);
         if (setvbuf(file, self->stdio_buf, _IOFBF, S_FILE_BUFFER) != 0) {
             free(self->stdio_buf);
             self->stdio_buf = NULL;
@@ -300,8 +301,10 @@ s_read_line(obs_reader_t *self, s_line_t *ln)
             }
             n = s_buffered(self->file, &p);
         }
-        /*  The copy (never NULL, so that an empty line has a padded text too). */
+        /*  The copy (never NULL, so that an empty line has a padded text too), its padding
+            zeroed: simdjson may read it, and what it reads should be defined. */
         xgrow(&self->line, &self->line_cap, ln->len + JSONIO_PADDING);
+        memset(self->line + ln->len, 0, JSONIO_PADDING);
         ln->text = self->line;
     }
     bool failed = c == EOF && ferror(self->file);

@@ -59,9 +59,11 @@ def main():
                     f"            target_selector: {{count: {r.randint(1, 6)}}}"]
             sig = []
             if r.random() < 0.4:
-                sig.append(f"              payload_hash: {q(f'payload-{r.randrange(a.campaigns)}')}")
+                payload = f"payload-{r.randrange(a.campaigns)}"
+                sig.append(f"              payload_hash: {q(payload)}")
             if r.random() < 0.3:
-                sig.append(f"              c2_callback: {q(f'c2-{r.randrange(a.campaigns)}.example')}")
+                c2 = f"c2-{r.randrange(a.campaigns)}.example"
+                sig.append(f"              c2_callback: {q(c2)}")
             if r.random() < 0.3:
                 sig.append("              credentials: [[root, toor], [admin, "
                            f"{q(f'pw{r.randrange(50)}')}]]")

@@ -11,7 +11,8 @@ CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
 DEBS = build-essential cmake pkg-config git \
        libzmq3-dev libczmq-dev libmsgpack-dev liblmdb-dev libyaml-dev libcmocka-dev \
-       libjansson-dev libxxhash-dev nettle-dev zlib1g-dev libsodium-dev libsystemd-dev systemd clang-format \
+       libjansson-dev libsimdjson-dev libxxhash-dev nettle-dev zlib1g-dev libsodium-dev \
+       libsystemd-dev systemd clang-format \
        python3 python3-zmq python3-msgpack time iproute2 kmod libssl-dev openssl
 
 # Only `make fuzz` needs clang and libFuzzer's runtime (libclang-rt-14-dev).
@@ -61,7 +62,8 @@ test-asan: build-asan
 
 build-fuzz: deps
 	@bash tools/install-deps.sh $(FUZZ_DEBS)
-	cmake -S . -B $(BUILD_FUZZ) -DCMAKE_C_COMPILER=clang-14 -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	cmake -S . -B $(BUILD_FUZZ) -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 \
+	    -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	    -DCADRE_FUZZ=ON -DBUILD_TESTING=OFF
 	cmake --build $(BUILD_FUZZ) -j$(JOBS) --target fuzzers
 
@@ -72,10 +74,10 @@ fuzz: build-fuzz
 	BUILD_FUZZ=$(BUILD_FUZZ) FUZZ_SECONDS=$(FUZZ_SECONDS) bash fuzz/run.sh
 
 format:
-	clang-format -i $$(git ls-files '*.c' '*.h')
+	clang-format -i $$(git ls-files '*.c' '*.h' '*.cpp')
 
 format-check:
-	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h' '*.cpp')
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)

@@ -291,6 +291,10 @@ def main(argv):
                        f"throughput of 1 (issue 13; the shards' bottleneck below) | {v:.2f}x "
                        f"({top['obs_per_s']:.0f} vs {one['obs_per_s']:.0f} obs/s) | "
                        f"{status(v >= 5) if top['s'] == 8 else 'n/a (not 8 shards)'} |")
+    s = find("jsonl_check")
+    v = num(s["ratio"]) if s else None
+    out.append(f"| `cadre check` of JSON Lines >= 250 MB/s (issue 13 item 5; jansson alone read ~50 MB/s) | "
+               f"{'' if v is None else f'{v:.0f} MB/s'} | {status(None if v is None else v >= 250)} |")
     for r in rows:
         if r["measurement"].startswith("skew_") and num(r["ratio"]):
             v = num(r["ratio"])

@@ -34,6 +34,8 @@
 #                         30000); a cached batch corpus that large is reused
 #   BENCH_DECNET_COPIES   copies of noise_floor in the DECNET-format twin of the DECNET ingest
 #                         row (default 2000, ~200 MB of lines; 0 skips the row)
+#   BENCH_JSONL_COPIES    copies of noise_floor in the JSON Lines corpus of the jsonl_check row
+#                         (default 10000, ~270 MB; 0 skips the row)
 #   BENCH_SHIP_SECONDS    length of the shipper latency run (default 60; 0 skips it)
 #   BENCH_SHIP_RATE       lines per second the shipper run's writer offers (default 5000)
 #   BENCH_THROTTLE_N      corpus size of the throttled scale-out rows (default 30000; 0 skips)
@@ -66,6 +68,7 @@ RECONCILE_EVERY=${BENCH_RECONCILE_EVERY:-1000}
 STREAM_RATE=${BENCH_STREAM_RATE:-0}
 STREAM_MAX_RATE=${BENCH_STREAM_MAX_RATE:-30000}
 DECNET_COPIES=${BENCH_DECNET_COPIES:-2000}
+JSONL_COPIES=${BENCH_JSONL_COPIES:-10000}
 PY=${BENCH_PYTHON:-/usr/bin/python3}
 SPEC=fixtures/campaigns/noise_floor.yaml
 CADRE=$B/cadre
@@ -904,6 +907,32 @@ if ((MH_N > 0)); then
                 "$mh_cmd"
         fi
         rm -rf "$TMP"
+    fi
+fi
+
+# (j) JSON Lines decoding: `cadre check` on noise_floor written as JSON Lines
+# (BENCH_JSONL_COPIES copies, ~27 KB of lines each), in MB of lines per second; verified by
+# the summary it prints against the generator's count (every record good).
+if ((JSONL_COPIES > 0)); then
+    jf=$CORP/noise_floor-jsonl-$JSONL_COPIES.jsonl
+    if [ ! -s "$jf" ]; then
+        say "gen $jf ($JSONL_COPIES copies)"
+        "$CADRE" gen "$SPEC" --replicate "$JSONL_COPIES" --out "$jf.tmp.jsonl" --summary |
+            sed -n 's/.*(\([0-9]*\) observations).*/\1/p' >"$jf.count"
+        mv "$jf.tmp.jsonl" "$jf"
+    fi
+    want=$(cat "$jf.count")
+    mb=$(awk -v b="$(stat -c %s "$jf")" 'BEGIN { printf "%.1f", b / 1e6 }')
+    cmd="cadre check $(rel "$jf")"
+    repeat jsonl_check "$want" "" -- "$CADRE" check "$jf"
+    if [ -n "$R_FAIL" ]; then
+        csv_row jsonl_check "$want" "$R_RUNS" "" "" "" "" "FAILED: $R_FAIL" "$cmd"
+    else
+        got=$(tail -n1 "$WORK/jsonl_check-$want-$R_RUNS.out")
+        ver="cadre check: $got; $want generated"
+        [ "$got" = "$want records, $want good, 0 bad" ] || ver="WRONG: $ver"
+        csv_row jsonl_check "$want" "$R_RUNS" "$R_MED" "$(div "$want" "$R_MED")" "$R_RSS" \
+            "$(div "$mb" "$R_MED")" "$ver; $mb MB of JSON Lines; ratio = MB/s" "$cmd"
     fi
 fi
 

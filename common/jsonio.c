@@ -1,6 +1,8 @@
 /*  jsonio.c - JSON codec of observations and assignments (see jsonio.h).
 
-    Decoding parses with jansson (rejecting duplicate keys and invalid UTF-8, allowing
+    Observations are decoded by simdjson first (jsonio_simd.cpp), which accepts only what
+    the jansson decoder below accepts identically and declines the rest to it. Decoding
+    parses with jansson (rejecting duplicate keys and invalid UTF-8, allowing
     "\u0000" through so that the NUL rule reports the field it is in) and walks the tree in a
     fixed field order, so a record with several faults always reports the same one. Encoding
     does not go through jansson: its number and escape formats differ from Python's, and
@@ -11,6 +13,7 @@
 #include "jsonio.h"
 
 #include "err.h"
+#include "jsonio_simd.h"
 #include "xalloc.h"
 
 #include <assert.h>
@@ -503,7 +506,8 @@ s_load_object(const char *buf, size_t len, json_t **root_p, obs_error_t *err)
 }
 
 int
-jsonio_obs_decode(const char *buf, size_t len, uint64_t record, obs_t **out, obs_error_t *err)
+jsonio_obs_decode_jansson(const char *buf, size_t len, uint64_t record, obs_t **out,
+                          obs_error_t *err)
 {
     obs_error_reset(err, record, NULL);
     json_t *root = NULL;
@@ -524,6 +528,49 @@ jsonio_obs_decode(const char *buf, size_t len, uint64_t record, obs_t **out, obs
     *out = obs;
     return 0;
 }
+
+int
+jsonio_obs_decode(const char *buf, size_t len, uint64_t record, obs_t **out, obs_error_t *err)
+{
+    /*  The simdjson walk vouches for the records jansson would accept identically; the
+        rest (errors above all) are jansson's to decide and to word (jsonio_simd.h). */
+    if (jsonio_simd_obs_decode(buf, len, false, record, out, err) == 0) {
+        return 0;
+    }
+    return jsonio_obs_decode_jansson(buf, len, record, out, err);
+}
+
+int
+jsonio_obs_decode_padded(const char *buf, size_t len, uint64_t record, obs_t **out,
+                         obs_error_t *err)
+{
+    if (jsonio_simd_obs_decode(buf, len, true, record, out, err) == 0) {
+        return 0;
+    }
+    return jsonio_obs_decode_jansson(buf, len, record, out, err);
+}
+
+#ifndef CADRE_HAVE_SIMDJSON
+/*  Built without simdjson (CMake CADRE_SIMDJSON=OFF): jansson decodes every record. */
+int
+jsonio_simd_obs_decode(const char *buf, size_t len, bool padded, uint64_t record, obs_t **out,
+                       obs_error_t *err)
+{
+    (void)buf;
+    (void)len;
+    (void)padded;
+    (void)record;
+    (void)out;
+    (void)err;
+    return JSONIO_SIMD_DECLINED;
+}
+
+bool
+jsonio_simd_available(void)
+{
+    return false;
+}
+#endif
 
 int
 jsonio_assign_decode(const char *buf, size_t len, uint64_t record, assign_t *out, obs_error_t *err)

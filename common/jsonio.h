@@ -36,6 +36,22 @@
                      reports as truncation when it is the stream's unterminated last line.
     *out is left untouched on error. */
 int jsonio_obs_decode(const char *buf, size_t len, uint64_t record, obs_t **out, obs_error_t *err);
+/*  Bytes a caller of jsonio_obs_decode_padded() guarantees readable after the text
+    (simdjson's SIMDJSON_PADDING: its SIMD loads may read that far past the end). */
+#define JSONIO_PADDING 64
+/*  jsonio_obs_decode() for a text followed by at least JSONIO_PADDING readable bytes (of any
+    value, never written), which the fast path then parses where it lies instead of copying
+    it first. The JSON Lines reader (obs_stream.c) decodes every line this way. Same contract
+    and results as jsonio_obs_decode(). */
+int jsonio_obs_decode_padded(const char *buf, size_t len, uint64_t record, obs_t **out,
+                             obs_error_t *err);
+/*  The jansson decoder alone, with jsonio_obs_decode's contract: the reference the fast
+    path (jsonio_simd.h) is held to. jsonio_obs_decode() returns what this returns on every
+    input; it runs simdjson first and this only for the texts simdjson declines (every
+    rejected record, and a few rare accepted ones). For the differential tests and fuzz
+    targets; other callers use jsonio_obs_decode(). */
+int jsonio_obs_decode_jansson(const char *buf, size_t len, uint64_t record, obs_t **out,
+                              obs_error_t *err);
 
 /*  Encodes obs as one line of JSON without the trailing newline. Returns 0 and stores a
     NUL-terminated string in *out_p (the caller frees it) and its length in *len_p, or

@@ -44,7 +44,9 @@ void obs_reader_destroy(obs_reader_t **self_p);
 int obs_reader_next(obs_reader_t *self, obs_t **obs_p, obs_error_t *err);
 /*  Decodes one framed record (a JSON text or a MessagePack message) of the stream's format
     into out; returns 0, CADRE_ERECORD or CADRE_ETRUNC with err filled, as
-    jsonio_obs_decode() and wire_obs_decode() do. */
+    jsonio_obs_decode() and wire_obs_decode() do. A JSON text is followed by at least
+    JSONIO_PADDING readable bytes (jsonio.h), so it may be given to
+    jsonio_obs_decode_padded(); data is borrowed until the decoder returns. */
 typedef int (*obs_decode_fn)(const char *data, size_t len, obs_format_t format, uint64_t record,
                              void *out, obs_error_t *err);
 /*  Reads the next record of another record type sharing the stream framing (assignments):

@@ -43,6 +43,41 @@ printf '%s' '{"id": "att-2", "op": "delete"}' >"$corpus/obs_json/delete"
 printf '%s' '{"id": "a", "op": "append", "fingerprints": {"jarm": "x", "ssh_client": null}, "append_at": {"ja3": 1.5, "fingerprints.jarm": null}, "sessions": []}' \
     >"$corpus/obs_json/append"
 
+# json_diff: the obs_json seeds, the mixed fixture as a stream (LF and CRLF), and edge cases
+# of the number, string, key and structure rules on which simdjson and jansson could differ.
+mkdir -p "$corpus/json_diff"
+cp "$corpus"/obs_json/* "$corpus/json_diff/"
+cp tests/fixtures/records/mixed.jsonl "$corpus/json_diff/mixed.jsonl"
+sed 's/$/\r/' tests/fixtures/records/mixed.jsonl >"$corpus/json_diff/mixed-crlf.jsonl"
+cat >"$corpus/json_diff/numbers.jsonl" <<'EOF'
+{"id": "a", "asn": -0, "kd_simhash": 9223372036854775807, "sessions": [{"phase": "delivery", "start": -0.0, "duration": 5e-324}]}
+{"id": "a", "sessions": [{"phase": "delivery", "start": 1e-400, "duration": 2.4703282292062328e-324}]}
+{"id": "a", "sessions": [{"phase": "delivery", "start": 1.7976931348623157e308, "duration": 1E+2}]}
+{"id": "a", "sessions": [{"phase": "delivery", "start": 3.14159265358979323846264338327950288419716939937510582097494459}]}
+{"id": "a", "x": [1e309, 9223372036854775808, 01, 1., .5, -, 1e, 0x10]}
+{"id": "a", "asn": 9223372036854775808}
+{"id": "a", "asn": 1.0}
+{"id": "a", "kd_simhash": -1}
+{"id": "a", "x": 1e99999999999999999999}
+EOF
+cat >"$corpus/json_diff/strings.jsonl" <<'EOF'
+{"id": "\u00e9\ud83d\ude00", "x": "\u0000", "y": ["\" \\ \/ \b \f \n \r \t"]}
+{"id": "a", "x": "\ud800"}
+{"id": "a", "x": "\udc00\u0041"}
+{"id": "a", "ip": "a\u0000b"}
+{"id": "a", "\u0000": 1}
+{"id": "a", "i\u0064": "b"}
+{"id": "a", "x": {"y": 1, "y": 2}}
+{"id": "a", "fingerprints": {"jarm": "a", "jarm": "b"}}
+{"id": "a"} x
+{"id": "a"}}
+{"id": "a",}
+{"id": "a", "x": [1 2]}
+{"id": "a", "op": "delete", "sessions": 5}
+EOF
+printf '{"id": "\xff"}\n{"id": "a\tb"}\n{"id": "a\0b"}\n\xef\xbb\xbf{"id": "a"}\n{"id": "a", "x": "\xed\xa0\x80"}' \
+    >"$corpus/json_diff/bytes.jsonl"
+
 # append: streams of appends to one id (sessions with and without ids, disagreeing fields,
 # fingerprints), and an upsert among them.
 mkdir -p "$corpus/append"

@@ -64,87 +64,44 @@ cowrie_in_opts_clear(cowrie_in_opts_t *o)
 
 typedef int (*s_feed_fn)(cowrie_t *, const char *, size_t, uint64_t);
 
-/*  Line counts of the files of one kind (Cowrie or fatt). */
+/*  The Cowrie adapter, fed Cowrie or fatt lines, as logfiles_feed() drives it. */
 typedef struct {
-    const char *kind; /* "Cowrie" or "fatt", for messages */
-    uint64_t lines;   /* lines read */
-    uint64_t blank;   /* blank lines (ignored, neither used nor bad) */
-    uint64_t bad;     /* bad lines */
-} s_tally_t;
+    cowrie_t *cw;        /* the adapter */
+    s_feed_fn feed;      /* cowrie_feed or cowrie_fatt_feed */
+    cowrie_sink_fn sink; /* where idle sources go */
+    void *arg;           /* its argument */
+} s_feed_t;
 
-/*  True when s holds only blanks (as the adapter's blank lines). */
-static bool
-s_blank(const char *s, size_t len)
-{
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n') {
-            return false;
-        }
-    }
-    return true;
-}
-
-/*  True when lines were read and every one that was not blank is bad. */
-static bool
-s_all_bad(const s_tally_t *t)
-{
-    return t->bad > 0 && t->bad == t->lines - t->blank;
-}
-
-/*  Feeds the i-th input of files through feed (emitting idle sources after each line when
-    idle), then closes it, adding its line counts to tally and saying on stderr when its
-    every line was bad. Returns 0, 1 on an I/O error, or the sink's code. */
 static int
-s_feed_file(const char *prog, cowrie_t *cw, logfiles_t *files, size_t i, s_feed_fn feed, bool idle,
-            cowrie_sink_fn sink, void *arg, s_tally_t *tally)
+s_feed(void *ctx, const char *line, size_t len, uint64_t no)
 {
-    s_tally_t mine = {.kind = tally->kind};
-    const char *path = logfiles_path(files, i);
-    int rc = 0;
-    const char *line = NULL;
-    size_t len = 0;
-    while (rc == 0) {
-        size_t reported = cowrie_bad_reported(cw);
-        uint64_t no = 0;
-        int got = logfiles_next(files, i, &line, &len, &no);
-        if (got == 0) {
-            break;
-        }
-        if (got == -EIO) {
-            fprintf(stderr, "cadre %s: %s: %s\n", prog, path, logfiles_error(files, i));
-            rc = 1;
-            break;
-        }
-        mine.lines++;
-        if (got == CADRE_ELIMIT) {
-            char msg[96];
-            snprintf(msg, sizeof msg, "line longer than %u bytes, skipped", COWRIE_MAX_LINE);
-            cowrie_bad_line(cw, no, msg);
-            mine.bad++;
-        } else if (s_blank(line, len)) {
-            mine.blank++;
-            feed(cw, line, len, no); /* counted as a line, ignored */
-        } else if (feed(cw, line, len, no) != 0) {
-            mine.bad++;
-        }
-        if (cowrie_bad_reported(cw) > reported) {
-            fprintf(stderr, "%s:%" PRIu64 ": %s\n", path, no, cowrie_bad_at(cw, reported)->message);
-        }
-        if (idle) {
-            rc = cowrie_emit_idle(cw, sink, arg);
-        }
-    }
-    if (rc == 0 && s_all_bad(&mine)) {
-        fprintf(stderr,
-                "cadre %s: %s: every line is bad (%" PRIu64 " of %" PRIu64
-                "): not a %s JSON log?\n",
-                prog, path, mine.bad, mine.lines - mine.blank, mine.kind);
-    }
-    tally->lines += mine.lines;
-    tally->blank += mine.blank;
-    tally->bad += mine.bad;
-    logfiles_close(files, i);
-    return rc;
+    s_feed_t *f = ctx;
+    return f->feed(f->cw, line, len, no);
+}
+
+static void
+s_bad_line(void *ctx, uint64_t no, const char *message)
+{
+    cowrie_bad_line(((s_feed_t *)ctx)->cw, no, message);
+}
+
+static size_t
+s_bad_reported(void *ctx)
+{
+    return cowrie_bad_reported(((s_feed_t *)ctx)->cw);
+}
+
+static const char *
+s_bad_message(void *ctx, size_t k)
+{
+    return cowrie_bad_at(((s_feed_t *)ctx)->cw, k)->message;
+}
+
+static int
+s_emit_idle(void *ctx)
+{
+    s_feed_t *f = ctx;
+    return cowrie_emit_idle(f->cw, f->sink, f->arg);
 }
 
 static int
@@ -158,12 +115,15 @@ cowrie_in_run(const char *prog, const char *const *files_in, size_t n_files,
               const cowrie_in_opts_t *o, cowrie_sink_fn sink, void *arg)
 {
     cowrie_t *cw = cowrie_new(&o->adapter);
-    s_tally_t fatt = {.kind = "fatt"};
-    s_tally_t cowrie = {.kind = "Cowrie"};
+    logfiles_tally_t fatt = {0};
+    logfiles_tally_t cowrie = {0};
     int rc = 0;
+    s_feed_t fctx = {cw, cowrie_fatt_feed, sink, arg};
+    logfiles_adapter_t fad = {s_feed, s_bad_line,  s_bad_reported, s_bad_message,
+                              NULL,   "fatt JSON", &fctx};
     for (size_t i = 0; i < o->n_fatt && rc == 0; i++) {
         logfiles_t *f = logfiles_open(prog, &o->fatt[i], 1, COWRIE_MAX_LINE, NULL);
-        rc = f ? s_feed_file(prog, cw, f, 0, cowrie_fatt_feed, false, sink, arg, &fatt) : 1;
+        rc = f ? logfiles_feed(f, 0, prog, &fad, &fatt) : 1;
         logfiles_destroy(&f);
     }
     /* Every Cowrie input is opened once and its first lines read ahead to find its first
@@ -172,8 +132,12 @@ cowrie_in_run(const char *prog, const char *const *files_in, size_t n_files,
         rc == 0 ? logfiles_open(prog, files_in, n_files, COWRIE_MAX_LINE, s_event_time) : NULL;
     rc = rc == 0 && !files ? 1 : rc;
     bool idle = o->adapter.flush_idle > 0;
+    s_feed_t cctx = {cw, cowrie_feed, sink, arg};
+    logfiles_adapter_t cad = {
+        s_feed,        s_bad_line, s_bad_reported, s_bad_message, idle ? s_emit_idle : NULL,
+        "Cowrie JSON", &cctx};
     for (size_t i = 0; files && i < n_files && rc == 0; i++) {
-        rc = s_feed_file(prog, cw, files, i, cowrie_feed, idle, sink, arg, &cowrie);
+        rc = logfiles_feed(files, i, prog, &cad, &cowrie);
     }
     logfiles_destroy(&files);
     if (rc == 0) {
@@ -208,11 +172,11 @@ cowrie_in_run(const char *prog, const char *const *files_in, size_t n_files,
         fprintf(stderr, "dropped over the limits (docs/cowrie.md): %s\n", drops);
     }
     for (int k = 0; k < 2 && rc == 0; k++) {
-        const s_tally_t *t = k == 0 ? &cowrie : &fatt;
-        if (s_all_bad(t)) {
+        const logfiles_tally_t *t = k == 0 ? &cowrie : &fatt;
+        if (logfiles_all_bad(t)) {
             fprintf(stderr,
                     "cadre %s: every %s line is bad (%" PRIu64 " of %" PRIu64 "): nothing to use\n",
-                    prog, t->kind, t->bad, t->lines - t->blank);
+                    prog, k == 0 ? "Cowrie" : "fatt", t->bad, t->lines - t->blank);
             rc = CLI_EX_DATAERR;
         }
     }

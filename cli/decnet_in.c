@@ -72,24 +72,6 @@ decnet_in_check_input(const char *prog, bool cowrie, bool decnet, const cowrie_i
     return 0;
 }
 
-/*  Line counts of the run. */
-typedef struct {
-    uint64_t lines; /* lines read */
-    uint64_t blank; /* blank lines */
-    uint64_t bad;   /* bad lines */
-} s_tally_t;
-
-static bool
-s_blank(const char *s, size_t len)
-{
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n') {
-            return false;
-        }
-    }
-    return true;
-}
-
 /*  Reads the state file into dn. Returns 0, 1 (unreadable) or CLI_EX_DATAERR. */
 static int
 s_load_state(const char *prog, decnet_t *dn, const char *path)
@@ -128,59 +110,42 @@ s_load_state(const char *prog, decnet_t *dn, const char *path)
     return 0;
 }
 
-/*  Feeds the i-th input through the adapter (emitting idle sources after each line when
-    idle), then closes it. Returns 0, 1 on an I/O error, or the sink's code. */
+/*  The DECNET adapter as logfiles_feed() drives it. */
+typedef struct {
+    decnet_t *dn;        /* the adapter */
+    decnet_sink_fn sink; /* where idle sources go */
+    void *arg;           /* its argument */
+} s_feed_t;
+
 static int
-s_feed_file(const char *prog, decnet_t *dn, logfiles_t *files, size_t i, bool idle,
-            decnet_sink_fn sink, void *arg, s_tally_t *tally)
+s_feed(void *ctx, const char *line, size_t len, uint64_t no)
 {
-    s_tally_t mine = {0};
-    const char *path = logfiles_path(files, i);
-    int rc = 0;
-    const char *line = NULL;
-    size_t len = 0;
-    while (rc == 0) {
-        size_t reported = decnet_bad_reported(dn);
-        uint64_t no = 0;
-        int got = logfiles_next(files, i, &line, &len, &no);
-        if (got == 0) {
-            break;
-        }
-        if (got == -EIO) {
-            fprintf(stderr, "cadre %s: %s: %s\n", prog, path, logfiles_error(files, i));
-            rc = 1;
-            break;
-        }
-        mine.lines++;
-        if (got == CADRE_ELIMIT) {
-            char msg[96];
-            snprintf(msg, sizeof msg, "line longer than %u bytes, skipped", DECNET_MAX_LINE);
-            decnet_bad_line(dn, no, msg);
-            mine.bad++;
-        } else if (s_blank(line, len)) {
-            mine.blank++;
-            decnet_feed(dn, line, len, no); /* counted as a line, ignored */
-        } else if (decnet_feed(dn, line, len, no) != 0) {
-            mine.bad++;
-        }
-        if (decnet_bad_reported(dn) > reported) {
-            fprintf(stderr, "%s:%" PRIu64 ": %s\n", path, no, decnet_bad_at(dn, reported)->message);
-        }
-        if (idle) {
-            rc = decnet_emit_idle(dn, sink, arg);
-        }
-    }
-    if (rc == 0 && mine.bad > 0 && mine.bad == mine.lines - mine.blank) {
-        fprintf(stderr,
-                "cadre %s: %s: every line is bad (%" PRIu64 " of %" PRIu64
-                "): not a DECNET RFC 5424 log?\n",
-                prog, path, mine.bad, mine.lines - mine.blank);
-    }
-    tally->lines += mine.lines;
-    tally->blank += mine.blank;
-    tally->bad += mine.bad;
-    logfiles_close(files, i);
-    return rc;
+    return decnet_feed(((s_feed_t *)ctx)->dn, line, len, no);
+}
+
+static void
+s_bad_line(void *ctx, uint64_t no, const char *message)
+{
+    decnet_bad_line(((s_feed_t *)ctx)->dn, no, message);
+}
+
+static size_t
+s_bad_reported(void *ctx)
+{
+    return decnet_bad_reported(((s_feed_t *)ctx)->dn);
+}
+
+static const char *
+s_bad_message(void *ctx, size_t k)
+{
+    return decnet_bad_at(((s_feed_t *)ctx)->dn, k)->message;
+}
+
+static int
+s_emit_idle(void *ctx)
+{
+    s_feed_t *f = ctx;
+    return decnet_emit_idle(f->dn, f->sink, f->arg);
 }
 
 /*  Prints the summary lines. */
@@ -230,13 +195,21 @@ decnet_in_run(const char *prog, const char *const *files_in, size_t n_files,
 {
     decnet_t *dn = decnet_new(&o->adapter);
     int rc = o->state ? s_load_state(prog, dn, o->state) : 0;
-    s_tally_t tally = {0};
+    logfiles_tally_t tally = {0};
     logfiles_t *files =
         rc == 0 ? logfiles_open(prog, files_in, n_files, DECNET_MAX_LINE, decnet_line_time) : NULL;
     rc = rc == 0 && !files ? 1 : rc;
     bool idle = o->adapter.flush_idle > 0;
+    s_feed_t ctx = {dn, sink, arg};
+    logfiles_adapter_t ad = {s_feed,
+                             s_bad_line,
+                             s_bad_reported,
+                             s_bad_message,
+                             idle ? s_emit_idle : NULL,
+                             "DECNET RFC 5424",
+                             &ctx};
     for (size_t i = 0; files && i < n_files && rc == 0; i++) {
-        rc = s_feed_file(prog, dn, files, i, idle, sink, arg, &tally);
+        rc = logfiles_feed(files, i, prog, &ad, &tally);
     }
     logfiles_destroy(&files);
     if (rc == 0) {

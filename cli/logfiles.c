@@ -7,6 +7,7 @@
 #include "xalloc.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -37,6 +38,7 @@ typedef struct {
 struct logfiles_t {
     s_file_t *files; /* the inputs, in reading order */
     size_t n;        /* number of inputs */
+    size_t max_line; /* longest line */
 };
 
 static int
@@ -100,6 +102,7 @@ logfiles_open(const char *prog, const char *const *paths, size_t n, size_t max_l
               logfiles_time_fn time_fn)
 {
     logfiles_t *self = xcalloc(1, sizeof *self);
+    self->max_line = max_line;
     self->files = xcalloc(n + 1, sizeof *self->files);
     s_room_for(n);
     for (size_t i = 0; i < n; i++) {
@@ -192,4 +195,67 @@ const char *
 logfiles_error(const logfiles_t *self, size_t i)
 {
     return self->files[i].in ? textin_error(self->files[i].in) : "";
+}
+
+bool
+logfiles_blank(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n') {
+            return false;
+        }
+    }
+    return true;
+}
+
+int
+logfiles_feed(logfiles_t *self, size_t i, const char *prog, const logfiles_adapter_t *a,
+              logfiles_tally_t *tally)
+{
+    logfiles_tally_t mine = {0};
+    const char *path = logfiles_path(self, i);
+    int rc = 0;
+    const char *line = NULL;
+    size_t len = 0;
+    while (rc == 0) {
+        size_t reported = a->bad_reported(a->ctx);
+        uint64_t no = 0;
+        int got = logfiles_next(self, i, &line, &len, &no);
+        if (got == 0) {
+            break;
+        }
+        if (got == -EIO) {
+            fprintf(stderr, "cadre %s: %s: %s\n", prog, path, logfiles_error(self, i));
+            rc = 1;
+            break;
+        }
+        mine.lines++;
+        if (got == CADRE_ELIMIT) {
+            char msg[96];
+            snprintf(msg, sizeof msg, "line longer than %zu bytes, skipped", self->max_line);
+            a->bad_line(a->ctx, no, msg);
+            mine.bad++;
+        } else if (logfiles_blank(line, len)) {
+            mine.blank++;
+            a->feed(a->ctx, line, len, no); /* counted as a line, ignored */
+        } else if (a->feed(a->ctx, line, len, no) != 0) {
+            mine.bad++;
+        }
+        if (a->bad_reported(a->ctx) > reported) {
+            fprintf(stderr, "%s:%" PRIu64 ": %s\n", path, no, a->bad_message(a->ctx, reported));
+        }
+        if (a->emit_idle) {
+            rc = a->emit_idle(a->ctx);
+        }
+    }
+    if (rc == 0 && logfiles_all_bad(&mine)) {
+        fprintf(stderr,
+                "cadre %s: %s: every line is bad (%" PRIu64 " of %" PRIu64 "): not a %s log?\n",
+                prog, path, mine.bad, mine.lines - mine.blank, a->what);
+    }
+    tally->lines += mine.lines;
+    tally->blank += mine.blank;
+    tally->bad += mine.bad;
+    logfiles_close(self, i);
+    return rc;
 }

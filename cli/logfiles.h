@@ -11,6 +11,7 @@
 #ifndef CADRE_CLI_LOGFILES_H
 #define CADRE_CLI_LOGFILES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,5 +46,41 @@ int logfiles_next(logfiles_t *self, size_t i, const char **line, size_t *len, ui
 const char *logfiles_error(const logfiles_t *self, size_t i);
 /*  Closes the i-th input and frees what it read ahead (done reading it). */
 void logfiles_close(logfiles_t *self, size_t i);
+
+/*  Line counts of a run's inputs of one kind. */
+typedef struct {
+    uint64_t lines; /* lines read */
+    uint64_t blank; /* blank lines (ignored, neither used nor bad) */
+    uint64_t bad;   /* bad lines */
+} logfiles_tally_t;
+
+/*  True when lines were read and every one that was not blank is bad. */
+static inline bool
+logfiles_all_bad(const logfiles_tally_t *t)
+{
+    return t->bad > 0 && t->bad == t->lines - t->blank;
+}
+
+/*  True when s holds only blanks (spaces, tabs, CR, LF). */
+bool logfiles_blank(const char *s, size_t len);
+
+/*  A log adapter as logfiles_feed() drives it: functions on ctx. */
+typedef struct {
+    int (*feed)(void *ctx, const char *line, size_t len, uint64_t no); /* nonzero: bad line */
+    void (*bad_line)(void *ctx, uint64_t no, const char *message);     /* one it never saw */
+    size_t (*bad_reported)(void *ctx);               /* bad lines kept with their message */
+    const char *(*bad_message)(void *ctx, size_t k); /* the k-th one's message */
+    int (*emit_idle)(void *ctx); /* after every line when not NULL; nonzero stops */
+    const char *what;            /* "DECNET RFC 5424", "Cowrie JSON": "not a <what> log?" */
+    void *ctx;                   /* the adapter */
+} logfiles_adapter_t;
+
+/*  Feeds every line of the i-th input to the adapter (a line over max_line as a bad line
+    it never saw; a blank line fed, counted as blank), prints "<path>:<line>: <message>" for
+    each bad line the adapter kept, calls emit_idle after every line, then closes the input,
+    adds its counts to tally and says on stderr when its every line was bad. Returns 0, 1 on
+    an I/O error (said on stderr), or emit_idle's nonzero code. */
+int logfiles_feed(logfiles_t *self, size_t i, const char *prog, const logfiles_adapter_t *a,
+                  logfiles_tally_t *tally);
 
 #endif

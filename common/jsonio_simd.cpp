@@ -316,6 +316,37 @@ s_null(od::value &v)
     return v.is_null().get(null) == simdjson::SUCCESS && null;
 }
 
+/*  An optional array: false when v is neither null nor an array; otherwise *here tells
+    which, a null is consumed and *a is the array. */
+bool
+s_opt_array(od::value &v, od::array *a, bool *here)
+{
+    od::json_type t;
+    if (!s_type(v, &t)) {
+        return false;
+    }
+    *here = t != od::json_type::null;
+    if (!*here) {
+        return s_null(v);
+    }
+    return t == od::json_type::array && v.get_array().get(*a) == simdjson::SUCCESS;
+}
+
+/*  An optional object, as s_opt_array. */
+bool
+s_opt_object(od::value &v, od::object *o, bool *here)
+{
+    od::json_type t;
+    if (!s_type(v, &t)) {
+        return false;
+    }
+    *here = t != od::json_type::null;
+    if (!*here) {
+        return s_null(v);
+    }
+    return t == od::json_type::object && v.get_object().get(*o) == simdjson::SUCCESS;
+}
+
 /*  Reads a string of at most max bytes without NUL into *s (a view into the parser). The
     rest of obs_check_string (UTF-8) is obs_check_record's at the end, which checks every
     string of the record; NUL must be caught here, before xstrndup would cut the string. */
@@ -413,16 +444,13 @@ s_free_strings(std::vector<char *> &v)
 bool
 s_commands(od::value &v, obs_session_t *s)
 {
-    od::json_type t;
-    if (!s_type(v, &t)) {
-        return false;
-    }
-    if (t == od::json_type::null) {
-        return s_null(v);
-    }
     od::array a;
-    if (t != od::json_type::array || v.get_array().get(a) != simdjson::SUCCESS) {
+    bool here = false;
+    if (!s_opt_array(v, &a, &here)) {
         return false;
+    }
+    if (!here) {
+        return true;
     }
     std::vector<char *> &cmds = s_state.commands;
     cmds.clear();
@@ -482,16 +510,13 @@ s_cred_pair(od::value &v, obs_cred_t *cred)
 bool
 s_credentials(od::value &v, obs_session_t *s)
 {
-    od::json_type t;
-    if (!s_type(v, &t)) {
-        return false;
-    }
-    if (t == od::json_type::null) {
-        return s_null(v);
-    }
     od::array a;
-    if (t != od::json_type::array || v.get_array().get(a) != simdjson::SUCCESS) {
+    bool here = false;
+    if (!s_opt_array(v, &a, &here)) {
         return false;
+    }
+    if (!here) {
+        return true;
     }
     std::vector<obs_cred_t> &creds = s_state.creds;
     creds.clear();
@@ -607,16 +632,13 @@ s_session(od::value &v, obs_session_t *s, obs_error_t *err, int depth)
 bool
 s_sessions(od::value &v, obs_t *obs, obs_error_t *err, int depth)
 {
-    od::json_type t;
-    if (!s_type(v, &t)) {
-        return false;
-    }
-    if (t == od::json_type::null) {
-        return s_null(v);
-    }
     od::array a;
-    if (t != od::json_type::array || v.get_array().get(a) != simdjson::SUCCESS) {
+    bool here = false;
+    if (!s_opt_array(v, &a, &here)) {
         return false;
+    }
+    if (!here) {
+        return true;
     }
     std::vector<obs_session_t> &ss = s_state.sessions;
     ss.clear();
@@ -655,16 +677,13 @@ bool
 s_truth(od::value &v, obs_t *obs, int depth)
 {
     static const string_view names[3] = {"campaign", "identity", "actor"};
-    od::json_type t;
-    if (!s_type(v, &t)) {
-        return false;
-    }
-    if (t == od::json_type::null) {
-        return s_null(v);
-    }
     od::object o;
-    if (t != od::json_type::object || v.get_object().get(o) != simdjson::SUCCESS) {
+    bool here = false;
+    if (!s_opt_object(v, &o, &here)) {
         return false;
+    }
+    if (!here) {
+        return true;
     }
     char **slots[3] = {&obs->truth_campaign, &obs->truth_identity, &obs->truth_actor};
     uint32_t seen = 0;
@@ -689,16 +708,13 @@ s_truth(od::value &v, obs_t *obs, int depth)
 bool
 s_fingerprints(od::value &v, obs_t *obs, obs_error_t *err)
 {
-    od::json_type t;
-    if (!s_type(v, &t)) {
-        return false;
-    }
-    if (t == od::json_type::null) {
-        return s_null(v);
-    }
     od::object o;
-    if (t != od::json_type::object || v.get_object().get(o) != simdjson::SUCCESS) {
+    bool here = false;
+    if (!s_opt_object(v, &o, &here)) {
         return false;
+    }
+    if (!here) {
+        return true;
     }
     s_keyset_t kinds;
     size_t n = 0;
@@ -728,16 +744,13 @@ s_fingerprints(od::value &v, obs_t *obs, obs_error_t *err)
 bool
 s_append_at(od::value &v, obs_t *obs, obs_error_t *err)
 {
-    od::json_type t;
-    if (!s_type(v, &t)) {
-        return false;
-    }
-    if (t == od::json_type::null) {
-        return s_null(v);
-    }
     od::object o;
-    if (t != od::json_type::object || v.get_object().get(o) != simdjson::SUCCESS) {
+    bool here = false;
+    if (!s_opt_object(v, &o, &here)) {
         return false;
+    }
+    if (!here) {
+        return true;
     }
     s_keyset_t fields;
     size_t n = 0;
